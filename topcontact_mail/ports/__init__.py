@@ -1,0 +1,1 @@
+"""Narrow protocols the services need from the outside world: mailbox, calendars, store, clock."""

@@ -1,0 +1,1 @@
+"""A sandbox Exchange server (test double, never a production option) speaking EWS and Graph."""
