@@ -4,12 +4,20 @@ from __future__ import annotations
 
 import click
 
+from topcontact_mail.entrypoints.commands.check_config import check_config
+from topcontact_mail.entrypoints.commands.deadlines import deadlines
+from topcontact_mail.entrypoints.commands.demo import demo
+
 
 @click.group()
 @click.version_option(package_name="topcontact-mail")
 def cli() -> None:
     """topcontact-mail: Top Contact response terms for an Exchange shared mailbox."""
 
+
+cli.add_command(deadlines)
+cli.add_command(check_config)
+cli.add_command(demo)
 
 # -- commands from other modules (one import and one add_command line each) --
 

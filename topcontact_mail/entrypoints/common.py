@@ -1,0 +1,34 @@
+"""Helpers every command shares: loading the configuration and failing cleanly."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import NoReturn
+
+import click
+
+from topcontact_mail.config import ConfigError, Settings, load_settings
+
+#: Exit status for bad input or configuration, as the issues and the admin guide promise.
+EXIT_USAGE = 2
+
+config_option = click.option(
+    "--config",
+    "config_path",
+    type=click.Path(path_type=Path, dir_okay=False),
+    default=None,
+    help="Configuration file (default: $TOPCONTACT_CONFIG or config/topcontact.toml).",
+)
+
+
+def fail(message: str) -> NoReturn:
+    click.echo(f"topcontact-mail: {message}", err=True)
+    raise SystemExit(EXIT_USAGE)
+
+
+def settings_or_exit(path: Path | None) -> Settings:
+    """The validated configuration, or a clear message and exit status 2 (never a traceback)."""
+    try:
+        return load_settings(path)
+    except ConfigError as exc:
+        fail(str(exc))
