@@ -58,6 +58,9 @@ class IncomingMessage:
     text_sample: str = ""
     #: The backend's own id of the item (EWS item id, Graph immutable id); None for a file.
     item_id: str | None = None
+    #: Content types of the MIME parts below the top level, lower-case, not descending into
+    #: attached messages; text/calendar parts carry their iTIP method ("text/calendar; method=request").
+    part_types: tuple[str, ...] = ()
 
     def header(self, name: str) -> str | None:
         """The first value of header `name` (case-insensitive), or None."""
