@@ -7,6 +7,7 @@ import click
 from topcontact_mail.entrypoints.commands.check_config import check_config
 from topcontact_mail.entrypoints.commands.deadlines import deadlines
 from topcontact_mail.entrypoints.commands.demo import demo
+from topcontact_mail.entrypoints.commands.preview import preview
 
 
 @click.group()
@@ -20,6 +21,7 @@ cli.add_command(check_config)
 cli.add_command(demo)
 
 # -- commands from other modules (one import and one add_command line each) --
+cli.add_command(preview)
 
 
 def main() -> None:
