@@ -7,7 +7,9 @@ import click
 from topcontact_mail.entrypoints.commands.check_config import check_config
 from topcontact_mail.entrypoints.commands.deadlines import deadlines
 from topcontact_mail.entrypoints.commands.demo import demo
+from topcontact_mail.entrypoints.commands.explain import explain
 from topcontact_mail.entrypoints.commands.preview import preview
+from topcontact_mail.entrypoints.commands.run import run
 
 
 @click.group()
@@ -19,6 +21,8 @@ def cli() -> None:
 cli.add_command(deadlines)
 cli.add_command(check_config)
 cli.add_command(demo)
+cli.add_command(explain)
+cli.add_command(run)
 
 # -- commands from other modules (one import and one add_command line each) --
 cli.add_command(preview)

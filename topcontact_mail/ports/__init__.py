@@ -1,1 +1,154 @@
-"""Narrow protocols the services need from the outside world: mailbox, calendars, store, clock."""
+"""Narrow protocols the services need from the outside world: mailbox, store, texts, clock.
+
+Every adapter behind a port honours the same contract, and the same contract
+tests run against each (in-memory, EWS, Graph). Values crossing a port are the
+domain's value types plus the small records defined here.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Literal, Protocol
+
+from topcontact_mail.domain.calendar import ResponseTerms
+from topcontact_mail.domain.message import Acknowledgement, Address, IncomingMessage
+
+
+@dataclass(frozen=True)
+class FetchedMessage:
+    """A message read from the shared inbox, with the service's own marker if it carries one."""
+
+    message: IncomingMessage
+    #: The value of the service's marker property on the item (None: never handled).
+    marker: str | None = None
+
+
+@dataclass(frozen=True)
+class ChangePage:
+    """One page of new or changed inbox messages since a watermark."""
+
+    messages: Sequence[FetchedMessage]
+    #: Where the next call continues; persist it once the page's messages are recorded.
+    watermark: str
+    #: True when more changes wait right away.
+    more: bool
+
+
+@dataclass(frozen=True)
+class OutgoingAcknowledgement:
+    """An acknowledgement ready to send, with the identity that makes sending idempotent."""
+
+    ref: str
+    message_id: str
+    original_item_id: str
+    acknowledgement: Acknowledgement
+
+
+@dataclass(frozen=True)
+class Mark:
+    """What the service puts on a handled message in Outlook."""
+
+    item_id: str
+    #: The marker property's value: the recorded decision, so a re-run can tell what was done.
+    marker: str
+    #: Follow-up flag: start at reception, due at the answer term; None for no flag.
+    flag_start: datetime | None = None
+    flag_due: datetime | None = None
+    category: str | None = None
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """The result of one item of a batch: done, or why not and whether trying again may help."""
+
+    key: str
+    ok: bool
+    error: str = ""
+    transient: bool = False
+
+
+class MailboxUnavailable(Exception):
+    """The mailbox could not be reached at all (after the adapter's own retries)."""
+
+
+class WatermarkExpired(Exception):
+    """The server no longer knows the watermark; a full resynchronisation is needed."""
+
+
+class Mailbox(Protocol):
+    """The shared mailbox as the acknowledge-and-track service needs it."""
+
+    @property
+    def address(self) -> Address: ...
+
+    def fetch_changes(self, watermark: str | None) -> ChangePage:
+        """New and changed inbox messages after `watermark` (None: from the beginning)."""
+        ...
+
+    def send_acknowledgements(self, batch: Sequence[OutgoingAcknowledgement]) -> list[Outcome]:
+        """Send as the shared mailbox, saving a copy in its Sent Items; one outcome per `ref`."""
+        ...
+
+    def sent_refs(self, refs: Collection[str], since: datetime) -> set[str]:
+        """Which of these acknowledgements are already in Sent Items (sent at or after `since`)."""
+        ...
+
+    def mark(self, marks: Sequence[Mark]) -> list[Outcome]:
+        """Put flag, category and marker on messages; one outcome per `item_id`."""
+        ...
+
+    def wait_for_changes(self, timeout: float) -> bool:
+        """Block until the server signals new mail or `timeout` seconds pass; True on a signal."""
+        ...
+
+    def close(self) -> None: ...
+
+
+class Texts(Protocol):
+    """Renders the tenant-facing texts (subject, plain and HTML bodies) from templates."""
+
+    def acknowledgement(
+        self, message: IncomingMessage, terms: ResponseTerms, language: str
+    ) -> tuple[str, str, str]:
+        """(subject, text body, html body) of the acknowledgement of `message`."""
+        ...
+
+
+class Clock(Protocol):
+    def now(self) -> datetime:
+        """The current moment, timezone-aware."""
+        ...
+
+
+AckState = Literal["none", "intent", "sent", "dry_run", "failed"]
+
+
+@dataclass(frozen=True)
+class MessageRecord:
+    """What the state store keeps of one message (never the tenant's subject or body).
+
+    `outbox` holds the ready-made acknowledgement (JSON) between the intent and
+    the send, so a crash loses nothing; it is cleared once the mail is sent.
+    """
+
+    item_id: str
+    internet_message_id: str | None
+    conversation_id: str | None
+    sender: str | None
+    received: datetime
+    reception_day: date
+    answer_by: datetime
+    acknowledge: bool
+    reason: str
+    detail: str
+    needs_answer: bool
+    ack_state: AckState = "none"
+    ack_ref: str | None = None
+    ack_message_id: str | None = None
+    ack_sent_at: datetime | None = None
+    marked: bool = False
+    attempts: int = 0
+    last_error: str = ""
+    outbox: str | None = None

@@ -1,0 +1,446 @@
+"""The shared mailbox over Exchange Web Services, through exchangelib.
+
+Reads new mail with SyncFolderItems from a persisted sync state, one page at a
+time so the watermark can be saved after every page; fetches only the fields it
+needs, in batches; sends acknowledgements as complete MIME messages (so every
+header, `Auto-Submitted` included, reaches the recipient) with SendAndSaveCopy;
+sets flag, category and marker with batched UpdateItem calls.
+
+Retries: exchangelib already retries reads and updates, honouring the server's
+BackOffMilliseconds. Sending is different: a send whose answer was lost may
+have gone out, so sends run without exchangelib's blind retries and the service
+reconciles against Sent Items before sending again.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import threading
+import time
+from collections.abc import Callable, Collection, Iterator, Sequence
+from datetime import datetime
+from typing import Any
+
+from exchangelib import (
+    BASIC,
+    DELEGATE,
+    IMPERSONATION,
+    NTLM,
+    OAUTH2,
+    Account,
+    Configuration,
+    Credentials,
+    FaultTolerance,
+    Message,
+    OAuth2Credentials,
+)
+from exchangelib.errors import (
+    ErrorInvalidSyncStateData,
+    ErrorItemNotFound,
+    ErrorServerBusy,
+    EWSError,
+    TransportError,
+)
+from exchangelib.fields import FieldPath
+from exchangelib.items import ID_ONLY, SEND_AND_SAVE_COPY
+from exchangelib.protocol import BaseProtocol, FailFast, NoVerifyHTTPAdapter
+from exchangelib.services import SyncFolderItems
+from exchangelib.util import CONNECTION_ERRORS
+
+from topcontact_mail.adapters.ews.fields import FollowupFlag
+from topcontact_mail.adapters.mime import UnreadableMessage, parse_message
+from topcontact_mail.config import Settings
+from topcontact_mail.domain.acknowledgement import to_mime
+from topcontact_mail.domain.message import Address, IncomingMessage
+from topcontact_mail.logs import get_logger
+from topcontact_mail.ports import (
+    ChangePage,
+    FetchedMessage,
+    MailboxUnavailable,
+    Mark,
+    Outcome,
+    OutgoingAcknowledgement,
+    WatermarkExpired,
+)
+
+#: What GetItem asks for: enough to screen and to keep staff's categories, no attachments.
+FETCH_FIELDS = (
+    "subject",
+    "sender",
+    "author",
+    "to_recipients",
+    "cc_recipients",
+    "message_id",
+    "conversation_id",
+    "item_class",
+    "datetime_received",
+    "headers",
+    "text_body",
+    "categories",
+    "topcontact_marker",
+)
+#: What every sync change carries, so our own updates are recognised without a GetItem.
+SYNC_FIELDS = ("topcontact_marker", "datetime_received")
+#: The longest back-off the adapter honours itself before leaving the work to the next pass.
+MAX_BACK_OFF_SECONDS = 300.0
+#: How often a pull subscription is asked for events while waiting.
+POLL_SECONDS = 0.5
+#: Only the text needed to guess the language is read from a body.
+_SAMPLE_CHARS = 4000
+
+
+def connect(settings: Settings) -> EwsMailbox:
+    """Open the shared mailbox as the configuration says; nothing connects before this call."""
+    ews = settings.connection.ews
+    if ews is None:
+        raise MailboxUnavailable("no [connection.ews] section in the configuration")
+    if not ews.verify_tls:
+        get_logger("ews").warning("TLS verification is OFF: only acceptable against a test server")
+        BaseProtocol.HTTP_ADAPTER_CLS = NoVerifyHTTPAdapter
+    credentials: Any
+    if ews.auth_type == "oauth":
+        secret = ews.client_secret.get_secret_value() if ews.client_secret else ""
+        credentials = OAuth2Credentials(
+            client_id=ews.client_id, client_secret=secret, tenant_id=ews.tenant_id
+        )
+        auth_type = OAUTH2
+    else:
+        password = ews.password.get_secret_value() if ews.password else ""
+        credentials = Credentials(ews.username, password)
+        auth_type = NTLM if ews.auth_type == "ntlm" else BASIC
+    config = Configuration(
+        service_endpoint=ews.service_endpoint,
+        credentials=credentials,
+        auth_type=auth_type,
+        retry_policy=FaultTolerance(max_wait=MAX_BACK_OFF_SECONDS),
+        max_connections=4,
+    )
+    try:
+        account = Account(
+            primary_smtp_address=settings.connection.shared_mailbox,
+            config=config,
+            autodiscover=ews.autodiscover,
+            access_type=IMPERSONATION if ews.access_type == "impersonation" else DELEGATE,
+        )
+    except (EWSError, TransportError, *CONNECTION_ERRORS) as exc:
+        raise MailboxUnavailable(
+            f"cannot open {settings.connection.shared_mailbox}: {exc}"
+        ) from None
+    return EwsMailbox(account)
+
+
+def _chunks(items: Sequence[Any], size: int) -> Iterator[Sequence[Any]]:
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
+
+
+def _address(mailbox: Any) -> Address | None:
+    if mailbox is None or not getattr(mailbox, "email_address", None):
+        return None
+    return Address(mailbox.email_address, mailbox.name or "")
+
+
+def _header_block(headers: Sequence[Any], body: str) -> bytes:
+    lines = [f"{h.name}: {h.value or ''}" for h in headers if h.name]
+    return ("\r\n".join(lines) + "\r\n\r\n" + body[:_SAMPLE_CHARS]).encode("utf-8", "replace")
+
+
+def message_from_item(item: Any) -> IncomingMessage:
+    """An IncomingMessage from an exchangelib Message, from its internet headers where it has them.
+
+    Mail submitted inside the organisation (MAPI) has no internet headers; then
+    the item's own fields are used.
+    """
+    body = str(item.text_body or "")
+    base = IncomingMessage()
+    if item.headers:
+        with contextlib.suppress(UnreadableMessage):
+            base = parse_message(_header_block(item.headers, body))
+    sender = base.sender or _address(item.author) or _address(item.sender)
+    recipients = base.recipients or tuple(
+        a
+        for a in (_address(r) for r in [*(item.to_recipients or ()), *(item.cc_recipients or ())])
+        if a
+    )
+    return IncomingMessage(
+        subject=base.subject or str(item.subject or ""),
+        sender=sender,
+        recipients=recipients,
+        headers=base.headers,
+        message_id=base.message_id or item.message_id,
+        return_path=base.return_path,
+        item_class=item.item_class,
+        content_type=base.content_type,
+        spam_confidence=base.spam_confidence,
+        conversation_id=item.conversation_id.id if item.conversation_id else None,
+        received=item.datetime_received,
+        text_sample=base.text_sample or body[:_SAMPLE_CHARS],
+        item_id=item.id,
+        part_types=base.part_types,
+    )
+
+
+class EwsMailbox:
+    """The Mailbox port over EWS."""
+
+    def __init__(
+        self,
+        account: Account,
+        *,
+        page_size: int = 512,
+        batch_size: int = 100,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        self.account = account
+        self.page_size = page_size
+        self.batch_size = batch_size
+        self._sleep = sleep
+        self._categories: dict[str, list[str]] = {}
+        self._subscription: tuple[str, str] | None = None
+        self._send_lock = threading.Lock()
+        self.log = get_logger("ews", mailbox=account.primary_smtp_address)
+        self._sync_fields = {
+            FieldPath(field=Message.get_field_by_fieldname(f)) for f in SYNC_FIELDS
+        }
+
+    @property
+    def address(self) -> Address:
+        return Address(self.account.primary_smtp_address)
+
+    # -- reading ----------------------------------------------------------------------
+
+    def fetch_changes(self, watermark: str | None) -> ChangePage:
+        service = SyncFolderItems(account=self.account)
+        try:
+            changes = list(
+                service.call(
+                    folder=self.account.inbox,
+                    shape=ID_ONLY,
+                    additional_fields=self._sync_fields,
+                    sync_state=watermark,
+                    ignore=None,
+                    max_changes_returned=self.page_size,
+                    sync_scope="NormalItems",
+                )
+            )
+        except ErrorInvalidSyncStateData:
+            raise WatermarkExpired("Exchange no longer knows the sync state") from None
+        except (EWSError, TransportError, *CONNECTION_ERRORS) as exc:
+            raise MailboxUnavailable(f"SyncFolderItems failed: {exc}") from None
+        fetched: dict[str, FetchedMessage] = {}
+        to_get: list[Any] = []
+        for kind, item in changes:
+            if kind not in (SyncFolderItems.CREATE, SyncFolderItems.UPDATE) or isinstance(
+                item, Exception
+            ):
+                continue
+            marker = getattr(item, "topcontact_marker", None)
+            if marker:
+                fetched[item.id] = FetchedMessage(IncomingMessage(item_id=item.id), marker)
+            else:
+                to_get.append(item)
+        for message in self._get_items(to_get):
+            fetched[message.message.item_id or ""] = message
+        return ChangePage(
+            list(fetched.values()),
+            service.sync_state or watermark or "",
+            more=not service.includes_last_item_in_range,
+        )
+
+    def _get_items(self, items: Sequence[Any]) -> Iterator[FetchedMessage]:
+        if not items:
+            return
+        try:
+            results = list(
+                self.account.fetch(
+                    ids=[(i.id, i.changekey) for i in items],
+                    only_fields=FETCH_FIELDS,
+                    chunk_size=self.batch_size,
+                )
+            )
+        except (EWSError, TransportError, *CONNECTION_ERRORS) as exc:
+            raise MailboxUnavailable(f"GetItem failed: {exc}") from None
+        for source, result in zip(items, results, strict=True):
+            if isinstance(result, ErrorItemNotFound):
+                continue  # deleted or moved since the sync; a move shows up as a new item
+            if isinstance(result, Exception):
+                self.log.warning("item could not be read", item_id=source.id, error=str(result))
+                continue
+            self._categories[result.id] = list(result.categories or [])
+            yield FetchedMessage(message_from_item(result), result.topcontact_marker or None)
+
+    # -- sending ----------------------------------------------------------------------
+
+    @contextlib.contextmanager
+    def _without_blind_retries(self) -> Iterator[None]:
+        protocol = self.account.protocol
+        with self._send_lock:
+            saved = protocol.retry_policy
+            protocol.retry_policy = FailFast()
+            try:
+                yield
+            finally:
+                protocol.retry_policy = saved
+
+    def send_acknowledgements(self, batch: Sequence[OutgoingAcknowledgement]) -> list[Outcome]:
+        outcomes: list[Outcome] = []
+        sender = self.address
+        for chunk in _chunks(batch, self.batch_size):
+            now = datetime.now().astimezone()
+            items = [
+                Message(
+                    account=self.account,
+                    folder=self.account.sent,
+                    mime_content=to_mime(
+                        o.acknowledgement, sender=sender, message_id=o.message_id, date=now
+                    ),
+                )
+                for o in chunk
+            ]
+            outcomes.extend(self._send_chunk(chunk, items))
+        return outcomes
+
+    def _send_chunk(
+        self, chunk: Sequence[OutgoingAcknowledgement], items: list[Any]
+    ) -> list[Outcome]:
+        for attempt in range(1, 4):
+            try:
+                with self._without_blind_retries():
+                    results = self.account.bulk_create(
+                        folder=self.account.sent,
+                        items=items,
+                        message_disposition=SEND_AND_SAVE_COPY,
+                    )
+            except ErrorServerBusy as exc:
+                # Refused before any work was done: safe to try the same request again.
+                wait = min(exc.back_off or 2**attempt, MAX_BACK_OFF_SECONDS)
+                self.log.warning(
+                    "server busy, backing off",
+                    seconds=wait,
+                    attempt=attempt,
+                    operation="CreateItem",
+                )
+                self._sleep(wait)
+                continue
+            except (EWSError, TransportError, *CONNECTION_ERRORS) as exc:
+                # The answer was lost: some may have gone out. The service checks Sent Items first.
+                return [
+                    Outcome(o.ref, False, f"send interrupted: {type(exc).__name__}", transient=True)
+                    for o in chunk
+                ]
+            return [self._outcome(o.ref, r) for o, r in zip(chunk, results, strict=True)]
+        return [Outcome(o.ref, False, "server stayed busy", transient=True) for o in chunk]
+
+    @staticmethod
+    def _outcome(key: str, result: Any) -> Outcome:
+        if not isinstance(result, Exception):
+            return Outcome(key, True)
+        transient = isinstance(result, ErrorServerBusy) or type(result).__name__ in {
+            "ErrorInternalServerTransientError",
+            "ErrorTimeoutExpired",
+            "ErrorMailboxStoreUnavailable",
+            "ErrorMailboxMoveInProgress",
+        }
+        return Outcome(key, False, f"{type(result).__name__}: {result}", transient=transient)
+
+    def sent_refs(self, refs: Collection[str], since: datetime) -> set[str]:
+        domain = self.address.domain
+        wanted = {f"<{ref}@{domain}>": ref for ref in refs}
+        found: set[str] = set()
+        for chunk in _chunks(sorted(wanted), 50):
+            query = self.account.sent.filter(message_id__in=list(chunk)).only("message_id")
+            try:
+                for item in query:
+                    if isinstance(item, Exception):
+                        continue
+                    ref = wanted.get(item.message_id)
+                    if ref:
+                        found.add(ref)
+            except (EWSError, TransportError, *CONNECTION_ERRORS) as exc:
+                raise MailboxUnavailable(f"FindItem in Sent Items failed: {exc}") from None
+        return found
+
+    # -- marking ------------------------------------------------------------------------
+
+    def mark(self, marks: Sequence[Mark]) -> list[Outcome]:
+        self._load_categories(
+            [m.item_id for m in marks if m.category and m.item_id not in self._categories]
+        )
+        outcomes: list[Outcome] = []
+        for chunk in _chunks(marks, self.batch_size):
+            updates = []
+            for mark in chunk:
+                item = Message(account=self.account, id=mark.item_id)
+                item.topcontact_marker = mark.marker
+                fields = ["topcontact_marker"]
+                if mark.flag_due is not None:
+                    item.followup_flag = FollowupFlag(
+                        flag_status="Flagged", start_date=mark.flag_start, due_date=mark.flag_due
+                    )
+                    fields.append("followup_flag")
+                if mark.category:
+                    current = self._categories.get(mark.item_id, [])
+                    item.categories = (
+                        current if mark.category in current else [*current, mark.category]
+                    )
+                    fields.append("categories")
+                updates.append((item, fields))
+            try:
+                results = list(
+                    self.account.bulk_update(items=updates, conflict_resolution="AutoResolve")
+                )
+            except (EWSError, TransportError, *CONNECTION_ERRORS) as exc:
+                outcomes.extend(
+                    Outcome(m.item_id, False, f"UpdateItem failed: {exc}", True) for m in chunk
+                )
+                continue
+            for mark, result in zip(chunk, results, strict=True):
+                outcome = self._outcome(mark.item_id, result)
+                if outcome.ok:
+                    self._categories.pop(mark.item_id, None)
+                outcomes.append(outcome)
+        return outcomes
+
+    def _load_categories(self, item_ids: Sequence[str]) -> None:
+        if not item_ids:
+            return
+        results = self.account.fetch(ids=[(i, None) for i in item_ids], only_fields=["categories"])
+        for item_id, result in zip(item_ids, results, strict=True):
+            if not isinstance(result, Exception):
+                self._categories[item_id] = list(result.categories or [])
+
+    # -- notifications --------------------------------------------------------------------
+
+    def wait_for_changes(self, timeout: float) -> bool:
+        """Poll a pull subscription on the inbox until it reports a change or `timeout` passes."""
+        deadline = time.monotonic() + timeout
+        try:
+            if self._subscription is None:
+                self._subscription = self.account.inbox.subscribe_to_pull(
+                    event_types=("NewMailEvent", "CreatedEvent")
+                )
+            while True:
+                subscription_id, watermark = self._subscription
+                changed = False
+                for notification in self.account.inbox.get_events(subscription_id, watermark):
+                    for event in notification.events:
+                        watermark = getattr(event, "watermark", None) or watermark
+                        changed = changed or type(event).__name__ != "StatusEvent"
+                self._subscription = (subscription_id, watermark)
+                if changed:
+                    return True
+                if time.monotonic() >= deadline:
+                    return False
+                self._sleep(min(POLL_SECONDS, max(0.0, deadline - time.monotonic())))
+        except (EWSError, TransportError, *CONNECTION_ERRORS) as exc:
+            self.log.warning("notifications unavailable, falling back to polling", error=str(exc))
+            self._subscription = None
+            self._sleep(max(0.0, deadline - time.monotonic()))
+            return False
+
+    def close(self) -> None:
+        if self._subscription is not None:
+            with contextlib.suppress(Exception):
+                self.account.inbox.unsubscribe(self._subscription[0])
+            self._subscription = None
+        self.account.protocol.close()

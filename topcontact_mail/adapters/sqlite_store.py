@@ -1,0 +1,325 @@
+"""The state store in SQLite: per-message decisions, acknowledgement intents and watermarks.
+
+One file under the configured state directory, WAL mode, one short explicit
+transaction per write. It records everything needed to act exactly once across
+crashes (the intent before sending, the outcome after) and to explain any
+decision later. It never stores a subject or a body.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from datetime import date, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from topcontact_mail.ports import AckState, MessageRecord
+
+SCHEMA_VERSION = 1
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS messages (
+    item_id TEXT PRIMARY KEY,
+    internet_message_id TEXT,
+    conversation_id TEXT,
+    sender TEXT,
+    received TEXT NOT NULL,
+    reception_day TEXT NOT NULL,
+    answer_by TEXT NOT NULL,
+    acknowledge INTEGER NOT NULL,
+    reason TEXT NOT NULL,
+    detail TEXT NOT NULL,
+    needs_answer INTEGER NOT NULL,
+    ack_state TEXT NOT NULL DEFAULT 'none',
+    ack_ref TEXT UNIQUE,
+    ack_message_id TEXT,
+    ack_sent_at TEXT,
+    marked INTEGER NOT NULL DEFAULT 0,
+    attempts INTEGER NOT NULL DEFAULT 0,
+    mark_attempts INTEGER NOT NULL DEFAULT 0,
+    last_attempt_at TEXT,
+    last_error TEXT NOT NULL DEFAULT '',
+    outbox TEXT,
+    recorded_at TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS messages_internet_id ON messages (internet_message_id);
+CREATE INDEX IF NOT EXISTS messages_conversation ON messages (conversation_id, ack_state);
+CREATE INDEX IF NOT EXISTS messages_sender ON messages (sender, recorded_at);
+CREATE INDEX IF NOT EXISTS messages_ack_state ON messages (ack_state, received);
+CREATE INDEX IF NOT EXISTS messages_recorded ON messages (recorded_at);
+CREATE TABLE IF NOT EXISTS watermarks (
+    name TEXT PRIMARY KEY,
+    value TEXT NOT NULL,
+    updated_at TEXT NOT NULL
+);
+"""
+
+_COLUMNS = (
+    "item_id, internet_message_id, conversation_id, sender, received, reception_day, answer_by, "
+    "acknowledge, reason, detail, needs_answer, ack_state, ack_ref, ack_message_id, ack_sent_at, "
+    "marked, attempts, last_error"
+)
+
+#: Acknowledgement states that count as "acknowledged" for the screening limits.
+_COUNTS_AS_SENT = ("intent", "sent", "dry_run")
+
+
+def _iso(moment: datetime | None) -> str | None:
+    return moment.isoformat() if moment is not None else None
+
+
+def _record(row: sqlite3.Row) -> MessageRecord:
+    return MessageRecord(
+        item_id=row["item_id"],
+        internet_message_id=row["internet_message_id"],
+        conversation_id=row["conversation_id"],
+        sender=row["sender"],
+        received=datetime.fromisoformat(row["received"]),
+        reception_day=date.fromisoformat(row["reception_day"]),
+        answer_by=datetime.fromisoformat(row["answer_by"]),
+        acknowledge=bool(row["acknowledge"]),
+        reason=row["reason"],
+        detail=row["detail"],
+        needs_answer=bool(row["needs_answer"]),
+        ack_state=row["ack_state"],
+        ack_ref=row["ack_ref"],
+        ack_message_id=row["ack_message_id"],
+        ack_sent_at=datetime.fromisoformat(row["ack_sent_at"]) if row["ack_sent_at"] else None,
+        marked=bool(row["marked"]),
+        attempts=row["attempts"],
+        last_error=row["last_error"],
+    )
+
+
+class StoreError(Exception):
+    """The state file cannot be used (unreadable, from a newer version, locked)."""
+
+
+class SqliteStore:
+    """The service's memory, in one SQLite file (or in memory for unit tests)."""
+
+    def __init__(self, path: Path | str) -> None:
+        if str(path) != ":memory:":
+            Path(path).parent.mkdir(parents=True, exist_ok=True)
+        try:
+            self._db = sqlite3.connect(
+                str(path), timeout=30, isolation_level=None, check_same_thread=False
+            )
+            self._db.row_factory = sqlite3.Row
+            self._db.execute("PRAGMA journal_mode=WAL")
+            # FULL: an acknowledgement intent must be on disk before the mail leaves.
+            self._db.execute("PRAGMA synchronous=FULL")
+            self._db.executescript(_SCHEMA)
+            version = self._db.execute("SELECT value FROM meta WHERE key='schema'").fetchone()
+        except sqlite3.DatabaseError as exc:
+            raise StoreError(f"{path}: cannot open the state file: {exc}") from None
+        if version is None:
+            self._db.execute("INSERT INTO meta VALUES ('schema', ?)", (str(SCHEMA_VERSION),))
+        elif int(version[0]) > SCHEMA_VERSION:
+            raise StoreError(
+                f"{path}: state file has schema {version[0]}, this version knows {SCHEMA_VERSION}"
+            )
+        self._lock = threading.RLock()
+        self.path = path
+
+    def close(self) -> None:
+        self._db.close()
+
+    @contextmanager
+    def transaction(self) -> Iterator[sqlite3.Connection]:
+        """One explicit transaction: committed when the block ends, rolled back on error."""
+        with self._lock:
+            self._db.execute("BEGIN IMMEDIATE")
+            try:
+                yield self._db
+            except BaseException:
+                self._db.execute("ROLLBACK")
+                raise
+            self._db.execute("COMMIT")
+
+    def _query(self, sql: str, params: Sequence[Any] = ()) -> list[sqlite3.Row]:
+        with self._lock:
+            return self._db.execute(sql, params).fetchall()
+
+    # -- messages ---------------------------------------------------------------
+
+    def get(self, item_id: str) -> MessageRecord | None:
+        rows = self._query(f"SELECT {_COLUMNS} FROM messages WHERE item_id = ?", (item_id,))
+        return _record(rows[0]) if rows else None
+
+    def find_by_message_id(self, internet_message_id: str) -> MessageRecord | None:
+        rows = self._query(
+            f"SELECT {_COLUMNS} FROM messages WHERE internet_message_id = ? ORDER BY recorded_at LIMIT 1",
+            (internet_message_id,),
+        )
+        return _record(rows[0]) if rows else None
+
+    def record(self, rec: MessageRecord, now: datetime) -> None:
+        """Store a decision; for an acknowledgement this is the intent, written before sending."""
+        with self.transaction() as db:
+            db.execute(
+                f"INSERT INTO messages ({_COLUMNS}, outbox, recorded_at) "
+                "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                (
+                    rec.item_id,
+                    rec.internet_message_id,
+                    rec.conversation_id,
+                    rec.sender,
+                    _iso(rec.received),
+                    rec.reception_day.isoformat(),
+                    _iso(rec.answer_by),
+                    int(rec.acknowledge),
+                    rec.reason,
+                    rec.detail,
+                    int(rec.needs_answer),
+                    rec.ack_state,
+                    rec.ack_ref,
+                    rec.ack_message_id,
+                    _iso(rec.ack_sent_at),
+                    int(rec.marked),
+                    rec.attempts,
+                    rec.last_error,
+                    rec.outbox,
+                    _iso(now),
+                ),
+            )
+
+    def history(
+        self, sender: str | None, conversation_id: str | None, day_start: datetime, now: datetime
+    ) -> tuple[bool, int, int]:
+        """(conversation acknowledged, sender's acknowledgements today, all in the last hour)."""
+        states = ",".join("?" * len(_COUNTS_AS_SENT))
+        conversation = bool(
+            conversation_id
+            and self._query(
+                f"SELECT 1 FROM messages WHERE conversation_id = ? AND ack_state IN ({states}) LIMIT 1",
+                (conversation_id, *_COUNTS_AS_SENT),
+            )
+        )
+        today = (
+            self._query(
+                f"SELECT COUNT(*) FROM messages WHERE sender = ? AND recorded_at >= ? "
+                f"AND ack_state IN ({states})",
+                (sender, _iso(day_start), *_COUNTS_AS_SENT),
+            )[0][0]
+            if sender
+            else 0
+        )
+        last_hour = self._query(
+            f"SELECT COUNT(*) FROM messages WHERE recorded_at >= ? AND ack_state IN ({states})",
+            (_iso(now - timedelta(hours=1)), *_COUNTS_AS_SENT),
+        )[0][0]
+        return conversation, int(today), int(last_hour)
+
+    def pending_acknowledgements(self, limit: int) -> list[MessageRecord]:
+        """Intents not yet known to be sent, oldest reception first."""
+        rows = self._query(
+            f"SELECT {_COLUMNS} FROM messages WHERE ack_state = 'intent' ORDER BY received LIMIT ?",
+            (limit,),
+        )
+        return [_record(r) for r in rows]
+
+    def begin_attempt(self, item_ids: Sequence[str], now: datetime) -> None:
+        """Note that a send is about to start: after a crash these are checked in Sent Items first."""
+        with self.transaction() as db:
+            db.executemany(
+                "UPDATE messages SET attempts = attempts + 1, last_attempt_at = ? WHERE item_id = ?",
+                [(_iso(now), i) for i in item_ids],
+            )
+
+    def earliest_attempt(self, item_ids: Sequence[str]) -> datetime | None:
+        if not item_ids:
+            return None
+        marks = ",".join("?" * len(item_ids))
+        row = self._query(
+            f"SELECT MIN(last_attempt_at) FROM messages WHERE item_id IN ({marks})", item_ids
+        )[0]
+        return datetime.fromisoformat(row[0]) if row[0] else None
+
+    def set_ack_state(self, item_id: str, state: AckState, now: datetime, error: str = "") -> None:
+        with self.transaction() as db:
+            db.execute(
+                "UPDATE messages SET ack_state = ?, last_error = ?, "
+                "ack_sent_at = CASE WHEN ?1 = 'sent' THEN ? ELSE ack_sent_at END, "
+                "outbox = CASE WHEN ?1 IN ('sent', 'failed') THEN NULL ELSE outbox END "
+                "WHERE item_id = ?",
+                (state, error, _iso(now), item_id),
+            )
+
+    def outbox(self, item_id: str) -> str:
+        """The acknowledgement waiting to be sent for `item_id`."""
+        rows = self._query("SELECT outbox FROM messages WHERE item_id = ?", (item_id,))
+        if not rows or rows[0][0] is None:
+            raise KeyError(f"no acknowledgement waiting for {item_id}")
+        return str(rows[0][0])
+
+    def note_error(self, item_id: str, error: str) -> None:
+        with self.transaction() as db:
+            db.execute("UPDATE messages SET last_error = ? WHERE item_id = ?", (error, item_id))
+
+    def pending_marks(self, limit: int) -> list[MessageRecord]:
+        """Decided messages whose mark is still to be set: skips at once, acknowledgements once sent."""
+        rows = self._query(
+            f"SELECT {_COLUMNS} FROM messages WHERE marked = 0 AND ack_state IN ('none', 'sent') "
+            "ORDER BY received LIMIT ?",
+            (limit,),
+        )
+        return [_record(r) for r in rows]
+
+    def set_marked(self, item_id: str) -> None:
+        with self.transaction() as db:
+            db.execute(
+                "UPDATE messages SET marked = 1, last_error = '' WHERE item_id = ?", (item_id,)
+            )
+
+    def mark_failed(self, item_id: str, error: str, give_up_after: int) -> bool:
+        """Count a failed mark; True when it is given up (then it is left unmarked, recorded)."""
+        with self.transaction() as db:
+            db.execute(
+                "UPDATE messages SET mark_attempts = mark_attempts + 1, last_error = ? "
+                "WHERE item_id = ?",
+                (error, item_id),
+            )
+            attempts = db.execute(
+                "SELECT mark_attempts FROM messages WHERE item_id = ?", (item_id,)
+            ).fetchone()[0]
+            if attempts >= give_up_after:
+                db.execute("UPDATE messages SET marked = -1 WHERE item_id = ?", (item_id,))
+                return True
+        return False
+
+    def counts(self) -> dict[str, int]:
+        rows = self._query(
+            "SELECT reason, ack_state, COUNT(*) AS n FROM messages GROUP BY reason, ack_state"
+        )
+        result: dict[str, int] = {}
+        for row in rows:
+            result[f"{row['reason']}/{row['ack_state']}"] = row["n"]
+        return result
+
+    def records(self) -> list[MessageRecord]:
+        return [
+            _record(r) for r in self._query(f"SELECT {_COLUMNS} FROM messages ORDER BY received")
+        ]
+
+    # -- watermarks ---------------------------------------------------------------
+
+    def watermark(self, name: str) -> str | None:
+        rows = self._query("SELECT value FROM watermarks WHERE name = ?", (name,))
+        return str(rows[0][0]) if rows else None
+
+    def set_watermark(self, name: str, value: str, now: datetime) -> None:
+        with self.transaction() as db:
+            db.execute(
+                "INSERT INTO watermarks VALUES (?, ?, ?) "
+                "ON CONFLICT(name) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at",
+                (name, value, _iso(now)),
+            )
+
+    def clear_watermark(self, name: str) -> None:
+        with self.transaction() as db:
+            db.execute("DELETE FROM watermarks WHERE name = ?", (name,))

@@ -1,0 +1,65 @@
+"""`topcontact-mail run`: the daemon, or one draining pass with `--once`."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import click
+
+from topcontact_mail.adapters.sqlite_store import StoreError
+from topcontact_mail.adapters.texts import TemplateProblem, TextRenderer
+from topcontact_mail.entrypoints.common import config_option, fail, settings_or_exit
+from topcontact_mail.entrypoints.daemon import (
+    RETRY_MAX_SECONDS,
+    RETRY_START_SECONDS,
+    Daemon,
+    build_service,
+    open_mailbox,
+    open_store,
+)
+from topcontact_mail.logs import configure_logging, get_logger
+from topcontact_mail.ports import MailboxUnavailable
+
+
+@click.command()
+@config_option
+@click.option("--once", is_flag=True, help="Drain what is there (send, mark, retry) and exit.")
+def run(config_path: Path | None, once: bool) -> None:
+    """Watch the shared mailbox: acknowledge, flag and record every new message."""
+    settings = settings_or_exit(config_path)
+    configure_logging(settings.service.log_level)
+    log = get_logger("run")
+    try:
+        TextRenderer.from_settings(settings).check()
+    except TemplateProblem as exc:
+        fail(str(exc))
+    try:
+        store = open_store(settings)
+    except StoreError as exc:
+        fail(str(exc))
+    delay = RETRY_START_SECONDS
+    while True:
+        try:
+            mailbox = open_mailbox(settings)
+            break
+        except MailboxUnavailable as exc:
+            if once:
+                log.error("cannot reach the mailbox", error=str(exc))
+                raise SystemExit(1) from None
+            # A daemon keeps trying instead of crash-looping under systemd.
+            log.warning("cannot reach the mailbox yet", error=str(exc), retry_in=delay)
+            time.sleep(delay)
+            delay = min(delay * 2, RETRY_MAX_SECONDS)
+    daemon = Daemon(settings, build_service(settings, mailbox, store), mailbox)
+    daemon.install_signal_handlers()
+    try:
+        summary = daemon.drain() if once else daemon.run_forever()
+    finally:
+        mailbox.close()
+        store.close()
+    log.info(
+        "done", seen=summary.seen, sent=summary.sent, marked=summary.marked, failed=summary.failed
+    )
+    if once and daemon.service.has_pending():
+        raise SystemExit(1)

@@ -1,0 +1,184 @@
+"""The daemon: wires configuration to adapters and services, and runs the loop.
+
+The loop reacts to the mailbox's notifications for low latency and syncs on a
+timer as a safety net (APScheduler). SIGTERM and SIGINT let the message in hand
+finish; `--once` drains what is there and exits.
+"""
+
+from __future__ import annotations
+
+import signal
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from types import FrameType
+from typing import Any
+
+from apscheduler.schedulers.background import BackgroundScheduler
+
+from topcontact_mail.adapters.sqlite_store import SqliteStore
+from topcontact_mail.adapters.texts import TextRenderer
+from topcontact_mail.config import Settings
+from topcontact_mail.domain.screening import ScreeningPolicy
+from topcontact_mail.logs import get_logger
+from topcontact_mail.ports import Mailbox, MailboxUnavailable, WatermarkExpired
+from topcontact_mail.services.acknowledge import WATERMARK, AcknowledgeService, Options, Summary
+
+#: How long one wait for notifications lasts before the stop flag is looked at again.
+WAIT_SLICE_SECONDS = 1.0
+#: Back-off after the mailbox could not be reached, doubling up to the maximum.
+RETRY_START_SECONDS = 2.0
+RETRY_MAX_SECONDS = 300.0
+
+
+class SystemClock:
+    def now(self) -> datetime:
+        return datetime.now().astimezone()
+
+
+def open_mailbox(settings: Settings) -> Mailbox:
+    """The configured backend's mailbox (imported here so no backend loads unless chosen)."""
+    if settings.connection.backend == "graph":
+        raise MailboxUnavailable("the Microsoft Graph backend is not available in this version yet")
+    from topcontact_mail.adapters.ews import connect as connect_ews
+
+    return connect_ews(settings)
+
+
+def open_store(settings: Settings) -> SqliteStore:
+    return SqliteStore(settings.service.state_dir / "topcontact.sqlite3")
+
+
+def build_service(settings: Settings, mailbox: Mailbox, store: SqliteStore) -> AcknowledgeService:
+    ack = settings.acknowledgement
+    return AcknowledgeService(
+        mailbox=mailbox,
+        store=store,
+        texts=TextRenderer.from_settings(settings),
+        clock=SystemClock(),
+        calendar=settings.calendar.build(),
+        policy=ScreeningPolicy.from_settings(
+            settings.screening, settings.connection.shared_mailbox
+        ),
+        options=Options(
+            dry_run=settings.service.dry_run,
+            category=settings.tracking.category,
+            languages=tuple(ack.languages),
+            default_language=ack.default_language,
+            language_rule=ack.language_rule,
+        ),
+    )
+
+
+@dataclass
+class Daemon:
+    """Runs the acknowledge service until told to stop."""
+
+    settings: Settings
+    service: AcknowledgeService
+    mailbox: Mailbox
+    on_pass: Callable[[Summary], None] | None = None
+
+    def __post_init__(self) -> None:
+        self.stop = threading.Event()
+        self.sync_due = threading.Event()
+        self.log = get_logger("daemon")
+        self.total = Summary()
+
+    def install_signal_handlers(self) -> None:
+        def handler(signum: int, _: FrameType | None) -> None:
+            self.log.info(
+                "stop requested; finishing the message in hand", signal=signal.Signals(signum).name
+            )
+            self.stop.set()
+
+        signal.signal(signal.SIGTERM, handler)
+        signal.signal(signal.SIGINT, handler)
+
+    def one_pass(self) -> Summary:
+        """One catch-up pass; a lost watermark starts a full sync (markers prevent double work)."""
+        try:
+            summary = self.service.run_once(should_stop=self.stop.is_set)
+        except WatermarkExpired as exc:
+            self.log.warning("watermark expired, starting a full sync", reason=str(exc))
+            self.service.store.clear_watermark(WATERMARK)
+            summary = self.service.run_once(should_stop=self.stop.is_set)
+        self.total.add(summary)
+        if self.on_pass is not None:
+            self.on_pass(summary)
+        return summary
+
+    def drain(self, max_seconds: float = 600.0) -> Summary:
+        """`--once`: work until nothing is pending (retrying transient failures), then return."""
+        deadline = time.monotonic() + max_seconds
+        delay = RETRY_START_SECONDS
+        while not self.stop.is_set():
+            try:
+                self.one_pass()
+            except MailboxUnavailable as exc:
+                self.log.warning("mailbox unavailable", error=str(exc), retry_in=delay)
+            else:
+                if not self.service.has_pending():
+                    break
+            if time.monotonic() + delay > deadline:
+                self.log.error(
+                    "giving up draining: work is still pending", pending=self.service.has_pending()
+                )
+                break
+            self.stop.wait(delay)
+            delay = min(delay * 2, RETRY_MAX_SECONDS)
+        return self.total
+
+    def run_forever(self) -> Summary:
+        scheduler = BackgroundScheduler(timezone=self.settings.calendar.timezone)
+        scheduler.add_job(
+            self.sync_due.set,
+            "interval",
+            seconds=self.settings.service.sync_interval_seconds,
+            id="safety-net-sync",
+            max_instances=1,
+            coalesce=True,
+        )
+        scheduler.start()
+        self.log.info(
+            "daemon started",
+            backend=self.settings.connection.backend,
+            dry_run=self.settings.service.dry_run,
+        )
+        delay = RETRY_START_SECONDS
+        retry_at = 0.0  # when pending work that made no progress is tried again
+        self.sync_due.set()
+        try:
+            while not self.stop.is_set():
+                try:
+                    changed = self.mailbox.wait_for_changes(WAIT_SLICE_SECONDS)
+                    retry_due = time.monotonic() >= retry_at and self.service.has_pending()
+                    if not (changed or self.sync_due.is_set() or retry_due):
+                        continue
+                    self.sync_due.clear()
+                    summary = self.one_pass()
+                    if self.service.has_pending() and not (summary.sent or summary.marked):
+                        retry_at = time.monotonic() + delay
+                        delay = min(delay * 2, RETRY_MAX_SECONDS)
+                    else:
+                        delay = RETRY_START_SECONDS
+                except MailboxUnavailable as exc:
+                    self.log.warning("mailbox unavailable", error=str(exc), retry_in=delay)
+                    self.stop.wait(delay)
+                    delay = min(delay * 2, RETRY_MAX_SECONDS)
+        finally:
+            scheduler.shutdown(wait=False)
+            self.log.info("daemon stopped", **_summary_fields(self.total))
+        return self.total
+
+
+def _summary_fields(summary: Summary) -> dict[str, Any]:
+    return {
+        "seen": summary.seen,
+        "recorded": summary.recorded,
+        "sent": summary.sent,
+        "marked": summary.marked,
+        "failed": summary.failed,
+    }
