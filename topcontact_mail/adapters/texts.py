@@ -126,7 +126,8 @@ def group_office_hours(
 
 def phone_uri(phone: str) -> str:
     """A `tel:` link target for a phone number as people write it ("0313 000 000")."""
-    digits = "".join(c for c in phone if c.isdigit())
+    # "+31 (0)313 ..." writes the national trunk prefix in brackets; it is not dialled.
+    digits = "".join(c for c in phone.replace("(0)", "") if c.isdigit())
     prefix = "+" if phone.strip().startswith("+") else ""
     return f"tel:{prefix}{digits}"
 
