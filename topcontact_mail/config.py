@@ -340,7 +340,11 @@ class Settings(BaseSettings):
         dotenv_settings: PydanticBaseSettingsSource,
         file_secret_settings: PydanticBaseSettingsSource,
     ) -> tuple[PydanticBaseSettingsSource, ...]:
-        return (env_settings, _TomlSource(settings_cls, _PENDING_TOML.get("data", {})))
+        return (
+            init_settings,
+            env_settings,
+            _TomlSource(settings_cls, _PENDING_TOML.get("data", {})),
+        )
 
 
 # The TOML document being loaded; pydantic-settings builds sources from the class,

@@ -33,6 +33,13 @@ class FollowupFlag(EWSElement):  # type: ignore[misc]  # exchangelib is untyped
     complete_date = DateTimeField(field_uri="CompleteDate")
 
 
+class FlagField(EWSElementField):  # type: ignore[misc]  # exchangelib is untyped
+    """`item:Flag`, written as one `t:Flag` element (the generic field would nest it twice)."""
+
+    def to_xml(self, value: FollowupFlag, version: Any) -> Any:
+        return value.to_xml(version=version)
+
+
 class DecisionMarker(ExtendedProperty):  # type: ignore[misc]  # exchangelib is untyped
     """The service's decision on a message, so any later run can tell what was done."""
 
@@ -45,7 +52,7 @@ def _register() -> None:
     try:
         Message.get_field_by_fieldname("followup_flag")
     except InvalidField:
-        flag: Any = EWSElementField(
+        flag: Any = FlagField(
             name="followup_flag",
             field_uri="item:Flag",
             value_cls=FollowupFlag,

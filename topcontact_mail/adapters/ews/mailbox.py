@@ -18,7 +18,7 @@ import contextlib
 import threading
 import time
 from collections.abc import Callable, Collection, Iterator, Sequence
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from exchangelib import (
@@ -30,6 +30,7 @@ from exchangelib import (
     Account,
     Configuration,
     Credentials,
+    EWSDateTime,
     FaultTolerance,
     Message,
     OAuth2Credentials,
@@ -138,6 +139,11 @@ def _address(mailbox: Any) -> Address | None:
     if mailbox is None or not getattr(mailbox, "email_address", None):
         return None
     return Address(mailbox.email_address, mailbox.name or "")
+
+
+def _ews_time(moment: datetime | None) -> EWSDateTime | None:
+    """exchangelib wants its own datetime type; UTC keeps the moment exact."""
+    return None if moment is None else EWSDateTime.from_datetime(moment.astimezone(UTC))
 
 
 def _header_block(headers: Sequence[Any], body: str) -> bytes:
@@ -273,14 +279,14 @@ class EwsMailbox:
 
     @contextlib.contextmanager
     def _without_blind_retries(self) -> Iterator[None]:
-        protocol = self.account.protocol
+        config = self.account.protocol.config
         with self._send_lock:
-            saved = protocol.retry_policy
-            protocol.retry_policy = FailFast()
+            saved = config.retry_policy
+            config.retry_policy = FailFast()
             try:
                 yield
             finally:
-                protocol.retry_policy = saved
+                config.retry_policy = saved
 
     def send_acknowledgements(self, batch: Sequence[OutgoingAcknowledgement]) -> list[Outcome]:
         outcomes: list[Outcome] = []
@@ -375,7 +381,9 @@ class EwsMailbox:
                 fields = ["topcontact_marker"]
                 if mark.flag_due is not None:
                     item.followup_flag = FollowupFlag(
-                        flag_status="Flagged", start_date=mark.flag_start, due_date=mark.flag_due
+                        flag_status="Flagged",
+                        start_date=_ews_time(mark.flag_start),
+                        due_date=_ews_time(mark.flag_due),
                     )
                     fields.append("followup_flag")
                 if mark.category:
