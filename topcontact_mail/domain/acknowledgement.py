@@ -56,6 +56,9 @@ LOOP_HEADERS: tuple[tuple[str, str], ...] = (
 # A References header grows with every reply; RFC 5322 allows trimming, and a
 # bounded header keeps a hostile thread from producing a huge message.
 _MAX_REFERENCES = 20
+# The renderer caps subjects at the configured length; this ceiling only
+# protects the MIME generator from a caller that forgot to.
+_HARD_SUBJECT_CAP = 900
 # RFC 5322 caps a line at 998 octets; a msg-id must fit on one folded line.
 _MAX_MSG_ID_LENGTH = 250
 
@@ -460,7 +463,9 @@ def build_acknowledgement(
     """The acknowledgement of `message`; raises `UnanswerableMessage` without a valid address.
 
     `subject` and the bodies are the rendered texts; the subject is cleaned
-    once more here so that no caller can put a line break into the header.
+    (and bounded) once more here so that no caller can put a line break into
+    the header. Only plain ASCII addresses are answered; an internationalised
+    address (RFC 6531) counts as no valid address.
     """
     recipient = reply_address(message, own_domain)
     if recipient is None:
@@ -468,7 +473,7 @@ def build_acknowledgement(
     in_reply_to, references = thread_references(message)
     return Acknowledgement(
         recipient=recipient,
-        subject=clean_text(subject),
+        subject=clean_subject(subject, _HARD_SUBJECT_CAP),
         text_body=text_body,
         html_body=html_body,
         language=language,

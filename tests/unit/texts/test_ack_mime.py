@@ -228,3 +228,8 @@ def test_extra_headers_cannot_override_the_standard_ones() -> None:
     )
     with pytest.raises(ValueError, match="refusing"):
         to_mime(ack, sender=OUR, message_id="<a@b.example>", date=WHEN)
+
+
+def test_the_builder_bounds_a_subject_the_renderer_did_not() -> None:
+    ack = _build(IncomingMessage(sender=Address("a@example.nl")), subject="x " * 5000)
+    assert len(ack.subject) <= 900
