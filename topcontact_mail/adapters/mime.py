@@ -34,6 +34,7 @@ _MAX_DEPTH = 20
 #: Bytes of one body part decoded for the text sample.
 _MAX_PART_BYTES = 256 * 1024
 
+_LEADING_BLANK_LINES = re.compile(rb"\A(?:[ \t]*\r?\n)+")
 _FIELD_LINE = re.compile(rb"^[!-9;-~]+[ \t]*:")
 _MAIL_FIELDS = frozenset(
     {
@@ -104,13 +105,15 @@ def parse_message(raw: bytes, received: datetime | None = None) -> IncomingMessa
 
 
 def _without_mbox_line(data: bytes) -> bytes:
+    """The message without blank lines before the headers and without an mbox "From " line."""
+    data = _LEADING_BLANK_LINES.sub(b"", data, count=1)
     if data.startswith(b"From "):
         return data.partition(b"\n")[2]
     return data
 
 
 def _header_block(data: bytes) -> bytes:
-    body = _without_mbox_line(data).lstrip(b"\r\n")
+    body = _without_mbox_line(data)
     match = re.search(rb"\r?\n\r?\n", body)
     return body[: match.start()] if match else body
 
@@ -210,8 +213,16 @@ def _header_text(raw: object) -> str:
         return _clean(text)
 
 
+def _raw_items(msg: Message) -> list[tuple[str, object]]:
+    # raw_items keeps undeclared 8-bit bytes as surrogate escapes; items() would turn them into U+FFFD.
+    try:
+        return list(msg.raw_items())
+    except Exception:
+        return list(msg.items())
+
+
 def _headers(msg: Message) -> Iterator[tuple[str, str]]:
-    for name, raw in msg.items():
+    for name, raw in _raw_items(msg):
         clean_name = _clean(_as_text(name))
         if clean_name:
             yield clean_name, _header_text(raw)
@@ -219,7 +230,7 @@ def _headers(msg: Message) -> Iterator[tuple[str, str]]:
 
 def _raw_header_values(msg: Message) -> dict[str, list[str]]:
     values: dict[str, list[str]] = {}
-    for name, raw in msg.items():
+    for name, raw in _raw_items(msg):
         values.setdefault(_as_text(name).strip().lower(), []).append(_clean(_as_text(raw)))
     return values
 

@@ -1,0 +1,553 @@
+"""Each screening rule, hit squarely and missed narrowly, plus the table and policy around them."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from dataclasses import dataclass, field
+
+import pytest
+
+from topcontact_mail.config import ScreeningSettings
+from topcontact_mail.domain.message import Address, IncomingMessage
+from topcontact_mail.domain.screening import (
+    RULES,
+    ScreeningHistory,
+    ScreeningPolicy,
+    screen,
+)
+
+from .support import POLICY
+
+PERSON = Address("m.jansen@gmail.example", "Marieke Jansen")
+OWN_LOOP = ("X-MS-Exchange-Inbox-Rules-Loop", "info@woonservice.example")
+
+
+def mail(
+    *headers: tuple[str, str],
+    sender: Address | None = PERSON,
+    subject: str = "Vraag over mijn woning",
+    **fields: object,
+) -> IncomingMessage:
+    """A message from a person unless told otherwise; `fields` go straight to IncomingMessage."""
+    return IncomingMessage(subject=subject, sender=sender, headers=tuple(headers), **fields)  # type: ignore[arg-type]  # test helper passes typed keyword fields through
+
+
+@dataclass(frozen=True)
+class Case:
+    """A message, the rule it is about, and the reason screening must give."""
+
+    rule: str
+    title: str
+    message: IncomingMessage
+    reason: str
+    policy: ScreeningPolicy = POLICY
+    history: ScreeningHistory = field(default_factory=ScreeningHistory)
+
+
+def hit(rule: str, title: str, message: IncomingMessage, **kw: object) -> Case:
+    return Case(rule, title, message, rule, **kw)  # type: ignore[arg-type]  # policy/history only
+
+
+def miss(
+    rule: str, title: str, message: IncomingMessage, reason: str = "person", **kw: object
+) -> Case:
+    return Case(rule, title, message, reason, **kw)  # type: ignore[arg-type]  # policy/history only
+
+
+HITS = [
+    hit("own_message", "our marker header", mail(("X-TopContact-Mail", "acknowledgement"))),
+    hit(
+        "own_message",
+        "sent from the shared mailbox",
+        mail(sender=Address("KlantContact@Woonservice.example")),
+    ),
+    hit(
+        "own_message",
+        "Message-ID minted in our domain",
+        mail(message_id="<ack-1@woonservice.example>"),
+    ),
+    hit(
+        "own_rule_forward",
+        "our inbox rule forwarded, author only in the body",
+        mail(
+            OWN_LOOP,
+            ("X-MS-Exchange-Organization-AutoForwarded", "true"),
+            ("Auto-Submitted", "auto-generated"),
+            sender=Address("info@woonservice.example"),
+            subject="FW: Vraag over mijn woning",
+        ),
+    ),
+    hit("auto_submitted", "auto-replied", mail(("Auto-Submitted", "auto-replied"))),
+    hit(
+        "auto_submitted",
+        "auto-generated with a comment",
+        mail(("Auto-Submitted", "Auto-Generated (failure)")),
+    ),
+    hit("auto_submitted", "an empty value is not 'no'", mail(("Auto-Submitted", ""))),
+    hit(
+        "auto_submitted",
+        "redirect exception does not cover auto-replied",
+        mail(
+            OWN_LOOP,
+            ("Resent-From", "<info@woonservice.example>"),
+            ("Auto-Submitted", "auto-replied"),
+        ),
+    ),
+    hit(
+        "auto_submitted",
+        "a foreign inbox-rules stamp as well disables the exception",
+        mail(
+            OWN_LOOP,
+            ("X-MS-Exchange-Inbox-Rules-Loop", "m.jansen@gmail.example"),
+            ("Auto-Submitted", "auto-generated"),
+        ),
+    ),
+    hit(
+        "auto_submitted",
+        "a redirect by someone else's rule (foreign Resent-From)",
+        mail(
+            OWN_LOOP, ("Resent-From", "<x@elsewhere.example>"), ("Auto-Submitted", "auto-generated")
+        ),
+    ),
+    hit(
+        "read_receipt",
+        "RFC 8098 report",
+        mail(
+            content_type="multipart/report; report-type=disposition-notification", subject="Read: x"
+        ),
+    ),
+    hit(
+        "read_receipt", "Exchange read notification class", mail(item_class="REPORT.IPM.Note.IPNRN")
+    ),
+    hit(
+        "read_receipt",
+        "Exchange not-read notification class",
+        mail(item_class="Report.IPM.Note.IPNNRN"),
+    ),
+    hit(
+        "read_receipt",
+        "disposition part only",
+        mail(part_types=("text/plain", "message/disposition-notification")),
+    ),
+    hit(
+        "read_receipt",
+        "report type read from the header when the backend gave no content type",
+        mail(
+            (
+                "Content-Type",
+                'multipart/report; boundary="b"; report-type="disposition-notification"',
+            )
+        ),
+    ),
+    hit(
+        "delivery_report",
+        "DSN",
+        mail(
+            content_type="multipart/report; report-type=delivery-status", subject="Undeliverable: x"
+        ),
+    ),
+    hit("delivery_report", "NDR item class", mail(item_class="REPORT.IPM.Note.NDR")),
+    hit(
+        "delivery_report",
+        "delivery-status part",
+        mail(part_types=("text/plain", "message/delivery-status")),
+    ),
+    hit("delivery_report", "Exchange NDR marker", mail(("X-MS-Exchange-Message-Is-Ndr", ""))),
+    hit("null_return_path", "<> path", mail(return_path="")),
+    hit("null_return_path", "<> header only", mail(("Return-Path", "<>"))),
+    hit("failed_recipients", "Exim's header", mail(("X-Failed-Recipients", "a@example.org"))),
+    hit(
+        "machine_sender", "From MAILER-DAEMON", mail(sender=Address("MAILER-DAEMON@mx.example.org"))
+    ),
+    hit("machine_sender", "bare MAILER-DAEMON", mail(sender=Address("MAILER-DAEMON"))),
+    hit("machine_sender", "postmaster", mail(sender=Address("postmaster@example.org"))),
+    hit("machine_sender", "no-reply", mail(sender=Address("no-reply@bank.example"))),
+    hit("machine_sender", "noreply with a tag", mail(sender=Address("noreply+12@x.example"))),
+    hit("machine_sender", "do_not_reply", mail(sender=Address("do_not_reply@x.example"))),
+    hit(
+        "machine_sender",
+        "donotreply-invoices",
+        mail(sender=Address("donotreply-invoices@x.example")),
+    ),
+    hit("machine_sender", "bounce address", mail(sender=Address("bounce-1234@mailer.example"))),
+    hit("machine_sender", "Dutch no-reply", mail(sender=Address("geen-antwoord@gemeente.example"))),
+    hit("machine_sender", "French no-reply", mail(sender=Address("ne-pas-repondre@x.example"))),
+    hit(
+        "machine_sender", "list request address", mail(sender=Address("list-request@lists.example"))
+    ),
+    hit("machine_sender", "list owner", mail(sender=Address("owner-list@lists.example"))),
+    hit(
+        "machine_sender",
+        "Return-Path of a list's bounces",
+        mail(return_path="list-bounces@lists.example"),
+    ),
+    hit("auto_reply_header", "X-Autoreply", mail(("X-Autoreply", "yes"))),
+    hit("auto_reply_header", "X-Autorespond", mail(("X-Autorespond", "Vacation"))),
+    hit("auto_reply_header", "X-Autoresponder", mail(("X-Autoresponder", "1"))),
+    hit("auto_reply_header", "suppress All", mail(("X-Auto-Response-Suppress", "All"))),
+    hit(
+        "auto_reply_header", "suppress OOF in a list", mail(("X-Auto-Response-Suppress", "DR, OOF"))
+    ),
+    hit("auto_reply_header", "suppress AutoReply", mail(("X-Auto-Response-Suppress", "autoreply"))),
+    hit(
+        "auto_reply_header",
+        "OOF item class",
+        mail(item_class="IPM.Note.Rules.OofTemplate.Microsoft"),
+    ),
+    hit(
+        "auto_reply_header",
+        "reply template",
+        mail(item_class="IPM.Note.Rules.ReplyTemplate.Microsoft"),
+    ),
+    hit("bulk_precedence", "bulk", mail(("Precedence", "bulk"))),
+    hit("bulk_precedence", "List, capitalised", mail(("Precedence", "List"))),
+    hit("bulk_precedence", "junk", mail(("Precedence", "junk"))),
+    hit("bulk_precedence", "auto_reply", mail(("Precedence", "auto_reply"))),
+    hit("bulk_precedence", "X-Precedence", mail(("X-Precedence", "bulk"))),
+    hit("mailing_list", "List-Id", mail(("List-Id", "<scr.socal-raves.org>"))),
+    hit("mailing_list", "List-Unsubscribe", mail(("List-Unsubscribe", "<https://x.example/u>"))),
+    hit("mailing_list", "List-Post", mail(("List-Post", "<mailto:list@x.example>"))),
+    hit("meeting_message", "iMIP request", mail(content_type="text/calendar; method=request")),
+    hit(
+        "meeting_message",
+        "reply part",
+        mail(part_types=("text/plain", "text/calendar; method=reply")),
+    ),
+    hit("meeting_message", "cancellation", mail(part_types=("text/calendar; method=CANCEL",))),
+    hit("meeting_message", "Exchange class", mail(item_class="IPM.Schedule.Meeting.Resp.Pos")),
+    hit(
+        "meeting_message",
+        "Outlook content class",
+        mail(("Content-Class", "urn:content-classes:calendarmessage")),
+    ),
+    hit("message_recall", "Outlook recall", mail(item_class="IPM.Outlook.Recall")),
+    *[
+        hit("auto_reply_subject", subject, mail(subject=subject))
+        for subject in (
+            "Automatisch antwoord: Lekkage",
+            "Afwezig: uw vraag",
+            "Afwezig",
+            "Niet aanwezig: reparatie",
+            "Afwezigheidsmelding",
+            "Automatic reply: Leak",
+            "Auto-Reply: your question",
+            "AutoReply",
+            "Out of Office: your question",
+            "Out of Office AutoReply: your question",
+            "[Out of office] until Monday",
+            "Automatische Antwort: Ihre Anfrage",
+            "Abwesenheitsnotiz: Ihre Anfrage",
+            "Abwesend: Ihre Anfrage",
+            "Réponse automatique : Demande",
+            "Re\u0301ponse automatique : decomposed accent",
+            "Absence du bureau: demande",
+            "Absent(e) du bureau - demande",
+        )
+    ],
+    hit("spam", "SCL at the threshold", mail(spam_confidence=5)),
+    hit("spam", "SCL from the header", mail(("X-MS-Exchange-Organization-SCL", " 7 "))),
+    hit("spam", "gateway flag", mail(("X-Spam-Flag", "YES"))),
+    hit("no_sender", "no From", mail(sender=None)),
+    hit("no_sender", "From without a domain", mail(sender=Address("undisclosed-recipients"))),
+    hit("no_sender", "From with a dotless domain", mail(sender=Address("jan@localhost"))),
+    hit("internal_sender", "colleague", mail(sender=Address("j.devries@woonservice.example"))),
+    hit(
+        "internal_sender",
+        "colleague on a subdomain",
+        mail(sender=Address("a@team.woonservice.example")),
+    ),
+    hit(
+        "conversation_already_acknowledged",
+        "second mail in a thread",
+        mail(),
+        history=ScreeningHistory(conversation_acknowledged=True),
+    ),
+    hit(
+        "sender_daily_limit",
+        "fourth today",
+        mail(),
+        history=ScreeningHistory(sender_acknowledged_today=3),
+    ),
+    hit(
+        "global_hourly_cap",
+        "cap reached",
+        mail(),
+        history=ScreeningHistory(acknowledged_last_hour=200),
+    ),
+]
+
+MISSES = [
+    miss(
+        "own_message",
+        "a look-alike domain",
+        mail(sender=Address("klantcontact@woonservice-example.nl")),
+    ),
+    miss(
+        "own_message",
+        "Message-ID of a longer domain",
+        mail(message_id="<1@notwoonservice.example>"),
+    ),
+    miss(
+        "own_rule_forward",
+        "our mailbox's rule auto-reply is not a forward",
+        mail(
+            OWN_LOOP,
+            ("Auto-Submitted", "auto-generated"),
+            sender=Address("info@woonservice.example"),
+        ),
+        "auto_submitted",
+    ),
+    miss(
+        "own_rule_forward",
+        "a colleague forwarding by hand (no rule stamp)",
+        mail(sender=Address("j.devries@woonservice.example"), subject="FW: vraag"),
+        "internal_sender",
+    ),
+    miss("auto_submitted", "Auto-Submitted: no", mail(("Auto-Submitted", "no"))),
+    miss("auto_submitted", "'No' with a comment", mail(("Auto-Submitted", " No ; by hand"))),
+    miss(
+        "auto_submitted",
+        "a tenant's mail redirected by our own inbox rule",
+        mail(
+            OWN_LOOP,
+            ("Resent-From", "<info@woonservice.example>"),
+            ("X-MS-Exchange-Generated-Message-Source", "Mailbox Rules Agent"),
+            ("Auto-Submitted", "auto-generated"),
+            ("X-Auto-Response-Suppress", "All"),
+        ),
+    ),
+    miss(
+        "auto_submitted",
+        "redirected by our own rule without Resent-From",
+        mail(OWN_LOOP, ("Auto-Submitted", "auto-forwarded")),
+    ),
+    miss(
+        "read_receipt",
+        "a person asking for a receipt, subject 'Read:'",
+        mail(
+            ("Disposition-Notification-To", "<m.jansen@gmail.example>"), subject="Read: my letter"
+        ),
+    ),
+    miss(
+        "read_receipt",
+        "'Gelezen:' subject without a report",
+        mail(subject="Gelezen: uw brief, maar ik heb een vraag"),
+    ),
+    miss(
+        "delivery_report",
+        "a person forwarding a bounce as an attachment",
+        mail(
+            content_type="multipart/mixed",
+            part_types=("text/plain", "message/rfc822"),
+            subject="Fwd: Undeliverable",
+        ),
+    ),
+    miss("null_return_path", "absent Return-Path", mail(return_path=None)),
+    miss("null_return_path", "a person's Return-Path", mail(return_path="m.jansen@gmail.example")),
+    miss(
+        "failed_recipients",
+        "words in the subject",
+        mail(subject="Failed recipients in your letter?"),
+    ),
+    *[
+        miss("machine_sender", f"person {address}", mail(sender=Address(address)))
+        for address in (
+            "noreen@example.nl",
+            "bounty@example.nl",
+            "replies@example.nl",
+            "info@example.nl",
+            "owner@example.nl",
+            "antwoord@example.nl",
+            "postmasters.family@example.nl",
+        )
+    ],
+    miss(
+        "auto_reply_header",
+        "suppress only receipts",
+        mail(("X-Auto-Response-Suppress", "DR, NDR, RN, NRN")),
+    ),
+    miss("auto_reply_header", "X-Autoreply: no", mail(("X-Autoreply", "no"))),
+    miss("bulk_precedence", "first-class", mail(("Precedence", "first-class"))),
+    miss("bulk_precedence", "normal", mail(("X-Precedence", "normal"))),
+    miss(
+        "mailing_list",
+        "a private reply to a list message",
+        mail(("In-Reply-To", "<list-msg@lists.example>"), subject="Re: [bewoners] parkeren"),
+    ),
+    miss(
+        "meeting_message",
+        "an .ics the tenant attached (PUBLISH)",
+        mail(part_types=("text/plain", "text/calendar; method=publish")),
+    ),
+    miss("meeting_message", "a calendar part without method", mail(part_types=("text/calendar",))),
+    miss("message_recall", "an ordinary item", mail(item_class="IPM.Note")),
+    *[
+        miss("auto_reply_subject", subject, mail(subject=subject))
+        for subject in (
+            "Re: out of office hours question",
+            "Out of office hours: when can I call?",
+            "Afwezig tijdens de reparatie",
+            "Niet aanwezig bij de oplevering",
+            "Vraag over afwezigheid",
+            "Absent tenant next door",
+        )
+    ],
+    miss("spam", "SCL below the threshold", mail(spam_confidence=4)),
+    miss(
+        "spam",
+        "SCL -1 is trusted even at threshold 0",
+        mail(spam_confidence=-1),
+        policy=ScreeningPolicy(spam_threshold=0),
+    ),
+    miss("spam", "gateway says no", mail(("X-Spam-Flag", "NO"))),
+    miss("no_sender", "an ordinary address", mail(sender=Address("a@b.example"))),
+    miss(
+        "internal_sender",
+        "colleagues acknowledged by policy",
+        mail(sender=Address("j.devries@woonservice.example")),
+        policy=ScreeningPolicy(
+            internal_domains=frozenset({"woonservice.example"}), acknowledge_internal=True
+        ),
+    ),
+    miss(
+        "internal_sender",
+        "a longer look-alike domain",
+        mail(sender=Address("a@woonservice.example.com")),
+    ),
+    miss("conversation_already_acknowledged", "a new conversation", mail()),
+    miss(
+        "sender_daily_limit",
+        "third today",
+        mail(),
+        history=ScreeningHistory(sender_acknowledged_today=2),
+    ),
+    miss(
+        "global_hourly_cap",
+        "one below the cap",
+        mail(),
+        history=ScreeningHistory(acknowledged_last_hour=199),
+    ),
+]
+
+
+@pytest.mark.parametrize("case", HITS, ids=lambda c: f"{c.rule}: {c.title}")
+def test_rule_hits(case: Case) -> None:
+    verdict = screen(case.message, case.policy, case.history)
+
+    assert (verdict.reason, verdict.rule) == (case.reason, case.rule), verdict.detail
+    assert verdict.acknowledge is False
+    assert verdict.detail
+
+
+@pytest.mark.parametrize("case", MISSES, ids=lambda c: f"{c.rule}: {c.title}")
+def test_rule_narrowly_misses(case: Case) -> None:
+    verdict = screen(case.message, case.policy, case.history)
+
+    assert verdict.reason == case.reason, verdict.detail
+    assert verdict.acknowledge == (case.reason == "person")
+
+
+def test_every_rule_has_a_hit_and_a_narrow_miss() -> None:
+    rules = [rule.name for rule in RULES]
+
+    assert sorted({c.rule for c in HITS}) == sorted(rules)
+    assert sorted({c.rule for c in MISSES}) == sorted(rules)
+
+
+def test_a_person_is_acknowledged_and_told_why() -> None:
+    verdict = screen(mail(), POLICY)
+
+    assert verdict.acknowledge is True
+    assert verdict.reason == "person"
+    assert "m.jansen@gmail.example" in verdict.detail
+
+
+def test_the_redirect_exception_is_explained_in_the_verdict() -> None:
+    message = mail(
+        OWN_LOOP, ("Resent-From", "info@woonservice.example"), ("Auto-Submitted", "auto-generated")
+    )
+
+    verdict = screen(message, POLICY)
+
+    assert verdict.acknowledge is True
+    assert "inbox rule of our own mailbox info@woonservice.example" in verdict.detail
+
+
+def test_the_global_cap_asks_for_an_alert() -> None:
+    capped = screen(mail(), POLICY, ScreeningHistory(acknowledged_last_hour=200))
+    limited = screen(mail(), POLICY, ScreeningHistory(sender_acknowledged_today=3))
+
+    assert capped.global_cap_reached is True
+    assert limited.global_cap_reached is False
+
+
+def test_a_machine_is_named_for_what_it_is_even_when_a_limit_is_reached() -> None:
+    verdict = screen(
+        mail(("Precedence", "bulk")), POLICY, ScreeningHistory(acknowledged_last_hour=999)
+    )
+
+    assert verdict.reason == "bulk_precedence"
+
+
+def test_the_table_has_unique_names_and_reads_like_a_policy() -> None:
+    names = [rule.name for rule in RULES]
+
+    assert len(names) == len(set(names))
+    assert names[0] == "own_message"
+    assert names[-3:] == [
+        "conversation_already_acknowledged",
+        "sender_daily_limit",
+        "global_hourly_cap",
+    ]
+    assert all(rule.summary for rule in RULES)
+
+
+def test_a_rule_that_breaks_does_not_acknowledge(monkeypatch: pytest.MonkeyPatch) -> None:
+    from topcontact_mail.domain.screening import chain
+    from topcontact_mail.domain.screening.model import Rule
+
+    def broken(*_: object) -> str | None:
+        raise RuntimeError("bug")
+
+    monkeypatch.setattr(chain, "RULES", (Rule("broken", "broken", "always fails", broken),))
+
+    verdict = chain.screen(mail(), POLICY)
+
+    assert (verdict.acknowledge, verdict.reason, verdict.rule) == (
+        False,
+        "screening_error",
+        "broken",
+    )
+
+
+def test_policy_from_settings_counts_the_shared_mailbox_as_ours() -> None:
+    settings = ScreeningSettings(
+        internal_domains=["Corp.Woonservice.example"],
+        own_addresses=["Scanner@Woonservice.example"],
+        spam_threshold=6,
+    )
+
+    policy = ScreeningPolicy.from_settings(settings, "KlantContact@Woonservice.example")
+
+    assert policy.own_addresses == {
+        "klantcontact@woonservice.example",
+        "scanner@woonservice.example",
+    }
+    assert policy.own_domains == {"woonservice.example"}
+    assert policy.internal_domains == {"corp.woonservice.example", "woonservice.example"}
+    assert (policy.spam_threshold, policy.per_sender_per_day, policy.global_per_hour) == (6, 3, 200)
+    assert policy.acknowledge_internal is False
+
+
+def test_the_domain_does_not_need_the_configuration_at_runtime() -> None:
+    code = (
+        "import sys, topcontact_mail.domain.screening as s; "
+        "sys.exit('topcontact_mail.config' in sys.modules or 'pydantic' in sys.modules)"
+    )
+
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=False
+    )
+
+    assert result.returncode == 0, result.stderr
