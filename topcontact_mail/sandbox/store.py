@@ -21,6 +21,13 @@ Value types (frozen dataclasses, datetimes always timezone-aware UTC):
   conversation_index (bytes), date_received, date_sent, date_created, last_modified,
   is_read, is_draft, flag, categories, extended (canonical key -> (PropertyKey, value)),
   calendar (CalendarFields | None), body, body_type ("Text"|"HTML"), importance.
+- ``read_property(item, key)`` / ``write_property(item, key, value_or_None)``: extended
+  (MAPI) properties. Well-known ones are views of item fields, as in Exchange: PidTagFlagStatus
+  (0x1090), PidTagFlagCompleteTime (0x1091), PidLidTaskStartDate/DueDate (Task set, 0x8104 /
+  0x8105) map to ``flag``; PidTagMessageFlags (0x0E07) to is_read/is_draft; Keywords
+  (PublicStrings) to categories; PidTagTransportMessageHeaders (0x007D), the InternetHeaders
+  set, PidTagConversationIndex (0x0071) and PidTagInternetMessageId (0x1035) are read-only.
+  Front-ends go through these two functions, never ``item.extended`` directly.
 - ``Change(seq, mailbox, folder, item_id, kind, is_read)`` with kind one of
   ``"create" | "update" | "read_flag" | "delete"``; ``ChangePage(changes, last_seq, more)``.
 - ``FolderInfo(id, mailbox, name, display_name, parent_name, total, unread, child_count)``.
@@ -113,6 +120,10 @@ class ChangeKeyMismatch(StoreError):
     pass
 
 
+class ReadOnlyProperty(StoreError):
+    """A computed MAPI property (headers, conversation index, ...) cannot be written."""
+
+
 def utcnow() -> datetime:
     return datetime.now(UTC).replace(microsecond=0)
 
@@ -131,6 +142,21 @@ class Flag:
     complete: datetime | None = None
 
 
+# Named property sets by their EWS DistinguishedPropertySetId ([MS-OXPROPS] 1.3.2).
+DISTINGUISHED_PROPERTY_SETS = {
+    "Meeting": "6ed8da90-450b-101b-98da-00aa003f1305",
+    "Appointment": "00062002-0000-0000-c000-000000000046",
+    "Common": "00062008-0000-0000-c000-000000000046",
+    "PublicStrings": "00020329-0000-0000-c000-000000000046",
+    "Address": "00062004-0000-0000-c000-000000000046",
+    "InternetHeaders": "00020386-0000-0000-c000-000000000046",
+    "CalendarAssistant": "11000e07-b51b-40d6-af21-caa85edab1d0",
+    "UnifiedMessaging": "4442858e-a9e3-4e80-b900-317a210cc15b",
+    "Task": "00062003-0000-0000-c000-000000000046",
+    "Sharing": "00062040-0000-0000-c000-000000000046",
+}
+
+
 @dataclass(frozen=True)
 class PropertyKey:
     property_type: str
@@ -145,11 +171,10 @@ class PropertyKey:
         if self.property_tag is not None:
             head = f"tag:0x{self.property_tag:04x}"
         else:
-            pset = (
-                f"set:{self.property_set_id.lower()}"
-                if self.property_set_id
-                else f"dset:{self.distinguished_set_id}"
+            guid = self.property_set_id or DISTINGUISHED_PROPERTY_SETS.get(
+                self.distinguished_set_id or "", self.distinguished_set_id or ""
             )
+            pset = f"set:{guid.lower()}"
             name = (
                 f"name:{self.property_name}"
                 if self.property_name is not None
@@ -269,6 +294,100 @@ class FolderInfo:
     total: int
     unread: int
     child_count: int
+
+
+# ---------------------------------------------------------------- MAPI properties
+
+_TASK = DISTINGUISHED_PROPERTY_SETS["Task"]
+_PUBLIC = DISTINGUISHED_PROPERTY_SETS["PublicStrings"]
+_HEADERS = DISTINGUISHED_PROPERTY_SETS["InternetHeaders"]
+K_FLAG_STATUS = "tag:0x1090:Integer"  # PidTagFlagStatus: absent/0, 1 complete, 2 flagged
+K_FLAG_COMPLETE = "tag:0x1091:SystemTime"  # PidTagFlagCompleteTime
+K_FOLLOWUP_ICON = "tag:0x1095:Integer"  # PidTagFollowupIcon
+K_TASK_START = f"set:{_TASK}:id:0x8104:SystemTime"  # PidLidTaskStartDate
+K_TASK_DUE = f"set:{_TASK}:id:0x8105:SystemTime"  # PidLidTaskDueDate
+K_MESSAGE_FLAGS = "tag:0x0e07:Integer"  # PidTagMessageFlags: 0x1 read, 0x8 unsent
+K_KEYWORDS = f"set:{_PUBLIC}:name:Keywords:StringArray"  # PidNameKeywords = categories
+K_TRANSPORT_HEADERS = "tag:0x007d:String"  # PidTagTransportMessageHeaders
+K_CONVERSATION_INDEX = "tag:0x0071:Binary"  # PidTagConversationIndex
+K_MESSAGE_ID = "tag:0x1035:String"  # PidTagInternetMessageId
+_FLAG_CODES: dict[str, str | None] = {"NotFlagged": None, "Complete": "1", "Flagged": "2"}
+
+
+def _mapi_time(value: datetime | None) -> str | None:
+    return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ") if value is not None else None
+
+
+def read_property(item: Item, key: PropertyKey) -> ExtendedValue | None:
+    """Value of an extended (MAPI) property; well-known ones are views of the item's fields.
+
+    Exchange stores the follow-up flag, read state, categories and headers as MAPI
+    properties, so EWS clients that read them as extended properties (exchangelib has no
+    Flag field) see the same state as the Flag element or Graph's ``flag``.
+    """
+    canon = key.canonical
+    computed: dict[str, Callable[[], ExtendedValue | None]] = {
+        K_FLAG_STATUS: lambda: _FLAG_CODES[item.flag.status],
+        K_FLAG_COMPLETE: lambda: _mapi_time(item.flag.complete),
+        K_FOLLOWUP_ICON: lambda: "6" if item.flag.status == "Flagged" else None,
+        K_TASK_START: lambda: _mapi_time(item.flag.start),
+        K_TASK_DUE: lambda: _mapi_time(item.flag.due),
+        K_MESSAGE_FLAGS: lambda: str((1 if item.is_read else 0) | (8 if item.is_draft else 0)),
+        K_KEYWORDS: lambda: item.categories or None,
+        K_TRANSPORT_HEADERS: lambda: "".join(f"{k}: {v}\r\n" for k, v in item.headers) or None,
+        K_CONVERSATION_INDEX: lambda: base64.b64encode(item.conversation_index).decode() or None,
+        K_MESSAGE_ID: lambda: item.message_id or None,
+    }
+    if canon in computed:
+        return computed[canon]()
+    if canon.startswith(f"set:{_HEADERS}:name:") and key.property_name:
+        wanted = key.property_name.lower()
+        values = [v for k, v in item.headers if k.lower() == wanted]
+        return values[0] if values else None
+    found = item.extended.get(canon)
+    return found[1] if found is not None else None
+
+
+def _parse_mapi_time(value: ExtendedValue) -> datetime:
+    parsed = datetime.fromisoformat(str(value))
+    return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)
+
+
+def write_property(item: Item, key: PropertyKey, value: ExtendedValue | None) -> Item:
+    """Set (``value`` not None) or remove an extended property, keeping mapped fields in step."""
+    canon = key.canonical
+    flag = item.flag
+    if canon == K_FLAG_STATUS:
+        code = None if value is None else str(value)
+        status: FlagStatus = {"1": "Complete", "2": "Flagged"}.get(code or "", "NotFlagged")  # type: ignore[assignment]  # the dict's values are FlagStatus literals
+        if status == "NotFlagged":
+            return replace(item, flag=Flag())
+        return replace(item, flag=replace(flag, status=status))
+    if canon in (K_FLAG_COMPLETE, K_TASK_START, K_TASK_DUE):
+        moment = _parse_mapi_time(value) if value is not None else None
+        if canon == K_FLAG_COMPLETE:
+            return replace(item, flag=replace(flag, complete=moment))
+        if canon == K_TASK_START:
+            return replace(item, flag=replace(flag, start=moment))
+        return replace(item, flag=replace(flag, due=moment))
+    if canon == K_FOLLOWUP_ICON:
+        return item
+    if canon == K_MESSAGE_FLAGS:
+        bits = int(str(value or "0"), 0)
+        return replace(item, is_read=bool(bits & 1), is_draft=bool(bits & 8))
+    if canon == K_KEYWORDS:
+        cats = value if isinstance(value, tuple) else (() if value is None else (value,))
+        return replace(item, categories=cats)
+    if canon in (K_TRANSPORT_HEADERS, K_CONVERSATION_INDEX, K_MESSAGE_ID) or canon.startswith(
+        f"set:{_HEADERS}:"
+    ):
+        raise ReadOnlyProperty(canon)
+    extended = dict(item.extended)
+    if value is None:
+        extended.pop(canon, None)
+    else:
+        extended[canon] = (key, value)
+    return replace(item, extended=extended)
 
 
 # ---------------------------------------------------------------- MIME helpers
@@ -760,10 +879,11 @@ class MailStore:
                 is_draft=draft.is_draft,
                 flag=draft.flag,
                 categories=draft.categories,
-                extended=dict(draft.extended),
                 calendar=draft.calendar,
                 **fields,
             )
+            for prop_key, prop_value in draft.extended.values():
+                item = write_property(item, prop_key, prop_value)
             self._db.execute("BEGIN")
             try:
                 seq = self._log(item, "create")
