@@ -5,6 +5,7 @@ from __future__ import annotations
 import subprocess
 import sys
 from dataclasses import dataclass, field
+from typing import Any
 
 import pytest
 
@@ -27,10 +28,10 @@ def mail(
     *headers: tuple[str, str],
     sender: Address | None = PERSON,
     subject: str = "Vraag over mijn woning",
-    **fields: object,
+    **fields: Any,
 ) -> IncomingMessage:
     """A message from a person unless told otherwise; `fields` go straight to IncomingMessage."""
-    return IncomingMessage(subject=subject, sender=sender, headers=tuple(headers), **fields)  # type: ignore[arg-type]  # test helper passes typed keyword fields through
+    return IncomingMessage(subject=subject, sender=sender, headers=tuple(headers), **fields)
 
 
 @dataclass(frozen=True)
@@ -45,14 +46,14 @@ class Case:
     history: ScreeningHistory = field(default_factory=ScreeningHistory)
 
 
-def hit(rule: str, title: str, message: IncomingMessage, **kw: object) -> Case:
-    return Case(rule, title, message, rule, **kw)  # type: ignore[arg-type]  # policy/history only
+def hit(rule: str, title: str, message: IncomingMessage, **kw: Any) -> Case:
+    return Case(rule, title, message, rule, **kw)
 
 
 def miss(
-    rule: str, title: str, message: IncomingMessage, reason: str = "person", **kw: object
+    rule: str, title: str, message: IncomingMessage, reason: str = "person", **kw: Any
 ) -> Case:
-    return Case(rule, title, message, reason, **kw)  # type: ignore[arg-type]  # policy/history only
+    return Case(rule, title, message, reason, **kw)
 
 
 HITS = [
