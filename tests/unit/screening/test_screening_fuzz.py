@@ -24,7 +24,12 @@ def screened(raw: bytes) -> Verdict | None:
     try:
         message = parse_message(raw)
     except UnreadableMessage as refused:
-        assert refused.reason
+        refusal = refused.reason
+    else:
+        refusal = None
+    if refusal is not None:
+        assert refusal
+        assert "\n" not in refusal
         return None
     assert all("\r" not in v and "\n" not in v for _, v in message.headers)
     assert "\n" not in message.subject
