@@ -190,6 +190,8 @@ class EwsSettings(Section):
     client_secret_file: Path | None = None
     verify_tls: bool = True
     timeout_seconds: float = Field(default=60, gt=0)
+    #: First wait after a failure the server gave no back-off hint for (it doubles after that).
+    retry_wait_seconds: float = Field(default=10, gt=0, le=300)
 
     @model_validator(mode="after")
     def _complete(self) -> EwsSettings:

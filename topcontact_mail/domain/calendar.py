@@ -15,7 +15,7 @@ from __future__ import annotations
 import itertools
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from functools import lru_cache
 from zoneinfo import ZoneInfo
 
@@ -152,12 +152,17 @@ class BusinessCalendar:
     def is_workday(self, day: date) -> bool:
         return self.closure_reason(day) is None
 
+    def _at(self, day: date, clock: time) -> datetime:
+        # Through UTC and back: a wall-clock time a DST change skips or repeats becomes a
+        # real instant with the zone's true offset, so comparisons are between instants.
+        return datetime.combine(day, clock, tzinfo=self.tz).astimezone(UTC).astimezone(self.tz)
+
     def opening_time(self, day: date) -> datetime:
-        return datetime.combine(day, self.intervals(day)[0].start, tzinfo=self.tz)
+        return self._at(day, self.intervals(day)[0].start)
 
     def closing_time(self, day: date) -> datetime:
         """The local closing time of `day` (the end of its last office-hours interval)."""
-        return datetime.combine(day, self.intervals(day)[-1].end, tzinfo=self.tz)
+        return self._at(day, self.intervals(day)[-1].end)
 
     def next_workday(self, day: date) -> date:
         """The first workday strictly after `day`."""
@@ -195,7 +200,11 @@ class BusinessCalendar:
     def reception_day(self, moment: datetime) -> date:
         local = self.local(moment)
         today = local.date()
-        if self.is_workday(today) and local < self.closing_time(today):
+        # Compared in UTC: Python compares same-zone datetimes by wall clock, which is
+        # wrong in the hour a DST change repeats.
+        if self.is_workday(today) and local.astimezone(UTC) < self.closing_time(today).astimezone(
+            UTC
+        ):
             return today
         return self.next_workday(today)
 

@@ -17,6 +17,11 @@ def short_date(day: date, locale: str = "nl") -> str:
     return format_date(day, "d MMM", locale=locale).rstrip(".")
 
 
+def short_day(day: date, locale: str = "nl") -> str:
+    """A date with a short weekday, for tables: "vr 4 dec 2026"."""
+    return format_date(day, "EEE d MMM y", locale=locale).replace(".", "")
+
+
 def clock(moment: datetime, locale: str = "nl") -> str:
     """A time of day, "17:00"."""
     return format_time(moment, "HH:mm", locale=locale)

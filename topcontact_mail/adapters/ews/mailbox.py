@@ -127,7 +127,9 @@ def connect(settings: Settings) -> EwsMailbox:
         raise MailboxUnavailable(
             f"cannot open {settings.connection.shared_mailbox}: {exc}"
         ) from None
-    return EwsMailbox(account)
+    return EwsMailbox(
+        account, display_name=f"{settings.team.name} {settings.team.organisation}".strip()
+    )
 
 
 def _chunks(items: Sequence[Any], size: int) -> Iterator[Sequence[Any]]:
@@ -144,6 +146,13 @@ def _address(mailbox: Any) -> Address | None:
 def _ews_time(moment: datetime | None) -> EWSDateTime | None:
     """exchangelib wants its own datetime type; UTC keeps the moment exact."""
     return None if moment is None else EWSDateTime.from_datetime(moment.astimezone(UTC))
+
+
+def _plain_time(moment: datetime | None) -> datetime | None:
+    """A standard datetime: exchangelib's own subclass must not leak into the domain."""
+    if moment is None:
+        return None
+    return datetime.fromtimestamp(moment.timestamp(), UTC)
 
 
 def _header_block(headers: Sequence[Any], body: str) -> bytes:
@@ -179,7 +188,7 @@ def message_from_item(item: Any) -> IncomingMessage:
         content_type=base.content_type,
         spam_confidence=base.spam_confidence,
         conversation_id=item.conversation_id.id if item.conversation_id else None,
-        received=item.datetime_received,
+        received=_plain_time(item.datetime_received),
         text_sample=base.text_sample or body[:_SAMPLE_CHARS],
         item_id=item.id,
         part_types=base.part_types,
@@ -195,9 +204,11 @@ class EwsMailbox:
         *,
         page_size: int = 512,
         batch_size: int = 100,
+        display_name: str = "",
         sleep: Callable[[float], None] = time.sleep,
     ) -> None:
         self.account = account
+        self.display_name = display_name
         self.page_size = page_size
         self.batch_size = batch_size
         self._sleep = sleep
@@ -211,7 +222,7 @@ class EwsMailbox:
 
     @property
     def address(self) -> Address:
-        return Address(self.account.primary_smtp_address)
+        return Address(self.account.primary_smtp_address, self.display_name)
 
     # -- reading ----------------------------------------------------------------------
 
