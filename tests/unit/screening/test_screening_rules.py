@@ -552,3 +552,15 @@ def test_the_domain_does_not_need_the_configuration_at_runtime() -> None:
     )
 
     assert result.returncode == 0, result.stderr
+
+
+def test_the_admin_documentation_lists_every_rule_in_order() -> None:
+    from pathlib import Path
+
+    doc = (Path(__file__).resolve().parents[3] / "docs" / "screening.md").read_text(
+        encoding="utf-8"
+    )
+    positions = [doc.find(f"| `{rule.name}` |") for rule in RULES]
+
+    assert -1 not in positions
+    assert positions == sorted(positions)

@@ -47,6 +47,7 @@ from topcontact_mail.domain.screening.evidence import (
     in_domains,
     normalised_text,
     sender_address,
+    shown,
 )
 from topcontact_mail.domain.screening.model import ScreeningHistory, ScreeningPolicy
 
@@ -101,7 +102,11 @@ def forwarded_by_own_rule(
     forward_subject = bool(_FORWARD_PREFIX.match(normalised_text(message.subject)))
     if not (auto_forwarded or forward_subject):
         return None
-    how = f"{AUTO_FORWARDED_HEADER}: true" if auto_forwarded else f"subject {message.subject!r}"
+    how = (
+        f"{AUTO_FORWARDED_HEADER}: true"
+        if auto_forwarded
+        else f"subject {shown(message.subject)!r}"
+    )
     return (
         f"forwarded by the inbox rule of our own mailbox {mailboxes[0]} ({LOOP_HEADER}; {how}); "
         f"the original author is only in the body, so nobody can be acknowledged - "
