@@ -533,7 +533,8 @@ class EwsService:
         max_changes = int(text_of(op, m("MaxChangesReturned")) or "100")
         if not 1 <= max_changes <= 512:
             raise EwsFault("ErrorInvalidRequest", "MaxChangesReturned must be between 1 and 512.")
-        ignore = {el.get("Id") for el in (op.find(m("Ignore")) or [])}
+        ignore_el = op.find(m("Ignore"))
+        ignore = {el.get("Id") for el in ignore_el} if ignore_el is not None else set()
 
         def build(ref: Element, out: Element) -> None:
             info = self._folder_ref(ref, caller)
