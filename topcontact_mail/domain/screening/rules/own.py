@@ -9,12 +9,7 @@ in one of our own domains.
 from __future__ import annotations
 
 from topcontact_mail.domain.message import MARKER_HEADER, IncomingMessage
-from topcontact_mail.domain.screening.evidence import (
-    in_domains,
-    message_id_domain,
-    sender_address,
-    shown,
-)
+from topcontact_mail.domain.screening.evidence import message_id_domain, sender_address, shown
 from topcontact_mail.domain.screening.model import ScreeningHistory, ScreeningPolicy
 
 
@@ -28,7 +23,8 @@ def sent_by_us(
     if sender and sender in policy.own_addresses:
         return f"sent from our own address {sender}"
     domain = message_id_domain(message.message_id)
-    if domain and in_domains(domain, policy.own_domains):
+    # Exactly our domain: a colleague's Exchange server mints ids in subdomains (ex01.<domain>).
+    if domain and domain in policy.own_domains:
         return (
             f"Message-ID {shown(message.message_id or '')} was created in our own domain {domain}"
         )
