@@ -290,6 +290,15 @@ MISSES = [
         mail(message_id="<1@notwoonservice.example>"),
     ),
     miss(
+        "own_message",
+        "a colleague's Exchange server subdomain in the Message-ID",
+        mail(
+            sender=Address("j.devries@woonservice.example"),
+            message_id="<a@ex01.woonservice.example>",
+        ),
+        "internal_sender",
+    ),
+    miss(
         "own_rule_forward",
         "our mailbox's rule auto-reply is not a forward",
         mail(
