@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from topcontact_mail.adapters.mime import TEXT_SAMPLE_CHARS, UnreadableMessage, parse_message
+from topcontact_mail.domain.mime import TEXT_SAMPLE_CHARS, UnreadableMessage, parse_message
 
 from .support import FIXTURES
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from topcontact_mail.adapters.mime import UnreadableMessage, parse_message
+from topcontact_mail.domain.mime import UnreadableMessage, parse_message
 from topcontact_mail.domain.screening import screen
 
 from .support import FIXTURES, POLICY

@@ -5,8 +5,8 @@ from __future__ import annotations
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from topcontact_mail.adapters.mime import UnreadableMessage, parse_message
 from topcontact_mail.domain.message import Address, IncomingMessage
+from topcontact_mail.domain.mime import UnreadableMessage, parse_message
 from topcontact_mail.domain.screening import ScreeningHistory, Verdict, screen
 
 from .support import FIXTURES, POLICY

@@ -49,10 +49,10 @@ from exchangelib.services import SyncFolderItems
 from exchangelib.util import CONNECTION_ERRORS
 
 from topcontact_mail.adapters.ews.fields import FollowupFlag
-from topcontact_mail.adapters.mime import UnreadableMessage, parse_message
 from topcontact_mail.config import Settings
 from topcontact_mail.domain.acknowledgement import to_mime
 from topcontact_mail.domain.message import Address, IncomingMessage
+from topcontact_mail.domain.mime import UnreadableMessage, parse_message
 from topcontact_mail.logs import get_logger
 from topcontact_mail.ports import (
     ChangePage,

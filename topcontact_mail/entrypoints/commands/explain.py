@@ -9,7 +9,6 @@ from typing import Any
 
 import click
 
-from topcontact_mail.adapters.mime import UnreadableMessage, parse_message
 from topcontact_mail.adapters.texts import TemplateProblem, TextRenderer
 from topcontact_mail.config import Settings
 from topcontact_mail.domain.acknowledgement import (
@@ -19,6 +18,7 @@ from topcontact_mail.domain.acknowledgement import (
     to_mime,
 )
 from topcontact_mail.domain.message import Address
+from topcontact_mail.domain.mime import UnreadableMessage, parse_message
 from topcontact_mail.domain.screening import ScreeningPolicy, screen
 from topcontact_mail.entrypoints.commands.deadlines import parse_timestamp, terms_as_json
 from topcontact_mail.entrypoints.common import EXIT_USAGE, config_option, fail, settings_or_exit

@@ -55,11 +55,12 @@ def run(config_path: Path | None, once: bool) -> None:
     daemon.install_signal_handlers()
     try:
         summary = daemon.drain() if once else daemon.run_forever()
+        unfinished = once and daemon.service.has_pending()
     finally:
         mailbox.close()
         store.close()
     log.info(
         "done", seen=summary.seen, sent=summary.sent, marked=summary.marked, failed=summary.failed
     )
-    if once and daemon.service.has_pending():
+    if unfinished:
         raise SystemExit(1)

@@ -1,0 +1,119 @@
+"""Integration fixtures: the sandbox Exchange server over HTTP and the real daemon as a process."""
+
+from __future__ import annotations
+
+import email
+import email.policy
+import email.utils
+import os
+import signal
+import subprocess
+import sys
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from email.message import EmailMessage
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from topcontact_mail.sandbox.server import SandboxHandle, start_sandbox
+from topcontact_mail.sandbox.store import Item
+
+SHARED = "klantcontact@woonservice.example"
+USER = "svc-topcontact"
+PASSWORD = "Sandbox-Demo-2026!"
+ROOT = Path(__file__).resolve().parents[2]
+DEMO_MAIL = ROOT / "topcontact_mail" / "entrypoints" / "demo_mail"
+FIXTURES = ROOT / "tests" / "fixtures" / "mail"
+
+
+@dataclass
+class Backend:
+    """One backend of the service wired to a running sandbox, with ways to look inside."""
+
+    name: str
+    sandbox: SandboxHandle
+    config_file: Path
+    state_dir: Path
+    #: Loop-protection headers this backend can put on an acknowledgement.
+    loop_headers: dict[str, str]
+    processes: list[subprocess.Popen[bytes]] = field(default_factory=list)
+
+    def deliver(self, raw: bytes, *, use_date: bool = True) -> Item:
+        received = None
+        if use_date:
+            date = email.message_from_bytes(raw).get("Date")
+            received = email.utils.parsedate_to_datetime(date) if date else None
+        return self.sandbox.store.deliver(SHARED, raw, received=received)
+
+    def inbox(self) -> list[Item]:
+        return self.sandbox.store.items(SHARED, "inbox")
+
+    def sent(self) -> list[EmailMessage]:
+        return [
+            email.message_from_bytes(item.mime or b"", policy=email.policy.default)  # type: ignore[misc]
+            for item in self.sandbox.store.items(SHARED, "sentitems")
+        ]
+
+    def sent_items(self) -> list[Item]:
+        return self.sandbox.store.items(SHARED, "sentitems")
+
+    def command(self, *args: str) -> list[str]:
+        return [sys.executable, "-m", "topcontact_mail", *args, "--config", str(self.config_file)]
+
+    def run_once(self, timeout: float = 240) -> subprocess.CompletedProcess[bytes]:
+        return subprocess.run(
+            self.command("run", "--once"), capture_output=True, timeout=timeout, check=False
+        )
+
+    def start_daemon(self) -> subprocess.Popen[bytes]:
+        process = subprocess.Popen(
+            self.command("run"), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
+        )
+        self.processes.append(process)
+        return process
+
+
+def write_config(
+    path: Path, backend: str, sandbox: SandboxHandle, state_dir: Path, **extra: Any
+) -> None:
+    service = {"state_dir": str(state_dir), "sync_interval_seconds": 2, "log_level": "warning"}
+    service.update(extra.pop("service", {}))
+    lines = [
+        "[connection]",
+        f'backend = "{backend}"',
+        f'shared_mailbox = "{SHARED}"',
+    ]
+    if backend == "ews":
+        lines += [
+            "[connection.ews]",
+            f'service_endpoint = "{sandbox.ews_url}"',
+            f'username = "{USER}"',
+            f'password = "{PASSWORD}"',
+            'auth_type = "ntlm"',
+            "retry_wait_seconds = 0.2",
+        ]
+    lines += ["[service]", *(f"{k} = {v!r}".replace("'", '"') for k, v in service.items())]
+    lines += ["[acknowledgement]", f'templates_dir = "{ROOT / "config" / "templates"}"']
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+
+
+@pytest.fixture(params=["ews"])
+def backend(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Backend]:
+    sandbox = start_sandbox(state_dir=tmp_path / "sandbox")
+    state_dir = tmp_path / "state"
+    config = tmp_path / "topcontact.toml"
+    write_config(config, request.param, sandbox, state_dir)
+    loop_headers = {
+        "Auto-Submitted": "auto-replied",
+        "X-Auto-Response-Suppress": "All",
+        "X-TopContact-Mail": "acknowledgement",
+    }
+    backend = Backend(request.param, sandbox, config, state_dir, loop_headers)
+    yield backend
+    for process in backend.processes:
+        if process.poll() is None:
+            os.kill(process.pid, signal.SIGKILL)
+            process.wait()
+    sandbox.stop()
