@@ -626,6 +626,31 @@ CREATE INDEX IF NOT EXISTS changes_folder ON changes (mailbox, folder, seq);
 """
 
 
+def _utc(value: datetime | None) -> datetime | None:
+    if value is None:
+        return None
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+def _normalized(item: Item) -> Item:
+    """The same item with every datetime in UTC, as the API promises."""
+    cal = item.calendar
+    return replace(
+        item,
+        date_received=_utc(item.date_received),
+        date_sent=_utc(item.date_sent),
+        flag=replace(
+            item.flag,
+            start=_utc(item.flag.start),
+            due=_utc(item.flag.due),
+            complete=_utc(item.flag.complete),
+        ),
+        calendar=None
+        if cal is None
+        else replace(cal, start=_utc(cal.start) or cal.start, end=_utc(cal.end) or cal.end),
+    )
+
+
 def _new_item_id(mailbox_guid: str) -> str:
     # Looks like an Exchange store id: opaque base64 carrying the mailbox and a unique part.
     raw = b"\x00\x00\x00\x00" + bytes.fromhex(mailbox_guid) + b"\x07\x00" + uuid.uuid4().bytes
@@ -884,6 +909,7 @@ class MailStore:
             )
             for prop_key, prop_value in draft.extended.values():
                 item = write_property(item, prop_key, prop_value)
+            item = _normalized(item)
             self._db.execute("BEGIN")
             try:
                 seq = self._log(item, "create")
@@ -921,7 +947,7 @@ class MailStore:
             old = self.get(item_id)
             if expected_change_key is not None and expected_change_key != old.change_key:
                 raise ChangeKeyMismatch(item_id)
-            new = mutate(old)
+            new = _normalized(mutate(old))
             new = replace(
                 new,
                 id=old.id,
