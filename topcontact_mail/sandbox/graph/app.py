@@ -68,6 +68,9 @@ from topcontact_mail.sandbox.store import (
     MailStore,
     NewItem,
     PropertyKey,
+    ReadOnlyProperty,
+    read_property,
+    write_property,
 )
 
 JSON_TYPE = "application/json;odata.metadata=minimal;odata.streaming=true;IEEE754Compatible=false;charset=utf-8"
@@ -530,6 +533,7 @@ class GraphApp:
 
     def _apply_patch(self, item: Item, patch: dict[str, Any]) -> Item:
         changes: dict[str, Any] = {}
+        extended: Any = None
         for key, value in patch.items():
             name = key.lower()
             if key.startswith("@"):
@@ -558,7 +562,7 @@ class GraphApp:
                         "RequestBodyRead",
                     )
             elif name == "singlevalueextendedproperties":
-                changes["extended"] = _extended(item.extended, value)
+                extended = value
             elif name in _DRAFT_ONLY:
                 if not item.is_draft:
                     raise bad_request(
@@ -574,7 +578,8 @@ class GraphApp:
                     "or mark the type as open type.",
                     "RequestBodyRead",
                 )
-        return replace(item, **changes)
+        item = replace(item, **changes)
+        return item if extended is None else _extended(item, extended)
 
     # ------------------------------------------------------------ replying and sending
 
@@ -854,8 +859,7 @@ class GraphApp:
         )
         if isinstance(transaction, str) and transaction:
             for existing in self.store.items(mailbox, "calendar"):
-                stored = existing.extended.get(TRANSACTION_ID.canonical)
-                if stored is not None and stored[1] == transaction:
+                if read_property(existing, TRANSACTION_ID) == transaction:
                     body = render.event_json(
                         existing,
                         self.ids.graph_id(existing, req.immutable),
@@ -1275,7 +1279,7 @@ def _filter(text: str | None) -> Callable[[Item], bool]:
     for clause in clauses:
         any_match = _ANY.match(clause)
         if any_match:
-            key = render.parse_property_id(any_match.group(2)).canonical
+            key = render.parse_property_id(any_match.group(2))
             wanted = any_match.group(3)
             tests.append(_has_property(key, wanted))
             continue
@@ -1291,10 +1295,9 @@ def _filter(text: str | None) -> Callable[[Item], bool]:
     return lambda it: all(t(it) for t in tests)
 
 
-def _has_property(canonical: str, wanted: str) -> Callable[[Item], bool]:
+def _has_property(key: PropertyKey, wanted: str) -> Callable[[Item], bool]:
     def test(item: Item) -> bool:
-        found = item.extended.get(canonical)
-        return found is not None and found[1] == wanted
+        return read_property(item, key) == wanted
 
     return test
 
@@ -1409,18 +1412,21 @@ def _flag(value: Any, old: Flag) -> Flag:
     return Flag(status=status, start=start, due=due, complete=complete)  # type: ignore[arg-type]  # status comes from status_map
 
 
-def _extended(
-    current: dict[str, tuple[PropertyKey, Any]], value: Any
-) -> dict[str, tuple[PropertyKey, Any]]:
+def _extended(item: Item, value: Any) -> Item:
     if not isinstance(value, list):
         raise bad_request("singleValueExtendedProperties must be a collection.", "RequestBodyRead")
-    merged = dict(current)
     for entry in value:
         if not isinstance(entry, dict) or not isinstance(entry.get("id"), str):
             raise bad_request("Each extended property needs an id and a value.", "RequestBodyRead")
         key = render.parse_property_id(entry["id"])
-        merged[key.canonical] = (key, render.check_property_value(key, entry.get("value")))
-    return merged
+        try:
+            item = write_property(item, key, render.check_property_value(key, entry.get("value")))
+        except ReadOnlyProperty as exc:
+            raise bad_request(
+                f"The property '{entry['id']}' is read-only and cannot be set.",
+                "ErrorInvalidPropertySet",
+            ) from exc
+    return item
 
 
 def _draft_change(name: str, key: str, value: Any) -> dict[str, Any]:

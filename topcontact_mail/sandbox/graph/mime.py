@@ -26,7 +26,7 @@ from email.parser import BytesParser
 from email.policy import SMTP, compat32
 
 from topcontact_mail.sandbox.graph.render import normalized_subject
-from topcontact_mail.sandbox.store import Address, Item, PropertyKey, utcnow
+from topcontact_mail.sandbox.store import Address, Item, PropertyKey, read_property, utcnow
 
 AUTO_RESPONSE_SUPPRESS = PropertyKey(property_type="Integer", property_tag=0x3FDF)
 _SUPPRESS_BITS = (
@@ -109,9 +109,9 @@ def outgoing_mime(
     for name, value in item.headers:
         if name.lower().startswith("x-"):
             msg[name] = value
-    suppress = item.extended.get(AUTO_RESPONSE_SUPPRESS.canonical)
-    if suppress is not None and isinstance(suppress[1], str):
-        header = auto_response_suppress(suppress[1])
+    suppress = read_property(item, AUTO_RESPONSE_SUPPRESS)
+    if isinstance(suppress, str):
+        header = auto_response_suppress(suppress)
         if header is not None and "X-Auto-Response-Suppress" not in msg:
             msg["X-Auto-Response-Suppress"] = header
     subtype = "html" if item.body_type.upper() == "HTML" else "plain"

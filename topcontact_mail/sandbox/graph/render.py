@@ -16,7 +16,7 @@ from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from topcontact_mail.sandbox.graph.errors import GraphError, bad_request
-from topcontact_mail.sandbox.store import Address, Item, PropertyKey
+from topcontact_mail.sandbox.store import Address, Item, PropertyKey, read_property
 
 JsonObj = dict[str, Any]
 
@@ -284,12 +284,16 @@ def message_json(
             elif name == "uniquebody":
                 result["uniqueBody"] = full["body"]
     if expand_props is not None:
-        wanted = {parse_property_id(p).canonical for p in expand_props} if expand_props else None
-        found = [
-            {"id": property_id(key), "value": value}
-            for canonical, (key, value) in item.extended.items()
-            if (wanted is None or canonical in wanted) and isinstance(value, str)
-        ]
+        keys = (
+            [parse_property_id(p) for p in expand_props]
+            if expand_props
+            else [key for key, _ in item.extended.values()]
+        )
+        found = []
+        for key in keys:
+            value = read_property(item, key)
+            if isinstance(value, str):
+                found.append({"id": property_id(key), "value": value})
         if found:
             result["singleValueExtendedProperties"] = found
     return result
