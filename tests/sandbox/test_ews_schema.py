@@ -197,3 +197,22 @@ def test_the_server_busy_fault_matches_exchanges_throttling_answer(sandbox: Sand
     value = fault.find(f"detail/{{{TNS}}}MessageXml/{{{TNS}}}Value")
     assert value is not None
     assert (value.get("Name"), value.text) == ("BackOffMilliseconds", "297749")
+
+
+def test_streamed_notification_documents_validate(
+    schema: etree.XMLSchema, recorded: tuple[SandboxHandle, list[tuple[str, bytes, bytes]]]
+) -> None:
+    handle, log = recorded
+    shared = account(handle, SHARED, DELEGATE)
+    with shared.inbox.streaming_subscription() as subscription_id:
+        requests.post(
+            f"{handle.url}/_sandbox/deliver", params={"mailbox": SHARED}, data=eml(), timeout=10
+        ).raise_for_status()
+        ews = handle.server.ews
+        subscription = ews._subs[subscription_id]
+        for status in ("OK", "Closed"):
+            doc = etree.fromstring(ews.stream_document([subscription], status))
+            body = doc.find(f"{{{SOAP}}}Body")
+            assert body is not None
+            _check(schema, body[0], f"streamed {status} document")
+    validate_exchange(schema, *log[-1])

@@ -405,3 +405,18 @@ def test_received_time_given_at_delivery_is_reported(
     deliver(eml(), received="2026-11-27T18:00:00+01:00")
     item = next(iter(shared.inbox.all().only("datetime_received")))
     assert item.datetime_received == datetime(2026, 11, 27, 17, 0, tzinfo=ZoneInfo("UTC"))
+
+
+def test_streaming_subscription_delivers_new_mail_events(
+    sandbox: SandboxHandle, shared: Account, deliver: Callable[..., dict[str, str]]
+) -> None:
+    with shared.inbox.streaming_subscription() as subscription_id:
+        delivered = deliver(eml(subject="Stroom"))
+        seen: set[str] = set()
+        for notification in shared.inbox.get_streaming_events(
+            subscription_id, connection_timeout=1
+        ):
+            seen |= {e.item_id.id for e in notification.events if hasattr(e, "item_id")}
+            if delivered["id"] in seen:
+                break
+    assert delivered["id"] in seen

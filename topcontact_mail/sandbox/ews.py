@@ -17,7 +17,7 @@ import json
 import threading
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any
@@ -61,6 +61,7 @@ from topcontact_mail.sandbox.store import (
     Address,
     Attendee,
     CalendarFields,
+    Change,
     ChangeKeyMismatch,
     Flag,
     FolderInfo,
@@ -139,6 +140,15 @@ def decode_sync_state(value: str, mailbox: str, folder: str) -> int:
         return int(data["s"])
     except (ValueError, KeyError, TypeError) as exc:
         raise EwsFault("ErrorInvalidSyncStateData", "Invalid synchronization state data.") from exc
+
+
+@dataclass
+class EventStream:
+    """A GetStreamingEvents connection being served: which subscriptions, for how long."""
+
+    service: EwsService
+    subscriptions: list[Subscription]
+    seconds: int
 
 
 # ---------------------------------------------------------------- the service
@@ -903,8 +913,14 @@ class EwsService:
 
     def subscribe(self, op: Element, caller: Caller) -> Element:
         req = op.find(m("PullSubscriptionRequest"))
+        streaming = False
         if req is None:
-            raise EwsFault("ErrorInvalidRequest", "The sandbox supports pull subscriptions only.")
+            req = op.find(m("StreamingSubscriptionRequest"))
+            streaming = True
+        if req is None:
+            raise EwsFault(
+                "ErrorInvalidRequest", "The sandbox supports pull and streaming subscriptions only."
+            )
 
         def build(request: Element, out: Element) -> None:
             folder_ids = request.find(t("FolderIds"))
@@ -924,7 +940,8 @@ class EwsService:
             wm_text = text_of(request, t("Watermark"))
             watermark = decode_watermark(wm_text) if wm_text else self.store.latest_seq()
             sub_id = base64.b64encode(b"SBXSUB" + uuid.uuid4().bytes).decode()
-            timeout = int(text_of(request, t("Timeout")) or "30")
+            # Streaming subscriptions live 30 minutes past their last connection, as in Exchange.
+            timeout = 30 if streaming else int(text_of(request, t("Timeout")) or "30")
             with self._subs_lock:
                 self._subs[sub_id] = Subscription(
                     id=sub_id,
@@ -936,7 +953,8 @@ class EwsService:
                     timeout_minutes=timeout,
                 )
             sub(out, m("SubscriptionId"), sub_id)
-            sub(out, m("Watermark"), encode_watermark(watermark))
+            if not streaming:
+                sub(out, m("Watermark"), encode_watermark(watermark))
 
         return self._each("Subscribe", [req], build)
 
@@ -968,28 +986,7 @@ class EwsService:
             sub(note, t("SubscriptionId"), subscription.id)
             sub(note, t("PreviousWatermark"), encode_watermark(previous))
             sub(note, t("MoreEvents"), _b(page.more))
-            emitted = 0
-            now = iso(utcnow())
-            for change in page.changes:
-                for event_type in _event_types(change.kind, change.folder):
-                    if subscription.event_types and event_type not in subscription.event_types:
-                        continue
-                    ev = sub(note, t(event_type))
-                    sub(ev, t("Watermark"), encode_watermark(change.seq))
-                    sub(ev, t("TimeStamp"), now)
-                    try:
-                        current = self.store.get(change.item_id)
-                        change_key = current.change_key
-                    except ItemNotFound:
-                        change_key = "AAAAAA=="
-                    sub(ev, t("ItemId"), Id=change.item_id, ChangeKey=change_key)
-                    sub(
-                        ev,
-                        t("ParentFolderId"),
-                        Id=self.store.folder(change.mailbox, change.folder).id,
-                        ChangeKey="AQAAAA==",
-                    )
-                    emitted += 1
+            emitted = self._render_events(note, subscription, page.changes)
             last = page.last_seq if page.changes else previous
             if emitted == 0:
                 status = sub(note, t("StatusEvent"))
@@ -999,6 +996,91 @@ class EwsService:
                 subscription.last_seen = time.monotonic()
 
         return self._each("GetEvents", [op], build)
+
+    def _render_events(
+        self, note: Element, subscription: Subscription, changes: Sequence[Change]
+    ) -> int:
+        emitted = 0
+        now = iso(utcnow())
+        for change in changes:
+            for event_type in _event_types(change.kind, change.folder):
+                if subscription.event_types and event_type not in subscription.event_types:
+                    continue
+                ev = sub(note, t(event_type))
+                sub(ev, t("Watermark"), encode_watermark(change.seq))
+                sub(ev, t("TimeStamp"), now)
+                try:
+                    change_key = self.store.get(change.item_id).change_key
+                except ItemNotFound:
+                    change_key = "AAAAAA=="
+                sub(ev, t("ItemId"), Id=change.item_id, ChangeKey=change_key)
+                folder_id = self.store.folder(change.mailbox, change.folder).id
+                sub(ev, t("ParentFolderId"), Id=folder_id, ChangeKey="AQAAAA==")
+                emitted += 1
+        return emitted
+
+    def open_stream(self, request: bytes, user: UserConfig) -> tuple[int, bytes] | EventStream:
+        """Start a GetStreamingEvents answer, or give the (status, body) of its refusal."""
+        try:
+            root = etree.fromstring(request, _PARSER)
+            op = root.find(f"{{{SOAP_NS}}}Body/{{{MNS}}}GetStreamingEvents")
+            if op is None:
+                raise EwsFault("ErrorInvalidRequest", "GetStreamingEvents is missing.")
+            caller = self._caller(root.find(f"{{{SOAP_NS}}}Header"), user)
+        except etree.XMLSyntaxError:
+            return 500, self.fault("ErrorSchemaValidation", "The request failed schema validation.")
+        except EwsFault as exc:
+            return 500, self.fault(exc.code, exc.text, exc.values)
+        ids_el = op.find(m("SubscriptionIds"))
+        ids = [i.text or "" for i in ids_el] if ids_el is not None else []
+        timeout = int(text_of(op, m("ConnectionTimeout")) or "30")
+        try:
+            if not 1 <= timeout <= 30:
+                raise EwsFault(
+                    "ErrorInvalidValueForProperty", "ConnectionTimeout must be 1 to 30 minutes."
+                )
+            subs = [self._subscription(i, caller) for i in ids]
+            if not subs:
+                raise EwsFault("ErrorInvalidRequest", "No subscription ids given.")
+        except EwsFault as exc:
+            env, body = self._envelope()
+            resp = sub(body, m("GetStreamingEventsResponse"))
+            msgs = sub(resp, m("ResponseMessages"))
+            msg = self._message("GetStreamingEvents", msgs, exc)
+            errs = sub(msg, m("ErrorSubscriptionIds"))
+            for i in ids:
+                sub(errs, m("SubscriptionId"), i)
+            return 200, self._serialize(env)
+        return EventStream(self, subs, timeout * 60)
+
+    def stream_document(self, subs: Sequence[Subscription], status: str) -> bytes:
+        """One streamed envelope: pending events of the subscriptions and a ConnectionStatus."""
+        env, body = self._envelope()
+        resp = sub(body, m("GetStreamingEventsResponse"))
+        msgs = sub(resp, m("ResponseMessages"))
+        msg = self._message("GetStreamingEvents", msgs)
+        notes: Element | None = None
+        for subscription in subs:
+            page = self.store.changes_since(
+                subscription.mailbox, subscription.folders, subscription.watermark
+            )
+            if not page.changes:
+                continue
+            # Inside m:Notifications the Notification element is in the types namespace.
+            scratch = etree.Element(t("Notification"))
+            sub(scratch, t("SubscriptionId"), subscription.id)
+            if self._render_events(scratch, subscription, page.changes):
+                if notes is None:
+                    notes = sub(msg, m("Notifications"))
+                notes.append(scratch)
+            with self._subs_lock:
+                subscription.watermark = page.last_seq
+                subscription.last_seen = time.monotonic()
+        sub(msg, m("ConnectionStatus"), status)
+        return self._serialize(env)
+
+    def has_pending(self, subs: Sequence[Subscription]) -> bool:
+        return any(self.store.latest_seq() > s.watermark for s in subs)
 
     def unsubscribe(self, op: Element, caller: Caller) -> Element:
         def build(el: Element, out: Element) -> None:

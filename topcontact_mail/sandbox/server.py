@@ -14,7 +14,7 @@ The control endpoints listen only where the server listens (loopback by default)
 
 Known deviations from real Exchange (kept on purpose or not yet modelled):
 
-- Pull subscriptions only (no streaming or push); subscriptions do not survive a restart.
+- Pull and streaming subscriptions (no push); subscriptions do not survive a restart.
 - ConversationId values encode the conversation GUID only (not mailbox-scoped); attachments,
   recurrence, meeting responses/updates/cancellations and public folders are not modelled.
 - Only the distinguished folders root, msgfolderroot, inbox, sentitems, calendar, drafts and
@@ -222,6 +222,9 @@ class SandboxServer(ThreadingHTTPServer):
         # Called with (operation, request, response) for every EWS exchange; tests record traffic.
         self.recorder: Callable[[str, bytes, bytes], None] | None = None
         self.open_connections: set[Any] = set()
+        self.stopping = threading.Event()
+        # Streaming connections send a ConnectionStatus OK document this often when idle.
+        self.keepalive_seconds = 15.0
         self.conn_lock = threading.Lock()
 
 
@@ -365,10 +368,46 @@ class SandboxHandler(BaseHTTPRequestHandler):
             srv.stats.operations[op] += 1
         if self._inject_fault(op):
             return
+        if op == "GetStreamingEvents":
+            self._stream(body, user)
+            return
         status, answer = srv.ews.handle(body, user)
         if srv.recorder is not None:
             srv.recorder(op, body, answer)
         self._send(status, answer)
+
+    def _stream(self, body: bytes, user: UserConfig) -> None:
+        srv = self.server
+        opened = srv.ews.open_stream(body, user)
+        if isinstance(opened, tuple):
+            self._send(opened[0], opened[1])
+            return
+        self.send_response(200)
+        self.send_header("Content-Type", "text/xml; charset=utf-8")
+        self.send_header("Transfer-Encoding", "chunked")
+        self.end_headers()
+        with srv.stats.lock:
+            srv.stats.status["200"] += 1
+
+        def chunk(data: bytes) -> None:
+            self.wfile.write(f"{len(data):x}\r\n".encode() + data + b"\r\n")
+            self.wfile.flush()
+
+        deadline = time.monotonic() + opened.seconds
+        next_keepalive = 0.0
+        try:
+            while time.monotonic() < deadline and not srv.stopping.is_set():
+                now = time.monotonic()
+                if now >= next_keepalive or srv.ews.has_pending(opened.subscriptions):
+                    chunk(srv.ews.stream_document(opened.subscriptions, "OK"))
+                    next_keepalive = now + srv.keepalive_seconds
+                srv.stopping.wait(0.05)
+            chunk(srv.ews.stream_document(opened.subscriptions, "Closed"))
+            self.wfile.write(b"0\r\n\r\n")
+            self.wfile.flush()
+        except (BrokenPipeError, ConnectionResetError):
+            # The client stopped listening; Exchange just drops such a stream as well.
+            self.close_connection = True
 
     def _inject_fault(self, op: str) -> bool:
         srv = self.server
@@ -488,6 +527,7 @@ class SandboxHandle:
         self.server.rng = random.Random(self.server.faults.seed)  # noqa: S311  # fault injection only
 
     def stop(self) -> None:
+        self.server.stopping.set()
         self.server.shutdown()
         with self.server.conn_lock:
             # Keep-alive connections would hold handler threads (and the store) open.
