@@ -1092,6 +1092,8 @@ class GraphApp:
                     result = error_response(throttled(1), req.request_id)
                 else:
                     result = self._sub_request(method, path, parsed.query, headers, raw)
+                    if result[0] == 0:  # a "drop" fault cannot drop one step of a batch
+                        result = fault_response(503)
             statuses[step_id.lower()] = result[0]
             responses.append(_batch_entry(step_id, result))
         return _json(200, {"responses": responses})

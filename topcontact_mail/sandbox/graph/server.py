@@ -16,6 +16,7 @@ import ssl
 import tempfile
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -29,6 +30,8 @@ from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 from topcontact_mail.sandbox.graph.app import GraphApp
 from topcontact_mail.sandbox.graph.config import GraphConfig
 from topcontact_mail.sandbox.store import MailStore
+
+Observer = Callable[[str, int], None]  # (operation, status) of every answered request
 
 
 @dataclass(frozen=True)
@@ -128,7 +131,8 @@ class _Handler(BaseHTTPRequestHandler):
         body = self.rfile.read(length) if length else b""
         if self.server.latency:
             time.sleep(self.server.latency)
-        status, headers, payload = self.server.app.handle(
+        app = self.server.app
+        status, headers, payload = app.handle(
             self.command,
             self.path,
             "",
@@ -136,6 +140,11 @@ class _Handler(BaseHTTPRequestHandler):
             body,
             scheme=self.server.scheme,
         )
+        if self.server.observer is not None:
+            self.server.observer(app.operation(self.command, self.path), status)
+        if status == 0:  # an injected "drop" fault: no answer at all
+            self.close_connection = True
+            return
         self.send_response(status)
         for key, value in headers.items():
             if key.lower() != "content-length":
@@ -154,12 +163,18 @@ class _GraphHTTPServer(ThreadingHTTPServer):
     daemon_threads = True
 
     def __init__(
-        self, address: tuple[str, int], app: GraphApp, scheme: str, latency: float
+        self,
+        address: tuple[str, int],
+        app: GraphApp,
+        scheme: str,
+        latency: float,
+        observer: Observer | None = None,
     ) -> None:
         super().__init__(address, _Handler)
         self.app = app
         self.scheme = scheme
         self.latency = latency
+        self.observer = observer
 
 
 @dataclass
@@ -201,6 +216,7 @@ def start_graph_sandbox(
     tls: bool = True,
     latency: float = 0.0,
     app: GraphApp | None = None,
+    observer: Observer | None = None,
 ) -> GraphSandbox:
     """Serve a :class:`GraphApp` over HTTPS (default) in a background thread.
 
@@ -208,7 +224,7 @@ def start_graph_sandbox(
     directory when None) and ``GraphSandbox.ca_file`` names the CA certificate to trust.
     """
     graph = app or GraphApp(store, config)
-    server = _GraphHTTPServer((host, port), graph, "https" if tls else "http", latency)
+    server = _GraphHTTPServer((host, port), graph, "https" if tls else "http", latency, observer)
     ca_file: Path | None = None
     if tls:
         directory = tls_dir or Path(tempfile.mkdtemp(prefix="graph-sandbox-tls-"))
