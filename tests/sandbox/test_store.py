@@ -160,3 +160,32 @@ def test_the_state_survives_reopening_the_state_dir(tmp_path: Path) -> None:
     assert again.mime == mail("<1@x>")
     assert second.latest_seq() == 2
     assert second.folder(BOX, "inbox").id == MailStore(tmp_path).folder(BOX, "inbox").id
+
+
+def test_sent_mail_gets_a_message_id_and_loses_bcc_at_the_recipient(store: MailStore) -> None:
+    mime = (
+        f"From: {BOX}\r\nTo: x@example.org\r\nBcc: {COLLEAGUE}\r\nSubject: Blind\r\n\r\nTekst\r\n"
+    ).encode()
+    saved = store.send(BOX, NewItem(mime=mime))
+    assert saved is not None
+    assert saved.message_id.endswith("@sandbox-ex01.woonservice.example>")
+    (received,) = store.items(COLLEAGUE, "inbox")
+    assert received.message_id == saved.message_id
+    assert b"Bcc:" not in (received.mime or b"")
+
+
+def test_a_message_without_mime_is_given_mime_when_sent(store: MailStore) -> None:
+    saved = store.send(
+        BOX,
+        NewItem(
+            subject="Zonder MIME",
+            to=(Address(COLLEAGUE, "Jan"),),
+            body="Hallo",
+            in_reply_to="<1@x>",
+        ),
+    )
+    assert saved is not None
+    assert saved.mime is not None
+    assert b"In-Reply-To: <1@x>" in saved.mime
+    (received,) = store.items(COLLEAGUE, "inbox")
+    assert received.from_ == Address(BOX, "Klantcontact")

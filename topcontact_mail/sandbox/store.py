@@ -78,7 +78,7 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from email import policy
 from email.header import decode_header, make_header
-from email.message import Message
+from email.message import EmailMessage, Message
 from email.parser import BytesParser
 from pathlib import Path
 from typing import Any, Literal
@@ -651,6 +651,25 @@ def _normalized(item: Item) -> Item:
     )
 
 
+def _without_header(mime: bytes, name: str) -> bytes:
+    """The message without one header field (and its folded continuation lines)."""
+    head, sep, body = mime.partition(b"\r\n\r\n")
+    if not sep:
+        head, sep, body = mime.partition(b"\n\n")
+    newline = b"\r\n" if sep == b"\r\n\r\n" else b"\n"
+    kept: list[bytes] = []
+    skipping = False
+    for line in head.split(newline):
+        if line[:1] in (b" ", b"\t"):
+            if not skipping:
+                kept.append(line)
+            continue
+        skipping = line.split(b":", 1)[0].strip().lower() == name.lower().encode()
+        if not skipping:
+            kept.append(line)
+    return newline.join(kept) + sep + body
+
+
 def _new_item_id(mailbox_guid: str) -> str:
     # Looks like an Exchange store id: opaque base64 carrying the mailbox and a unique part.
     raw = b"\x00\x00\x00\x00" + bytes.fromhex(mailbox_guid) + b"\x07\x00" + uuid.uuid4().bytes
@@ -1020,43 +1039,67 @@ class MailStore:
     def send(self, mailbox: str, draft: NewItem, save_copy: bool = True) -> Item | None:
         """Send a message from ``mailbox``: copy in Sent Items and delivery to sandbox recipients.
 
-        Returns the Sent Items copy, or None when no copy was requested.
+        Like Exchange transport, the message gets MIME content when it had none, and a
+        Message-ID, Date and From header when they are missing; recipients' copies lose the
+        Bcc header. Returns the Sent Items copy, or None when no copy was requested.
         """
-        sent = replace(draft, is_read=True, is_draft=False)
-        saved: Item | None = None
-        recipients: tuple[Address, ...]
-        if save_copy:
-            saved = self.create(mailbox, "sentitems", sent)
-            recipients = saved.to + saved.cc + saved.bcc
-        else:
-            probe = parse_mime(draft.mime) if draft.mime is not None else {}
-            recipients = (
-                draft.to
-                + draft.cc
-                + draft.bcc
-                + tuple(probe.get("to", ()))
-                + tuple(probe.get("cc", ()))
-                + tuple(probe.get("bcc", ()))
-            )
+        mime = self._submitted_mime(mailbox, draft)
+        parsed = parse_mime(mime)
+        sent = replace(draft, mime=mime, is_read=True, is_draft=False)
+        saved = self.create(mailbox, "sentitems", sent) if save_copy else None
+        recipients: tuple[Address, ...] = (
+            draft.to + draft.cc + draft.bcc + parsed["to"] + parsed["cc"] + parsed["bcc"]
+        )
+        delivered = replace(
+            draft,
+            mime=_without_header(mime, "Bcc"),
+            bcc=(),
+            is_read=False,
+            is_draft=False,
+            flag=Flag(),
+            categories=(),
+            date_received=utcnow(),
+        )
         seen: set[str] = set()
         for rcpt in recipients:
             addr = rcpt.email.lower()
             if addr in seen or not self.has_mailbox(addr):
                 continue
             seen.add(addr)
-            self.create(
-                addr,
-                "inbox",
-                replace(
-                    draft,
-                    is_read=False,
-                    is_draft=False,
-                    flag=Flag(),
-                    categories=(),
-                    date_received=utcnow(),
-                ),
-            )
+            self.create(addr, "inbox", delivered)
         return saved
+
+    def _submitted_mime(self, mailbox: str, draft: NewItem) -> bytes:
+        domain = mailbox.rsplit("@", 1)[-1]
+        message_id = f"<{uuid.uuid4().hex}@sandbox-ex01.{domain}>"
+        date = email.utils.format_datetime(utcnow())
+        if draft.mime is None:
+            msg = EmailMessage()
+            sender = draft.from_ or Address(mailbox, self.mailbox_name(mailbox))
+            msg["From"] = email.utils.formataddr((sender.name, sender.email))
+            for header, addrs in (("To", draft.to), ("Cc", draft.cc), ("Bcc", draft.bcc)):
+                if addrs:
+                    msg[header] = ", ".join(
+                        email.utils.formataddr((a.name, a.email)) for a in addrs
+                    )
+            msg["Subject"] = draft.subject
+            msg["Date"] = date
+            msg["Message-ID"] = message_id
+            if draft.in_reply_to:
+                msg["In-Reply-To"] = draft.in_reply_to
+            if draft.references:
+                msg["References"] = " ".join(draft.references)
+            msg.set_content(draft.body, subtype="html" if draft.body_type == "HTML" else "plain")
+            return msg.as_bytes(policy=policy.SMTP)
+        present = {k.lower() for k, _ in parse_mime(draft.mime)["headers"]}
+        extra = b""
+        if "message-id" not in present:
+            extra += f"Message-ID: {message_id}\r\n".encode()
+        if "date" not in present:
+            extra += f"Date: {date}\r\n".encode()
+        if "from" not in present:
+            extra += f"From: {mailbox}\r\n".encode()
+        return extra + draft.mime
 
     def send_meeting(self, item_id: str) -> list[Item]:
         """Deliver a meeting request for a calendar item to each attendee that is a sandbox mailbox.
