@@ -10,6 +10,10 @@ the sandbox TOML) and, without authentication, control endpoints for tests and d
 - ``GET /_sandbox/stats``, ``POST /_sandbox/stats/reset``: request counters per operation.
 - ``GET /_sandbox/health``.
 
+Microsoft Graph (``/v1.0/...``), its Entra ID token endpoints and ``/_sandbox/graph/...`` are
+answered by the Graph front (``topcontact_mail.sandbox.graph``) over the same store, stats and
+faults; msal needs HTTPS, which ``graph.mount.serve_graph_tls`` adds on a second port.
+
 The control endpoints listen only where the server listens (loopback by default).
 
 Known deviations from real Exchange (kept on purpose or not yet modelled):
@@ -52,6 +56,7 @@ from topcontact_mail.sandbox.auth import (
 )
 from topcontact_mail.sandbox.config import SandboxConfig, UserConfig, load_config
 from topcontact_mail.sandbox.ews import EwsService, operation_of
+from topcontact_mail.sandbox.graph.mount import mount_graph, routes_to_graph, serve_graph
 from topcontact_mail.sandbox.store import (
     ITEM_FOLDERS,
     Item,
@@ -289,10 +294,16 @@ class SandboxHandler(BaseHTTPRequestHandler):
     def do_POST(self) -> None:  # name fixed by BaseHTTPRequestHandler
         self._dispatch("POST")
 
+    def do_PATCH(self) -> None:  # name fixed by BaseHTTPRequestHandler; Graph only
+        self._dispatch("PATCH")
+
+    def do_DELETE(self) -> None:  # name fixed by BaseHTTPRequestHandler; Graph only
+        self._dispatch("DELETE")
+
     def _dispatch(self, verb: str) -> None:
         url = urlsplit(self.path)
         path = url.path
-        body = self._read_body() if verb == "POST" else b""
+        body = self._read_body() if verb in ("POST", "PATCH") else b""
         if body is None:
             return
         if path.lower() == EWS_PATH:
@@ -300,6 +311,9 @@ class SandboxHandler(BaseHTTPRequestHandler):
                 self._unauthorized()
                 return
             self._ews(body)
+            return
+        if routes_to_graph(self.server, path):
+            serve_graph(self, verb, body)  # Microsoft Graph and its token endpoint
             return
         if path.startswith("/_sandbox/"):
             self._control(verb, path[len("/_sandbox/") :], parse_qs(url.query), body)
@@ -553,7 +567,9 @@ def build_server(
     for box in config.mailboxes:
         store.ensure_mailbox(box.address, box.name)
     parsed = parse_faults(faults) if isinstance(faults, str) or faults is None else faults
-    return SandboxServer((host, port), store, config, latency_ms=latency_ms, faults=parsed)
+    server = SandboxServer((host, port), store, config, latency_ms=latency_ms, faults=parsed)
+    mount_graph(server)  # Graph front over the same store, stats, latency and faults
+    return server
 
 
 def start_sandbox(

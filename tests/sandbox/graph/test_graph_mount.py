@@ -9,7 +9,7 @@ import msal
 import pytest
 import requests
 
-from topcontact_mail.sandbox.graph import GraphConfig
+from topcontact_mail.sandbox.graph import GraphConfig, load_graph_config
 from topcontact_mail.sandbox.graph.mount import mount_graph, serve_graph_tls
 from topcontact_mail.sandbox.server import SandboxHandle, start_sandbox
 
@@ -68,3 +68,43 @@ def test_graph_over_tls_shares_store_stats_and_faults_with_the_ews_sandbox(
         assert stats["faults"]["server_busy"] == 1
     finally:
         tls.stop()
+
+
+def test_the_ews_sandbox_port_answers_graph_with_the_shipped_app_registration(
+    ews_sandbox: SandboxHandle,
+) -> None:
+    shipped = load_graph_config()
+    [app] = shipped.apps
+    assert app.client_secret is not None
+    token = requests.post(
+        f"{ews_sandbox.url}/{shipped.tenant_id}/oauth2/v2.0/token",
+        data={
+            "grant_type": "client_credentials",
+            "client_id": app.client_id,
+            "client_secret": app.client_secret,
+            "scope": "https://graph.microsoft.com/.default",
+        },
+        timeout=10,
+    ).json()["access_token"]
+    auth = {"Authorization": f"Bearer {token}"}
+    ews_sandbox.store.deliver(SHARED, customer_mail())
+    [message] = requests.get(
+        f"{ews_sandbox.url}/v1.0/users/{SHARED}/mailFolders/inbox/messages",
+        headers=auth,
+        timeout=10,
+    ).json()["value"]
+    patched = requests.patch(
+        f"{ews_sandbox.url}/v1.0/users/{SHARED}/messages/{message['id']}",
+        json={"categories": ["Bevestigd"]},
+        headers=auth,
+        timeout=10,
+    )
+    assert patched.status_code == 200
+    assert patched.json()["categories"] == ["Bevestigd"]
+    deleted = requests.delete(
+        f"{ews_sandbox.url}/v1.0/users/{SHARED}/messages/{message['id']}", headers=auth, timeout=10
+    )
+    assert deleted.status_code == 204
+    stats = requests.get(f"{ews_sandbox.url}/_sandbox/stats", timeout=10).json()["operations"]
+    assert stats["graph.messages.update"] == 1
+    assert stats["graph.messages.delete"] == 1
