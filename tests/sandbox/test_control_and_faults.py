@@ -176,3 +176,18 @@ def test_inspection_endpoints_show_mailbox_contents(
         f"{sandbox.url}/_sandbox/deliver", params={"mailbox": "x@y"}, data=eml(), timeout=10
     )
     assert bad.status_code == 404
+
+
+def test_move_works_and_an_operation_the_sandbox_lacks_is_refused_plainly(
+    sandbox: SandboxHandle, shared: Account
+) -> None:
+    from exchangelib.errors import ErrorInvalidOperation
+
+    requests.post(
+        f"{sandbox.url}/_sandbox/deliver", params={"mailbox": SHARED}, data=eml(), timeout=10
+    )
+    item = next(iter(shared.inbox.all()))
+    item.move(shared.drafts)
+    assert [i["folder"] for i in folder_items(sandbox, SHARED, "drafts")] == ["drafts"]
+    with pytest.raises(ErrorInvalidOperation):
+        shared.drafts.empty()  # EmptyFolder is not modelled

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 from collections.abc import Callable, Iterator
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -10,6 +11,7 @@ from zoneinfo import ZoneInfo
 import pytest
 import requests
 from exchangelib import (
+    BASIC,
     DELEGATE,
     IMPERSONATION,
     NTLM,
@@ -146,8 +148,6 @@ def test_a_thread_index_header_decides_the_conversation(
 ) -> None:
     guid = "0123456789abcdef0123456789abcdef"
     index = bytes([1, 0, 0, 0, 0, 0]) + bytes.fromhex(guid) + b"\x00\x00\x00\x00\x01"
-    import base64
-
     result = deliver(eml(extra=f"Thread-Index: {base64.b64encode(index).decode()}\r\n"))
     assert result["conversation_id"] == guid
 
@@ -326,14 +326,10 @@ def test_pull_subscription_reports_new_mail(
         assert [e.__class__.__name__ for e in quiet.events] == ["StatusEvent"]
 
 
-@pytest.mark.parametrize("auth_type", ["basic", NTLM])
+@pytest.mark.parametrize("auth", [BASIC, NTLM])
 def test_the_right_password_works_and_a_wrong_one_raises_unauthorized(
-    sandbox: SandboxHandle, auth_type: str
+    sandbox: SandboxHandle, auth: str
 ) -> None:
-    auth = "basic" if auth_type == "basic" else NTLM
-    from exchangelib import BASIC
-
-    auth = BASIC if auth_type == "basic" else NTLM
     good = account(sandbox, SHARED, DELEGATE, auth_type=auth)
     assert good.inbox.total_count == 0
     bad = account(sandbox, SHARED, DELEGATE, auth_type=auth, password="wrong")

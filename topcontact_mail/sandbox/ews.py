@@ -58,6 +58,7 @@ from topcontact_mail.sandbox.ews_xml import (
 )
 from topcontact_mail.sandbox.store import (
     DISTINGUISHED_FOLDERS,
+    ITEM_FOLDERS,
     Address,
     Attendee,
     CalendarFields,
@@ -182,6 +183,7 @@ class EwsService:
             "UpdateItem": self.update_item,
             "DeleteItem": self.delete_item,
             "SendItem": self.send_item,
+            "MoveItem": self.move_item,
             "GetUserAvailability": self.get_user_availability,
             "GetServerTimeZones": self.get_server_time_zones,
             "Subscribe": self.subscribe,
@@ -255,8 +257,10 @@ class EwsService:
         op_el = soap_body[0]
         name = _op_name(etree.QName(op_el).localname)
         if etree.QName(op_el).namespace != MNS or name not in self._ops:
+            # Not ErrorInvalidRequest: exchangelib takes that fault for a wrong schema version
+            # and retries every version it knows before giving up with a misleading error.
             return 500, self.fault(
-                "ErrorInvalidRequest", f"The sandbox does not implement the operation {name}."
+                "ErrorInvalidOperation", f"The sandbox does not implement the operation {name}."
             )
         try:
             caller = self._caller(header, user)
@@ -785,6 +789,26 @@ class EwsService:
 
         ids = op.find(m("ItemIds"))
         return self._each("DeleteItem", list(ids) if ids is not None else [], build)
+
+    def move_item(self, op: Element, caller: Caller) -> Element:
+        target_box = op.find(m("ToFolderId"))
+        if target_box is None or len(target_box) == 0:
+            raise EwsFault("ErrorInvalidRequest", "ToFolderId is missing.")
+        target = self._folder_ref(target_box[0], caller)
+
+        def build(ref: Element, out: Element) -> None:
+            item = self._item(ref, caller)
+            if target.mailbox != item.mailbox:
+                raise EwsFault(
+                    "ErrorInvalidRequest", "The sandbox moves items within one mailbox only."
+                )
+            if target.name not in ITEM_FOLDERS:
+                raise EwsFault("ErrorInvalidRequest", f"Items cannot live in {target.name}.")
+            moved = item if item.folder == target.name else self.store.move(item.id, target.name)
+            render_item_id_only(sub(out, m("Items")), moved)
+
+        ids = op.find(m("ItemIds"))
+        return self._each("MoveItem", list(ids) if ids is not None else [], build)
 
     def send_item(self, op: Element, caller: Caller) -> Element:
         save = boolean(op.get("SaveItemToFolder", "true"))
