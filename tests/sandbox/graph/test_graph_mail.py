@@ -404,3 +404,20 @@ def test_missing_items_and_unknown_routes_answer_graph_errors(client: Client) ->
     assert client.get(f"/users/{SHARED}/contacts").status == 400
     stats = client.get("/_sandbox/graph/stats").json
     assert stats["graph.messages.get"] == 1
+
+
+def test_prefer_body_content_type_text_converts_html_bodies(client: Client, store: MailStore) -> None:
+    deliver(store, 1)
+    [message] = client.get(INBOX).json["value"]
+    draft = client.post(
+        f"/users/{SHARED}/messages/{message['id']}/createReply", {"comment": "Dank u."}
+    ).json
+    assert draft["body"]["contentType"] == "html"
+    text = client.get(
+        f"/users/{SHARED}/messages/{draft['id']}?$select=body",
+        headers={"Prefer": 'outlook.body-content-type="text"'},
+    )
+    assert text.json["body"]["contentType"] == "text"
+    assert "Dank u." in text.json["body"]["content"]
+    assert "<" not in text.json["body"]["content"]
+    assert text.headers["Preference-Applied"] == 'outlook.body-content-type="text"'

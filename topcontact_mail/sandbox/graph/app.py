@@ -216,6 +216,7 @@ class GraphApp:
         # A front-end with its own fault machinery sets this; by default the app's own
         # injector (idle until configured through /_sandbox/graph/faults) is used.
         self.fault_hook: FaultHook = fault_hook or self.faults
+        self._folder_ids: dict[tuple[str, str], str] = {}
         self._counts: Counter[str] = Counter()
         self._count_lock = threading.Lock()
 
@@ -392,7 +393,11 @@ class GraphApp:
         return info.name
 
     def _folder_id(self, mailbox: str, name: str) -> str:
-        return to_rest(self.store.folder(mailbox, name).id)
+        # Folder ids never change; store.folder() also counts items, too slow per message.
+        key = (mailbox, name)
+        if key not in self._folder_ids:
+            self._folder_ids[key] = to_rest(self.store.folder(mailbox, name).id)
+        return self._folder_ids[key]
 
     def _item(self, mailbox: str, graph_id: str) -> Item:
         item = self.ids.resolve(unquote(graph_id))
@@ -409,6 +414,7 @@ class GraphApp:
             select if select is not None else _select(req.query.get("select")),
             expand,
             "https://outlook.office365.com",
+            req.prefer.get("outlook.body-content-type"),
         )
 
     def _display_name(self, mailbox: str) -> str:
@@ -780,6 +786,7 @@ class GraphApp:
                     select,
                     expand,
                     "https://outlook.office365.com",
+                    req.prefer.get("outlook.body-content-type"),
                 )
                 values.append({"@odata.type": "#microsoft.graph.message", **rendered})
         base = f"{req.base}/v1.0/users/{quote(mailbox)}/mailFolders/{folder}/messages/delta"
@@ -1221,6 +1228,8 @@ def _applied(req: Request, maxpagesize: int | None = None) -> Headers:
         applied.append('IdType="ImmutableId"')
     if "outlook.timezone" in req.prefer:
         applied.append(f'outlook.timezone="{req.prefer["outlook.timezone"]}"')
+    if "outlook.body-content-type" in req.prefer:
+        applied.append(f'outlook.body-content-type="{req.prefer["outlook.body-content-type"]}"')
     return {"Preference-Applied": ", ".join(applied)} if applied else {}
 
 

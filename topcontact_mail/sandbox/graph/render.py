@@ -11,7 +11,7 @@ import re
 import uuid
 from collections.abc import Iterable
 from datetime import UTC, datetime, timedelta
-from html import escape
+from html import escape, unescape
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -227,8 +227,12 @@ def message_json(
     select: set[str] | None,
     expand_props: Iterable[str] | None,
     web_base: str,
+    body_format: str | None = None,
 ) -> JsonObj:
-    """A message resource, limited to ``select`` (lower-case names) when given."""
+    """A message resource, limited to ``select`` (lower-case names) when given.
+
+    ``body_format`` ("text"/"html", from ``Prefer: outlook.body-content-type``) converts the
+    body as Exchange does on request."""
     reply_to = tuple(
         Address(email=a.strip("<> "), name="")
         for a in header_value(item, "Reply-To").split(",")
@@ -257,10 +261,7 @@ def message_json(
         "isDraft": item.is_draft,
         "webLink": f"{web_base}/owa/?ItemID={graph_id}&exvsurl=1&viewmodel=ReadMessageItem",
         "inferenceClassification": "focused",
-        "body": {
-            "contentType": "html" if item.body_type.upper() == "HTML" else "text",
-            "content": item.body,
-        },
+        "body": item_body(item, body_format),
         "sender": recipient(item.sender),
         "from": recipient(item.from_),
         "toRecipients": [recipient(a) for a in item.to],
@@ -297,6 +298,22 @@ def message_json(
         if found:
             result["singleValueExtendedProperties"] = found
     return result
+
+
+def item_body(item: Item, body_format: str | None = None) -> JsonObj:
+    is_html = item.body_type.upper() == "HTML"
+    wanted = (body_format or "").lower()
+    if wanted == "text" and is_html:
+        text = re.sub(r"<(br|/p|/div)[^>]*>", "\n", item.body, flags=re.IGNORECASE)
+        text = unescape(re.sub(r"<[^>]+>", "", text))
+        return {"contentType": "text", "content": text.strip()}
+    if wanted == "html" and not is_html:
+        html = escape(item.body).replace("\n", "<br>")
+        return {
+            "contentType": "html",
+            "content": f"<html><head></head><body><div>{html}</div></body></html>",
+        }
+    return {"contentType": "html" if is_html else "text", "content": item.body}
 
 
 def flag_json(item: Item) -> JsonObj:
