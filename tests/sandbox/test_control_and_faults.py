@@ -191,3 +191,13 @@ def test_move_works_and_an_operation_the_sandbox_lacks_is_refused_plainly(
     assert [i["folder"] for i in folder_items(sandbox, SHARED, "drafts")] == ["drafts"]
     with pytest.raises(ErrorInvalidOperation):
         shared.drafts.empty()  # EmptyFolder is not modelled
+
+
+def test_a_mounted_graph_front_answers_on_the_same_port(sandbox: SandboxHandle) -> None:
+    mount = pytest.importorskip("topcontact_mail.sandbox.graph.mount")
+    mount.mount_graph(sandbox.server)
+    # Without a token Graph answers 401 in its own JSON shape; EWS and control stay as they are.
+    resp = requests.get(f"{sandbox.url}/v1.0/users/{SHARED}/messages", timeout=10)
+    assert resp.status_code == 401
+    assert "error" in resp.json()
+    assert requests.get(f"{sandbox.url}/_sandbox/health", timeout=10).json()["test_double"] is True

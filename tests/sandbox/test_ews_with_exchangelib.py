@@ -416,3 +416,35 @@ def test_streaming_subscription_delivers_new_mail_events(
             if delivered["id"] in seen:
                 break
     assert delivered["id"] in seen
+
+
+def test_concurrent_deliveries_and_syncs_lose_nothing(
+    sandbox: SandboxHandle, shared: Account
+) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    def deliver_some(worker: int) -> list[str]:
+        with requests.Session() as session:
+            return [
+                session.post(
+                    f"{sandbox.url}/_sandbox/deliver",
+                    params={"mailbox": SHARED},
+                    data=eml(subject=f"w{worker}-{n}"),
+                    timeout=10,
+                ).json()["id"]
+                for n in range(15)
+            ]
+
+    seen: set[str] = set()
+    with ThreadPoolExecutor(max_workers=6) as pool:
+        futures = [pool.submit(deliver_some, w) for w in range(5)]
+        state = None
+        while not all(f.done() for f in futures):
+            seen |= {
+                i.id for _, i in shared.inbox.sync_items(sync_state=state, max_changes_returned=7)
+            }
+            state = shared.inbox.item_sync_state
+        delivered = {i for f in futures for i in f.result()}
+    seen |= {i.id for _, i in shared.inbox.sync_items(sync_state=state)}
+    assert seen == delivered
+    assert len(delivered) == 75
