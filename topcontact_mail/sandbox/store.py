@@ -46,9 +46,12 @@ restarts and client crashes) or an in-memory database. Every method is thread-sa
   last-modified and logs an update or read-flag change), ``move(item_id, folder)`` (new id,
   as in Exchange), ``delete(item_id)``, ``calendar_between(address, start, end)``.
 - transport: ``deliver(address, mime, received=None)`` (as Exchange transport does into
-  the Inbox), ``send(address, item_id_or_draft, save_copy=True)`` (Sent Items copy, delivery
-  to every recipient that is a sandbox mailbox), ``send_meeting(item_id)`` (meeting request
-  into each attendee's Inbox plus a tentative calendar item).
+  the Inbox), ``send(address, draft: NewItem, save_copy=True)`` (MIME composed when missing,
+  Message-ID/Date/From added when missing; Sent Items copy; delivery without Bcc to every
+  recipient that is a sandbox mailbox), ``send_meeting(item_id)`` (meeting request into each
+  attendee's Inbox plus a tentative calendar item).
+- errors: ``StoreError`` and its subclasses ``MailboxNotFound``, ``FolderNotFound``,
+  ``ItemNotFound``, ``ChangeKeyMismatch``, ``ReadOnlyProperty``.
 - change log: ``latest_seq()``, ``changes_since(address, folders, after_seq, limit=None)``.
   The sequence number is global and monotonically increasing, hence also per folder.
 
