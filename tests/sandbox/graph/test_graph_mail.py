@@ -406,7 +406,9 @@ def test_missing_items_and_unknown_routes_answer_graph_errors(client: Client) ->
     assert stats["graph.messages.get"] == 1
 
 
-def test_prefer_body_content_type_text_converts_html_bodies(client: Client, store: MailStore) -> None:
+def test_prefer_body_content_type_text_converts_html_bodies(
+    client: Client, store: MailStore
+) -> None:
     deliver(store, 1)
     [message] = client.get(INBOX).json["value"]
     draft = client.post(
@@ -421,3 +423,26 @@ def test_prefer_body_content_type_text_converts_html_bodies(client: Client, stor
     assert "Dank u." in text.json["body"]["content"]
     assert "<" not in text.json["body"]["content"]
     assert text.headers["Preference-Applied"] == 'outlook.body-content-type="text"'
+
+
+def test_delta_accepts_only_a_received_date_filter(client: Client, store: MailStore) -> None:
+    from datetime import UTC, datetime
+
+    store.deliver(SHARED, customer_mail("Oud"), received=datetime(2026, 1, 5, tzinfo=UTC))
+    store.deliver(SHARED, customer_mail("Nieuw"), received=datetime(2026, 11, 5, tzinfo=UTC))
+    values, _, _ = follow(client, f"{INBOX}/delta?$filter=receivedDateTime ge 2026-06-01T00:00:00Z")
+    assert [v["subject"] for v in values] == ["Nieuw"]
+    assert client.get(f"{INBOX}/delta?$filter=isRead eq false").status == 400
+
+
+def test_reply_sends_in_one_action(client: Client, store: MailStore) -> None:
+    deliver(store, 1)
+    [message] = client.get(INBOX).json["value"]
+    answer = client.post(
+        f"/users/{SHARED}/messages/{message['id']}/reply", {"comment": "Ontvangen."}
+    )
+    assert answer.status == 202
+    [sent] = store.items(SHARED, "sentitems")
+    assert sent.subject == "RE: Vraag 0"
+    assert sent.in_reply_to == "<q0@example.org>"
+    assert store.items(SHARED, "drafts") == []

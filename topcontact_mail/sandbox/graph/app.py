@@ -156,6 +156,7 @@ ROUTES = (
     _route("DELETE", r"{U}{M}", "_delete_message", "messages.delete", WRITE),
     _route("POST", r"{U}{M}/createReply", "_create_reply", "messages.createReply", WRITE),
     _route("POST", r"{U}{M}/send", "_send_draft", "messages.send", SEND),
+    _route("POST", r"{U}{M}/reply", "_reply", "messages.reply", SEND),
     _route("POST", r"{U}{M}/move", "_move_message", "messages.move", WRITE),
     _route("POST", r"{U}/sendMail", "_send_mail", "user.sendMail", SEND),
     _route("POST", r"{U}(?:/calendar)?/events", "_create_event", "events.create", CAL_WRITE),
@@ -650,6 +651,17 @@ class GraphApp:
                 raise
         return _json(201, self._message(req, draft), _applied(req))
 
+    def _reply(self, req: Request, m: re.Match[str], mailbox: str) -> Response:
+        """``reply``: createReply and send in one action (202, copy in Sent Items)."""
+        _, _, body = self._create_reply(req, m, mailbox)
+        draft = self.ids.resolve(json.loads(body)["id"])
+        try:
+            self._send_item(mailbox, draft, save_copy=True)
+        except GraphError:
+            self.store.delete(draft.id)
+            raise
+        return 202, {"Content-Length": "0"}, b""
+
     def _send_draft(self, req: Request, m: re.Match[str], mailbox: str) -> Response:
         draft = self._item(mailbox, m.group("msg"))
         if not draft.is_draft:
@@ -742,6 +754,14 @@ class GraphApp:
                 raise bad_request(
                     "$search is not supported on delta queries.", "ErrorInvalidUrlQuery"
                 )
+            delta_filter = req.query.get("filter")
+            if delta_filter and not re.match(
+                r"^\s*receivedDateTime\s+(ge|gt)\s+\S+\s*$", delta_filter, re.IGNORECASE
+            ):
+                raise bad_request(
+                    "Delta queries support only $filter=receivedDateTime ge|gt {value}.",
+                    "ErrorInvalidUrlQueryFilter",
+                )
             change_type = req.query.get("changetype")
             if change_type not in (None, "created", "updated", "deleted"):
                 raise bad_request(
@@ -758,6 +778,7 @@ class GraphApp:
                 upto=self.store.latest_seq(),
                 cursor="",
                 epoch=self.delta.epoch(mailbox),
+                filter=delta_filter,
             )
         size = self.config.default_page_size
         if req.prefer.get("odata.maxpagesize", "").isdigit():
@@ -799,7 +820,11 @@ class GraphApp:
         return _json(200, body, _applied(req, maxpagesize=size))
 
     def _initial_page(self, state: DeltaState, size: int) -> tuple[list[Item | str], DeltaState]:
-        items = sorted(self.store.items(state.mailbox, state.folder), key=_sync_key)
+        predicate = _filter(state.filter)
+        items = sorted(
+            (it for it in self.store.items(state.mailbox, state.folder) if predicate(it)),
+            key=_sync_key,
+        )
         if state.change_type == "deleted":
             items = []
         remaining = (
@@ -822,6 +847,7 @@ class GraphApp:
                 break
             first.setdefault(change.item_id, change.kind)
             last[change.item_id] = (change.seq, change.kind)
+        predicate = _filter(state.filter)
         after = int(state.cursor) if state.cursor else state.since
         pending = sorted(
             ((seq, item_id, kind) for item_id, (seq, kind) in last.items() if seq > after),
@@ -847,7 +873,7 @@ class GraphApp:
                 item = self.store.get(item_id)
             except ItemNotFound:
                 continue  # removed after this round's end: reported next round
-            if item.folder != state.folder:
+            if item.folder != state.folder or not predicate(item):
                 continue
             entries.append(item)
             taken += 1

@@ -33,6 +33,7 @@ class DeltaState:
     upto: int  # change-log position the round ends at
     cursor: str  # initial sync: "<created>|<id>" of the last item sent; else last change seq
     epoch: int
+    filter: str | None = None  # receivedDateTime ge/gt … (the only $filter delta accepts)
 
 
 class DeltaTokens:
