@@ -227,6 +227,14 @@ class GraphSettings(Section):
     send_rate_per_minute: int = Field(default=25, ge=0)
     verify_tls: bool = True
     timeout_seconds: float = Field(default=60, gt=0)
+    #: Extra CA certificate (PEM) to trust, e.g. a TLS-inspecting proxy's; None = system CAs.
+    ca_file: Path | None = None
+    #: The app-only scope; other than the default only in a national cloud.
+    token_scope: str = "https://graph.microsoft.com/.default"
+    #: Messages per delta page (Prefer: odata.maxpagesize).
+    page_size: int = Field(default=100, ge=1, le=1000)
+    #: First wait after a failure the server gave no back-off hint for (it doubles after that).
+    retry_wait_seconds: float = Field(default=10, gt=0, le=300)
 
     @model_validator(mode="after")
     def _complete(self) -> GraphSettings:

@@ -41,7 +41,9 @@ class SystemClock:
 def open_mailbox(settings: Settings) -> Mailbox:
     """The configured backend's mailbox (imported here so no backend loads unless chosen)."""
     if settings.connection.backend == "graph":
-        raise MailboxUnavailable("the Microsoft Graph backend is not available in this version yet")
+        from topcontact_mail.adapters.graph import connect as connect_graph
+
+        return connect_graph(settings)
     from topcontact_mail.adapters.ews import connect as connect_ews
 
     return connect_ews(settings)

@@ -1,0 +1,155 @@
+"""The Graph HTTP client: immutable ids, retries that honour Retry-After, lost answers, $batch."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+import requests
+import responses
+
+from topcontact_mail.adapters.graph.client import (
+    MAX_ATTEMPTS,
+    AnswerLost,
+    BatchStep,
+    GraphClient,
+)
+
+from .support import ROOT, SHARED, USER, FakeTokens, Sleeps
+
+BUSY = {"error": {"code": "ApplicationThrottled", "message": "MailboxConcurrency"}}
+
+
+def test_every_request_asks_for_immutable_ids_with_a_bearer_token(
+    client: GraphClient, http: responses.RequestsMock
+) -> None:
+    http.get(f"{USER}/mailFolders/inbox", json={"id": "inbox"})
+
+    answer = client.request("GET", f"/users/{SHARED}/mailFolders/inbox", may_repeat=True)
+
+    assert answer.ok
+    sent = http.calls[0].request
+    assert sent.headers["Prefer"] == 'IdType="ImmutableId"'
+    assert sent.headers["Authorization"] == "Bearer token-1"
+    assert sent.headers["client-request-id"]
+
+
+def test_a_429_is_retried_after_the_servers_retry_after(
+    client: GraphClient, http: responses.RequestsMock, sleeps: Sleeps
+) -> None:
+    http.post(f"{ROOT}/users/x/sendMail", status=429, json=BUSY, headers={"Retry-After": "7"})
+    http.post(f"{ROOT}/users/x/sendMail", status=202)
+
+    answer = client.request("POST", "/users/x/sendMail", body={}, may_repeat=False)
+
+    assert answer.status == 202
+    assert sleeps == [7.0]
+
+
+def test_a_503_without_hint_backs_off_doubling_and_gives_up_after_the_last_attempt(
+    client: GraphClient, http: responses.RequestsMock, sleeps: Sleeps
+) -> None:
+    http.get(f"{ROOT}/users/x/messages", status=503, json={"error": {"code": "ServiceUnavailable"}})
+
+    answer = client.request("GET", "/users/x/messages", may_repeat=True)
+
+    assert answer.status == 503
+    assert answer.transient
+    assert len(http.calls) == MAX_ATTEMPTS
+    assert sleeps == [1.0, 2.0, 4.0, 8.0]
+
+
+def test_a_retry_after_beyond_the_maximum_is_left_to_a_later_pass(
+    client: GraphClient, http: responses.RequestsMock, sleeps: Sleeps
+) -> None:
+    http.get(f"{ROOT}/users/x/messages", status=429, json=BUSY, headers={"Retry-After": "3600"})
+
+    answer = client.request("GET", "/users/x/messages", may_repeat=True)
+
+    assert answer.status == 429
+    assert sleeps == []
+    assert len(http.calls) == 1
+
+
+def test_a_500_is_retried_for_reads_but_not_for_a_send(
+    client: GraphClient, http: responses.RequestsMock, sleeps: Sleeps
+) -> None:
+    http.get(f"{ROOT}/users/x/messages", status=500)
+    http.get(f"{ROOT}/users/x/messages", json={"value": []})
+    http.post(f"{ROOT}/users/x/messages/d/send", status=500)
+
+    assert client.request("GET", "/users/x/messages", may_repeat=True).ok
+    assert client.request("POST", "/users/x/messages/d/send", may_repeat=False).status == 500
+    assert len([c for c in http.calls if c.request.method == "POST"]) == 1
+
+
+def test_a_send_whose_connection_breaks_is_reported_lost_not_repeated(
+    client: GraphClient, http: responses.RequestsMock
+) -> None:
+    http.post(f"{ROOT}/users/x/messages/d/send", body=requests.ReadTimeout("read timed out"))
+
+    with pytest.raises(AnswerLost):
+        client.request("POST", "/users/x/messages/d/send", may_repeat=False)
+    assert len(http.calls) == 1
+
+
+def test_a_read_whose_connection_breaks_is_tried_again(
+    client: GraphClient, http: responses.RequestsMock, sleeps: Sleeps
+) -> None:
+    http.get(f"{ROOT}/users/x/messages", body=requests.ConnectionError("reset by peer"))
+    http.get(f"{ROOT}/users/x/messages", json={"value": []})
+
+    assert client.request("GET", "/users/x/messages", may_repeat=True).ok
+    assert sleeps == [1.0]
+
+
+def test_a_refused_token_is_fetched_anew_once(
+    client: GraphClient, http: responses.RequestsMock, tokens: FakeTokens
+) -> None:
+    refused = {"error": {"code": "InvalidAuthenticationToken", "message": "revoked"}}
+    http.get(f"{ROOT}/users/x/messages", status=401, json=refused)
+    http.get(f"{ROOT}/users/x/messages", json={"value": []})
+
+    assert client.request("GET", "/users/x/messages", may_repeat=True).ok
+    assert tokens.invalidated == 1
+    assert http.calls[1].request.headers["Authorization"] == "Bearer token-2"
+
+
+def test_no_token_is_ever_sent_to_another_host(client: GraphClient) -> None:
+    with pytest.raises(ValueError, match="refusing"):
+        client.request("GET", "https://evil.example/v1.0/users/x", may_repeat=True)
+
+
+def test_batch_steps_carry_immutable_ids_and_only_throttled_steps_go_again(
+    client: GraphClient, http: responses.RequestsMock, sleeps: Sleeps
+) -> None:
+    first = {
+        "responses": [
+            {"id": "0", "status": 200, "body": {"id": "a"}},
+            {"id": "1", "status": 429, "headers": {"Retry-After": "2"}, "body": BUSY},
+            {"id": "2", "status": 404, "body": {"error": {"code": "ErrorItemNotFound"}}},
+        ]
+    }
+    second = {"responses": [{"id": "1", "status": 200, "body": {"id": "b"}}]}
+    http.post(f"{ROOT}/$batch", json=first)
+    http.post(f"{ROOT}/$batch", json=second)
+    steps = [
+        BatchStep(str(n), "PATCH", f"/users/x/messages/m{n}", {"categories": []}) for n in range(3)
+    ]
+
+    answers = client.batch(steps, may_repeat=True)
+
+    assert [answers[s].status for s in "012"] == [200, 200, 404]
+    assert sleeps == [2.0]
+    first_body = json.loads(http.calls[0].request.body or b"")
+    assert first_body["requests"][0]["headers"] == {
+        "Prefer": 'IdType="ImmutableId"',
+        "Content-Type": "application/json",
+    }
+    assert [r["id"] for r in json.loads(http.calls[1].request.body or b"")["requests"]] == ["1"]
+
+
+def test_a_batch_holds_at_most_twenty_requests(client: GraphClient) -> None:
+    steps = [BatchStep(str(n), "GET", "/users/x/messages") for n in range(21)]
+    with pytest.raises(ValueError, match="20"):
+        client.batch(steps, may_repeat=True)
