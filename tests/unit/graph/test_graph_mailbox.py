@@ -16,7 +16,12 @@ from topcontact_mail.adapters.graph import fields
 from topcontact_mail.adapters.graph.mailbox import GraphMailbox, SendPacer
 from topcontact_mail.domain.acknowledgement import LOOP_HEADERS
 from topcontact_mail.domain.message import Acknowledgement, Address
-from topcontact_mail.ports import Mark, OutgoingAcknowledgement, WatermarkExpired
+from topcontact_mail.ports import (
+    MailboxUnavailable,
+    Mark,
+    OutgoingAcknowledgement,
+    WatermarkExpired,
+)
 
 from .support import ROOT, USER, Sleeps
 
@@ -159,24 +164,24 @@ def test_an_ews_sync_state_or_a_foreign_link_is_no_graph_watermark(mailbox: Grap
 # -- sending ------------------------------------------------------------------------------------
 
 
-def test_an_acknowledgement_is_a_threaded_reply_with_our_headers_and_properties(
+def test_an_acknowledgement_is_one_threaded_reply_with_our_headers_and_properties(
     mailbox: GraphMailbox, http: responses.RequestsMock
 ) -> None:
-    http.post(
-        f"{ROOT}/$batch", json={"responses": [{"id": "0", "status": 201, "body": {"id": "D1"}}]}
-    )
     http.post(f"{ROOT}/$batch", json={"responses": [{"id": "0", "status": 202}]})
 
     outcomes = mailbox.send_acknowledgements([outgoing(1)])
 
     assert [(o.key, o.ok) for o in outcomes] == [("ref1", True)]
-    create, send = batch_bodies(http)
-    assert create[0]["url"].endswith("/messages/item-1/createReply")
-    message = create[0]["body"]["message"]
+    (steps,) = batch_bodies(http)
+    assert steps[0]["method"] == "POST"
+    assert steps[0]["url"].endswith("/messages/item-1/reply")
+    message = steps[0]["body"]["message"]
     assert message["toRecipients"] == [
         {"emailAddress": {"address": "huurder1@example.nl", "name": "Jan Jansen"}}
     ]
+    assert message["subject"] == "Ontvangstbevestiging: Lekkage"
     assert message["body"]["contentType"] == "html"
+    assert "comment" not in steps[0]["body"]  # a comment would quote the customer's text
     assert message["internetMessageHeaders"] == [
         {"name": "X-TopContact-Mail", "value": "acknowledgement"}
     ]
@@ -185,104 +190,110 @@ def test_an_acknowledgement_is_a_threaded_reply_with_our_headers_and_properties(
         fields.ACK_REF_PROPERTY: "ref1",
         fields.AUTO_RESPONSE_SUPPRESS_PROPERTY: "-1",
     }
-    assert send[0]["method"] == "POST"
-    assert send[0]["url"].endswith("/messages/D1/send")
 
 
-def test_a_permanent_refusal_is_not_transient_and_the_draft_is_removed(
+def test_twenty_acknowledgements_go_in_one_batch_and_the_rest_in_the_next(
+    mailbox: GraphMailbox, http: responses.RequestsMock
+) -> None:
+    accepted = [{"id": str(n), "status": 202} for n in range(20)]
+    http.post(f"{ROOT}/$batch", json={"responses": accepted})
+    http.post(f"{ROOT}/$batch", json={"responses": accepted[:5]})
+
+    outcomes = mailbox.send_acknowledgements([outgoing(n) for n in range(25)])
+
+    assert all(o.ok for o in outcomes)
+    assert [o.key for o in outcomes] == [f"ref{n}" for n in range(25)]
+    assert [len(b) for b in batch_bodies(http)] == [20, 5]
+
+
+def test_a_permanent_refusal_is_not_transient_and_the_others_still_go(
     mailbox: GraphMailbox, http: responses.RequestsMock
 ) -> None:
     refused = {"error": {"code": "ErrorInvalidRecipients", "message": "no valid recipient"}}
+    missing = {"error": {"code": "ErrorItemNotFound", "message": "not found"}}
     http.post(
         f"{ROOT}/$batch",
         json={
             "responses": [
-                {"id": "0", "status": 201, "body": {"id": "D1"}},
-                {"id": "1", "status": 201, "body": {"id": "D2"}},
+                {"id": "0", "status": 202},
+                {"id": "1", "status": 400, "body": refused},
+                {"id": "2", "status": 404, "body": missing},
             ]
         },
     )
+
+    sent, refused_outcome, vanished = mailbox.send_acknowledgements(
+        [outgoing(n) for n in (1, 2, 3)]
+    )
+
+    assert sent.ok
+    assert not refused_outcome.ok
+    assert not refused_outcome.transient
+    assert "ErrorInvalidRecipients" in refused_outcome.error
+    assert not vanished.ok
+    assert not vanished.transient
+
+
+def test_a_throttled_reply_is_sent_again_after_retry_after(
+    mailbox: GraphMailbox, http: responses.RequestsMock, sleeps: Sleeps
+) -> None:
+    limit = {"error": {"code": "ErrorExceededMessageLimit", "message": "rate"}}
     http.post(
         f"{ROOT}/$batch",
         json={
-            "responses": [{"id": "0", "status": 202}, {"id": "1", "status": 400, "body": refused}]
+            "responses": [
+                {"id": "0", "status": 429, "headers": {"Retry-After": "12"}, "body": limit}
+            ]
         },
     )
-    http.post(f"{ROOT}/$batch", json={"responses": [{"id": "0", "status": 204}]})
-
-    first, second = mailbox.send_acknowledgements([outgoing(1), outgoing(2)])
-
-    assert first.ok
-    assert not second.ok
-    assert not second.transient
-    assert "ErrorInvalidRecipients" in second.error
-    delete = batch_bodies(http)[2]
-    assert delete == [
-        {
-            "id": "0",
-            "method": "DELETE",
-            "url": f"/users/{USER.rsplit('/', 1)[1]}/messages/D2",
-            "headers": {"Prefer": 'IdType="ImmutableId"'},
-        }
-    ]
-
-
-def test_a_reply_to_a_vanished_message_fails_permanently(
-    mailbox: GraphMailbox, http: responses.RequestsMock
-) -> None:
-    missing = {"error": {"code": "ErrorItemNotFound", "message": "not found"}}
-    http.post(f"{ROOT}/$batch", json={"responses": [{"id": "0", "status": 404, "body": missing}]})
+    http.post(f"{ROOT}/$batch", json={"responses": [{"id": "0", "status": 202}]})
 
     (outcome,) = mailbox.send_acknowledgements([outgoing(1)])
 
-    assert not outcome.ok
-    assert not outcome.transient
-    assert len(http.calls) == 1
+    assert outcome.ok
+    assert sleeps == [12.0]
 
 
-def test_a_lost_send_answer_is_transient_and_the_draft_is_sent_next_time(
+def test_a_lost_answer_is_transient_and_never_sent_again_blindly(
     mailbox: GraphMailbox, http: responses.RequestsMock
 ) -> None:
-    http.post(
-        f"{ROOT}/$batch", json={"responses": [{"id": "0", "status": 201, "body": {"id": "D1"}}]}
-    )
     http.post(f"{ROOT}/$batch", body=requests.ReadTimeout("lost"))
-    http.post(f"{ROOT}/$batch", json={"responses": [{"id": "0", "status": 202}]})
 
     (lost,) = mailbox.send_acknowledgements([outgoing(1)])
-    (sent,) = mailbox.send_acknowledgements([outgoing(1)])
 
     assert not lost.ok
     assert lost.transient
-    assert sent.ok
-    bodies = batch_bodies(http)
-    assert len(bodies) == 3  # one createReply only: the second attempt sends the same draft
-    assert bodies[2][0]["url"].endswith("/messages/D1/send")
+    assert len(http.calls) == 1
 
 
-def test_sent_refs_finds_sent_acknowledgements_and_remembers_unsent_drafts(
+def test_sent_refs_finds_acknowledgements_by_their_ref_property(
     mailbox: GraphMailbox, http: responses.RequestsMock
 ) -> None:
     http.post(
         f"{ROOT}/$batch",
         json={
             "responses": [
-                {"id": "0", "status": 200, "body": {"value": [{"id": "S1", "isDraft": False}]}},
-                {"id": "1", "status": 200, "body": {"value": [{"id": "D2", "isDraft": True}]}},
-                {"id": "2", "status": 200, "body": {"value": []}},
+                {"id": "0", "status": 200, "body": {"value": [{"id": "S1"}]}},
+                {"id": "1", "status": 200, "body": {"value": []}},
             ]
         },
     )
-    http.post(f"{ROOT}/$batch", json={"responses": [{"id": "0", "status": 202}]})
 
-    found = mailbox.sent_refs({"ref1", "ref2", "ref3"}, datetime(2026, 11, 27, tzinfo=AMS))
-    (outcome,) = mailbox.send_acknowledgements([outgoing(2)])
+    found = mailbox.sent_refs({"ref1", "ref2"}, datetime(2026, 11, 27, tzinfo=AMS))
 
     assert found == {"ref1"}
-    query = batch_bodies(http)[0][0]["url"]
-    assert "singleValueExtendedProperties/any(ep: ep/id eq" in unquote(query)
-    assert outcome.ok
-    assert batch_bodies(http)[1][0]["url"].endswith("/messages/D2/send")
+    query = unquote(batch_bodies(http)[0][0]["url"])
+    assert "/messages?$filter=singleValueExtendedProperties/any(ep: ep/id eq" in query
+    assert f"'{fields.ACK_REF_PROPERTY}' and ep/value eq 'ref1'" in query
+
+
+def test_sent_refs_that_cannot_search_refuses_to_guess(
+    mailbox: GraphMailbox, http: responses.RequestsMock
+) -> None:
+    http.post(f"{ROOT}/$batch", status=500)
+
+    with pytest.raises(MailboxUnavailable):
+        mailbox.sent_refs({"ref1"}, datetime(2026, 11, 27, tzinfo=AMS))
 
 
 def test_sending_is_paced_below_the_rate_per_minute() -> None:

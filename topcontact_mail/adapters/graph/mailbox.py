@@ -4,13 +4,13 @@
   needs and the marker expanded, one page per call; the watermark is the
   `@odata.nextLink` while paging and the `@odata.deltaLink` after the last page.
   A sync state Graph no longer knows (410 Gone) raises `WatermarkExpired`.
-- Sending: `createReply` on the customer's message (so the acknowledgement is
-  threaded, in headers and in the mailbox's conversation), with the recipient,
-  subject, body, our `x-` headers and two properties given at creation; then
-  `send`, which saves the copy in Sent Items. Both in batches of at most 20,
-  paced below `send_rate_per_minute`. The acknowledgement's ref is stored on
-  the message as a property, so `sent_refs` finds it in Sent Items, and finds a
-  draft left by an interrupted attempt so that it is sent instead of a second one.
+- Sending: `reply` on the customer's message, one request per acknowledgement
+  (createReply and send in one action, so the reply is threaded in headers and
+  in the mailbox's conversation, and saved in Sent Items), with the recipient,
+  subject, body, our `x-` headers and two properties given in its `message`;
+  in batches of at most 20, paced below `send_rate_per_minute`. The body given
+  replaces Graph's quoted original, so the customer's text is never quoted.
+  The acknowledgement's ref travels as a property, so `sent_refs` finds it.
 - Marking: one PATCH per message with marker, follow-up flag and categories
   (appended to staff's own), in batches of at most 20.
 
@@ -22,7 +22,6 @@ auto-replied` on messages carrying our `X-TopContact-Mail` header.
 
 from __future__ import annotations
 
-import threading
 import time
 from collections import deque
 from collections.abc import Callable, Collection, Iterator, Sequence
@@ -161,10 +160,7 @@ class GraphMailbox:
         self._user = f"/users/{quote(address, safe='@')}"
         #: Staff's categories as last read, so ours are appended instead of replacing theirs.
         self._categories: dict[str, list[str]] = {}
-        #: Drafts made for an acknowledgement but not (known to be) sent, by ref.
-        self._drafts: dict[str, str] = {}
         self._last_poll = clock()
-        self._lock = threading.Lock()
         self.log = get_logger("graph", mailbox=address)
 
     @property
@@ -256,58 +252,6 @@ class GraphMailbox:
         return [outcomes[o.ref] for o in batch]
 
     def _send_chunk(self, chunk: Sequence[OutgoingAcknowledgement]) -> dict[str, Outcome]:
-        outcomes: dict[str, Outcome] = {}
-        to_create = [o for o in chunk if o.ref not in self._drafts]
-        if to_create:
-            outcomes.update(self._create_drafts(to_create))
-        ready = [o for o in chunk if o.ref in self._drafts and o.ref not in outcomes]
-        if not ready:
-            return outcomes
-        steps = [
-            BatchStep(str(n), "POST", self._message_url(self._drafts[o.ref], "send"))
-            for n, o in enumerate(ready)
-        ]
-        self.pacer.record(len(steps))
-        try:
-            answers = self.client.batch(steps, may_repeat=False)
-        except AnswerLost as exc:
-            # Some may have gone out: the service looks in Sent Items before sending again.
-            for o in ready:
-                outcomes[o.ref] = Outcome(o.ref, False, f"send interrupted: {exc}", transient=True)
-            return outcomes
-        except MailboxUnavailable as exc:
-            for o in ready:
-                outcomes[o.ref] = Outcome(o.ref, False, f"send not started: {exc}", transient=True)
-            return outcomes
-        broken: list[str] = []
-        for step, o in zip(steps, ready, strict=True):
-            answer = answers[step.id]
-            outcomes[o.ref] = self._send_outcome(o, answer, broken)
-        self._delete_drafts(broken)
-        return outcomes
-
-    def _send_outcome(
-        self, outgoing: OutgoingAcknowledgement, answer: GraphResponse, broken: list[str]
-    ) -> Outcome:
-        ref = outgoing.ref
-        if answer.ok:
-            self._drafts.pop(ref, None)
-            return Outcome(ref, True)
-        if answer.status == 404:
-            self._drafts.pop(ref, None)  # the draft is gone (deleted by staff): make a new one
-            return Outcome(ref, False, f"draft vanished: {answer.describe()}", transient=True)
-        if answer.status == 400 and answer.error_code == "ErrorInvalidOperation":
-            # The draft's immutable id now names a sent message: an earlier send went through.
-            self._drafts.pop(ref, None)
-            self.log.info("acknowledgement was already sent", item_id=outgoing.original_item_id)
-            return Outcome(ref, True)
-        if answer.transient:
-            return Outcome(ref, False, f"send: {answer.describe()}", transient=True)
-        broken.append(self._drafts.pop(ref))
-        return Outcome(ref, False, f"send refused: {answer.describe()}")
-
-    def _create_drafts(self, chunk: Sequence[OutgoingAcknowledgement]) -> dict[str, Outcome]:
-        outcomes: dict[str, Outcome] = {}
         steps = []
         for n, o in enumerate(chunk):
             message, dropped = fields.reply_message(o.acknowledgement, o.ref)
@@ -317,52 +261,49 @@ class GraphMailbox:
                 BatchStep(
                     str(n),
                     "POST",
-                    self._message_url(o.original_item_id, "createReply"),
+                    self._message_url(o.original_item_id, "reply"),
                     {"message": message},
                 )
             )
+        self.pacer.record(len(steps))
         try:
-            # A lost createReply leaves at most an unsent draft; sent_refs finds it by its ref.
             answers = self.client.batch(steps, may_repeat=False)
-        except (AnswerLost, MailboxUnavailable) as exc:
-            for o in chunk:
-                outcomes[o.ref] = Outcome(o.ref, False, f"createReply: {exc}", transient=True)
-            return outcomes
-        for step, o in zip(steps, chunk, strict=True):
-            answer = answers[step.id]
-            draft = answer.body.get("id") if answer.ok and isinstance(answer.body, dict) else None
-            if draft:
-                self._drafts[o.ref] = str(draft)
-            elif answer.status == 404:
-                outcomes[o.ref] = Outcome(
-                    o.ref, False, "the customer's message is no longer in the mailbox"
-                )
-            else:
-                outcomes[o.ref] = Outcome(
-                    o.ref, False, f"createReply: {answer.describe()}", transient=answer.transient
-                )
-        return outcomes
+        except AnswerLost as exc:
+            # Some may have gone out: the service looks for their refs before sending again.
+            return {
+                o.ref: Outcome(o.ref, False, f"send interrupted: {exc}", transient=True)
+                for o in chunk
+            }
+        except MailboxUnavailable as exc:  # no token: nothing was sent
+            return {
+                o.ref: Outcome(o.ref, False, f"send not started: {exc}", transient=True)
+                for o in chunk
+            }
+        return {
+            o.ref: self._send_outcome(o.ref, answers[step.id])
+            for step, o in zip(steps, chunk, strict=True)
+        }
 
-    def _delete_drafts(self, draft_ids: Sequence[str]) -> None:
-        """Best effort: a draft that cannot be sent should not sit in the team's Drafts."""
-        if not draft_ids:
-            return
-        steps = [BatchStep(str(n), "DELETE", self._message_url(d)) for n, d in enumerate(draft_ids)]
-        try:
-            self.client.batch(steps, may_repeat=True)
-        except MailboxUnavailable as exc:
-            self.log.warning("unsendable drafts not removed", error=str(exc))
+    @staticmethod
+    def _send_outcome(ref: str, answer: GraphResponse) -> Outcome:
+        if answer.ok:
+            return Outcome(ref, True)
+        if answer.status == 404:
+            return Outcome(ref, False, "the customer's message is no longer in the mailbox")
+        if answer.transient:
+            # A 5xx may come after the work was done: the service reconciles before retrying.
+            return Outcome(ref, False, f"reply: {answer.describe()}", transient=True)
+        return Outcome(ref, False, f"reply refused: {answer.describe()}")
 
     def sent_refs(self, refs: Collection[str], since: datetime) -> set[str]:
-        """Acknowledgements found by their ref property in any folder but Drafts.
+        """Acknowledgements found by their ref property, in Sent Items or wherever staff moved them.
 
-        A match in Drafts is an acknowledgement made but not sent: it is
-        remembered and sent by the next `send_acknowledgements` instead of a new
-        one. `since` is not used: a ref is unique, so the property alone is exact.
+        A reply still on its way (in the Outbox) carries the property as well, so
+        it counts as sent. `since` is not used: a ref is unique, so the property
+        alone is exact.
         """
         found: set[str] = set()
-        ordered = sorted(refs)
-        for chunk in _chunks(ordered, MAX_BATCH):
+        for chunk in _chunks(sorted(refs), MAX_BATCH):
             steps = [BatchStep(str(n), "GET", self._ref_query(ref)) for n, ref in enumerate(chunk)]
             answers = self.client.batch(steps, may_repeat=True)
             for step, ref in zip(steps, chunk, strict=True):
@@ -371,12 +312,8 @@ class GraphMailbox:
                     raise MailboxUnavailable(
                         f"search for sent acknowledgements failed: {answer.describe()}"
                     )
-                matches = [m for m in answer.body.get("value") or () if isinstance(m, dict)]
-                if any(not m.get("isDraft") for m in matches):
+                if answer.body.get("value"):
                     found.add(ref)
-                    self._drafts.pop(ref, None)
-                elif matches:
-                    self._drafts[ref] = str(matches[0]["id"])
         return found
 
     def _ref_query(self, ref: str) -> str:
@@ -386,7 +323,7 @@ class GraphMailbox:
             f"'{fields.ACK_REF_PROPERTY}' and ep/value eq '{value}')"
         )
         query = urlencode(
-            {"$filter": clause, "$select": "id,isDraft", "$top": "5"}, quote_via=quote, safe="$,()'"
+            {"$filter": clause, "$select": "id", "$top": "1"}, quote_via=quote, safe="$,()'"
         )
         return f"{self._user}/messages?{query}"
 
