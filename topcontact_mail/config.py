@@ -192,6 +192,10 @@ class EwsSettings(Section):
     timeout_seconds: float = Field(default=60, gt=0)
     #: First wait after a failure the server gave no back-off hint for (it doubles after that).
     retry_wait_seconds: float = Field(default=10, gt=0, le=300)
+    #: Changes per SyncFolderItems page (Exchange allows at most 512).
+    page_size: int = Field(default=512, ge=1, le=512)
+    #: Items per GetItem, CreateItem and UpdateItem request.
+    batch_size: int = Field(default=100, ge=1, le=500)
 
     @model_validator(mode="after")
     def _complete(self) -> EwsSettings:

@@ -9,14 +9,15 @@ import os
 import signal
 import subprocess
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from email.message import EmailMessage
 from pathlib import Path
-from typing import Any
 
 import pytest
 
+from topcontact_mail.sandbox.graph.mount import serve_graph_tls
+from topcontact_mail.sandbox.graph.server import GraphSandbox
 from topcontact_mail.sandbox.server import SandboxHandle, start_sandbox
 from topcontact_mail.sandbox.store import Item
 
@@ -39,6 +40,7 @@ class Backend:
     #: Loop-protection headers this backend can put on an acknowledgement.
     loop_headers: dict[str, str]
     processes: list[subprocess.Popen[bytes]] = field(default_factory=list)
+    reconfigure: Callable[..., None] = lambda **_: None
 
     def deliver(self, raw: bytes, *, use_date: bool = True) -> Item:
         received = None
@@ -68,18 +70,25 @@ class Backend:
         )
 
     def start_daemon(self) -> subprocess.Popen[bytes]:
-        process = subprocess.Popen(
-            self.command("run"), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
-        )
+        # A file, not a pipe: nobody reads while the daemon runs, and a full pipe would block it.
+        log = (self.config_file.parent / "daemon.log").open("ab")
+        process = subprocess.Popen(self.command("run"), stdout=subprocess.DEVNULL, stderr=log)
+        log.close()
         self.processes.append(process)
         return process
 
 
 def write_config(
-    path: Path, backend: str, sandbox: SandboxHandle, state_dir: Path, **extra: Any
+    path: Path,
+    backend: str,
+    sandbox: SandboxHandle,
+    state_dir: Path,
+    *,
+    small_batches: bool = False,
+    graph: GraphSandbox | None = None,
 ) -> None:
+    """The daemon's config file; `small_batches` makes many requests, so faults get their chance."""
     service = {"state_dir": str(state_dir), "sync_interval_seconds": 2, "log_level": "warning"}
-    service.update(extra.pop("service", {}))
     lines = [
         "[connection]",
         f'backend = "{backend}"',
@@ -93,27 +102,57 @@ def write_config(
             f'password = "{PASSWORD}"',
             'auth_type = "ntlm"',
             "retry_wait_seconds = 0.2",
+            *(["page_size = 10", "batch_size = 5"] if small_batches else []),
+        ]
+    if backend == "graph" and graph is not None:
+        app = graph.app.config.apps[0]
+        lines += [
+            "[connection.graph]",
+            f'tenant_id = "{graph.app.config.tenant_id}"',
+            f'client_id = "{app.client_id}"',
+            f'client_secret = "{app.client_secret}"',
+            f'authority_url = "{graph.base_url}"',
+            f'graph_url = "{graph.base_url}"',
+            f'ca_file = "{graph.ca_file}"',
+            "retry_wait_seconds = 0.2",
+            "send_rate_per_minute = 0",
+            "poll_interval_seconds = 1",
+            *(["page_size = 10"] if small_batches else []),
         ]
     lines += ["[service]", *(f"{k} = {v!r}".replace("'", '"') for k, v in service.items())]
     lines += ["[acknowledgement]", f'templates_dir = "{ROOT / "config" / "templates"}"']
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
 
 
-@pytest.fixture(params=["ews"])
+@pytest.fixture(params=["ews", "graph"])
 def backend(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Backend]:
     sandbox = start_sandbox(state_dir=tmp_path / "sandbox")
+    # msal needs an https authority: Graph gets a TLS listener over the same store and faults.
+    graph = (
+        serve_graph_tls(sandbox.server, tls_dir=tmp_path / "tls")
+        if request.param == "graph"
+        else None
+    )
     state_dir = tmp_path / "state"
     config = tmp_path / "topcontact.toml"
-    write_config(config, request.param, sandbox, state_dir)
+    write_config(config, request.param, sandbox, state_dir, graph=graph)
     loop_headers = {
         "Auto-Submitted": "auto-replied",
         "X-Auto-Response-Suppress": "All",
         "X-TopContact-Mail": "acknowledgement",
     }
+    if request.param == "graph":
+        # Graph refuses non-x- headers; a mail-flow rule adds Auto-Submitted (README).
+        del loop_headers["Auto-Submitted"]
     backend = Backend(request.param, sandbox, config, state_dir, loop_headers)
+    backend.reconfigure = lambda **kw: write_config(
+        config, request.param, sandbox, state_dir, graph=graph, **kw
+    )
     yield backend
     for process in backend.processes:
         if process.poll() is None:
             os.kill(process.pid, signal.SIGKILL)
             process.wait()
+    if graph is not None:
+        graph.stop()
     sandbox.stop()

@@ -163,9 +163,10 @@ FAULT_KINDS = ["server_busy", "http503", "http500", "slow", "drop"]
 @pytest.mark.slow
 @pytest.mark.parametrize("kind", FAULT_KINDS)
 def test_twenty_percent_faults_of_each_kind_still_exactly_once(backend: Backend, kind: str) -> None:
+    backend.reconfigure(small_batches=True)
     start = datetime(2026, 11, 23, 9, 0, tzinfo=AMS)
     expected = set()
-    for n in range(30):
+    for n in range(40):
         backend.deliver(tenant_mail(n, start + timedelta(minutes=n)))
         expected.add(f"<backlog-{n}@example.nl>")
     backend.sandbox.set_faults(

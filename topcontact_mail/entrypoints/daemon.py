@@ -118,12 +118,15 @@ class Daemon:
         delay = RETRY_START_SECONDS
         while not self.stop.is_set():
             try:
-                self.one_pass()
+                summary = self.one_pass()
             except MailboxUnavailable as exc:
                 self.log.warning("mailbox unavailable", error=str(exc), retry_in=delay)
             else:
                 if not self.service.has_pending():
                     break
+                if summary.sent or summary.marked:
+                    delay = RETRY_START_SECONDS  # progress: the trouble is passing
+                    continue
             if time.monotonic() + delay > deadline:
                 self.log.error(
                     "giving up draining: work is still pending", pending=self.service.has_pending()

@@ -19,7 +19,7 @@ import threading
 import time
 from collections.abc import Callable, Collection, Iterator, Sequence
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from exchangelib import (
     BASIC,
@@ -36,9 +36,12 @@ from exchangelib import (
     OAuth2Credentials,
 )
 from exchangelib.errors import (
+    ErrorInternalServerTransientError,
     ErrorInvalidSyncStateData,
     ErrorItemNotFound,
+    ErrorMailboxStoreUnavailable,
     ErrorServerBusy,
+    ErrorTimeoutExpired,
     EWSError,
     TransportError,
 )
@@ -84,6 +87,17 @@ FETCH_FIELDS = (
 SYNC_FIELDS = ("topcontact_marker", "datetime_received")
 #: The longest back-off the adapter honours itself before leaving the work to the next pass.
 MAX_BACK_OFF_SECONDS = 300.0
+#: Tries of an idempotent request (sync, read, update) before the pass gives up for now.
+READ_ATTEMPTS = 4
+#: Failures worth trying again: the server or the network, not the request.
+TRANSIENT_ERRORS: tuple[type[Exception], ...] = (
+    TransportError,
+    ErrorServerBusy,
+    ErrorInternalServerTransientError,
+    ErrorTimeoutExpired,
+    ErrorMailboxStoreUnavailable,
+)
+_T = TypeVar("_T")
 #: How often a pull subscription is asked for events while waiting.
 POLL_SECONDS = 0.5
 #: Only the text needed to guess the language is read from a body.
@@ -128,7 +142,11 @@ def connect(settings: Settings) -> EwsMailbox:
             f"cannot open {settings.connection.shared_mailbox}: {exc}"
         ) from None
     return EwsMailbox(
-        account, display_name=f"{settings.team.name} {settings.team.organisation}".strip()
+        account,
+        page_size=ews.page_size,
+        batch_size=ews.batch_size,
+        display_name=f"{settings.team.name} {settings.team.organisation}".strip(),
+        retry_wait=ews.retry_wait_seconds,
     )
 
 
@@ -205,9 +223,11 @@ class EwsMailbox:
         page_size: int = 512,
         batch_size: int = 100,
         display_name: str = "",
+        retry_wait: float = 10.0,
         sleep: Callable[[float], None] = time.sleep,
     ) -> None:
         self.account = account
+        self.retry_wait = retry_wait
         self.display_name = display_name
         self.page_size = page_size
         self.batch_size = batch_size
@@ -226,10 +246,35 @@ class EwsMailbox:
 
     # -- reading ----------------------------------------------------------------------
 
+    def _retrying(self, operation: str, call: Callable[[], _T]) -> _T:
+        """Run an idempotent call, retrying transient failures exchangelib gave up on; bounded."""
+        wait = self.retry_wait
+        for attempt in range(1, READ_ATTEMPTS + 1):
+            try:
+                return call()
+            except ErrorInvalidSyncStateData:
+                raise
+            except (*TRANSIENT_ERRORS, *CONNECTION_ERRORS) as exc:
+                if attempt == READ_ATTEMPTS:
+                    raise MailboxUnavailable(f"{operation} failed {attempt} times: {exc}") from None
+                self.log.warning(
+                    "transient failure, retrying",
+                    operation=operation,
+                    error=type(exc).__name__,
+                    attempts_left=READ_ATTEMPTS - attempt,
+                    seconds=wait,
+                )
+                self._sleep(wait)
+                wait *= 2
+            except EWSError as exc:
+                raise MailboxUnavailable(f"{operation} refused: {exc}") from None
+        raise AssertionError("unreachable")  # the loop returns or raises
+
     def fetch_changes(self, watermark: str | None) -> ChangePage:
         service = SyncFolderItems(account=self.account)
-        try:
-            changes = list(
+
+        def sync_page() -> list[Any]:
+            return list(
                 service.call(
                     folder=self.account.inbox,
                     shape=ID_ONLY,
@@ -240,10 +285,11 @@ class EwsMailbox:
                     sync_scope="NormalItems",
                 )
             )
+
+        try:
+            changes = self._retrying("SyncFolderItems", sync_page)
         except ErrorInvalidSyncStateData:
             raise WatermarkExpired("Exchange no longer knows the sync state") from None
-        except (EWSError, TransportError, *CONNECTION_ERRORS) as exc:
-            raise MailboxUnavailable(f"SyncFolderItems failed: {exc}") from None
         fetched: dict[str, FetchedMessage] = {}
         to_get: list[Any] = []
         for kind, item in changes:
@@ -267,16 +313,16 @@ class EwsMailbox:
     def _get_items(self, items: Sequence[Any]) -> Iterator[FetchedMessage]:
         if not items:
             return
-        try:
-            results = list(
+        results = self._retrying(
+            "GetItem",
+            lambda: list(
                 self.account.fetch(
                     ids=[(i.id, i.changekey) for i in items],
                     only_fields=FETCH_FIELDS,
                     chunk_size=self.batch_size,
                 )
-            )
-        except (EWSError, TransportError, *CONNECTION_ERRORS) as exc:
-            raise MailboxUnavailable(f"GetItem failed: {exc}") from None
+            ),
+        )
         for source, result in zip(items, results, strict=True):
             if isinstance(result, ErrorItemNotFound):
                 continue  # deleted or moved since the sync; a move shows up as a new item
@@ -328,9 +374,16 @@ class EwsMailbox:
                         items=items,
                         message_disposition=SEND_AND_SAVE_COPY,
                     )
-            except ErrorServerBusy as exc:
-                # Refused before any work was done: safe to try the same request again.
-                wait = min(exc.back_off or 2**attempt, MAX_BACK_OFF_SECONDS)
+            except (ErrorServerBusy, ErrorInternalServerTransientError) as exc:
+                if isinstance(exc, ErrorInternalServerTransientError) and "503" not in str(exc):
+                    # Some other server error: the mail may have gone out; the service checks.
+                    return [
+                        Outcome(o.ref, False, f"send interrupted: {exc}", transient=True)
+                        for o in chunk
+                    ]
+                # Busy, or 503 from the front end: refused before any work was done, safe to repeat.
+                hint = getattr(exc, "back_off", None)
+                wait = min(hint or self.retry_wait * 2 ** (attempt - 1), MAX_BACK_OFF_SECONDS)
                 self.log.warning(
                     "server busy, backing off",
                     seconds=wait,
@@ -366,15 +419,10 @@ class EwsMailbox:
         found: set[str] = set()
         for chunk in _chunks(sorted(wanted), 50):
             query = self.account.sent.filter(message_id__in=list(chunk)).only("message_id")
-            try:
-                for item in query:
-                    if isinstance(item, Exception):
-                        continue
-                    ref = wanted.get(item.message_id)
-                    if ref:
-                        found.add(ref)
-            except (EWSError, TransportError, *CONNECTION_ERRORS) as exc:
-                raise MailboxUnavailable(f"FindItem in Sent Items failed: {exc}") from None
+            items = self._retrying("FindItem", lambda q=query: list(q))  # type: ignore[misc]
+            for item in items:
+                if not isinstance(item, Exception) and item.message_id in wanted:
+                    found.add(wanted[item.message_id])
         return found
 
     # -- marking ------------------------------------------------------------------------
@@ -405,13 +453,15 @@ class EwsMailbox:
                     fields.append("categories")
                 updates.append((item, fields))
             try:
-                results = list(
-                    self.account.bulk_update(items=updates, conflict_resolution="AutoResolve")
+                # Setting the same flag, category list and marker twice is harmless: retry-safe.
+                results = self._retrying(
+                    "UpdateItem",
+                    lambda u=updates: list(  # type: ignore[misc]
+                        self.account.bulk_update(items=u, conflict_resolution="AutoResolve")
+                    ),
                 )
-            except (EWSError, TransportError, *CONNECTION_ERRORS) as exc:
-                outcomes.extend(
-                    Outcome(m.item_id, False, f"UpdateItem failed: {exc}", True) for m in chunk
-                )
+            except MailboxUnavailable as exc:
+                outcomes.extend(Outcome(m.item_id, False, str(exc), transient=True) for m in chunk)
                 continue
             for mark, result in zip(chunk, results, strict=True):
                 outcome = self._outcome(mark.item_id, result)
@@ -423,7 +473,12 @@ class EwsMailbox:
     def _load_categories(self, item_ids: Sequence[str]) -> None:
         if not item_ids:
             return
-        results = self.account.fetch(ids=[(i, None) for i in item_ids], only_fields=["categories"])
+        results = self._retrying(
+            "GetItem",
+            lambda: list(
+                self.account.fetch(ids=[(i, None) for i in item_ids], only_fields=["categories"])
+            ),
+        )
         for item_id, result in zip(item_ids, results, strict=True):
             if not isinstance(result, Exception):
                 self._categories[item_id] = list(result.categories or [])
