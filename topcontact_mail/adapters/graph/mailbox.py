@@ -61,6 +61,11 @@ def _chunks(items: Sequence[T], size: int) -> Iterator[Sequence[T]]:
         yield items[start : start + size]
 
 
+def _reception_order(fetched: FetchedMessage) -> tuple[float, str]:
+    received = fetched.message.received
+    return (received.timestamp() if received else float("inf"), fetched.message.item_id or "")
+
+
 def api_root(graph_url: str) -> str:
     """The v1.0 root under `graph_url` ("https://graph.microsoft.com" → ".../v1.0")."""
     root = graph_url.rstrip("/")
@@ -218,12 +223,15 @@ class GraphMailbox:
             fetched = self._fetched(entry)
             if fetched is not None:
                 messages[fetched.message.item_id or ""] = fetched
+        # Graph does not promise an order within a page: oldest first, so the first message of a
+        # conversation is the one acknowledged, as the service expects.
+        ordered = sorted(messages.values(), key=_reception_order)
         next_link = answer.body.get("@odata.nextLink")
         delta_link = answer.body.get("@odata.deltaLink")
         new_watermark = str(next_link or delta_link or url)
         if not self.client.owns(self.client.url(new_watermark)):
             raise MailboxUnavailable("Graph answered with a link to another host")
-        return ChangePage(list(messages.values()), new_watermark, more=bool(next_link))
+        return ChangePage(ordered, new_watermark, more=bool(next_link))
 
     def _fetched(self, entry: Any) -> FetchedMessage | None:
         if not isinstance(entry, dict) or "@removed" in entry or not entry.get("id"):
