@@ -23,11 +23,19 @@ from rich.live import Live
 from rich.table import Table
 
 from topcontact_mail.adapters.sqlite_store import SqliteStore
-from topcontact_mail.config import ConnectionSettings, EwsSettings, ServiceSettings, Settings
+from topcontact_mail.config import (
+    ConnectionSettings,
+    EwsSettings,
+    GraphSettings,
+    ServiceSettings,
+    Settings,
+)
 from topcontact_mail.domain.dates import clock, short_day
-from topcontact_mail.entrypoints.common import config_option, fail, settings_or_exit
+from topcontact_mail.entrypoints.common import config_option, settings_or_exit
 from topcontact_mail.entrypoints.daemon import Daemon, build_service, open_mailbox
 from topcontact_mail.logs import configure_logging
+from topcontact_mail.sandbox.graph.mount import serve_graph_tls
+from topcontact_mail.sandbox.graph.server import GraphSandbox
 from topcontact_mail.sandbox.server import SandboxHandle, start_sandbox
 
 SHARED = "klantcontact@woonservice.example"
@@ -67,7 +75,8 @@ def _table(sandbox: SandboxHandle, store: SqliteStore, settings: Settings) -> Ta
     table = Table(title="Gedeelde mailbox klantcontact@woonservice.example")
     for column in ("Ontvangen", "Van", "Onderwerp", "Besluit", "Bevestiging", "Antwoord vóór"):
         table.add_column(column)
-    subjects = {item.id: item.subject for item in sandbox.store.items(SHARED, "inbox")}
+    # By Message-ID: Graph shows immutable ids, not the store's own.
+    subjects = {item.message_id: item.subject for item in sandbox.store.items(SHARED, "inbox")}
     for record in store.records():
         received = calendar.local(record.received)
         state = {"sent": "verstuurd", "intent": "wordt verstuurd", "failed": "mislukt"}.get(
@@ -77,7 +86,7 @@ def _table(sandbox: SandboxHandle, store: SqliteStore, settings: Settings) -> Ta
         table.add_row(
             f"{short_day(received.date())} {clock(received)}",
             record.sender or "?",
-            (subjects.get(record.item_id, "") or "")[:34],
+            (subjects.get(record.internet_message_id or "", "") or "")[:34],
             ("[green]bevestigen[/green] " if record.acknowledge else "[yellow]overslaan[/yellow] ")
             + f"({reason})",
             state,
@@ -86,7 +95,9 @@ def _table(sandbox: SandboxHandle, store: SqliteStore, settings: Settings) -> Ta
     return table
 
 
-def _settings_for(sandbox: SandboxHandle, base: Settings, state_dir: Path) -> Settings:
+def _settings_for(
+    sandbox: SandboxHandle, base: Settings, state_dir: Path, graph: GraphSandbox | None = None
+) -> Settings:
     connection = ConnectionSettings(
         backend="ews",
         shared_mailbox=SHARED,
@@ -98,6 +109,23 @@ def _settings_for(sandbox: SandboxHandle, base: Settings, state_dir: Path) -> Se
             retry_wait_seconds=0.5,
         ),
     )
+    if graph is not None:
+        # The sandbox's own app registration (default.toml) and its throw-away TLS CA.
+        app = graph.app.config.apps[0]
+        connection = ConnectionSettings(
+            backend="graph",
+            shared_mailbox=SHARED,
+            graph=GraphSettings(
+                tenant_id=graph.app.config.tenant_id,
+                client_id=app.client_id,
+                client_secret=SecretStr(app.client_secret or ""),
+                authority_url=graph.base_url,
+                graph_url=graph.base_url,
+                ca_file=graph.ca_file,
+                poll_interval_seconds=1,
+                retry_wait_seconds=0.5,
+            ),
+        )
     service = ServiceSettings(state_dir=state_dir, sync_interval_seconds=5, log_level="warning")
     return base.model_copy(update={"connection": connection, "service": service})
 
@@ -124,8 +152,6 @@ def _write_acknowledgements(sandbox: SandboxHandle, output: Path) -> list[Path]:
 )
 def demo(config_path: Path | None, backend: str, output: Path) -> None:
     """Run the service against the sandbox Exchange server (a test double) with sample mail."""
-    if backend == "graph":
-        fail("the Microsoft Graph backend is not available in this version yet; use --backend ews")
     base = settings_or_exit(config_path)
     configure_logging("warning")
     console = Console()
@@ -133,12 +159,14 @@ def demo(config_path: Path | None, backend: str, output: Path) -> None:
         console.width = 160  # a log file or pipe gets whole rows
     console.print(
         "[bold]topcontact-mail demo[/bold] — a sandbox Exchange server (test double) with a shared "
-        "mailbox and two colleagues; the real daemon talks EWS to it over HTTP."
+        "mailbox and two colleagues; the real daemon talks "
+        + ("Microsoft Graph to it over HTTPS." if backend == "graph" else "EWS to it over HTTP.")
     )
     mail = _demo_mail()
     sandbox = start_sandbox()
+    graph = serve_graph_tls(sandbox.server) if backend == "graph" else None
     with tempfile.TemporaryDirectory(prefix="topcontact-demo-") as state:
-        settings = _settings_for(sandbox, base, Path(state))
+        settings = _settings_for(sandbox, base, Path(state), graph)
         for name, raw in mail:
             if name not in LATE_ARRIVALS:
                 _deliver(sandbox, raw)
@@ -176,6 +204,8 @@ def demo(config_path: Path | None, backend: str, output: Path) -> None:
             "gemarkeerd": sum(1 for r in store.records() if r.marked),
         }
         store.close()
+    if graph is not None:
+        graph.stop()
     sandbox.stop()
     console.print()
     console.print(
