@@ -141,10 +141,9 @@ class MsalTokenSource:
                 authority=self.authority,
                 client_credential=credential,
                 http_client=PinnedSession(tls_verify(self.settings), self.settings.timeout_seconds),
-                # A sovereign or test authority answers instance discovery itself.
-                instance_discovery=None
-                if known
-                else f"{self.settings.authority_url.rstrip('/')}/common/discovery/instance",
+                # Another authority host (a sovereign cloud's, or the sandbox's) is taken as
+                # configured: msal would otherwise ask login.microsoftonline.com about it.
+                instance_discovery=None if known else False,
                 token_cache=msal.TokenCache(),
             )
         except ValueError as exc:
