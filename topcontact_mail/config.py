@@ -234,7 +234,7 @@ class GraphSettings(Section):
     #: Extra CA certificate (PEM) to trust, e.g. a TLS-inspecting proxy's; None = system CAs.
     ca_file: Path | None = None
     #: The app-only scope; other than the default only in a national cloud.
-    token_scope: str = "https://graph.microsoft.com/.default"
+    token_scope: str = "https://graph.microsoft.com/.default"  # noqa: S105  # a public scope, no secret
     #: Messages per delta page (Prefer: odata.maxpagesize).
     page_size: int = Field(default=100, ge=1, le=1000)
     #: First wait after a failure the server gave no back-off hint for (it doubles after that).
