@@ -86,8 +86,12 @@ def write_config(
     *,
     small_batches: bool = False,
     graph: GraphSandbox | None = None,
+    extra: str = "",
 ) -> None:
-    """The daemon's config file; `small_batches` makes many requests, so faults get their chance."""
+    """The daemon's config file; `small_batches` makes many requests, so faults get their chance.
+
+    `extra` is appended as TOML (whole sections, e.g. a `[screening]` table).
+    """
     service = {"state_dir": str(state_dir), "sync_interval_seconds": 2, "log_level": "warning"}
     lines = [
         "[connection]",
@@ -121,7 +125,7 @@ def write_config(
         ]
     lines += ["[service]", *(f"{k} = {v!r}".replace("'", '"') for k, v in service.items())]
     lines += ["[acknowledgement]", f'templates_dir = "{ROOT / "config" / "templates"}"']
-    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    path.write_text("\n".join(lines) + "\n" + extra, encoding="utf-8")
 
 
 @pytest.fixture(params=["ews", "graph"])

@@ -47,11 +47,12 @@ from exchangelib.errors import (
 )
 from exchangelib.fields import FieldPath
 from exchangelib.items import ID_ONLY, SEND_AND_SAVE_COPY
-from exchangelib.protocol import BaseProtocol, FailFast, NoVerifyHTTPAdapter
+from exchangelib.protocol import FailFast
 from exchangelib.services import SyncFolderItems
 from exchangelib.util import CONNECTION_ERRORS
 
 from topcontact_mail.adapters.ews.fields import FollowupFlag
+from topcontact_mail.adapters.ews.transport import use_large_chunks
 from topcontact_mail.config import Settings
 from topcontact_mail.domain.acknowledgement import to_mime
 from topcontact_mail.domain.message import Address, IncomingMessage
@@ -111,7 +112,7 @@ def connect(settings: Settings) -> EwsMailbox:
         raise MailboxUnavailable("no [connection.ews] section in the configuration")
     if not ews.verify_tls:
         get_logger("ews").warning("TLS verification is OFF: only acceptable against a test server")
-        BaseProtocol.HTTP_ADAPTER_CLS = NoVerifyHTTPAdapter
+    use_large_chunks(ews.verify_tls)
     credentials: Any
     if ews.auth_type == "oauth":
         secret = ews.client_secret.get_secret_value() if ews.client_secret else ""
