@@ -21,8 +21,8 @@ demo: $(STAMP)
 	$(BIN)/topcontact-mail demo --backend $(BACKEND)
 
 lint: $(STAMP)
-	$(BIN)/ruff check topcontact_mail tests
-	$(BIN)/ruff format --check topcontact_mail tests
+	$(BIN)/ruff check topcontact_mail tests bench
+	$(BIN)/ruff format --check topcontact_mail tests bench
 
 typecheck: $(STAMP)
 	$(BIN)/mypy
