@@ -312,6 +312,15 @@ class ServiceSettings(Section):
     #: Where the health and metrics endpoint listens; empty to switch it off.
     health_listen: str = "127.0.0.1:9310"
 
+    @field_validator("health_listen")
+    @classmethod
+    def _host_port(cls, value: str) -> str:
+        if value.strip() and not re.fullmatch(r"[\w.:\[\]-]*:\d{1,5}", value.strip()):
+            raise ValueError(
+                f"expected 'host:port' like '127.0.0.1:9310' (or empty), got {value!r}"
+            )
+        return value.strip()
+
 
 class _TomlSource(PydanticBaseSettingsSource):
     """Reads the already-parsed TOML document handed over by `load_settings`."""

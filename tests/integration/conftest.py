@@ -92,7 +92,12 @@ def write_config(
 
     `extra` is appended as TOML (whole sections, e.g. a `[screening]` table).
     """
-    service = {"state_dir": str(state_dir), "sync_interval_seconds": 2, "log_level": "warning"}
+    service = {
+        "state_dir": str(state_dir),
+        "sync_interval_seconds": 2,
+        "log_level": "warning",
+        "health_listen": "",  # several daemons run side by side in tests
+    }
     lines = [
         "[connection]",
         f'backend = "{backend}"',

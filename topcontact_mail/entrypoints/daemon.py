@@ -22,8 +22,9 @@ from topcontact_mail.adapters.sqlite_store import SqliteStore
 from topcontact_mail.adapters.texts import TextRenderer
 from topcontact_mail.config import Settings
 from topcontact_mail.domain.screening import ScreeningPolicy
+from topcontact_mail.entrypoints.health import Health
 from topcontact_mail.logs import get_logger
-from topcontact_mail.ports import Mailbox, MailboxUnavailable, WatermarkExpired
+from topcontact_mail.ports import CredentialsRejected, Mailbox, MailboxUnavailable, WatermarkExpired
 from topcontact_mail.services.acknowledge import WATERMARK, AcknowledgeService, Options, Summary
 
 #: How long one wait for notifications lasts before the stop flag is looked at again.
@@ -82,6 +83,7 @@ class Daemon:
     service: AcknowledgeService
     mailbox: Mailbox
     on_pass: Callable[[Summary], None] | None = None
+    health: Health | None = None
 
     def __post_init__(self) -> None:
         self.stop = threading.Event()
@@ -108,9 +110,27 @@ class Daemon:
             self.service.store.clear_watermark(WATERMARK)
             summary = self.service.run_once(should_stop=self.stop.is_set)
         self.total.add(summary)
+        if self.health is not None:
+            self.health.passed(summary)
         if self.on_pass is not None:
             self.on_pass(summary)
         return summary
+
+    def _unavailable(self, exc: MailboxUnavailable, retry_in: float) -> None:
+        """Report loudly: a refused credential is an administrator's job, not a passing fault."""
+        if isinstance(exc, CredentialsRejected):
+            self.log.error(
+                "the server refuses the service's credentials; nothing is handled until they are fixed",
+                code=exc.code,
+                error=str(exc),
+                retry_in=retry_in,
+            )
+            if self.health is not None:
+                self.health.credentials_refused(f"credentials refused: {exc}")
+            return
+        self.log.warning("mailbox unavailable", error=str(exc), retry_in=retry_in)
+        if self.health is not None:
+            self.health.degraded(f"mailbox unavailable: {exc}")
 
     def drain(self, max_seconds: float = 600.0) -> Summary:
         """`--once`: work until nothing is pending (retrying transient failures), then return."""
@@ -120,7 +140,7 @@ class Daemon:
             try:
                 summary = self.one_pass()
             except MailboxUnavailable as exc:
-                self.log.warning("mailbox unavailable", error=str(exc), retry_in=delay)
+                self._unavailable(exc, delay)
             else:
                 if not self.service.has_pending():
                     break
@@ -170,7 +190,7 @@ class Daemon:
                     else:
                         delay = RETRY_START_SECONDS
                 except MailboxUnavailable as exc:
-                    self.log.warning("mailbox unavailable", error=str(exc), retry_in=delay)
+                    self._unavailable(exc, delay)
                     self.stop.wait(delay)
                     delay = min(delay * 2, RETRY_MAX_SECONDS)
         finally:

@@ -73,6 +73,19 @@ class MailboxUnavailable(Exception):
     """The mailbox could not be reached at all (after the adapter's own retries)."""
 
 
+class CredentialsRejected(MailboxUnavailable):
+    """The server refuses the service's credential: nothing works until an administrator acts.
+
+    Not a passing fault; the daemon reports it loudly (log, health, metrics).
+    """
+
+    def __init__(self, message: str, *, code: str = "", error: str = "") -> None:
+        super().__init__(message)
+        #: A machine-readable code where the server gives one (an AADSTS number for Entra ID).
+        self.code = code
+        self.error = error
+
+
 class WatermarkExpired(Exception):
     """The server no longer knows the watermark; a full resynchronisation is needed."""
 

@@ -36,14 +36,18 @@ from exchangelib import (
     OAuth2Credentials,
 )
 from exchangelib.errors import (
+    ErrorAccessDenied,
+    ErrorImpersonateUserDenied,
     ErrorInternalServerTransientError,
     ErrorInvalidSyncStateData,
     ErrorItemNotFound,
     ErrorMailboxStoreUnavailable,
+    ErrorNonExistentMailbox,
     ErrorServerBusy,
     ErrorTimeoutExpired,
     EWSError,
     TransportError,
+    UnauthorizedError,
 )
 from exchangelib.fields import FieldPath
 from exchangelib.items import ID_ONLY, SEND_AND_SAVE_COPY
@@ -60,6 +64,7 @@ from topcontact_mail.domain.mime import UnreadableMessage, parse_message
 from topcontact_mail.logs import get_logger
 from topcontact_mail.ports import (
     ChangePage,
+    CredentialsRejected,
     FetchedMessage,
     MailboxUnavailable,
     Mark,
@@ -142,6 +147,10 @@ def connect(settings: Settings) -> EwsMailbox:
         raise MailboxUnavailable(
             f"cannot open {settings.connection.shared_mailbox}: {exc}"
         ) from None
+    # exchangelib keeps these as class defaults; this account's protocol gets the configured ones.
+    account.protocol.RETRY_WAIT = ews.retry_wait_seconds
+    account.protocol.TIMEOUT = ews.timeout_seconds
+    _probe(account, settings.connection.shared_mailbox)
     return EwsMailbox(
         account,
         page_size=ews.page_size,
@@ -149,6 +158,30 @@ def connect(settings: Settings) -> EwsMailbox:
         display_name=f"{settings.team.name} {settings.team.organisation}".strip(),
         retry_wait=ews.retry_wait_seconds,
     )
+
+
+def _probe(account: Account, mailbox: str) -> None:
+    """One request without exchangelib's patience: a refused password must show at once.
+
+    Under its fault-tolerant policy exchangelib takes a 401 for throttling and
+    keeps retrying for minutes; here a refusal becomes `CredentialsRejected`.
+    """
+    config = account.protocol.config
+    saved = config.retry_policy
+    config.retry_policy = FailFast()
+    try:
+        account.inbox.refresh()
+    except UnauthorizedError as exc:
+        raise CredentialsRejected(
+            f"Exchange refuses the credentials of the service account for {mailbox}: {exc}",
+            error="unauthorized",
+        ) from None
+    except (ErrorAccessDenied, ErrorNonExistentMailbox, ErrorImpersonateUserDenied) as exc:
+        raise MailboxUnavailable(f"no access to {mailbox}: {exc}") from None
+    except (EWSError, TransportError, *CONNECTION_ERRORS) as exc:
+        raise MailboxUnavailable(f"cannot open {mailbox}: {exc}") from None
+    finally:
+        config.retry_policy = saved
 
 
 def _chunks(items: Sequence[Any], size: int) -> Iterator[Sequence[Any]]:

@@ -23,7 +23,9 @@ from msal.exceptions import MsalServiceError
 
 from topcontact_mail.config import GraphSettings
 from topcontact_mail.logs import get_logger
-from topcontact_mail.ports import MailboxUnavailable
+from topcontact_mail.ports import CredentialsRejected, MailboxUnavailable
+
+__all__ = ["CredentialsRejected"]  # re-exported: callers of this module catch it here
 
 #: OAuth errors of the token endpoint that say "try again later", not "your credential is wrong".
 _TRANSIENT_ERRORS = frozenset({"temporarily_unavailable", "server_error"})
@@ -39,16 +41,6 @@ _HINTS = {
     "1002012": "the token scope is not valid: leave 'token_scope' at its default",
     "500011": "Microsoft Graph is not known in this tenant or cloud: check 'token_scope'",
 }
-
-
-class CredentialsRejected(MailboxUnavailable):
-    """Entra ID refuses the app's credential; nothing works until an administrator fixes it."""
-
-    def __init__(self, message: str, *, code: str = "", error: str = "") -> None:
-        super().__init__(message)
-        #: The AADSTS number ("7000222"), empty when the answer carried none.
-        self.code = code
-        self.error = error
 
 
 class TokenSource(Protocol):

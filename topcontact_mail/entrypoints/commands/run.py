@@ -18,8 +18,9 @@ from topcontact_mail.entrypoints.daemon import (
     open_mailbox,
     open_store,
 )
+from topcontact_mail.entrypoints.health import Health, serve_health
 from topcontact_mail.logs import configure_logging, get_logger
-from topcontact_mail.ports import MailboxUnavailable
+from topcontact_mail.ports import CredentialsRejected, MailboxUnavailable
 
 
 @click.command()
@@ -38,6 +39,13 @@ def run(config_path: Path | None, once: bool) -> None:
         store = open_store(settings)
     except StoreError as exc:
         fail(str(exc))
+    health = Health()
+    try:
+        serve_health(settings.service.health_listen, health)
+    except OSError as exc:
+        fail(
+            f"cannot serve health on {settings.service.health_listen} ({exc.strerror}); set service.health_listen"
+        )
     delay = RETRY_START_SECONDS
     while True:
         try:
@@ -47,11 +55,18 @@ def run(config_path: Path | None, once: bool) -> None:
             if once:
                 log.error("cannot reach the mailbox", error=str(exc))
                 raise SystemExit(1) from None
-            # A daemon keeps trying instead of crash-looping under systemd.
-            log.warning("cannot reach the mailbox yet", error=str(exc), retry_in=delay)
+            # A daemon keeps trying instead of crash-looping under systemd, and says why.
+            if isinstance(exc, CredentialsRejected):
+                log.error(
+                    "the server refuses the service's credentials", code=exc.code, error=str(exc)
+                )
+                health.credentials_refused(str(exc))
+            else:
+                log.warning("cannot reach the mailbox yet", error=str(exc), retry_in=delay)
+                health.degraded(f"cannot reach the mailbox: {exc}")
             time.sleep(delay)
             delay = min(delay * 2, RETRY_MAX_SECONDS)
-    daemon = Daemon(settings, build_service(settings, mailbox, store), mailbox)
+    daemon = Daemon(settings, build_service(settings, mailbox, store), mailbox, health=health)
     daemon.install_signal_handlers()
     try:
         summary = daemon.drain() if once else daemon.run_forever()
