@@ -257,6 +257,8 @@ class GraphSettings(Section):
 class ConnectionSettings(Section):
     backend: Literal["ews", "graph"] = "ews"
     shared_mailbox: MailAddress = "klantcontact@woonservice.example"
+    #: Colleagues in whose calendars the service books callbacks (test-connection checks them).
+    colleague_mailboxes: list[MailAddress] = []
     ews: EwsSettings | None = None
     graph: GraphSettings | None = None
 
