@@ -202,3 +202,23 @@ def test_retries_honour_the_servers_back_off(backend: Backend) -> None:
         # retried together after the longest Retry-After, so each round costs one wait.
         assert elapsed >= math.ceil(busy / 20) * 0.9
     assert len(acknowledged_ids(backend)) == 10
+
+
+@pytest.mark.parametrize("backend", ["ews"], indirect=True)  # the sandbox loses answers on EWS only
+def test_sends_whose_answer_is_lost_are_found_in_sent_items_not_repeated(backend: Backend) -> None:
+    backend.reconfigure(small_batches=True)
+    start = datetime(2026, 11, 23, 9, 0, tzinfo=AMS)
+    expected = set()
+    for n in range(30):
+        backend.deliver(tenant_mail(n, start + timedelta(minutes=n)))
+        expected.add(f"<backlog-{n}@example.nl>")
+    # The send is carried out, then the connection drops before the answer.
+    backend.sandbox.set_faults(f"lost=0.4,ops=CreateItem,seed={random.randrange(10**6)}")
+
+    result = backend.run_once()
+    backend.sandbox.set_faults("")
+    if result.returncode != 0:
+        result = backend.run_once()
+    assert result.returncode == 0, result.stderr.decode()[-2000:]
+    assert backend.sandbox.server.stats.faults["lost"] > 0
+    assert_exactly_once(backend, expected)

@@ -81,6 +81,9 @@ class Faults:
     http500: float = 0.0
     slow: float = 0.0
     drop: float = 0.0
+    #: The request is carried out, then the connection drops before the answer: the client
+    #: cannot tell whether it happened (the hardest case for exactly-once). EWS only.
+    lost: float = 0.0
     ops: frozenset[str] = frozenset()
     backoff_ms: int = 1000
     slow_ms: int = 2000
@@ -89,7 +92,7 @@ class Faults:
     def spec(self) -> str:
         parts = [
             f"{name}={getattr(self, name)}"
-            for name in ("server_busy", "http503", "http500", "slow", "drop")
+            for name in ("server_busy", "http503", "http500", "slow", "drop", "lost")
             if getattr(self, name)
         ]
         if self.ops:
@@ -100,7 +103,7 @@ class Faults:
 
 
 def parse_faults(spec: str | None) -> Faults:
-    """Parse ``server_busy=0.2,http503=0.1,http500=0.05,slow=0.05,drop=0.05,ops=CreateItem+UpdateItem``.
+    """Parse ``server_busy=0.2,http503=0.1,http500=0.05,slow=0.05,drop=0.05,lost=0.1,ops=CreateItem``.
 
     Also ``backoff_ms=N`` (BackOffMilliseconds of ErrorServerBusy), ``slow_ms=N`` and ``seed=N``.
     """
@@ -115,7 +118,7 @@ def parse_faults(spec: str | None) -> Faults:
         if not sep:
             raise FaultSpecError(f"fault spec part {part!r} lacks '='")
         try:
-            if key in ("server_busy", "http503", "http500", "slow", "drop"):
+            if key in ("server_busy", "http503", "http500", "slow", "drop", "lost"):
                 prob = float(value)
                 if not 0.0 <= prob <= 1.0:
                     raise FaultSpecError(f"{key} must be a probability between 0 and 1")
@@ -388,7 +391,21 @@ class SandboxHandler(BaseHTTPRequestHandler):
         status, answer = srv.ews.handle(body, user)
         if srv.recorder is not None:
             srv.recorder(op, body, answer)
+        if self._answer_lost(op):
+            return
         self._send(status, answer)
+
+    def _answer_lost(self, op: str) -> bool:
+        srv = self.server
+        faults = srv.faults
+        if not faults.lost or (faults.ops and op not in faults.ops):
+            return False
+        if srv.rng.random() >= faults.lost:
+            return False
+        with srv.stats.lock:
+            srv.stats.faults["lost"] += 1
+        self.close_connection = True
+        return True
 
     def _stream(self, body: bytes, user: UserConfig) -> None:
         srv = self.server
