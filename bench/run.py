@@ -33,6 +33,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from tests.integration.conftest import PASSWORD, SHARED, USER, write_config  # noqa: E402
+from topcontact_mail.sandbox.graph.mount import GraphSandbox, serve_graph_tls  # noqa: E402
 from topcontact_mail.sandbox.server import SandboxHandle, start_sandbox  # noqa: E402
 
 AMS = ZoneInfo("Europe/Amsterdam")
@@ -73,6 +74,35 @@ def run_measured(command: list[str]) -> tuple[float, int, int]:
     return wall, os.waitstatus_to_exitcode(status), usage.ru_maxrss // 1024
 
 
+class Sandbox:
+    """The sandbox for one run, with the Graph HTTPS listener when the backend needs it."""
+
+    def __init__(self, backend: str, latency: int, tmp: Path) -> None:
+        self.backend, self.tmp = backend, tmp
+        self.handle = start_sandbox(latency_ms=latency)
+        self.graph: GraphSandbox | None = None
+        if backend == "graph":
+            self.graph = serve_graph_tls(self.handle.server, tls_dir=tmp / "tls")
+
+    def config(self, send_rate: int = 0) -> Path:
+        path = self.tmp / "topcontact.toml"
+        write_config(
+            path,
+            self.backend,
+            self.handle,
+            self.tmp / "state",
+            graph=self.graph,
+            extra=NO_CAP,
+            send_rate=send_rate,
+        )
+        return path
+
+    def stop(self) -> None:
+        if self.graph is not None:
+            self.graph.stop()
+        self.handle.stop()
+
+
 @dataclass
 class Result:
     label: str
@@ -89,12 +119,11 @@ class Result:
 
 def backlog_daemon(backend: str, count: int, latency: int) -> Result:
     with tempfile.TemporaryDirectory() as tmp:
-        sandbox = start_sandbox(latency_ms=latency)
+        box = Sandbox(backend, latency, Path(tmp))
         try:
-            deliver_backlog(sandbox, count)
-            config = Path(tmp) / "topcontact.toml"
-            write_config(config, backend, sandbox, Path(tmp) / "state", extra=NO_CAP)
-            sandbox.server.stats.reset()
+            deliver_backlog(box.handle, count)
+            config = box.config()
+            box.handle.server.stats.reset()
             command = [
                 sys.executable,
                 "-m",
@@ -105,13 +134,50 @@ def backlog_daemon(backend: str, count: int, latency: int) -> Result:
                 str(config),
             ]
             wall, status, rss = run_measured(command)
-            requests = dict(sandbox.server.stats.snapshot()["operations"])
-            sent = len(sandbox.store.items(SHARED, "sentitems"))
+            requests = dict(box.handle.server.stats.snapshot()["operations"])
+            sent = len(box.handle.store.items(SHARED, "sentitems"))
             if sent != count:
                 print(f"warning: {sent} acknowledgements for {count} messages", file=sys.stderr)
             return Result(f"(a) daemon, {backend}", wall, count, requests, rss, status)
         finally:
-            sandbox.stop()
+            box.stop()
+
+
+def paced_backlog(count: int, rate: int, latency: int) -> tuple[float, float, int]:
+    """Graph with the send limit on: (minutes taken, sends per minute at most, refusals)."""
+    with tempfile.TemporaryDirectory() as tmp:
+        box = Sandbox("graph", latency, Path(tmp))
+        try:
+            assert box.graph is not None
+            box.handle.server.graph.sends.per_minute = 30  # type: ignore[attr-defined]  # as Exchange Online
+            deliver_backlog(box.handle, count)
+            config = box.config(send_rate=rate)
+            command = [
+                sys.executable,
+                "-m",
+                "topcontact_mail",
+                "run",
+                "--once",
+                "--config",
+                str(config),
+            ]
+            wall, _, _ = run_measured(command)
+            sent = sorted(
+                i.date_created
+                for i in box.handle.store.items(SHARED, "sentitems")
+                if i.date_created
+            )
+            window = max(
+                (
+                    sum(1 for t in sent if first <= t < first + timedelta(minutes=1))
+                    for first in sent
+                ),
+                default=0,
+            )
+            refused = box.handle.server.stats.snapshot()["status"].get("429", 0)
+            return wall / 60, float(window), int(refused)
+        finally:
+            box.stop()
 
 
 def backlog_naive(count: int, latency: int) -> Result:
@@ -138,9 +204,9 @@ def live_delay(backend: str, count: int, latency: int, seed: int) -> list[float]
     rng = random.Random(seed)
     delays: list[float] = []
     with tempfile.TemporaryDirectory() as tmp:
-        sandbox = start_sandbox(latency_ms=latency)
-        config = Path(tmp) / "topcontact.toml"
-        write_config(config, backend, sandbox, Path(tmp) / "state", extra=NO_CAP)
+        box = Sandbox(backend, latency, Path(tmp))
+        sandbox = box.handle
+        config = box.config()
         daemon = subprocess.Popen(
             [sys.executable, "-m", "topcontact_mail", "run", "--config", str(config)],
             stdout=subprocess.DEVNULL,
@@ -175,7 +241,7 @@ def live_delay(backend: str, count: int, latency: int, seed: int) -> list[float]
         finally:
             daemon.terminate()
             daemon.wait(timeout=30)
-            sandbox.stop()
+            box.stop()
     return delays
 
 
@@ -189,6 +255,9 @@ def main() -> None:
     parser.add_argument("--backend", action="append", choices=["ews", "graph"])
     parser.add_argument("--skip-naive", action="store_true")
     parser.add_argument("--seed", type=int, default=2026)
+    parser.add_argument(
+        "--paced", type=int, default=60, help="messages for the Graph pacing run (0: skip)"
+    )
     args = parser.parse_args()
     backends = args.backend or ["ews"]
     console = Console(width=140)

@@ -87,6 +87,7 @@ def write_config(
     small_batches: bool = False,
     graph: GraphSandbox | None = None,
     extra: str = "",
+    send_rate: int = 0,
 ) -> None:
     """The daemon's config file; `small_batches` makes many requests, so faults get their chance.
 
@@ -124,7 +125,7 @@ def write_config(
             f'graph_url = "{graph.base_url}"',
             f'ca_file = "{graph.ca_file}"',
             "retry_wait_seconds = 0.2",
-            "send_rate_per_minute = 0",
+            f"send_rate_per_minute = {send_rate}",
             "poll_interval_seconds = 1",
             *(["page_size = 10"] if small_batches else []),
         ]
