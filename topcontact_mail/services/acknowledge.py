@@ -125,6 +125,7 @@ class AcknowledgeService:
         self.options = options
         self.log = get_logger("acknowledge", mailbox=mailbox.address.email)
         self._own_domain = mailbox.address.domain or "topcontact.invalid"
+        self._cap_alerted_hour: datetime | None = None
 
     # -- the whole pass -------------------------------------------------------------
 
@@ -208,9 +209,14 @@ class AcknowledgeService:
         verdict = screen(message, self.policy, self._history(message, now))
         record = self._base(message, terms, verdict)
         if not verdict.acknowledge:
-            if verdict.reason == "global_hourly_cap":
+            if verdict.global_cap_reached and self._cap_alerted_hour != now.replace(
+                minute=0, second=0, microsecond=0
+            ):
+                # Once an hour is an alert; once per message would drown it.
+                self._cap_alerted_hour = now.replace(minute=0, second=0, microsecond=0)
                 self.log.error(
-                    "global hourly cap reached: acknowledgements paused",
+                    "global hourly cap reached: acknowledgements paused (a mail storm, or a backlog "
+                    "larger than screening.global_per_hour)",
                     cap=self.policy.global_per_hour,
                 )
             return record
