@@ -138,8 +138,12 @@ def _route(method: str, path: str, handler: str, operation: str, roles: tuple[st
     user = r"/users/(?P<user>[^/]+)"
     folder = r"/mailfolders/(?P<folder>[^/]+)"
     msg = r"/messages/(?P<msg>[^/]+)"
+    event = r"(?:/calendar)?/events/(?P<msg>[^/]+)"
     expanded = (
-        path.replace("{U}", user).replace("{F}", folder).replace("{M}", f"(?:{folder})?{msg}")
+        path.replace("{U}", user)
+        .replace("{F}", folder)
+        .replace("{M}", f"(?:{folder})?{msg}")
+        .replace("{E}", event)
     )
     return Route(method, re.compile(f"^{expanded}$", re.IGNORECASE), handler, operation, roles)
 
@@ -154,12 +158,15 @@ ROUTES = (
     _route("GET", r"{U}{M}", "_get_message", "messages.get", READ),
     _route("PATCH", r"{U}{M}", "_patch_message", "messages.update", WRITE),
     _route("DELETE", r"{U}{M}", "_delete_message", "messages.delete", WRITE),
+    _route("POST", r"{U}{M}/permanentDelete", "_purge", "messages.permanentDelete", WRITE),
     _route("POST", r"{U}{M}/createReply", "_create_reply", "messages.createReply", WRITE),
     _route("POST", r"{U}{M}/send", "_send_draft", "messages.send", SEND),
     _route("POST", r"{U}{M}/reply", "_reply", "messages.reply", SEND),
     _route("POST", r"{U}{M}/move", "_move_message", "messages.move", WRITE),
     _route("POST", r"{U}/sendMail", "_send_mail", "user.sendMail", SEND),
     _route("POST", r"{U}(?:/calendar)?/events", "_create_event", "events.create", CAL_WRITE),
+    _route("DELETE", r"{U}{E}", "_delete_event", "events.delete", CAL_WRITE),
+    _route("POST", r"{U}{E}/permanentDelete", "_purge", "events.permanentDelete", CAL_WRITE),
     _route("POST", r"{U}/calendar/getSchedule", "_get_schedule", "calendar.getSchedule", CAL_READ),
     _route("GET", r"{U}(?:/calendar)?/calendarView", "_calendar_view", "calendarView", CAL_READ),
 )
@@ -522,6 +529,19 @@ class GraphApp:
             self.store.delete(item.id)
         else:
             self.ids.carry(item, self.store.move(item.id, "deleteditems"))
+        return 204, {}, b""
+
+    def _purge(self, req: Request, m: re.Match[str], mailbox: str) -> Response:
+        """`permanentDelete` of a message or an event: gone at once, not in Deleted Items."""
+        self.store.delete(self._item(mailbox, m.group("msg")).id)
+        return 204, {}, b""
+
+    def _delete_event(self, req: Request, m: re.Match[str], mailbox: str) -> Response:
+        item = self._item(mailbox, m.group("msg"))
+        if item.calendar is None:
+            raise not_found()
+        # As Graph documents: the event moves to Deleted Items (no attendees here: no cancellation).
+        self.ids.carry(item, self.store.move(item.id, "deleteditems"))
         return 204, {}, b""
 
     def _move_message(self, req: Request, m: re.Match[str], mailbox: str) -> Response:
