@@ -10,6 +10,7 @@ from topcontact_mail.entrypoints.commands.demo import demo
 from topcontact_mail.entrypoints.commands.explain import explain
 from topcontact_mail.entrypoints.commands.preview import preview
 from topcontact_mail.entrypoints.commands.run import run
+from topcontact_mail.entrypoints.commands.test_connection import test_connection
 from topcontact_mail.sandbox.cli import sandbox_group
 
 
@@ -28,6 +29,7 @@ cli.add_command(run)
 # -- commands from other modules (one import and one add_command line each) --
 cli.add_command(preview)
 cli.add_command(sandbox_group)
+cli.add_command(test_connection)
 
 
 def main() -> None:
