@@ -46,6 +46,7 @@ from topcontact_mail.sandbox.ews_xml import (
     local_iso,
     m,
     parse_dt,
+    parse_folder_shape,
     parse_shape,
     property_key,
     render_folder,
@@ -434,17 +435,17 @@ class EwsService:
     # ------------------------------------------------------------ folders
 
     def get_folder(self, op: Element, caller: Caller) -> Element:
-        base = _folder_base(op.find(m("FolderShape")))
+        shape = parse_folder_shape(op.find(m("FolderShape")))
 
         def build(ref: Element, out: Element) -> None:
             info = self._folder_ref(ref, caller)
             folders = sub(out, m("Folders"))
-            render_folder(folders, info, base or "Default", self._parent_id(info))
+            render_folder(folders, info, shape, self._parent_id(info))
 
         return self._each("GetFolder", self._folder_list(op.find(m("FolderIds"))), build)
 
     def find_folder(self, op: Element, caller: Caller) -> Element:
-        base = _folder_base(op.find(m("FolderShape")))
+        shape = parse_folder_shape(op.find(m("FolderShape")))
         deep = op.get("Traversal") == "Deep"
 
         def build(ref: Element, out: Element) -> None:
@@ -464,7 +465,7 @@ class EwsService:
             )
             folders = sub(root, t("Folders"))
             for child in found:
-                render_folder(folders, child, base or "Default", self._parent_id(child))
+                render_folder(folders, child, shape, self._parent_id(child))
 
         return self._each("FindFolder", self._folder_list(op.find(m("ParentFolderIds"))), build)
 
@@ -1155,14 +1156,6 @@ class EwsService:
 
 
 # ---------------------------------------------------------------- helpers
-
-
-def _folder_base(shape: Element | None) -> str:
-    if shape is None:
-        return "Default"
-    base = text_of(shape, t("BaseShape")) or "Default"
-    extra = shape.find(t("AdditionalProperties"))
-    return "Default" if base == "IdOnly" and extra is not None and len(extra) else base
 
 
 def _b(value: bool) -> str:

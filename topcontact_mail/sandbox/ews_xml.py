@@ -588,24 +588,59 @@ def render_item_id_only(parent: Element, item: Item) -> Element:
 
 FOLDER_CLASSES = {"calendar": ("CalendarFolder", "IPF.Appointment")}
 
+FOLDER_DEFAULT_SHAPE = {"DisplayName", "TotalCount", "ChildFolderCount", "UnreadCount"}
+"""The folder properties of BaseShape Default (Microsoft's GetFolder/FindFolder examples)."""
+FOLDER_ALL_PROPERTIES = {"ParentFolderId", "FolderClass"} | FOLDER_DEFAULT_SHAPE
 
-def render_folder(parent: Element, info: FolderInfo, base: str, parent_id: str | None) -> Element:
+
+@dataclass
+class FolderShape:
+    """A FolderShape: its BaseShape and the folder:* properties named in AdditionalProperties."""
+
+    base: str = "Default"
+    names: set[str] = field(default_factory=set)
+
+    def wanted(self) -> set[str]:
+        if self.base == "AllProperties":
+            return self.names | FOLDER_ALL_PROPERTIES
+        if self.base == "Default":
+            return self.names | FOLDER_DEFAULT_SHAPE
+        return set(self.names)
+
+
+def parse_folder_shape(el: Element | None) -> FolderShape:
+    if el is None:
+        return FolderShape()
+    shape = FolderShape(base=text_of(el, t("BaseShape")) or "Default")
+    props = el.find(t("AdditionalProperties"))
+    if props is not None:
+        for child in props:
+            if child.tag == t("FieldURI"):
+                shape.names.add(child.get("FieldURI", "").split(":", 1)[-1])
+    return shape
+
+
+def render_folder(
+    parent: Element, info: FolderInfo, shape: FolderShape, parent_id: str | None
+) -> Element:
+    """A folder with the properties its shape asks for, in the schema's order (BaseFolderType)."""
     tag, folder_class = FOLDER_CLASSES.get(info.name, ("Folder", "IPF.Note"))
     if info.name in ("root", "msgfolderroot"):
         folder_class = ""
+    names = shape.wanted()
     el = sub(parent, t(tag))
     sub(el, t("FolderId"), Id=info.id, ChangeKey="AQAAABYAAAA=")
-    if base == "IdOnly":
-        return el
-    # Requested folder properties all fit in a few elements; sending them all is harmless.
-    if parent_id is not None:
+    if "ParentFolderId" in names and parent_id is not None:
         sub(el, t("ParentFolderId"), Id=parent_id, ChangeKey="AQAAAA==")
-    if folder_class:
+    if "FolderClass" in names and folder_class:
         sub(el, t("FolderClass"), folder_class)
-    sub(el, t("DisplayName"), info.display_name)
-    sub(el, t("TotalCount"), str(info.total))
-    sub(el, t("ChildFolderCount"), str(info.child_count))
-    if tag == "Folder":
+    if "DisplayName" in names:
+        sub(el, t("DisplayName"), info.display_name)
+    if "TotalCount" in names:
+        sub(el, t("TotalCount"), str(info.total))
+    if "ChildFolderCount" in names:
+        sub(el, t("ChildFolderCount"), str(info.child_count))
+    if "UnreadCount" in names and tag == "Folder":  # CalendarFolderType has no UnreadCount
         sub(el, t("UnreadCount"), str(info.unread))
     return el
 
