@@ -386,8 +386,10 @@ class EwsService:
                 raise EwsFault("ErrorFolderNotFound", f"The sandbox has no {name} folder.")
             return self.store.folder(mailbox, name)
         if el.tag == t("FolderId"):
+            folder_id = el.get("Id", "")
+            _check_id_format(folder_id)
             try:
-                info = self.store.folder_by_id(el.get("Id", ""))
+                info = self.store.folder_by_id(folder_id)
             except FolderNotFound as exc:
                 raise EwsFault(
                     "ErrorFolderNotFound", "The specified folder could not be found in the store."
@@ -407,10 +409,7 @@ class EwsService:
                 "ErrorInvalidRequest", f"Unsupported item reference {etree.QName(el).localname}."
             )
         item_id = el.get("Id", "")
-        try:
-            base64.b64decode(item_id, validate=True)
-        except binascii.Error as exc:
-            raise EwsFault("ErrorInvalidIdMalformed", "Id is malformed.") from exc
+        _check_id_format(item_id)
         try:
             item = self.store.get(item_id)
         except ItemNotFound as exc:
@@ -442,7 +441,13 @@ class EwsService:
             folders = sub(out, m("Folders"))
             render_folder(folders, info, shape, self._parent_id(info))
 
-        return self._each("GetFolder", self._folder_list(op.find(m("FolderIds"))), build)
+        def error_tail(msg: Element) -> None:
+            # Exchange keeps an empty Folders element in a failed GetFolder message.
+            sub(msg, m("Folders"))
+
+        return self._each(
+            "GetFolder", self._folder_list(op.find(m("FolderIds"))), build, error_tail
+        )
 
     def find_folder(self, op: Element, caller: Caller) -> Element:
         shape = parse_folder_shape(op.find(m("FolderShape")))
@@ -1156,6 +1161,14 @@ class EwsService:
 
 
 # ---------------------------------------------------------------- helpers
+
+
+def _check_id_format(value: str) -> None:
+    """Exchange ids are base64; anything else is ErrorInvalidIdMalformed, before any lookup."""
+    try:
+        base64.b64decode(value, validate=True)
+    except binascii.Error as exc:
+        raise EwsFault("ErrorInvalidIdMalformed", "Id is malformed.") from exc
 
 
 def _b(value: bool) -> str:
