@@ -499,6 +499,21 @@ def _my_response(it: Item) -> str:
     return "NoResponseReceived" if it.calendar.free_busy == "Tentative" else "Accept"
 
 
+PID_TAG_PROCESSED = PropertyKey(property_type="Boolean", property_tag=0x7D01)
+"""PidTagProcessed, behind a meeting message's HasBeenProcessed."""
+
+
+def _has_been_processed(it: Item) -> bool:
+    value = read_property(it, PID_TAG_PROCESSED)
+    return isinstance(value, str) and boolean(value)
+
+
+def _is_out_of_date(it: Item) -> bool:
+    # A meeting message is out of date once its organizer sent a newer version of the meeting;
+    # the sandbox sends every meeting once and never updates it, so none is ever superseded.
+    return False
+
+
 RENDERERS: dict[str, Renderer] = {
     "MimeContent": _render_mime,
     "ItemId": _render_item_id,
@@ -562,6 +577,8 @@ RENDERERS: dict[str, Renderer] = {
     "Organizer": _render_organizer,
     "RequiredAttendees": _attendees("RequiredAttendees", True),
     "OptionalAttendees": _attendees("OptionalAttendees", False),
+    "IsOutOfDate": _bool("IsOutOfDate", _is_out_of_date),
+    "HasBeenProcessed": _bool("HasBeenProcessed", _has_been_processed),
     "ResponseType": _text("ResponseType", lambda it: "NoResponseReceived"),
     "MeetingRequestType": _text("MeetingRequestType", lambda it: "NewMeetingRequest"),
     "IntendedFreeBusyStatus": _text("IntendedFreeBusyStatus", lambda it: "Busy"),
