@@ -499,6 +499,29 @@ def _my_response(it: Item) -> str:
     return "NoResponseReceived" if it.calendar.free_busy == "Tentative" else "Accept"
 
 
+def _response_objects(it: Item) -> tuple[str, ...]:
+    """The actions Exchange offers on an item (ResponseObjects), in Exchange's order."""
+    kind = item_kind(it)
+    reply = ("ReplyToItem", "ReplyAllToItem", "ForwardItem")
+    if it.is_draft:
+        return ()
+    if kind == "MeetingRequest":
+        return ("AcceptItem", "TentativelyAcceptItem", "DeclineItem", *reply)
+    if kind == "CalendarItem":
+        if _my_response(it) != "Organizer":
+            return ("AcceptItem", "TentativelyAcceptItem", "DeclineItem", *reply)
+        return ("CancelCalendarItem", "ForwardItem") if _is_meeting(it) else ("ForwardItem",)
+    return reply
+
+
+def _render_response_objects(parent: Element, item: Item, ctx: RenderContext) -> None:
+    names = _response_objects(item)
+    if names:
+        box = sub(parent, t("ResponseObjects"))
+        for name in names:
+            sub(box, t(name))
+
+
 PID_TAG_PROCESSED = PropertyKey(property_type="Boolean", property_tag=0x7D01)
 """PidTagProcessed, behind a meeting message's HasBeenProcessed."""
 
@@ -537,6 +560,7 @@ RENDERERS: dict[str, Renderer] = {
     "InternetMessageHeaders": _render_headers,
     "DateTimeSent": _date("DateTimeSent", lambda it: it.date_sent),
     "DateTimeCreated": _date("DateTimeCreated", lambda it: it.date_created),
+    "ResponseObjects": _render_response_objects,
     "ReminderIsSet": _bool("ReminderIsSet", lambda it: False),
     "DisplayCc": _text("DisplayCc", _display("cc")),
     "DisplayTo": _text("DisplayTo", _display("to")),
