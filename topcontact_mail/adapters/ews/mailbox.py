@@ -104,6 +104,10 @@ TRANSIENT_ERRORS: tuple[type[Exception], ...] = (
     ErrorMailboxStoreUnavailable,
 )
 _T = TypeVar("_T")
+#: The events that mean "look at the inbox".
+NEW_MAIL_EVENTS = ("NewMailEvent", "CreatedEvent")
+#: How long one streaming connection stays open before it is renewed (Exchange allows 1-30).
+STREAM_MINUTES = 10
 #: How often a pull subscription is asked for events while waiting.
 POLL_SECONDS = 0.5
 #: Only the text needed to guess the language is read from a body.
@@ -268,6 +272,10 @@ class EwsMailbox:
         self._sleep = sleep
         self._categories: dict[str, list[str]] = {}
         self._subscription: tuple[str, str] | None = None
+        self._listener: threading.Thread | None = None
+        self._changed = threading.Event()
+        self._closing = threading.Event()
+        self._streaming_failed = False
         self._send_lock = threading.Lock()
         self.log = get_logger("ews", mailbox=account.primary_smtp_address)
         self._sync_fields = {
@@ -520,12 +528,55 @@ class EwsMailbox:
     # -- notifications --------------------------------------------------------------------
 
     def wait_for_changes(self, timeout: float) -> bool:
-        """Poll a pull subscription on the inbox until it reports a change or `timeout` passes."""
+        """Wait for new mail: a streaming subscription signals it; the daemon's timer is the net.
+
+        A background thread holds one GetStreamingEvents connection open (Exchange
+        pushes events over it, no polling); if streaming is not possible the
+        wait falls back to asking a pull subscription every half second.
+        """
+        if self._streaming_failed:
+            return self._wait_by_pulling(timeout)
+        if self._listener is None or not self._listener.is_alive():
+            self._listener = threading.Thread(
+                target=self._listen, name="ews-streaming", daemon=True
+            )
+            self._listener.start()
+        signalled = self._changed.wait(timeout)
+        self._changed.clear()
+        return signalled
+
+    def _listen(self) -> None:
+        failures = 0
+        while not self._closing.is_set():
+            try:
+                subscription = self.account.inbox.subscribe_to_streaming(
+                    event_types=NEW_MAIL_EVENTS
+                )
+                failures = 0
+                for notification in self.account.inbox.get_streaming_events(
+                    subscription, connection_timeout=STREAM_MINUTES
+                ):
+                    if any(type(e).__name__ != "StatusEvent" for e in notification.events):
+                        self._changed.set()
+                    if self._closing.is_set():
+                        return
+            except (EWSError, TransportError, *CONNECTION_ERRORS) as exc:
+                failures += 1
+                if failures >= 3:
+                    self.log.warning(
+                        "streaming notifications unavailable, pulling instead", error=str(exc)
+                    )
+                    self._streaming_failed = True
+                    self._changed.set()  # let the waiter switch over now
+                    return
+                self._closing.wait(self.retry_wait * failures)
+
+    def _wait_by_pulling(self, timeout: float) -> bool:
         deadline = time.monotonic() + timeout
         try:
             if self._subscription is None:
                 self._subscription = self.account.inbox.subscribe_to_pull(
-                    event_types=("NewMailEvent", "CreatedEvent")
+                    event_types=NEW_MAIL_EVENTS
                 )
             while True:
                 subscription_id, watermark = self._subscription
@@ -541,12 +592,15 @@ class EwsMailbox:
                     return False
                 self._sleep(min(POLL_SECONDS, max(0.0, deadline - time.monotonic())))
         except (EWSError, TransportError, *CONNECTION_ERRORS) as exc:
-            self.log.warning("notifications unavailable, falling back to polling", error=str(exc))
+            self.log.warning(
+                "notifications unavailable, relying on the periodic sync", error=str(exc)
+            )
             self._subscription = None
             self._sleep(max(0.0, deadline - time.monotonic()))
             return False
 
     def close(self) -> None:
+        self._closing.set()
         if self._subscription is not None:
             with contextlib.suppress(Exception):
                 self.account.inbox.unsubscribe(self._subscription[0])

@@ -3,7 +3,8 @@
 exchangelib hands `response.iter_content()` to its XML parser; requests'
 default chunk size there is one byte, which costs about a third of the CPU
 time of a big sync. exchangelib lets a program choose its HTTP adapter class,
-so ours builds responses whose default chunk is 64 KiB.
+so ours builds responses whose default chunk is 64 KiB for answers already
+read (streamed answers keep the small chunks their parser needs).
 """
 
 from __future__ import annotations
@@ -21,6 +22,10 @@ class _LargeChunkResponse(requests.Response):
     def iter_content(
         self, chunk_size: int | None = CHUNK_BYTES, decode_unicode: bool = False
     ) -> Iterator[Any]:
+        if not getattr(self, "_content_consumed", True):  # requests keeps it private
+            # Still streaming from the socket (GetStreamingEvents): exchangelib looks for
+            # document ends byte by byte; a bigger chunk would wait for bytes that never come.
+            chunk_size = 1
         return super().iter_content(chunk_size=chunk_size, decode_unicode=decode_unicode)
 
 
