@@ -15,20 +15,14 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from exchangelib import (
-    BASIC,
     DELEGATE,
     IMPERSONATION,
-    NTLM,
-    OAUTH2,
     Account,
     CalendarItem,
-    Configuration,
-    Credentials,
     EWSDateTime,
     EWSTimeZone,
     Mailbox,
     Message,
-    OAuth2Credentials,
 )
 from exchangelib.errors import (
     ErrorAccessDenied,
@@ -44,7 +38,7 @@ from exchangelib.services import SyncFolderItems
 from exchangelib.util import CONNECTION_ERRORS
 
 from topcontact_mail.adapters.ews.fields import FollowupFlag
-from topcontact_mail.adapters.ews.transport import use_large_chunks
+from topcontact_mail.adapters.ews.mailbox import build_account
 from topcontact_mail.config import EwsSettings, Settings
 from topcontact_mail.ports.diagnostics import (
     AUTHENTICATION,
@@ -106,40 +100,13 @@ def diagnose(settings: Settings) -> list[Check]:
 
 
 def _account(settings: Settings, ews: EwsSettings) -> Account:
-    """The shared mailbox's account as the adapter opens it, but failing fast.
+    """The shared mailbox's account as the adapter builds it, but failing fast.
 
     Not `mailbox.connect`: that one already reads the inbox, and a diagnosis
-    must tell a refused password from a refused mailbox.
+    must tell a refused password from a refused mailbox; nor wait out a busy
+    server for minutes.
     """
-    use_large_chunks(ews.verify_tls)
-    credentials: Any
-    if ews.auth_type == "oauth":
-        secret = ews.client_secret.get_secret_value() if ews.client_secret else ""
-        credentials = OAuth2Credentials(
-            client_id=ews.client_id, client_secret=secret, tenant_id=ews.tenant_id
-        )
-    else:
-        password = ews.password.get_secret_value() if ews.password else ""
-        credentials = Credentials(ews.username, password)
-    auth_type = {"oauth": OAUTH2, "ntlm": NTLM, "basic": BASIC}[ews.auth_type]
-    config = Configuration(
-        service_endpoint=ews.service_endpoint,
-        credentials=credentials,
-        auth_type=auth_type,
-        # A diagnosis answers now: no waiting out a busy server for minutes.
-        retry_policy=FailFast(),
-        max_connections=4,
-    )
-    account = Account(
-        primary_smtp_address=settings.connection.shared_mailbox,
-        config=config,
-        autodiscover=ews.autodiscover,
-        access_type=IMPERSONATION if ews.access_type == "impersonation" else DELEGATE,
-    )
-    # exchangelib shares one protocol per endpoint and credentials: make this one's policy ours.
-    account.protocol.config.retry_policy = FailFast()
-    account.protocol.TIMEOUT = ews.timeout_seconds
-    return account
+    return build_account(settings, ews, FailFast())
 
 
 def _diagnose(settings: Settings, ews: EwsSettings, account: Account) -> list[Check]:

@@ -57,7 +57,7 @@ from exchangelib.util import CONNECTION_ERRORS
 
 from topcontact_mail.adapters.ews.fields import FollowupFlag
 from topcontact_mail.adapters.ews.transport import use_large_chunks
-from topcontact_mail.config import Settings
+from topcontact_mail.config import EwsSettings, Settings
 from topcontact_mail.domain.acknowledgement import to_mime
 from topcontact_mail.domain.message import Address, IncomingMessage
 from topcontact_mail.domain.mime import UnreadableMessage, parse_message
@@ -114,11 +114,8 @@ POLL_SECONDS = 0.5
 _SAMPLE_CHARS = 4000
 
 
-def connect(settings: Settings) -> EwsMailbox:
-    """Open the shared mailbox as the configuration says; nothing connects before this call."""
-    ews = settings.connection.ews
-    if ews is None:
-        raise MailboxUnavailable("no [connection.ews] section in the configuration")
+def build_account(settings: Settings, ews: EwsSettings, retry_policy: Any) -> Account:
+    """The shared mailbox's exchangelib account; no request is made yet."""
     if not ews.verify_tls:
         get_logger("ews").warning("TLS verification is OFF: only acceptable against a test server")
     use_large_chunks(ews.verify_tls)
@@ -128,32 +125,41 @@ def connect(settings: Settings) -> EwsMailbox:
         credentials = OAuth2Credentials(
             client_id=ews.client_id, client_secret=secret, tenant_id=ews.tenant_id
         )
-        auth_type = OAUTH2
     else:
         password = ews.password.get_secret_value() if ews.password else ""
         credentials = Credentials(ews.username, password)
-        auth_type = NTLM if ews.auth_type == "ntlm" else BASIC
     config = Configuration(
         service_endpoint=ews.service_endpoint,
         credentials=credentials,
-        auth_type=auth_type,
-        retry_policy=FaultTolerance(max_wait=MAX_BACK_OFF_SECONDS),
+        auth_type={"oauth": OAUTH2, "ntlm": NTLM, "basic": BASIC}[ews.auth_type],
+        retry_policy=retry_policy,
         max_connections=4,
     )
+    account = Account(
+        primary_smtp_address=settings.connection.shared_mailbox,
+        config=config,
+        autodiscover=ews.autodiscover,
+        access_type=IMPERSONATION if ews.access_type == "impersonation" else DELEGATE,
+    )
+    # exchangelib shares one protocol per endpoint and credentials, and keeps these as class
+    # defaults: this account's protocol gets the configured policy and times.
+    account.protocol.config.retry_policy = retry_policy
+    account.protocol.RETRY_WAIT = ews.retry_wait_seconds
+    account.protocol.TIMEOUT = ews.timeout_seconds
+    return account
+
+
+def connect(settings: Settings) -> EwsMailbox:
+    """Open the shared mailbox as the configuration says; nothing connects before this call."""
+    ews = settings.connection.ews
+    if ews is None:
+        raise MailboxUnavailable("no [connection.ews] section in the configuration")
     try:
-        account = Account(
-            primary_smtp_address=settings.connection.shared_mailbox,
-            config=config,
-            autodiscover=ews.autodiscover,
-            access_type=IMPERSONATION if ews.access_type == "impersonation" else DELEGATE,
-        )
+        account = build_account(settings, ews, FaultTolerance(max_wait=MAX_BACK_OFF_SECONDS))
     except (EWSError, TransportError, *CONNECTION_ERRORS) as exc:
         raise MailboxUnavailable(
             f"cannot open {settings.connection.shared_mailbox}: {exc}"
         ) from None
-    # exchangelib keeps these as class defaults; this account's protocol gets the configured ones.
-    account.protocol.RETRY_WAIT = ews.retry_wait_seconds
-    account.protocol.TIMEOUT = ews.timeout_seconds
     _probe(account, settings.connection.shared_mailbox)
     return EwsMailbox(
         account,
