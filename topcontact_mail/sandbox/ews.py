@@ -485,7 +485,7 @@ class EwsService:
             render_item(sub(out, m("Items")), item, ctx)
 
         ids = op.find(m("ItemIds"))
-        return self._each("GetItem", list(ids) if ids is not None else [], build)
+        return self._each("GetItem", list(ids) if ids is not None else [], build, _empty_items)
 
     def find_item(self, op: Element, caller: Caller) -> Element:
         shape = parse_shape(op.find(m("ItemShape")))
@@ -1161,6 +1161,11 @@ class EwsService:
 
 
 # ---------------------------------------------------------------- helpers
+
+
+def _empty_items(msg: Element) -> None:
+    """Exchange keeps an empty Items element in a failed GetItem/CreateItem message."""
+    sub(msg, m("Items"))
 
 
 def _check_id_format(value: str) -> None:
