@@ -997,8 +997,14 @@ class EwsService:
             ):
                 del self._subs[sub_id]
                 found = None
-        if found is None or found.user != caller.user.name:
+        if found is None:
             raise EwsFault("ErrorSubscriptionNotFound", "The specified subscription was not found.")
+        if found.user != caller.user.name:
+            # Exchange tells an existing subscription of another account apart from a missing one.
+            raise EwsFault(
+                "ErrorSubscriptionAccessDenied",
+                "Subscriptions can only be used by the account that created them.",
+            )
         return found
 
     def get_events(self, op: Element, caller: Caller) -> Element:
