@@ -669,23 +669,50 @@ class EwsService:
                 raise EwsFault(
                     "ErrorInvalidRequest", "The sandbox saves sent copies in Sent Items only."
                 )
-            mailbox = self._sending_mailbox(caller, target, new)
+            mailbox = self._sending_mailbox(caller, target, new, fields.get("Sender"))
             # Like Exchange, a sent message gets no id in the answer: it is submitted, not saved.
             self.store.send(mailbox, new, save_copy=disposition == "SendAndSaveCopy")
 
-        return self._each("CreateItem", list(items_el) if items_el is not None else [], build)
+        return self._each(
+            "CreateItem", list(items_el) if items_el is not None else [], build, _empty_items
+        )
 
-    def _sending_mailbox(self, caller: Caller, target: FolderInfo | None, new: NewItem) -> str:
-        if target is not None:
-            return target.mailbox
-        sender = new.from_
-        if sender is None and new.mime is not None:
+    def _sending_mailbox(
+        self,
+        caller: Caller,
+        target: FolderInfo | None,
+        new: NewItem,
+        sender_field: Address | None = None,
+    ) -> str:
+        """The mailbox a message is sent from, after checking the caller may send as its
+        From and Sender (in the item or its MIME): ErrorSendAsDenied otherwise."""
+        senders = [a for a in (new.from_, sender_field) if a is not None]
+        if new.mime is not None:
             from topcontact_mail.sandbox.store import parse_mime
 
-            sender = parse_mime(new.mime)["from_"]
-        if sender is not None and self.store.has_mailbox(sender.email):
-            return self._check(caller, sender.email)
+            parsed = parse_mime(new.mime)
+            senders += [a for a in (parsed["from_"], parsed["sender"]) if a is not None]
+        for address in senders:
+            self._check_send_as(caller, address.email)
+        if target is not None:
+            return target.mailbox
+        if senders and self.store.has_mailbox(senders[0].email):
+            return self._check(caller, senders[0].email)
         return self._own_mailbox(caller)
+
+    def _check_send_as(self, caller: Caller, address: str) -> None:
+        """Send-as rights: the mailbox the caller owns or impersonates, or a delegated one."""
+        addr = address.lower()
+        if caller.impersonated is not None:
+            allowed = addr == caller.impersonated
+        else:
+            allowed = self.store.has_mailbox(addr) and caller.user.may_open(addr)
+        if not allowed:
+            raise EwsFault(
+                "ErrorSendAsDenied",
+                "The user account which was used to submit this request does not have the right "
+                "to send mail on behalf of the specified sending account.",
+            )
 
     def _create_calendar(
         self,
@@ -825,6 +852,8 @@ class EwsService:
             item = self._item(ref, caller)
             if target is not None and target.mailbox != item.mailbox:
                 raise EwsFault("ErrorInvalidRequest", "A draft is sent from its own mailbox.")
+            if item.from_ is not None:
+                self._check_send_as(caller, item.from_.email)
             draft = NewItem(
                 item_class=item.item_class,
                 mime=item.mime,
