@@ -220,8 +220,13 @@ class EwsService:
         return bytes(etree.tostring(env, xml_declaration=True, encoding="utf-8"))
 
     def fault(self, code: str, text: str, values: dict[str, str] | None = None) -> bytes:
-        """A SOAP fault as Exchange sends for throttling and request-level errors (HTTP 500)."""
-        env, body = self._envelope()
+        """A SOAP fault as Exchange sends for throttling and request-level errors (HTTP 500).
+
+        Unlike a normal answer it has no soap:Header (no ServerVersionInfo), as in Microsoft's
+        published faults; exchangelib reads the version from normal answers only.
+        """
+        env = etree.Element(f"{{{SOAP_NS}}}Envelope", nsmap={"s": SOAP_NS})
+        body = sub(env, f"{{{SOAP_NS}}}Body")
         fault = sub(body, f"{{{SOAP_NS}}}Fault")
         code_el = etree.SubElement(fault, "faultcode", nsmap={"a": TNS})
         code_el.text = f"a:{code}"
