@@ -79,6 +79,84 @@ from topcontact_mail.sandbox.store import (
 
 _PARSER = etree.XMLParser(resolve_entities=False, no_network=True, remove_blank_text=True)
 
+SCHEMA_FOLDER_NAMES = frozenset(
+    [
+        "calendar",
+        "contacts",
+        "deleteditems",
+        "drafts",
+        "inbox",
+        "journal",
+        "notes",
+        "outbox",
+        "sentitems",
+        "tasks",
+        "msgfolderroot",
+        "publicfoldersroot",
+        "root",
+        "junkemail",
+        "searchfolders",
+        "voicemail",
+        "recoverableitemsroot",
+        "recoverableitemsdeletions",
+        "recoverableitemsversions",
+        "recoverableitemspurges",
+        "recoverableitemsdiscoveryholds",
+        "archiveroot",
+        "archivemsgfolderroot",
+        "archivedeleteditems",
+        "archiveinbox",
+        "archiverecoverableitemsroot",
+        "archiverecoverableitemsdeletions",
+        "archiverecoverableitemsversions",
+        "archiverecoverableitemspurges",
+        "archiverecoverableitemsdiscoveryholds",
+        "syncissues",
+        "conflicts",
+        "localfailures",
+        "serverfailures",
+        "recipientcache",
+        "quickcontacts",
+        "conversationhistory",
+        "adminauditlogs",
+        "todosearch",
+        "mycontacts",
+        "directory",
+        "imcontactlist",
+        "peopleconnect",
+        "favorites",
+        "mecontact",
+        "personmetadata",
+        "teamspaceactivity",
+        "teamspacemessaging",
+        "teamspaceworkitems",
+        "scheduled",
+        "orionnotes",
+        "tagitems",
+        "alltaggeditems",
+        "allcategorizeditems",
+        "externalcontacts",
+        "teamchat",
+        "teamchathistory",
+        "yammerdata",
+        "yammerroot",
+        "yammerinbound",
+        "yammeroutbound",
+        "yammerfeeds",
+        "kaizaladata",
+        "messageingestion",
+        "onedriveroot",
+        "onedriverecylebin",
+        "onedrivesystem",
+        "onedrivevolume",
+        "important",
+        "starred",
+        "archive",
+    ]
+)
+"""The schema's DistinguishedFolderIdNameType (types.xsd): any other DistinguishedFolderId Id
+fails schema validation; names in it that the sandbox does not model are ErrorFolderNotFound."""
+
 
 def operation_of(body: bytes) -> str:
     """Name of the EWS operation in a SOAP request, or "" when it cannot be told."""
@@ -219,7 +297,13 @@ class EwsService:
     def _serialize(self, env: Element) -> bytes:
         return bytes(etree.tostring(env, xml_declaration=True, encoding="utf-8"))
 
-    def fault(self, code: str, text: str, values: dict[str, str] | None = None) -> bytes:
+    def fault(
+        self,
+        code: str,
+        text: str,
+        values: dict[str, str] | None = None,
+        details: Sequence[tuple[str, str]] | None = None,
+    ) -> bytes:
         """A SOAP fault as Exchange sends for throttling and request-level errors (HTTP 500).
 
         Unlike a normal answer it has no soap:Header (no ServerVersionInfo), as in Microsoft's
@@ -235,11 +319,29 @@ class EwsService:
         detail = sub(fault, "detail")
         etree.SubElement(detail, f"{{{ENS}}}ResponseCode", nsmap={"e": ENS}).text = code
         etree.SubElement(detail, f"{{{ENS}}}Message", nsmap={"e": ENS}).text = text
-        if values:
+        if values or details:
             mx = etree.SubElement(detail, f"{{{TNS}}}MessageXml", nsmap={"t": TNS})
-            for name, value in values.items():
+            for name, value in (values or {}).items():
                 sub(mx, t("Value"), value, Name=name)
+            for name, value in details or ():
+                sub(mx, t(name), value)
         return self._serialize(env)
+
+    def schema_fault(self, violation: str, line: int, position: int) -> bytes:
+        """ErrorSchemaValidation as Exchange sends it: where in the request, and what is wrong."""
+        return self.fault(
+            "ErrorSchemaValidation",
+            "The request failed schema validation.",
+            details=(
+                ("LineNumber", str(line)),
+                ("LinePosition", str(position)),
+                ("Violation", violation),
+            ),
+        )
+
+    def _syntax_fault(self, exc: etree.XMLSyntaxError) -> bytes:
+        line, column = exc.position if exc.position else (exc.lineno or 0, 0)
+        return self.schema_fault(str(exc.msg or exc), line, column)
 
     def server_busy(self, back_off_ms: int) -> bytes:
         return self.fault(
@@ -253,9 +355,7 @@ class EwsService:
         try:
             root = etree.fromstring(request, _PARSER)
         except etree.XMLSyntaxError as exc:
-            return 500, self.fault(
-                "ErrorSchemaValidation", f"The request failed schema validation: {exc}"
-            )
+            return 500, self._syntax_fault(exc)
         header = root.find(f"{{{SOAP_NS}}}Header")
         soap_body = root.find(f"{{{SOAP_NS}}}Body")
         if soap_body is None or len(soap_body) == 0:
@@ -268,6 +368,9 @@ class EwsService:
             return 500, self.fault(
                 "ErrorInvalidOperation", f"The sandbox does not implement the operation {name}."
             )
+        violation = _schema_violation(op_el, request)
+        if violation is not None:
+            return 500, self.schema_fault(*violation)
         try:
             caller = self._caller(header, user)
         except EwsFault as exc:
@@ -1097,8 +1200,8 @@ class EwsService:
             if op is None:
                 raise EwsFault("ErrorInvalidRequest", "GetStreamingEvents is missing.")
             caller = self._caller(root.find(f"{{{SOAP_NS}}}Header"), user)
-        except etree.XMLSyntaxError:
-            return 500, self.fault("ErrorSchemaValidation", "The request failed schema validation.")
+        except etree.XMLSyntaxError as exc:
+            return 500, self._syntax_fault(exc)
         except EwsFault as exc:
             return 500, self.fault(exc.code, exc.text, exc.values)
         ids_el = op.find(m("SubscriptionIds"))
@@ -1201,6 +1304,26 @@ class EwsService:
 
 
 # ---------------------------------------------------------------- helpers
+
+
+def _schema_violation(op: Element, request: bytes) -> tuple[str, int, int] | None:
+    """The first DistinguishedFolderId whose Id is no name of the schema, as (violation, line,
+    position): Exchange rejects such a request as a whole, before running it."""
+    for el in op.iter(t("DistinguishedFolderId")):
+        name = el.get("Id", "")
+        if name in SCHEMA_FOLDER_NAMES:
+            continue
+        line = el.sourceline or 0
+        text = request.splitlines()[line - 1] if 0 < line <= len(request.splitlines()) else b""
+        found = text.find(f'Id="{name}"'.encode())
+        if found < 0:
+            found = text.find(f"Id='{name}'".encode())
+        violation = (
+            f"The 'Id' attribute is invalid - The value '{name}' is invalid according to its "
+            f"datatype '{TNS}:DistinguishedFolderIdNameType' - The Enumeration constraint failed."
+        )
+        return violation, line, found + 1 if found >= 0 else 0
+    return None
 
 
 def _empty_items(msg: Element) -> None:
