@@ -38,11 +38,13 @@ from topcontact_mail.sandbox.ews_xml import (
     RenderContext,
     SerializableZone,
     Shape,
+    applies_to,
     apply_fields,
     boolean,
     clear_field,
     iso,
     item_fields,
+    item_kind,
     local_iso,
     m,
     parse_dt,
@@ -238,6 +240,8 @@ class EventStream:
 class Caller:
     user: UserConfig
     impersonated: str | None = None
+    request_version: str = ""
+    """The RequestServerVersion of the request (Exchange2007_SP1, Exchange2016, ...)."""
 
     @property
     def principal_mailbox(self) -> str | None:
@@ -383,6 +387,13 @@ class EwsService:
         return 200, self._serialize(env)
 
     def _caller(self, header: Element | None, user: UserConfig) -> Caller:
+        caller = self._identity(header, user)
+        version = header.find(t("RequestServerVersion")) if header is not None else None
+        if version is not None:
+            caller.request_version = version.get("Version", "")
+        return caller
+
+    def _identity(self, header: Element | None, user: UserConfig) -> Caller:
         if header is None:
             return Caller(user=user)
         imp = header.find(t("ExchangeImpersonation"))
@@ -416,8 +427,10 @@ class EwsService:
             sub(msg, m("MessageText"), error.text)
             sub(msg, m("ResponseCode"), error.code)
             sub(msg, m("DescriptiveLinkKey"), "0")
-            if error.values:
+            if error.values or error.field_uri:
                 mx = sub(msg, m("MessageXml"))
+                if error.field_uri:
+                    sub(mx, t("FieldURI"), FieldURI=error.field_uri)
                 for name, value in error.values.items():
                     sub(mx, t("Value"), value, Name=name)
         else:
@@ -588,8 +601,21 @@ class EwsService:
         shape = parse_shape(op.find(m("ItemShape")))
         ctx = self._ctx(shape)
 
+        strict = caller.request_version.startswith("Exchange2007")
+
         def build(ref: Element, out: Element) -> None:
             item = self._item(ref, caller)
+            if strict:
+                # In the Exchange 2007 schema a property another item type has is an error (as in
+                # Microsoft's Exchange 2007 example); from Exchange2010 on such properties are
+                # left out, which exchangelib relies on when it asks for the fields of all types.
+                for uri in shape.uris:
+                    if not applies_to(uri, item_kind(item)):
+                        raise EwsFault(
+                            "ErrorInvalidPropertyRequest",
+                            "Property is not valid for this object type.",
+                            field_uri=uri,
+                        )
             render_item(sub(out, m("Items")), item, ctx)
 
         ids = op.find(m("ItemIds"))

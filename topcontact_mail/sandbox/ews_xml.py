@@ -41,11 +41,19 @@ Element = etree._Element
 class EwsFault(Exception):
     """An error answered as a response message (or SOAP fault) with an EWS response code."""
 
-    def __init__(self, code: str, text: str = "", values: dict[str, str] | None = None) -> None:
+    def __init__(
+        self,
+        code: str,
+        text: str = "",
+        values: dict[str, str] | None = None,
+        field_uri: str | None = None,
+    ) -> None:
         super().__init__(f"{code}: {text}")
         self.code = code
         self.text = text or code
         self.values = values or {}
+        self.field_uri = field_uri
+        """The property an error is about (MessageXml/FieldURI), as Exchange names it."""
 
 
 def t(tag: str) -> str:
@@ -218,6 +226,23 @@ DEFAULT_SHAPE = {
 NOT_IN_ALL_PROPERTIES = {"MimeContent", "UniqueBody", "InternetMessageHeaders"}
 
 
+MESSAGE_KINDS = ("Message", "MeetingRequest", "MeetingResponse", "MeetingCancellation")
+MEETING_KINDS = MESSAGE_KINDS[1:]
+URI_KINDS: dict[str, tuple[str, ...]] = {
+    "item": (*MESSAGE_KINDS, "CalendarItem"),
+    "message": MESSAGE_KINDS,
+    "meeting": MEETING_KINDS,
+    "meetingRequest": ("MeetingRequest",),
+    "calendar": ("CalendarItem", *MEETING_KINDS),
+}
+"""The item types (of those the sandbox models) a FieldURI prefix belongs to (types.xsd)."""
+
+
+def applies_to(uri: str, kind: str) -> bool:
+    """Whether a FieldURI names a property of this type of item (contacts:, task:... never)."""
+    return kind in URI_KINDS.get(uri.split(":", 1)[0], ())
+
+
 def item_kind(item: Item) -> str:
     cls = item.item_class
     if cls.startswith("IPM.Appointment"):
@@ -241,6 +266,8 @@ class Shape:
     extended: list[PropertyKey] = field(default_factory=list)
     include_mime: bool = False
     body_type: str = "Best"
+    uris: list[str] = field(default_factory=list)
+    """The FieldURIs of AdditionalProperties as requested (``meeting:IsOutOfDate``)."""
 
 
 def property_key(el: Element) -> PropertyKey:
@@ -277,6 +304,7 @@ def parse_shape(el: Element | None) -> Shape:
             elif child.tag in (t("FieldURI"), t("IndexedFieldURI")):
                 uri = child.get("FieldURI", "")
                 shape.names.add(uri.split(":", 1)[-1])
+                shape.uris.append(uri)
     if shape.include_mime:
         shape.names.add("MimeContent")
     return shape
