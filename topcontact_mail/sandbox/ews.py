@@ -1339,8 +1339,10 @@ def _schema_violation(op: Element, request: bytes) -> tuple[str, int, int] | Non
         name = el.get("Id", "")
         if name in SCHEMA_FOLDER_NAMES:
             continue
-        line = el.sourceline or 0
-        text = request.splitlines()[line - 1] if 0 < line <= len(request.splitlines()) else b""
+        source_line = el.sourceline
+        line = source_line if isinstance(source_line, int) else 0
+        lines = request.splitlines()
+        text = lines[line - 1] if 0 < line <= len(lines) else b""
         found = text.find(f'Id="{name}"'.encode())
         if found < 0:
             found = text.find(f"Id='{name}'".encode())
