@@ -32,6 +32,8 @@ WAIT_SLICE_SECONDS = 1.0
 #: Back-off after the mailbox could not be reached, doubling up to the maximum.
 RETRY_START_SECONDS = 2.0
 RETRY_MAX_SECONDS = 300.0
+#: `--once` is watched by a person or a script: it retries sooner than the daemon does.
+DRAIN_RETRY_MAX_SECONDS = 30.0
 
 
 class SystemClock:
@@ -153,7 +155,7 @@ class Daemon:
                 )
                 break
             self.stop.wait(delay)
-            delay = min(delay * 2, RETRY_MAX_SECONDS)
+            delay = min(delay * 2, DRAIN_RETRY_MAX_SECONDS)
         return self.total
 
     def run_forever(self) -> Summary:

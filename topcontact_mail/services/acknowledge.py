@@ -38,6 +38,7 @@ from topcontact_mail.ports import (
     Clock,
     FetchedMessage,
     Mailbox,
+    MailboxUnavailable,
     Mark,
     MessageRecord,
     OutgoingAcknowledgement,
@@ -80,6 +81,8 @@ class Summary:
     marked: int = 0
     failed: int = 0
     reasons: Counter[str] = field(default_factory=Counter)
+    #: True when the mailbox failed midway; the rest is left for the next pass.
+    interrupted: bool = False
 
     def add(self, other: Summary) -> None:
         self.seen += other.seen
@@ -88,6 +91,7 @@ class Summary:
         self.marked += other.marked
         self.failed += other.failed
         self.reasons.update(other.reasons)
+        self.interrupted = self.interrupted or other.interrupted
 
 
 def _ack_to_json(ack: Acknowledgement) -> str:
@@ -316,11 +320,19 @@ class AcknowledgeService:
     def flush(self) -> Summary:
         """Send pending acknowledgements, then set pending marks, in batches."""
         summary = Summary()
-        if not self.options.dry_run:
+        if self.options.dry_run:
+            return summary
+        try:
             while self._send_batch(summary):
                 pass
             while self._mark_batch(summary):
                 pass
+        except MailboxUnavailable as exc:
+            # What was done is recorded; the rest waits for the next pass.
+            self.log.warning(
+                "mailbox unavailable, the rest waits for the next pass", error=str(exc)
+            )
+            summary.interrupted = True
         return summary
 
     def _send_batch(self, summary: Summary) -> bool:
@@ -329,7 +341,16 @@ class AcknowledgeService:
         if not pending:
             return False
         now = self.clock.now()
-        pending = self._drop_already_sent(pending, summary)
+        try:
+            pending = self._drop_already_sent(pending, summary)
+        except MailboxUnavailable as exc:
+            # Never send an attempted one blind: it waits until Sent Items can be read.
+            self.log.warning(
+                "cannot look in Sent Items now; attempted acknowledgements wait", error=str(exc)
+            )
+            pending = [r for r in pending if r.attempts == 0]
+            if not pending:
+                return False
         if not pending:
             return True
         outgoing = {

@@ -160,7 +160,7 @@ def connect(settings: Settings) -> EwsMailbox:
         raise MailboxUnavailable(
             f"cannot open {settings.connection.shared_mailbox}: {exc}"
         ) from None
-    _probe(account, settings.connection.shared_mailbox)
+    _probe(account, settings.connection.shared_mailbox, ews.retry_wait_seconds)
     return EwsMailbox(
         account,
         page_size=ews.page_size,
@@ -170,26 +170,37 @@ def connect(settings: Settings) -> EwsMailbox:
     )
 
 
-def _probe(account: Account, mailbox: str) -> None:
-    """One request without exchangelib's patience: a refused password must show at once.
+def _probe(
+    account: Account, mailbox: str, retry_wait: float, sleep: Callable[[float], None] = time.sleep
+) -> None:
+    """The first request, without exchangelib's patience for a 401.
 
     Under its fault-tolerant policy exchangelib takes a 401 for throttling and
-    keeps retrying for minutes; here a refusal becomes `CredentialsRejected`.
+    keeps retrying for minutes; here a refusal becomes `CredentialsRejected` at
+    once, while a busy or failing server is still tried a few times.
     """
     config = account.protocol.config
     saved = config.retry_policy
     config.retry_policy = FailFast()
     try:
-        account.inbox.refresh()
-    except UnauthorizedError as exc:
-        raise CredentialsRejected(
-            f"Exchange refuses the credentials of the service account for {mailbox}: {exc}",
-            error="unauthorized",
-        ) from None
-    except (ErrorAccessDenied, ErrorNonExistentMailbox, ErrorImpersonateUserDenied) as exc:
-        raise MailboxUnavailable(f"no access to {mailbox}: {exc}") from None
-    except (EWSError, TransportError, *CONNECTION_ERRORS) as exc:
-        raise MailboxUnavailable(f"cannot open {mailbox}: {exc}") from None
+        for attempt in range(1, READ_ATTEMPTS + 1):
+            try:
+                account.inbox.refresh()
+                return
+            except UnauthorizedError as exc:
+                raise CredentialsRejected(
+                    f"Exchange refuses the credentials of the service account for {mailbox}: {exc}",
+                    error="unauthorized",
+                ) from None
+            except (ErrorAccessDenied, ErrorNonExistentMailbox, ErrorImpersonateUserDenied) as exc:
+                raise MailboxUnavailable(f"no access to {mailbox}: {exc}") from None
+            except (*TRANSIENT_ERRORS, *CONNECTION_ERRORS) as exc:
+                if attempt == READ_ATTEMPTS:
+                    raise MailboxUnavailable(f"cannot open {mailbox}: {exc}") from None
+                hint = getattr(exc, "back_off", None)
+                sleep(min(hint or retry_wait * 2 ** (attempt - 1), MAX_BACK_OFF_SECONDS))
+            except EWSError as exc:
+                raise MailboxUnavailable(f"cannot open {mailbox}: {exc}") from None
     finally:
         config.retry_policy = saved
 

@@ -268,7 +268,8 @@ class GraphClient:
         """Run up to 20 steps in one `$batch`; answers by step id.
 
         Steps answered 429/503 were not run: they go again, alone, after the
-        longest `Retry-After` among them. When the batch itself is lost in
+        longest `Retry-After` among them; with `may_repeat`, so do steps that
+        failed with a 5xx. When the batch itself is lost in
         flight, `AnswerLost` is raised (for steps that may not run twice).
         """
         if len(steps) > MAX_BATCH:
@@ -297,7 +298,13 @@ class GraphClient:
                     )
             for step in pending:
                 results.setdefault(step.id, GraphResponse(0, {}, {"error": {"code": "NoAnswer"}}))
-            throttled = [s for s in pending if results[s.id].status in _THROTTLED]
+            # Throttled steps were not run; a failed step is run again only if that is harmless.
+            throttled = [
+                s
+                for s in pending
+                if results[s.id].status in _THROTTLED
+                or (may_repeat and (results[s.id].status >= 500 or results[s.id].status == 0))
+            ]
             if not throttled:
                 break
             hints = [results[s.id].retry_after() for s in throttled]

@@ -22,6 +22,9 @@ from topcontact_mail.entrypoints.health import Health, serve_health
 from topcontact_mail.logs import configure_logging, get_logger
 from topcontact_mail.ports import CredentialsRejected, MailboxUnavailable
 
+#: How long `--once` keeps trying to connect (the back-off doubles up to this) before giving up.
+ONCE_CONNECT_PATIENCE = 30.0
+
 
 @click.command()
 @config_option
@@ -52,7 +55,7 @@ def run(config_path: Path | None, once: bool) -> None:
             mailbox = open_mailbox(settings)
             break
         except MailboxUnavailable as exc:
-            if once:
+            if once and (isinstance(exc, CredentialsRejected) or delay > ONCE_CONNECT_PATIENCE):
                 log.error("cannot reach the mailbox", error=str(exc))
                 raise SystemExit(1) from None
             # A daemon keeps trying instead of crash-looping under systemd, and says why.
