@@ -52,6 +52,7 @@ class MemoryMailbox:
         self.refuse: set[str] = set()
         self.transient_failures = 0
         self.requests: dict[str, int] = {}
+        self.notices: list[tuple[Address, str, str]] = []
         self.clock_now: datetime | None = None
 
     @property
@@ -127,6 +128,10 @@ class MemoryMailbox:
                 self._log.append(mark.item_id)
                 outcomes.append(Outcome(mark.item_id, True))
         return outcomes
+
+    def send_notice(self, to: Address, subject: str, text: str) -> None:
+        self._count("notice")
+        self.notices.append((to, subject, text))
 
     def wait_for_changes(self, timeout: float) -> bool:
         signalled = self._signal.wait(timeout)

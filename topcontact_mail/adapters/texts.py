@@ -52,6 +52,8 @@ log = structlog.get_logger(__name__)
 _KINDS = ("acknowledgement.{lang}.txt.j2", "acknowledgement.{lang}.html.j2")
 _SUBJECT = "subject.{lang}.txt.j2"
 _OFFICE_HOURS = "office_hours.{lang}.txt.j2"
+_ALERT = "alert.txt.j2"
+_ALERT_SUBJECT = "alert.subject.txt.j2"
 
 
 class TemplateProblem(Exception):
@@ -232,6 +234,13 @@ class TextRenderer:
             html=self._render(self._load(html_name), context, language),
             language=language,
         )
+
+    def alert(self, kind: str, **context: Any) -> tuple[str, str]:
+        """(subject, text) of an alert to the administrator, from `alert*.txt.j2`."""
+        values = {"kind": kind, **context}
+        subject = self._render(self._load(_ALERT_SUBJECT), values, self.default_language)
+        text = self._render(self._load(_ALERT), values, self.default_language)
+        return " ".join(subject.split()), text
 
     def acknowledgement(
         self, message: IncomingMessage, terms: ResponseTerms, language: str

@@ -21,11 +21,13 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from topcontact_mail.adapters.sqlite_store import SqliteStore
 from topcontact_mail.adapters.texts import TextRenderer
 from topcontact_mail.config import Settings
+from topcontact_mail.domain.message import Address
 from topcontact_mail.domain.screening import ScreeningPolicy
 from topcontact_mail.entrypoints.health import Health
 from topcontact_mail.logs import get_logger
 from topcontact_mail.ports import CredentialsRejected, Mailbox, MailboxUnavailable, WatermarkExpired
 from topcontact_mail.services.acknowledge import WATERMARK, AcknowledgeService, Options, Summary
+from topcontact_mail.services.alerts import Alerts
 
 #: How long one wait for notifications lasts before the stop flag is looked at again.
 WAIT_SLICE_SECONDS = 1.0
@@ -58,11 +60,15 @@ def open_store(settings: Settings) -> SqliteStore:
 
 def build_service(settings: Settings, mailbox: Mailbox, store: SqliteStore) -> AcknowledgeService:
     ack = settings.acknowledgement
+    texts = TextRenderer.from_settings(settings)
+    clock = SystemClock()
+    admin = settings.service.admin_address
     return AcknowledgeService(
         mailbox=mailbox,
         store=store,
-        texts=TextRenderer.from_settings(settings),
-        clock=SystemClock(),
+        texts=texts,
+        clock=clock,
+        alerts=Alerts(mailbox, texts, clock, Address(admin) if admin else None),
         calendar=settings.calendar.build(),
         policy=ScreeningPolicy.from_settings(
             settings.screening, settings.connection.shared_mailbox
@@ -129,6 +135,8 @@ class Daemon:
             )
             if self.health is not None:
                 self.health.credentials_refused(f"credentials refused: {exc}")
+            if self.service.alerts is not None:
+                self.service.alerts.raise_alert("credentials", detail=str(exc))
             return
         self.log.warning("mailbox unavailable", error=str(exc), retry_in=retry_in)
         if self.health is not None:

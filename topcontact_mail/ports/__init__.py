@@ -112,6 +112,13 @@ class Mailbox(Protocol):
         """Put flag, category and marker on messages; one outcome per `item_id`."""
         ...
 
+    def send_notice(self, to: Address, subject: str, text: str) -> None:
+        """Send a plain internal notice (an alert to the administrator) from the shared mailbox.
+
+        Raises `MailboxUnavailable` when it cannot be sent.
+        """
+        ...
+
     def wait_for_changes(self, timeout: float) -> bool:
         """Block until the server signals new mail or `timeout` seconds pass; True on a signal."""
         ...

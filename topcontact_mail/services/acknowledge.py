@@ -44,6 +44,7 @@ from topcontact_mail.ports import (
     OutgoingAcknowledgement,
     Texts,
 )
+from topcontact_mail.services.alerts import Alerts
 
 WATERMARK = "inbox"
 
@@ -119,6 +120,7 @@ class AcknowledgeService:
         calendar: BusinessCalendar,
         policy: ScreeningPolicy,
         options: Options = Options(),
+        alerts: Alerts | None = None,
     ) -> None:
         self.mailbox = mailbox
         self.store = store
@@ -127,6 +129,7 @@ class AcknowledgeService:
         self.calendar = calendar
         self.policy = policy
         self.options = options
+        self.alerts = alerts
         self.log = get_logger("acknowledge", mailbox=mailbox.address.email)
         self._own_domain = mailbox.address.domain or "topcontact.invalid"
         self._cap_alerted_hour: datetime | None = None
@@ -223,6 +226,8 @@ class AcknowledgeService:
                     "larger than screening.global_per_hour)",
                     cap=self.policy.global_per_hour,
                 )
+                if self.alerts is not None:
+                    self.alerts.raise_alert("storm", limit=self.policy.global_per_hour)
             return record
         try:
             ack = self._build(message, terms)

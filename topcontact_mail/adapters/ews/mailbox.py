@@ -472,6 +472,19 @@ class EwsMailbox:
         }
         return Outcome(key, False, f"{type(result).__name__}: {result}", transient=transient)
 
+    def send_notice(self, to: Address, subject: str, text: str) -> None:
+        notice = Message(
+            account=self.account,
+            folder=self.account.sent,
+            subject=subject,
+            body=text,
+            to_recipients=[to.email],
+        )
+        try:
+            notice.send_and_save()
+        except (EWSError, TransportError, *CONNECTION_ERRORS) as exc:
+            raise MailboxUnavailable(f"notice not sent: {exc}") from None
+
     def sent_refs(self, refs: Collection[str], since: datetime) -> set[str]:
         domain = self.address.domain
         wanted = {f"<{ref}@{domain}>": ref for ref in refs}

@@ -303,6 +303,21 @@ class GraphMailbox:
             return Outcome(ref, False, f"reply: {answer.describe()}", transient=True)
         return Outcome(ref, False, f"reply refused: {answer.describe()}")
 
+    def send_notice(self, to: Address, subject: str, text: str) -> None:
+        message = {
+            "subject": subject,
+            "body": {"contentType": "Text", "content": text},
+            "toRecipients": [{"emailAddress": {"address": to.email}}],
+        }
+        try:
+            answer = self.client.request(
+                "POST", f"{self._user}/sendMail", body={"message": message}, may_repeat=False
+            )
+        except AnswerLost as exc:
+            raise MailboxUnavailable(f"notice may not have been sent: {exc}") from None
+        if not answer.ok:
+            raise MailboxUnavailable(f"notice not sent: {answer.describe()}")
+
     def sent_refs(self, refs: Collection[str], since: datetime) -> set[str]:
         """Acknowledgements found by their ref property, in Sent Items or wherever staff moved them.
 
