@@ -22,7 +22,6 @@ from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field, replace
 from datetime import datetime
 
-from topcontact_mail.adapters.sqlite_store import SqliteStore
 from topcontact_mail.domain.acknowledgement import (
     UnanswerableMessage,
     build_acknowledgement,
@@ -42,6 +41,7 @@ from topcontact_mail.ports import (
     Mark,
     MessageRecord,
     OutgoingAcknowledgement,
+    StateStore,
     Texts,
 )
 from topcontact_mail.services.alerts import Alerts
@@ -114,7 +114,7 @@ class AcknowledgeService:
         self,
         *,
         mailbox: Mailbox,
-        store: SqliteStore,
+        store: StateStore,
         texts: Texts,
         clock: Clock,
         calendar: BusinessCalendar,
