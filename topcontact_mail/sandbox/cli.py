@@ -12,6 +12,7 @@ import click
 import requests
 
 from topcontact_mail.sandbox.config import ConfigError, load_config
+from topcontact_mail.sandbox.graph.mount import serve_graph_tls
 from topcontact_mail.sandbox.server import FaultSpecError, build_server, parse_faults
 
 DEFAULT_URL = "http://127.0.0.1:8765"
@@ -45,6 +46,12 @@ def sandbox_group() -> None:
     default="",
     help="Fault injection, e.g. 'server_busy=0.2,http503=0.1,drop=0.05,ops=CreateItem+UpdateItem'.",
 )
+@click.option(
+    "--graph-port",
+    type=int,
+    default=None,
+    help="Also serve Microsoft Graph over HTTPS on this port (msal needs https; 0 picks one).",
+)
 def serve(
     port: int,
     host: str,
@@ -52,6 +59,7 @@ def serve(
     config_file: Path | None,
     latency: int,
     faults: str,
+    graph_port: int | None,
 ) -> None:
     """Run the sandbox EWS server (a test double) until interrupted."""
     try:
@@ -68,6 +76,12 @@ def serve(
         f"State: {state_dir or 'in memory'}; mailboxes: "
         + ", ".join(m.address for m in config.mailboxes)
     )
+    if graph_port is not None:
+        graph = serve_graph_tls(server, host=host, port=graph_port)
+        click.echo(
+            f"Graph (TEST DOUBLE) on {graph.base_url}/v1.0, authority {graph.base_url}/"
+            f"{graph.app.config.tenant_id}, trust the CA in {graph.ca_file}"
+        )
 
     def stop(signum: int, frame: FrameType | None) -> None:
         raise KeyboardInterrupt
