@@ -195,7 +195,7 @@ class EwsSettings(Section):
     #: Changes per SyncFolderItems page (Exchange allows at most 512).
     page_size: int = Field(default=512, ge=1, le=512)
     #: Items per GetItem, CreateItem and UpdateItem request.
-    batch_size: int = Field(default=100, ge=1, le=500)
+    batch_size: int = Field(default=250, ge=1, le=500)
 
     @model_validator(mode="after")
     def _complete(self) -> EwsSettings:

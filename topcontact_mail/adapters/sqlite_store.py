@@ -189,9 +189,18 @@ class SqliteStore:
             )
 
     def history(
-        self, sender: str | None, conversation_id: str | None, day_start: datetime, now: datetime
+        self,
+        sender: str | None,
+        conversation_id: str | None,
+        day_start: datetime,
+        now: datetime,
+        hour_cap: int = 1_000_000,
     ) -> tuple[bool, int, int]:
-        """(conversation acknowledged, sender's acknowledgements today, all in the last hour)."""
+        """(conversation acknowledged, sender's acknowledgements today, all in the last hour).
+
+        The hour's count stops at `hour_cap`: past the cap the exact number does not
+        matter, and counting a whole backlog for every message would be quadratic.
+        """
         states = ",".join("?" * len(_COUNTS_AS_SENT))
         conversation = bool(
             conversation_id
@@ -210,8 +219,9 @@ class SqliteStore:
             else 0
         )
         last_hour = self._query(
-            f"SELECT COUNT(*) FROM messages WHERE recorded_at >= ? AND ack_state IN ({states})",
-            (_iso(now - timedelta(hours=1)), *_COUNTS_AS_SENT),
+            f"SELECT COUNT(*) FROM (SELECT 1 FROM messages WHERE recorded_at >= ? "
+            f"AND ack_state IN ({states}) LIMIT ?)",
+            (_iso(now - timedelta(hours=1)), *_COUNTS_AS_SENT, hour_cap),
         )[0][0]
         return conversation, int(today), int(last_hour)
 
@@ -241,13 +251,17 @@ class SqliteStore:
         return datetime.fromisoformat(row[0]) if row[0] else None
 
     def set_ack_state(self, item_id: str, state: AckState, now: datetime, error: str = "") -> None:
+        self.set_ack_states([(item_id, state, error)], now)
+
+    def set_ack_states(self, outcomes: Sequence[tuple[str, AckState, str]], now: datetime) -> None:
+        """The outcomes of one send batch, in one transaction: (item id, state, error)."""
         with self.transaction() as db:
-            db.execute(
+            db.executemany(
                 "UPDATE messages SET ack_state = ?, last_error = ?, "
                 "ack_sent_at = CASE WHEN ?1 = 'sent' THEN ? ELSE ack_sent_at END, "
                 "outbox = CASE WHEN ?1 IN ('sent', 'failed') THEN NULL ELSE outbox END "
                 "WHERE item_id = ?",
-                (state, error, _iso(now), item_id),
+                [(state, error, _iso(now), item_id) for item_id, state, error in outcomes],
             )
 
     def outbox(self, item_id: str) -> str:
@@ -270,10 +284,12 @@ class SqliteStore:
         )
         return [_record(r) for r in rows]
 
-    def set_marked(self, item_id: str) -> None:
+    def set_marked(self, item_ids: Sequence[str]) -> None:
+        """Marks set in the mailbox, in one transaction."""
         with self.transaction() as db:
-            db.execute(
-                "UPDATE messages SET marked = 1, last_error = '' WHERE item_id = ?", (item_id,)
+            db.executemany(
+                "UPDATE messages SET marked = 1, last_error = '' WHERE item_id = ?",
+                [(i,) for i in item_ids],
             )
 
     def mark_failed(self, item_id: str, error: str, give_up_after: int) -> bool:

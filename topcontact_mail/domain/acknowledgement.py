@@ -537,9 +537,12 @@ def _mime_address(address: Address) -> MimeAddress:
 def _body_text(text: str) -> str:
     # Bodies come from our templates, but a stray NUL or lone surrogate from
     # a configured value must not break the encoder.
-    kept = (c for c in text if c in "\n\t" or unicodedata.category(c) not in {"Cc", "Cs"})
-    body = "".join(kept)
+    body = _BODY_JUNK.sub("", text)
     return body if body.endswith("\n") else body + "\n"
+
+
+#: Control characters (Unicode category Cc) but tab and newline, and lone surrogates (Cs).
+_BODY_JUNK = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\ud800-\udfff]")
 
 
 def _verify_headers(raw: bytes, expected: set[str]) -> None:

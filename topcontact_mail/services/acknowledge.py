@@ -67,7 +67,8 @@ class Options:
     languages: tuple[str, ...] = ("nl", "en")
     default_language: str = "nl"
     language_rule: str = "detect"
-    batch_size: int = 100
+    #: Records taken from the store per send or mark round; the adapter splits them into requests.
+    batch_size: int = 500
     #: A message whose acknowledgement keeps failing permanently is given up after this many tries.
     max_attempts: int = 5
 
@@ -255,7 +256,7 @@ class AcknowledgeService:
         day_start = local.replace(hour=0, minute=0, second=0, microsecond=0)
         sender = message.sender.key if message.sender else None
         conversation, today, hour = self.store.history(
-            sender, message.conversation_id, day_start, now
+            sender, message.conversation_id, day_start, now, hour_cap=self.policy.global_per_hour
         )
         return ScreeningHistory(
             conversation_acknowledged=conversation,
@@ -369,29 +370,29 @@ class AcknowledgeService:
         }
         by_ref = {r.ack_ref: r for r in pending}
         self.store.begin_attempt([r.item_id for r in pending], now)
-        progress = False
+        settled: list[tuple[str, AckState, str]] = []
         for outcome in self.mailbox.send_acknowledgements(list(outgoing.values())):
             record = by_ref[outcome.key]
             log = self.log.bind(item_id=record.item_id)
             if outcome.ok:
-                self.store.set_ack_state(record.item_id, "sent", self.clock.now())
+                settled.append((record.item_id, "sent", ""))
                 summary.sent += 1
-                progress = True
                 log.info("acknowledgement sent", ack_message_id=record.ack_message_id)
             elif outcome.transient:
                 self.store.note_error(record.item_id, outcome.error)
                 log.warning("acknowledgement not sent yet, will retry", error=outcome.error)
             elif record.attempts + 1 >= self.options.max_attempts:
-                self.store.set_ack_state(record.item_id, "failed", self.clock.now(), outcome.error)
+                settled.append((record.item_id, "failed", outcome.error))
                 summary.failed += 1
-                progress = True
                 log.error(
                     "acknowledgement given up", error=outcome.error, attempts=record.attempts + 1
                 )
             else:
                 self.store.note_error(record.item_id, outcome.error)
                 log.warning("acknowledgement refused, will retry", error=outcome.error)
-        return progress
+        # One transaction for the batch's outcomes; a crash before it is what reconciling is for.
+        self.store.set_ack_states(settled, self.clock.now())
+        return bool(settled)
 
     def _drop_already_sent(
         self, pending: Sequence[MessageRecord], summary: Summary
@@ -415,9 +416,10 @@ class AcknowledgeService:
             return False
         marks = [self._mark_for(r) for r in pending]
         progress = False
+        done: list[str] = []
         for outcome in self.mailbox.mark(marks):
             if outcome.ok:
-                self.store.set_marked(outcome.key)
+                done.append(outcome.key)
                 summary.marked += 1
                 progress = True
             else:
@@ -428,6 +430,7 @@ class AcknowledgeService:
                 self.log.warning(
                     "marking failed", item_id=outcome.key, error=outcome.error, gave_up=gave_up
                 )
+        self.store.set_marked(done)
         return progress
 
     def _mark_for(self, record: MessageRecord) -> Mark:

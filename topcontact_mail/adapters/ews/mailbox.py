@@ -432,6 +432,7 @@ class EwsMailbox:
                         folder=self.account.sent,
                         items=items,
                         message_disposition=SEND_AND_SAVE_COPY,
+                        chunk_size=self.batch_size,
                     )
             except (ErrorServerBusy, ErrorInternalServerTransientError) as exc:
                 if isinstance(exc, ErrorInternalServerTransientError) and "503" not in str(exc):
@@ -529,7 +530,9 @@ class EwsMailbox:
                 results = self._retrying(
                     "UpdateItem",
                     lambda u=updates: list(  # type: ignore[misc]
-                        self.account.bulk_update(items=u, conflict_resolution="AutoResolve")
+                        self.account.bulk_update(
+                            items=u, conflict_resolution="AutoResolve", chunk_size=self.batch_size
+                        )
                     ),
                 )
             except MailboxUnavailable as exc:

@@ -22,11 +22,15 @@ class _LargeChunkResponse(requests.Response):
     def iter_content(
         self, chunk_size: int | None = CHUNK_BYTES, decode_unicode: bool = False
     ) -> Iterator[Any]:
-        if not getattr(self, "_content_consumed", True):  # requests keeps it private
-            # Still streaming from the socket (GetStreamingEvents): exchangelib looks for
-            # document ends byte by byte; a bigger chunk would wait for bytes that never come.
+        if self._is_event_stream():
+            # GetStreamingEvents: exchangelib looks for each document's end byte by byte as
+            # it arrives; a bigger chunk would wait for bytes that may never come.
             chunk_size = 1
         return super().iter_content(chunk_size=chunk_size, decode_unicode=decode_unicode)
+
+    def _is_event_stream(self) -> bool:
+        body = self.request.body if self.request is not None else None
+        return isinstance(body, bytes) and b"GetStreamingEvents" in body
 
 
 class LargeChunkAdapter(requests.adapters.HTTPAdapter):
