@@ -149,6 +149,10 @@ def valid_msg_id(value: str | None) -> str | None:
     candidate = value.strip()
     if len(candidate) > _MAX_MSG_ID_LENGTH or not _MSG_ID_FULL_RE.match(candidate):
         return None
+    if "=?" in candidate:
+        # Legal atext, but Python's email package decodes RFC 2047 words in In-Reply-To and
+        # References when it writes them, so an encoded line break would become a header.
+        return None
     return candidate
 
 
