@@ -259,7 +259,7 @@ def main() -> None:
         "--paced", type=int, default=60, help="messages for the Graph pacing run (0: skip)"
     )
     args = parser.parse_args()
-    backends = args.backend or ["ews"]
+    backends = args.backend or ["ews", "graph"]
     console = Console(width=140)
     console.print(
         f"Benchmark: {args.messages} messages, {args.latency} ms latency per request, sandbox Exchange (test double)"
@@ -303,6 +303,12 @@ def main() -> None:
             f"{max(delays):.2f}" if delays else "-",
         )
     console.print(live)
+    if "graph" in backends and args.paced:
+        minutes, busiest, refused = paced_backlog(args.paced, 25, args.latency)
+        console.print(
+            f"(d) graph, {args.paced} messages, sandbox send limit 30/min, pacing 25/min: "
+            f"{minutes:.1f} min, busiest minute {busiest:.0f} sends, {refused} refusals (429)"
+        )
 
 
 if __name__ == "__main__":
