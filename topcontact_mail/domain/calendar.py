@@ -157,9 +157,6 @@ class BusinessCalendar:
         # real instant with the zone's true offset, so comparisons are between instants.
         return datetime.combine(day, clock, tzinfo=self.tz).astimezone(UTC).astimezone(self.tz)
 
-    def opening_time(self, day: date) -> datetime:
-        return self._at(day, self.intervals(day)[0].start)
-
     def closing_time(self, day: date) -> datetime:
         """The local closing time of `day` (the end of its last office-hours interval)."""
         return self._at(day, self.intervals(day)[-1].end)

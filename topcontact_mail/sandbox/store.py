@@ -69,6 +69,7 @@ implement the MD5-of-topic fallback that MAPI clients use for items without inde
 from __future__ import annotations
 
 import base64
+import contextlib
 import dataclasses
 import email.utils
 import json
@@ -76,7 +77,7 @@ import sqlite3
 import struct
 import threading
 import uuid
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from email import policy
@@ -703,6 +704,17 @@ class MailStore:
             self._db.execute("PRAGMA synchronous=NORMAL")
         self._db.executescript(_SCHEMA)
 
+    @contextlib.contextmanager
+    def _transaction(self) -> Iterator[None]:
+        """One explicit transaction (the caller holds the lock): committed, or rolled back."""
+        self._db.execute("BEGIN")
+        try:
+            yield
+        except BaseException:
+            self._db.execute("ROLLBACK")
+            raise
+        self._db.execute("COMMIT")
+
     def close(self) -> None:
         with self._lock:
             self._db.close()
@@ -932,14 +944,9 @@ class MailStore:
             for prop_key, prop_value in draft.extended.values():
                 item = write_property(item, prop_key, prop_value)
             item = _normalized(item)
-            self._db.execute("BEGIN")
-            try:
+            with self._transaction():
                 seq = self._log(item, "create")
                 self._write(item, created_seq=seq)
-                self._db.execute("COMMIT")
-            except BaseException:
-                self._db.execute("ROLLBACK")
-                raise
             return item
 
     def get(self, item_id: str) -> Item:
@@ -982,14 +989,9 @@ class MailStore:
                 new, change_key=old.change_key, last_modified=old.last_modified
             )
             kind: ChangeKind = "read_flag" if only_read and old.is_read != new.is_read else "update"
-            self._db.execute("BEGIN")
-            try:
+            with self._transaction():
                 self._log(new, kind)
                 self._write(new)
-                self._db.execute("COMMIT")
-            except BaseException:
-                self._db.execute("ROLLBACK")
-                raise
             return new
 
     def move(self, item_id: str, folder: str) -> Item:
@@ -1000,29 +1002,19 @@ class MailStore:
             old = self.get(item_id)
             guid = self._mailbox_row(old.mailbox)["guid"]
             new = replace(old, id=_new_item_id(guid), folder=folder, change_key=_new_change_key())
-            self._db.execute("BEGIN")
-            try:
+            with self._transaction():
                 self._log(old, "delete")
                 self._db.execute("DELETE FROM items WHERE id = ?", (old.id,))
                 seq = self._log(new, "create")
                 self._write(new, created_seq=seq)
-                self._db.execute("COMMIT")
-            except BaseException:
-                self._db.execute("ROLLBACK")
-                raise
             return new
 
     def delete(self, item_id: str) -> None:
         with self._lock:
             old = self.get(item_id)
-            self._db.execute("BEGIN")
-            try:
+            with self._transaction():
                 self._log(old, "delete")
                 self._db.execute("DELETE FROM items WHERE id = ?", (old.id,))
-                self._db.execute("COMMIT")
-            except BaseException:
-                self._db.execute("ROLLBACK")
-                raise
 
     def calendar_between(self, mailbox: str, start: datetime, end: datetime) -> list[Item]:
         """Calendar items of a mailbox that overlap [start, end), earliest first."""
