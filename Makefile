@@ -2,16 +2,16 @@
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
-STAMP := $(VENV)/.installed-$(shell cksum pyproject.toml | cut -d' ' -f1)
+STAMP := $(VENV)/.installed-$(shell cat pyproject.toml sandbox/pyproject.toml | cksum | cut -d' ' -f1)
 BACKEND ?= ews
 
 .PHONY: demo test lint typecheck unit bench clean
 
-$(STAMP): pyproject.toml
+$(STAMP): pyproject.toml sandbox/pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11 or newer is needed")'
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	$(BIN)/python -m pip install --quiet -e ./sandbox -e '.[dev]'
 	@rm -f $(VENV)/.installed-*
 	@touch $@
 
@@ -21,8 +21,8 @@ demo: $(STAMP)
 	$(BIN)/topcontact-mail demo --backend $(BACKEND)
 
 lint: $(STAMP)
-	$(BIN)/ruff check topcontact_mail tests bench
-	$(BIN)/ruff format --check topcontact_mail tests bench
+	$(BIN)/ruff check topcontact_mail tests bench sandbox
+	$(BIN)/ruff format --check topcontact_mail tests bench sandbox
 
 typecheck: $(STAMP)
 	$(BIN)/mypy

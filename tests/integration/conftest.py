@@ -16,10 +16,10 @@ from pathlib import Path
 
 import pytest
 
-from topcontact_mail.sandbox.graph.mount import serve_graph_tls
-from topcontact_mail.sandbox.graph.server import GraphSandbox
-from topcontact_mail.sandbox.server import SandboxHandle, start_sandbox
-from topcontact_mail.sandbox.store import Item
+from exchange_sandbox.graph.mount import serve_graph_tls
+from exchange_sandbox.graph.server import GraphSandbox
+from exchange_sandbox.server import SandboxHandle, start_sandbox
+from exchange_sandbox.store import Item
 
 SHARED = "klantcontact@woonservice.example"
 USER = "svc-topcontact"

@@ -16,8 +16,8 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from exchange_sandbox.store import Item
 from tests.integration.conftest import DEMO_MAIL, FIXTURES, Backend
-from topcontact_mail.sandbox.store import Item
 
 pytestmark = pytest.mark.integration
 

@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 import requests
 
+from exchange_sandbox.server import start_sandbox
 from tests.integration.conftest import PASSWORD, SHARED, USER
-from topcontact_mail.sandbox.server import start_sandbox
 
 pytestmark = pytest.mark.integration
 

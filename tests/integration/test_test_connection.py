@@ -16,13 +16,13 @@ import pytest
 import requests
 from click.testing import CliRunner
 
+from exchange_sandbox.config import MailboxConfig, load_config
+from exchange_sandbox.graph.mount import serve_graph_tls
+from exchange_sandbox.graph.server import GraphSandbox
+from exchange_sandbox.server import SandboxHandle, start_sandbox
+from exchange_sandbox.store import ITEM_FOLDERS
 from tests.integration.conftest import PASSWORD, SHARED, write_config
 from topcontact_mail.entrypoints.cli import cli
-from topcontact_mail.sandbox.config import MailboxConfig, load_config
-from topcontact_mail.sandbox.graph.mount import serve_graph_tls
-from topcontact_mail.sandbox.graph.server import GraphSandbox
-from topcontact_mail.sandbox.server import SandboxHandle, start_sandbox
-from topcontact_mail.sandbox.store import ITEM_FOLDERS
 
 pytestmark = pytest.mark.integration
 

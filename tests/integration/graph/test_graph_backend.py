@@ -25,15 +25,15 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.x509.oid import NameOID
 from pydantic import SecretStr
 
+from exchange_sandbox.graph.mount import serve_graph_tls
+from exchange_sandbox.graph.server import GraphSandbox
+from exchange_sandbox.server import SandboxHandle, start_sandbox
 from topcontact_mail.adapters.graph import CredentialsRejected, GraphMailbox, connect
 from topcontact_mail.adapters.sqlite_store import SqliteStore
 from topcontact_mail.config import ConnectionSettings, GraphSettings, ServiceSettings, Settings
 from topcontact_mail.entrypoints.daemon import Daemon, build_service
 from topcontact_mail.logs import configure_logging
 from topcontact_mail.ports import Mark, WatermarkExpired
-from topcontact_mail.sandbox.graph.mount import serve_graph_tls
-from topcontact_mail.sandbox.graph.server import GraphSandbox
-from topcontact_mail.sandbox.server import SandboxHandle, start_sandbox
 
 pytestmark = pytest.mark.integration
 

@@ -22,6 +22,9 @@ from rich.console import Console
 from rich.live import Live
 from rich.table import Table
 
+from exchange_sandbox.graph.mount import serve_graph_tls
+from exchange_sandbox.graph.server import GraphSandbox
+from exchange_sandbox.server import SandboxHandle, start_sandbox
 from topcontact_mail.adapters.sqlite_store import SqliteStore
 from topcontact_mail.config import (
     ConnectionSettings,
@@ -34,9 +37,6 @@ from topcontact_mail.domain.dates import clock, short_day
 from topcontact_mail.entrypoints.common import config_option, settings_or_exit
 from topcontact_mail.entrypoints.daemon import Daemon, build_service, open_mailbox
 from topcontact_mail.logs import configure_logging
-from topcontact_mail.sandbox.graph.mount import serve_graph_tls
-from topcontact_mail.sandbox.graph.server import GraphSandbox
-from topcontact_mail.sandbox.server import SandboxHandle, start_sandbox
 
 SHARED = "klantcontact@woonservice.example"
 SERVICE_USER = "svc-topcontact"

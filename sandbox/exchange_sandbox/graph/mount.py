@@ -1,0 +1,133 @@
+"""Mounting of the sandbox Graph front (a test double) in the EWS sandbox server.
+
+The EWS sandbox (``exchange_sandbox.server``) owns the store, the request counters
+(``GET /_sandbox/stats``), the latency setting and the fault injection spec. These helpers
+let it dispatch Graph requests to a :class:`GraphApp` over the same store, count them per
+Graph operation in the same stats, and apply the same faults answered the way Graph answers
+them: ``server_busy`` → 429 with ``Retry-After``, ``http503`` → 503 with ``Retry-After``,
+``http500`` → 500, ``drop`` → connection closed, ``slow`` → delay. The server is duck-typed
+(attributes ``store``, ``stats``, ``faults``, ``rng``, ``latency_ms``) so this package does
+not import it.
+
+Because ``msal`` requires an https authority, :func:`serve_graph_tls` adds an HTTPS
+listener for the same app (same store, counters and faults) next to the plain-HTTP server.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from http.server import BaseHTTPRequestHandler
+from pathlib import Path
+from typing import Any
+
+from exchange_sandbox.graph.app import FaultHook, GraphApp
+from exchange_sandbox.graph.config import GraphConfig, load_graph_config
+from exchange_sandbox.graph.errors import (
+    GraphError,
+    Response,
+    error_response,
+    fault_response,
+)
+from exchange_sandbox.graph.server import GraphSandbox, start_graph_sandbox
+
+DROP: Response = (0, {}, b"")  # a fault answer meaning: close the connection without a reply
+
+
+def mount_graph(server: Any, config: GraphConfig | None = None) -> GraphApp:
+    """Attach a GraphApp over ``server.store`` to the EWS sandbox server and return it."""
+    app = GraphApp(server.store, config or load_graph_config())
+    app.fault_hook = ews_fault_hook(server)
+    server.graph = app
+    return app
+
+
+def routes_to_graph(server: Any, path: str) -> bool:
+    app = getattr(server, "graph", None)
+    return isinstance(app, GraphApp) and app.handles(path)
+
+
+def ews_fault_hook(server: Any) -> FaultHook:
+    """Graph-shaped answers for the EWS sandbox's fault spec (same probabilities, same rng)."""
+
+    def hook(operation: str) -> Response | None:
+        faults = server.faults
+        if faults.ops and operation not in faults.ops:
+            return None
+        roll = server.rng.random()
+        for name in ("drop", "http500", "http503", "server_busy", "slow"):
+            prob = float(getattr(faults, name))
+            if roll < prob:
+                with server.stats.lock:
+                    server.stats.faults[name] += 1
+                retry_after = max(1, math.ceil(faults.backoff_ms / 1000))
+                if name == "drop":
+                    return DROP
+                if name == "http500":
+                    return error_response(
+                        GraphError(
+                            500,
+                            "ErrorInternalServerError",
+                            "An internal server error occurred. The operation failed.",
+                        )
+                    )
+                if name == "http503":
+                    return fault_response(503, retry_after)
+                if name == "server_busy":
+                    return fault_response(429, retry_after)
+                time.sleep(faults.slow_ms / 1000)
+                return None
+            roll -= prob
+        return None
+
+    return hook
+
+
+def count(server: Any, operation: str, status: int) -> None:
+    with server.stats.lock:
+        server.stats.operations[operation] += 1
+        server.stats.status[str(status)] += 1
+
+
+def serve_graph(handler: BaseHTTPRequestHandler, verb: str, body: bytes) -> None:
+    """Answer one request of the EWS sandbox's HTTP handler with its mounted GraphApp."""
+    server: Any = handler.server
+    app: GraphApp = server.graph
+    if server.latency_ms:
+        time.sleep(server.latency_ms / 1000)
+    status, headers, payload = app.handle(
+        verb, handler.path, "", dict(handler.headers.items()), body, scheme="http"
+    )
+    count(server, app.operation(verb, handler.path), status)
+    if status == 0:
+        handler.close_connection = True
+        return
+    handler.send_response(status)
+    for key, value in headers.items():
+        if key.lower() != "content-length":
+            handler.send_header(key, value)
+    handler.send_header("Content-Length", str(len(payload)))
+    handler.send_header("X-Sandbox", "test double - not a real Microsoft Graph")
+    handler.end_headers()
+    handler.wfile.write(payload)
+
+
+def serve_graph_tls(
+    server: Any, host: str = "127.0.0.1", port: int = 0, tls_dir: Path | None = None
+) -> GraphSandbox:
+    """An HTTPS listener for the GraphApp mounted on ``server`` (mounting one if needed)."""
+    app = (
+        server.graph
+        if isinstance(getattr(server, "graph", None), GraphApp)
+        else mount_graph(server)
+    )
+    return start_graph_sandbox(
+        server.store,
+        app.config,
+        host=host,
+        port=port,
+        tls_dir=tls_dir,
+        latency=server.latency_ms / 1000,
+        app=app,
+        observer=lambda operation, status: count(server, operation, status),
+    )

@@ -1,0 +1,98 @@
+"""Graph calendar operations of the sandbox: events with attendees, getSchedule, calendarView."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from graph_helpers import ANOUK, JAN, SHARED, Client, example
+
+from exchange_sandbox.store import MailStore
+
+TZ = "W. Europe Standard Time"
+
+
+def event(
+    subject: str, start: str, end: str, attendees: tuple[str, ...] = (), **extra: Any
+) -> dict[str, Any]:
+    return {
+        "subject": subject,
+        "body": {"contentType": "text", "content": "Terugbelverzoek"},
+        "start": {"dateTime": start, "timeZone": TZ},
+        "end": {"dateTime": end, "timeZone": TZ},
+        "location": {"displayName": "Telefoon"},
+        "attendees": [{"emailAddress": {"address": a}, "type": "required"} for a in attendees],
+        **extra,
+    }
+
+
+def schedule(client: Client, who: list[str], start: str, end: str, interval: int = 60) -> Any:
+    answer = client.post(
+        f"/users/{SHARED}/calendar/getSchedule",
+        {
+            "schedules": who,
+            "startTime": {"dateTime": start, "timeZone": TZ},
+            "endTime": {"dateTime": end, "timeZone": TZ},
+            "availabilityViewInterval": interval,
+        },
+        headers={"Prefer": f'outlook.timezone="{TZ}"'},
+    )
+    assert answer.status == 200, answer.raw
+    return answer.json
+
+
+def test_get_schedule_reflects_events_and_meeting_requests(
+    client: Client, store: MailStore
+) -> None:
+    created = client.post(
+        f"/users/{JAN}/calendar/events",
+        event("Terugbellen dhr. Jansen", "2026-11-30T10:00:00", "2026-11-30T11:00:00", (ANOUK,)),
+    )
+    assert created.status == 201, created.raw
+    assert created.json["start"] == {"dateTime": "2026-11-30T10:00:00.0000000", "timeZone": TZ}
+    assert created.json["attendees"][0]["emailAddress"]["address"] == ANOUK
+    [request] = store.items(ANOUK, "inbox")
+    assert request.item_class == "IPM.Schedule.Meeting.Request"
+
+    answer = schedule(
+        client,
+        [JAN, ANOUK, "onbekend@woonservice.example"],
+        "2026-11-30T09:00:00",
+        "2026-11-30T12:00:00",
+    )
+    documented = example("get_schedule.json")["response"]
+    assert set(answer) == set(documented)
+    jan, anouk, unknown = answer["value"]
+    assert set(jan) == set(documented["value"][0])
+    assert set(jan["scheduleItems"][0]) == set(documented["value"][0]["scheduleItems"][0])
+    assert jan["availabilityView"] == "020"
+    assert anouk["availabilityView"] == "010"
+    assert jan["scheduleItems"][0]["start"] == {
+        "dateTime": "2026-11-30T10:00:00.0000000",
+        "timeZone": TZ,
+    }
+    assert jan["scheduleItems"][0]["status"] == "busy"
+    assert unknown["error"]["responseCode"] == "ErrorMailRecipientNotFound"
+
+
+def test_calendar_view_lists_events_in_the_window(client: Client) -> None:
+    client.post(
+        f"/users/{JAN}/events", event("Ochtend", "2026-11-30T09:00:00", "2026-11-30T09:30:00")
+    )
+    client.post(
+        f"/users/{JAN}/events", event("Middag", "2026-11-30T14:00:00", "2026-11-30T14:30:00")
+    )
+    view = client.get(
+        f"/users/{JAN}/calendarView?startDateTime=2026-11-30T07:00:00Z&endDateTime=2026-11-30T12:00:00Z"
+    )
+    assert view.status == 200
+    assert [e["subject"] for e in view.json["value"]] == ["Ochtend"]
+    assert client.get(f"/users/{JAN}/calendarView").status == 400
+
+
+def test_a_repeated_transaction_id_creates_one_event(client: Client, store: MailStore) -> None:
+    body = event("Terugbellen", "2026-12-01T10:00:00", "2026-12-01T10:15:00", transactionId="cb-42")
+    first = client.post(f"/users/{JAN}/calendar/events", body)
+    second = client.post(f"/users/{JAN}/calendar/events", body)
+    assert first.status == second.status == 201
+    assert first.json["id"] == second.json["id"]
+    assert len(store.items(JAN, "calendar")) == 1

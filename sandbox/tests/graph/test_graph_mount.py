@@ -1,0 +1,109 @@
+"""The Graph front mounted beside the EWS sandbox: one store, one stats endpoint, one fault spec."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import certifi
+import msal
+import pytest
+import requests
+from graph_helpers import CLIENT_ID, SECRET, SHARED, customer_mail
+
+from exchange_sandbox.graph import GraphConfig, load_graph_config
+from exchange_sandbox.graph.mount import mount_graph, serve_graph_tls
+from exchange_sandbox.server import SandboxHandle, start_sandbox
+
+SCOPES = ["https://graph.microsoft.com/.default"]
+
+
+@pytest.fixture
+def ews_sandbox() -> Iterator[SandboxHandle]:
+    handle = start_sandbox()
+    yield handle
+    handle.stop()
+
+
+def test_graph_over_tls_shares_store_stats_and_faults_with_the_ews_sandbox(
+    ews_sandbox: SandboxHandle,
+    config: GraphConfig,
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: object,
+) -> None:
+    # The product's recommended set-up: an http_client session that trusts the sandbox CA
+    # and ignores REQUESTS_CA_BUNDLE (which would otherwise override verify=, psf/requests#3829).
+    monkeypatch.setenv("REQUESTS_CA_BUNDLE", certifi.where())
+    mount_graph(ews_sandbox.server, config)
+    tls = serve_graph_tls(ews_sandbox.server)
+    try:
+        session = requests.Session()
+        session.verify = str(tls.ca_file)
+        session.trust_env = False
+        app = msal.ConfidentialClientApplication(
+            CLIENT_ID,
+            authority=tls.authority,
+            client_credential=SECRET,
+            http_client=session,
+            instance_discovery=False,
+        )
+        token = app.acquire_token_for_client(scopes=SCOPES)["access_token"]
+        requests.post(
+            f"{ews_sandbox.url}/_sandbox/deliver?mailbox={SHARED}", data=customer_mail(), timeout=10
+        ).raise_for_status()
+        auth = {"Authorization": f"Bearer {token}"}
+        listed = session.get(f"{tls.graph_url}/users/{SHARED}/messages", headers=auth, timeout=10)
+        assert listed.status_code == 200
+        assert listed.json()["value"][0]["subject"] == "Lekkage in de badkamer"
+
+        ews_sandbox.set_faults("server_busy=1.0,backoff_ms=2000,ops=graph.messages.list")
+        busy = session.get(f"{tls.graph_url}/users/{SHARED}/messages", headers=auth, timeout=10)
+        assert busy.status_code == 429
+        assert busy.headers["Retry-After"] == "2"
+        assert busy.json()["error"]["code"] == "TooManyRequests"
+
+        stats = requests.get(f"{ews_sandbox.url}/_sandbox/stats", timeout=10).json()
+        assert stats["operations"]["graph.messages.list"] == 2
+        assert stats["operations"]["graph.token"] == 1
+        assert stats["faults"]["server_busy"] == 1
+    finally:
+        tls.stop()
+
+
+def test_the_ews_sandbox_port_answers_graph_with_the_shipped_app_registration(
+    ews_sandbox: SandboxHandle,
+) -> None:
+    shipped = load_graph_config()
+    [app] = shipped.apps
+    assert app.client_secret is not None
+    token = requests.post(
+        f"{ews_sandbox.url}/{shipped.tenant_id}/oauth2/v2.0/token",
+        data={
+            "grant_type": "client_credentials",
+            "client_id": app.client_id,
+            "client_secret": app.client_secret,
+            "scope": "https://graph.microsoft.com/.default",
+        },
+        timeout=10,
+    ).json()["access_token"]
+    auth = {"Authorization": f"Bearer {token}"}
+    ews_sandbox.store.deliver(SHARED, customer_mail())
+    [message] = requests.get(
+        f"{ews_sandbox.url}/v1.0/users/{SHARED}/mailFolders/inbox/messages",
+        headers=auth,
+        timeout=10,
+    ).json()["value"]
+    patched = requests.patch(
+        f"{ews_sandbox.url}/v1.0/users/{SHARED}/messages/{message['id']}",
+        json={"categories": ["Bevestigd"]},
+        headers=auth,
+        timeout=10,
+    )
+    assert patched.status_code == 200
+    assert patched.json()["categories"] == ["Bevestigd"]
+    deleted = requests.delete(
+        f"{ews_sandbox.url}/v1.0/users/{SHARED}/messages/{message['id']}", headers=auth, timeout=10
+    )
+    assert deleted.status_code == 204
+    stats = requests.get(f"{ews_sandbox.url}/_sandbox/stats", timeout=10).json()["operations"]
+    assert stats["graph.messages.update"] == 1
+    assert stats["graph.messages.delete"] == 1

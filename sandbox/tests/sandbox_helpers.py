@@ -1,0 +1,84 @@
+"""Helpers the sandbox tests share: the shipped mailboxes, exchangelib accounts, small messages."""
+
+from __future__ import annotations
+
+import itertools
+from pathlib import Path
+
+import requests
+from exchangelib import (
+    BASIC,
+    DELEGATE,
+    Account,
+    Build,
+    Configuration,
+    Credentials,
+    Version,
+)
+
+from exchange_sandbox.server import SandboxHandle
+
+SHARED = "klantcontact@woonservice.example"
+DEVRIES = "j.devries@woonservice.example"
+BAKKER = "a.bakker@woonservice.example"
+SERVICE_USER = "svc-topcontact"
+PASSWORD = "Sandbox-Demo-2026!"
+VERSION = Version(build=Build(15, 1, 2507, 6))
+#: Microsoft's EWS schema, shipped with the sandbox (it validates requests and answers with it).
+SCHEMA_DIR = Path(__file__).resolve().parents[1] / "exchange_sandbox" / "schema"
+
+_counter = itertools.count(1)
+
+
+def make_config(
+    handle: SandboxHandle,
+    user: str = SERVICE_USER,
+    password: str = PASSWORD,
+    auth_type: str = BASIC,
+    probe: bool = False,
+) -> Configuration:
+    return Configuration(
+        service_endpoint=handle.ews_url,
+        credentials=Credentials(user, password),
+        auth_type=auth_type,
+        version=None if probe else VERSION,
+    )
+
+
+def account(
+    handle: SandboxHandle,
+    address: str = SHARED,
+    access_type: str = DELEGATE,
+    **config_kwargs: object,
+) -> Account:
+    return Account(
+        address,
+        config=make_config(handle, **config_kwargs),  # type: ignore[arg-type]  # test helper passes through
+        autodiscover=False,
+        access_type=access_type,
+    )
+
+
+def eml(
+    subject: str = "Lekkage in de badkamer",
+    sender: str = "Piet Jansen <piet@example.org>",
+    to: str = SHARED,
+    extra: str = "",
+    body: str = "Goedemiddag, er lekt water.",
+) -> bytes:
+    """A small RFC 5322 message with a unique Message-ID."""
+    n = next(_counter)
+    return (
+        f"From: {sender}\r\nTo: {to}\r\nSubject: {subject}\r\n"
+        f"Message-ID: <msg{n}.{id(body)}@example.org>\r\n"
+        f"Date: Fri, 27 Nov 2026 10:00:00 +0100\r\n{extra}"
+        "MIME-Version: 1.0\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n"
+        f"{body}\r\n"
+    ).encode()
+
+
+def folder_items(handle: SandboxHandle, mailbox: str, folder: str) -> list[dict[str, object]]:
+    resp = requests.get(f"{handle.url}/_sandbox/mailboxes/{mailbox}/{folder}", timeout=10)
+    resp.raise_for_status()
+    result: list[dict[str, object]] = resp.json()
+    return result

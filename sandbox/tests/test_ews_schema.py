@@ -1,0 +1,217 @@
+"""What exchangelib sends to the sandbox and what the sandbox answers validate against Microsoft's EWS schema."""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Iterator
+from datetime import timedelta
+from zoneinfo import ZoneInfo
+
+import pytest
+import requests
+from exchangelib import DELEGATE, IMPERSONATION, CalendarItem, EWSDateTime, Message
+from exchangelib.errors import ErrorAccessDenied, ErrorServerBusy
+from exchangelib.items import SEND_TO_ALL_AND_SAVE_COPY
+from lxml import etree
+
+from exchange_sandbox.server import SandboxHandle, start_sandbox
+from sandbox_helpers import BAKKER, DEVRIES, SCHEMA_DIR, SHARED, account, eml
+
+SOAP = "http://schemas.xmlsoap.org/soap/envelope/"
+TNS = "http://schemas.microsoft.com/exchange/services/2006/types"
+ENS = "http://schemas.microsoft.com/exchange/services/2006/errors"
+AMS = ZoneInfo("Europe/Amsterdam")
+
+
+@pytest.fixture(scope="module")
+def schema(tmp_path_factory: pytest.TempPathFactory) -> etree.XMLSchema:
+    work = tmp_path_factory.mktemp("ews-schema")
+    for name in ("messages.xsd", "types.xsd"):
+        shutil.copy(SCHEMA_DIR / name, work / name)
+    shutil.copy(SCHEMA_DIR / "xml.xsd", work / "xml.xsd")
+    types = (work / "types.xsd").read_text("utf-8")
+    # types.xsd imports the xml: namespace without a location; point it at the local stub.
+    types = types.replace(
+        '<xs:import namespace="http://www.w3.org/XML/1998/namespace"/>',
+        '<xs:import namespace="http://www.w3.org/XML/1998/namespace" schemaLocation="xml.xsd"/>',
+    )
+    (work / "types.xsd").write_text(types, "utf-8")
+    # One wrapper schema pulls in both namespaces so header elements validate too.
+    (work / "all.xsd").write_text(
+        '<xs:schema xmlns:xs="http://www.w3.org/2001/XMLSchema">'
+        '<xs:import namespace="http://schemas.microsoft.com/exchange/services/2006/messages" '
+        'schemaLocation="messages.xsd"/>'
+        '<xs:import namespace="http://schemas.microsoft.com/exchange/services/2006/types" '
+        'schemaLocation="types.xsd"/></xs:schema>',
+        "utf-8",
+    )
+    return etree.XMLSchema(etree.parse(str(work / "all.xsd")))
+
+
+def _check(schema: etree.XMLSchema, element: etree._Element, what: str) -> None:
+    if not schema.validate(element):
+        errors = "\n".join(str(e) for e in list(schema.error_log)[:5])
+        raise AssertionError(
+            f"{what} does not validate:\n{errors}\n{etree.tostring(element)[:2000]!r}"
+        )
+
+
+def validate_exchange(schema: etree.XMLSchema, op: str, request: bytes, response: bytes) -> None:
+    req = etree.fromstring(request)
+    req_body = req.find(f"{{{SOAP}}}Body")
+    assert req_body is not None
+    assert len(req_body) == 1
+    _check(schema, req_body[0], f"{op} request")
+    header = req.find(f"{{{SOAP}}}Header")
+    for part in header if header is not None else []:
+        _check(schema, part, f"{op} request header {part.tag}")
+    resp = etree.fromstring(response)
+    resp_header = resp.find(f"{{{SOAP}}}Header")
+    body = resp.find(f"{{{SOAP}}}Body")
+    assert body is not None
+    fault = body.find(f"{{{SOAP}}}Fault")
+    if fault is None:
+        assert resp_header is not None
+        assert [etree.QName(h).localname for h in resp_header] == ["ServerVersionInfo"]
+        _check(schema, resp_header[0], f"{op} response header")
+    else:
+        # Exchange's SOAP faults carry no header (no ServerVersionInfo), as Microsoft's published
+        # faults show; only normal answers do.
+        assert resp_header is None, f"{op}: SOAP fault with a soap:Header"
+        detail = fault.find("detail")
+        assert detail is not None
+        code = detail.findtext(f"{{{ENS}}}ResponseCode")
+        assert code, f"{op}: SOAP fault without an EWS ResponseCode"
+        mx = detail.find(f"{{{TNS}}}MessageXml")
+        if mx is not None:
+            _check(schema, mx, f"{op} fault MessageXml")
+        return
+    assert len(body) == 1
+    _check(schema, body[0], f"{op} response")
+
+
+def test_the_schema_check_catches_elements_out_of_schema_order(schema: etree.XMLSchema) -> None:
+    wrong = etree.fromstring(
+        '<m:GetItemResponse xmlns:m="http://schemas.microsoft.com/exchange/services/2006/messages">'
+        '<m:ResponseMessages><m:GetItemResponseMessage ResponseClass="Success">'
+        "<m:Items/><m:ResponseCode>NoError</m:ResponseCode>"
+        "</m:GetItemResponseMessage></m:ResponseMessages></m:GetItemResponse>"
+    )
+    assert not schema.validate(wrong)
+
+
+@pytest.fixture
+def recorded() -> Iterator[tuple[SandboxHandle, list[tuple[str, bytes, bytes]]]]:
+    handle = start_sandbox()
+    log: list[tuple[str, bytes, bytes]] = []
+    handle.server.recorder = lambda op, req, resp: log.append((op, req, resp))
+    try:
+        yield handle, log
+    finally:
+        handle.stop()
+
+
+def test_every_exchange_of_a_full_scenario_validates_against_the_ews_schema(
+    schema: etree.XMLSchema, recorded: tuple[SandboxHandle, list[tuple[str, bytes, bytes]]]
+) -> None:
+    handle, log = recorded
+    for n in range(3):
+        requests.post(
+            f"{handle.url}/_sandbox/deliver",
+            params={"mailbox": SHARED},
+            data=eml(subject=f"V{n}"),
+            timeout=10,
+        ).raise_for_status()
+    shared = account(handle, SHARED, DELEGATE, probe=True)
+    devries = account(handle, DEVRIES, IMPERSONATION)
+    list(shared.inbox.sync_items(max_changes_returned=2))
+    items = list(shared.inbox.all())
+    list(
+        shared.fetch(
+            ids=items, only_fields=["mime_content", "headers", "conversation_id", "sender"]
+        )
+    )
+    items[0].categories = ["Top Contact"]
+    items[0].is_read = True
+    items[0].save(update_fields=["categories", "is_read"])
+    list(shared.inbox.sync_items(sync_state=shared.inbox.item_sync_state))
+    Message(
+        account=shared, folder=shared.sent, mime_content=eml(sender=SHARED, to=BAKKER)
+    ).send_and_save()
+    start = EWSDateTime(2026, 11, 30, 10, 0, tzinfo=AMS)
+    CalendarItem(
+        account=shared,
+        folder=shared.calendar,
+        subject="Terugbellen",
+        start=start,
+        end=start + timedelta(minutes=15),
+        required_attendees=[DEVRIES],
+    ).save(send_meeting_invitations=SEND_TO_ALL_AND_SAVE_COPY)
+    list(devries.calendar.view(start=start - timedelta(hours=2), end=start + timedelta(hours=2)))
+    list(
+        devries.protocol.get_free_busy_info(
+            accounts=[
+                (devries, "Required", False),
+                ("nobody@woonservice.example", "Required", False),
+            ],
+            start=start - timedelta(hours=2),
+            end=start + timedelta(hours=2),
+        )
+    )
+    with shared.inbox.pull_subscription() as (sub_id, watermark):
+        list(shared.inbox.get_events(sub_id, watermark))
+    shared.inbox.filter(subject="V1").delete()
+    with pytest.raises(ErrorAccessDenied):
+        account(handle, DEVRIES, DELEGATE).inbox  # noqa: B018  # the access is the request
+    handle.set_faults("server_busy=1.0,ops=FindItem")
+    with pytest.raises(ErrorServerBusy):
+        list(shared.inbox.all())
+
+    ops = {op for op, _, _ in log}
+    assert {
+        "ConvertId",
+        "GetFolder",
+        "SyncFolderItems",
+        "FindItem",
+        "GetItem",
+        "UpdateItem",
+        "CreateItem",
+        "GetServerTimeZones",
+        "GetUserAvailability",
+        "Subscribe",
+        "GetEvents",
+        "Unsubscribe",
+        "DeleteItem",
+    } <= ops
+    for op, request, response in log:
+        validate_exchange(schema, op, request, response)
+
+
+def test_the_server_busy_fault_matches_exchanges_throttling_answer(sandbox: SandboxHandle) -> None:
+    body = sandbox.server.ews.server_busy(297749)
+    fault = etree.fromstring(body).find(f"{{{SOAP}}}Body/{{{SOAP}}}Fault")
+    assert fault is not None
+    assert fault.findtext("faultcode") == "a:ErrorServerBusy"
+    assert fault.findtext(f"detail/{{{ENS}}}ResponseCode") == "ErrorServerBusy"
+    value = fault.find(f"detail/{{{TNS}}}MessageXml/{{{TNS}}}Value")
+    assert value is not None
+    assert (value.get("Name"), value.text) == ("BackOffMilliseconds", "297749")
+
+
+def test_streamed_notification_documents_validate(
+    schema: etree.XMLSchema, recorded: tuple[SandboxHandle, list[tuple[str, bytes, bytes]]]
+) -> None:
+    handle, log = recorded
+    shared = account(handle, SHARED, DELEGATE)
+    with shared.inbox.streaming_subscription() as subscription_id:
+        requests.post(
+            f"{handle.url}/_sandbox/deliver", params={"mailbox": SHARED}, data=eml(), timeout=10
+        ).raise_for_status()
+        ews = handle.server.ews
+        subscription = ews._subs[subscription_id]
+        for status in ("OK", "Closed"):
+            doc = etree.fromstring(ews.stream_document([subscription], status))
+            body = doc.find(f"{{{SOAP}}}Body")
+            assert body is not None
+            _check(schema, body[0], f"streamed {status} document")
+    validate_exchange(schema, *log[-1])
