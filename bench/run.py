@@ -32,8 +32,7 @@ from rich.table import Table
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from exchange_sandbox.graph.mount import GraphSandbox, serve_graph_tls  # noqa: E402
-from exchange_sandbox.server import SandboxHandle, start_sandbox  # noqa: E402
+from exchange_sandbox import GraphSandbox, SandboxHandle, serve_graph_tls, start_sandbox  # noqa: E402
 from tests.integration.conftest import PASSWORD, SHARED, USER, write_config  # noqa: E402
 
 AMS = ZoneInfo("Europe/Amsterdam")

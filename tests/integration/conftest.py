@@ -16,10 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from exchange_sandbox.graph.mount import serve_graph_tls
-from exchange_sandbox.graph.server import GraphSandbox
-from exchange_sandbox.server import SandboxHandle, start_sandbox
-from exchange_sandbox.store import Item
+from exchange_sandbox import GraphSandbox, Item, SandboxHandle, serve_graph_tls, start_sandbox
 
 SHARED = "klantcontact@woonservice.example"
 USER = "svc-topcontact"

@@ -16,7 +16,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from exchange_sandbox.store import Item
+from exchange_sandbox import Item
 from tests.integration.conftest import DEMO_MAIL, FIXTURES, Backend
 
 pytestmark = pytest.mark.integration

@@ -7,7 +7,7 @@ import time
 
 import pytest
 
-from exchange_sandbox.server import start_sandbox
+from exchange_sandbox import start_sandbox
 from tests.integration.conftest import PASSWORD, SHARED, USER
 from topcontact_mail.adapters.ews import connect
 from topcontact_mail.config import ConnectionSettings, EwsSettings, Settings

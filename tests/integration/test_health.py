@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 import requests
 
-from exchange_sandbox.server import start_sandbox
+from exchange_sandbox import start_sandbox
 from tests.integration.conftest import PASSWORD, SHARED, USER
 
 pytestmark = pytest.mark.integration

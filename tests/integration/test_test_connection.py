@@ -16,11 +16,15 @@ import pytest
 import requests
 from click.testing import CliRunner
 
-from exchange_sandbox.config import MailboxConfig, load_config
-from exchange_sandbox.graph.mount import serve_graph_tls
-from exchange_sandbox.graph.server import GraphSandbox
-from exchange_sandbox.server import SandboxHandle, start_sandbox
-from exchange_sandbox.store import ITEM_FOLDERS
+from exchange_sandbox import (
+    ITEM_FOLDERS,
+    GraphSandbox,
+    MailboxConfig,
+    SandboxHandle,
+    load_config,
+    serve_graph_tls,
+    start_sandbox,
+)
 from tests.integration.conftest import PASSWORD, SHARED, write_config
 from topcontact_mail.entrypoints.cli import cli
 

@@ -25,9 +25,7 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.x509.oid import NameOID
 from pydantic import SecretStr
 
-from exchange_sandbox.graph.mount import serve_graph_tls
-from exchange_sandbox.graph.server import GraphSandbox
-from exchange_sandbox.server import SandboxHandle, start_sandbox
+from exchange_sandbox import GraphSandbox, SandboxHandle, serve_graph_tls, start_sandbox
 from topcontact_mail.adapters.graph import CredentialsRejected, GraphMailbox, connect
 from topcontact_mail.adapters.sqlite_store import SqliteStore
 from topcontact_mail.config import ConnectionSettings, GraphSettings, ServiceSettings, Settings

@@ -22,9 +22,7 @@ from rich.console import Console
 from rich.live import Live
 from rich.table import Table
 
-from exchange_sandbox.graph.mount import serve_graph_tls
-from exchange_sandbox.graph.server import GraphSandbox
-from exchange_sandbox.server import SandboxHandle, start_sandbox
+from exchange_sandbox import GraphSandbox, SandboxHandle, serve_graph_tls, start_sandbox
 from topcontact_mail.adapters.sqlite_store import SqliteStore
 from topcontact_mail.config import (
     ConnectionSettings,
