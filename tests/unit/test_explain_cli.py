@@ -17,7 +17,7 @@ from hypothesis import strategies as st
 from topcontact_mail.adapters.texts import TextRenderer
 from topcontact_mail.config import Settings
 from topcontact_mail.entrypoints.cli import cli
-from topcontact_mail.entrypoints.commands.explain import explain_one
+from topcontact_mail.entrypoints.commands.explain import ExplainContext, explain_one
 
 ROOT = Path(__file__).resolve().parents[2]
 FIXTURES = ROOT / "tests" / "fixtures" / "mail"
@@ -115,10 +115,11 @@ RENDERER = TextRenderer.from_settings(
     )
 )
 RECEIVED = datetime(2026, 11, 27, 10, 0, tzinfo=ZoneInfo("Europe/Amsterdam"))
+CONTEXT = ExplainContext(SETTINGS, RENDERER, RECEIVED)
 
 
 def _check(raw: bytes) -> None:
-    result = explain_one(Path("fuzz.eml"), raw, SETTINGS, RENDERER, RECEIVED)
+    result = explain_one(Path("fuzz.eml"), raw, CONTEXT)
     if "acknowledgement" in result:
         ack = email.message_from_string(str(result["acknowledgement"]), policy=email.policy.default)
         assert {name.lower() for name in ack} <= INTENDED

@@ -16,7 +16,10 @@ from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from topcontact_mail.ports import AckState, MessageRecord
+from topcontact_mail.domain.message import IncomingMessage
+from topcontact_mail.domain.screening import ScreeningHistory
+from topcontact_mail.domain.screening.evidence import thread_ids
+from topcontact_mail.ports import COUNTS_AS_ACKNOWLEDGED, AckState, MessageRecord
 
 SCHEMA_VERSION = 1
 
@@ -64,8 +67,7 @@ _COLUMNS = (
     "marked, attempts, last_error"
 )
 
-#: Acknowledgement states that count as "acknowledged" for the screening limits.
-_COUNTS_AS_SENT = ("intent", "sent", "dry_run")
+_COUNTS_AS_SENT = tuple(sorted(COUNTS_AS_ACKNOWLEDGED))
 
 
 def _iso(moment: datetime | None) -> str | None:
@@ -126,6 +128,24 @@ class SqliteStore:
         self._lock = threading.RLock()
         self.path = path
 
+    @classmethod
+    def read_only(cls, path: Path) -> SqliteStore:
+        """An existing state file opened for reading only (`explain` looks, never writes)."""
+        store = cls.__new__(cls)
+        try:
+            store._db = sqlite3.connect(
+                f"{path.resolve().as_uri()}?mode=ro", uri=True, timeout=30, check_same_thread=False
+            )
+            store._db.row_factory = sqlite3.Row
+            version = store._db.execute("SELECT value FROM meta WHERE key='schema'").fetchone()
+        except sqlite3.DatabaseError as exc:
+            raise StoreError(f"{path}: cannot read the state file: {exc}") from None
+        if version is None or int(version[0]) > SCHEMA_VERSION:
+            raise StoreError(f"{path}: not a state file this version can read")
+        store._lock = threading.RLock()
+        store.path = path
+        return store
+
     def close(self) -> None:
         self._db.close()
 
@@ -149,13 +169,6 @@ class SqliteStore:
 
     def get(self, item_id: str) -> MessageRecord | None:
         rows = self._query(f"SELECT {_COLUMNS} FROM messages WHERE item_id = ?", (item_id,))
-        return _record(rows[0]) if rows else None
-
-    def find_by_message_id(self, internet_message_id: str) -> MessageRecord | None:
-        rows = self._query(
-            f"SELECT {_COLUMNS} FROM messages WHERE internet_message_id = ? ORDER BY recorded_at LIMIT 1",
-            (internet_message_id,),
-        )
         return _record(rows[0]) if rows else None
 
     def record(self, rec: MessageRecord, now: datetime) -> None:
@@ -189,26 +202,31 @@ class SqliteStore:
             )
 
     def history(
-        self,
-        sender: str | None,
-        conversation_id: str | None,
-        day_start: datetime,
-        now: datetime,
-        hour_cap: int = 1_000_000,
-    ) -> tuple[bool, int, int]:
-        """(conversation acknowledged, sender's acknowledgements today, all in the last hour).
+        self, message: IncomingMessage, day_start: datetime, now: datetime, hour_cap: int
+    ) -> ScreeningHistory:
+        """What screening weighs of earlier work; the marker is the caller's to add.
 
         The hour's count stops at `hour_cap`: past the cap the exact number does not
         matter, and counting a whole backlog for every message would be quadratic.
         """
         states = ",".join("?" * len(_COUNTS_AS_SENT))
+        earlier = (
+            self._query(
+                "SELECT reason FROM messages WHERE internet_message_id = ? "
+                "ORDER BY recorded_at LIMIT 1",
+                (message.message_id,),
+            )
+            if message.message_id
+            else []
+        )
         conversation = bool(
-            conversation_id
+            message.conversation_id
             and self._query(
                 f"SELECT 1 FROM messages WHERE conversation_id = ? AND ack_state IN ({states}) LIMIT 1",
-                (conversation_id, *_COUNTS_AS_SENT),
+                (message.conversation_id, *_COUNTS_AS_SENT),
             )
-        )
+        ) or self._thread_acknowledged(thread_ids(message))
+        sender = message.sender.key if message.sender else None
         today = (
             self._query(
                 f"SELECT COUNT(*) FROM messages WHERE sender = ? AND recorded_at >= ? "
@@ -223,7 +241,31 @@ class SqliteStore:
             f"AND ack_state IN ({states}) LIMIT ?)",
             (_iso(now - timedelta(hours=1)), *_COUNTS_AS_SENT, hour_cap),
         )[0][0]
-        return conversation, int(today), int(last_hour)
+        return ScreeningHistory(
+            earlier_reason=str(earlier[0][0]) if earlier else None,
+            conversation_acknowledged=conversation,
+            sender_acknowledged_today=int(today),
+            acknowledged_last_hour=int(last_hour),
+        )
+
+    def _thread_acknowledged(self, ids: Sequence[str]) -> bool:
+        """Whether a message this one refers to (or our acknowledgement of it) was acknowledged.
+
+        Exchange's conversation id already joins a thread; the references join it
+        too where no conversation id is known (`explain`) or a changed subject split it.
+        """
+        if not ids:
+            return False
+        marks = ",".join("?" * len(ids))
+        states = ",".join("?" * len(_COUNTS_AS_SENT))
+        rows = self._query(
+            f"SELECT 1 FROM messages WHERE (internet_message_id IN ({marks}) "
+            f"OR ack_message_id IN ({marks})) AND (ack_state IN ({states}) "
+            f"OR conversation_id IN (SELECT conversation_id FROM messages "
+            f"WHERE conversation_id IS NOT NULL AND ack_state IN ({states}))) LIMIT 1",
+            (*ids, *ids, *_COUNTS_AS_SENT, *_COUNTS_AS_SENT),
+        )
+        return bool(rows)
 
     def pending_acknowledgements(self, limit: int) -> list[MessageRecord]:
         """Intents not yet known to be sent, oldest reception first."""

@@ -1,4 +1,4 @@
-"""The daemon: wires configuration to adapters and services, and runs the loop.
+"""The daemon: runs the acknowledge service over the mailbox until told to stop.
 
 The loop reacts to the mailbox's notifications for low latency and syncs on a
 timer as a safety net (APScheduler). SIGTERM and SIGINT let the message in hand
@@ -12,22 +12,16 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
 from types import FrameType
 from typing import Any
 
 from apscheduler.schedulers.background import BackgroundScheduler
 
-from topcontact_mail.adapters.sqlite_store import SqliteStore
-from topcontact_mail.adapters.texts import TextRenderer
 from topcontact_mail.config import Settings
-from topcontact_mail.domain.message import Address
-from topcontact_mail.domain.screening import ScreeningPolicy
 from topcontact_mail.entrypoints.health import Health
 from topcontact_mail.logs import get_logger
 from topcontact_mail.ports import CredentialsRejected, Mailbox, MailboxUnavailable, WatermarkExpired
-from topcontact_mail.services.acknowledge import WATERMARK, AcknowledgeService, Options, Summary
-from topcontact_mail.services.alerts import Alerts
+from topcontact_mail.services.acknowledge import WATERMARK, AcknowledgeService, Summary
 
 #: How long one wait for notifications lasts before the stop flag is looked at again.
 WAIT_SLICE_SECONDS = 1.0
@@ -36,51 +30,6 @@ RETRY_START_SECONDS = 2.0
 RETRY_MAX_SECONDS = 300.0
 #: `--once` is watched by a person or a script: it retries sooner than the daemon does.
 DRAIN_RETRY_MAX_SECONDS = 30.0
-
-
-class SystemClock:
-    def now(self) -> datetime:
-        return datetime.now().astimezone()
-
-
-def open_mailbox(settings: Settings) -> Mailbox:
-    """The configured backend's mailbox (imported here so no backend loads unless chosen)."""
-    if settings.connection.backend == "graph":
-        from topcontact_mail.adapters.graph import connect as connect_graph
-
-        return connect_graph(settings)
-    from topcontact_mail.adapters.ews import connect as connect_ews
-
-    return connect_ews(settings)
-
-
-def open_store(settings: Settings) -> SqliteStore:
-    return SqliteStore(settings.service.state_dir / "topcontact.sqlite3")
-
-
-def build_service(settings: Settings, mailbox: Mailbox, store: SqliteStore) -> AcknowledgeService:
-    ack = settings.acknowledgement
-    texts = TextRenderer.from_settings(settings)
-    clock = SystemClock()
-    admin = settings.service.admin_address
-    return AcknowledgeService(
-        mailbox=mailbox,
-        store=store,
-        texts=texts,
-        clock=clock,
-        alerts=Alerts(mailbox, texts, clock, Address(admin) if admin else None),
-        calendar=settings.calendar.build(),
-        policy=ScreeningPolicy.from_settings(
-            settings.screening, settings.connection.shared_mailbox
-        ),
-        options=Options(
-            dry_run=settings.service.dry_run,
-            category=settings.tracking.category,
-            languages=tuple(ack.languages),
-            default_language=ack.default_language,
-            language_rule=ack.language_rule,
-        ),
-    )
 
 
 @dataclass

@@ -14,6 +14,7 @@ from typing import Literal, Protocol
 
 from topcontact_mail.domain.calendar import ResponseTerms
 from topcontact_mail.domain.message import Acknowledgement, Address, IncomingMessage
+from topcontact_mail.domain.screening import ScreeningHistory
 
 
 @dataclass(frozen=True)
@@ -143,6 +144,8 @@ class Clock(Protocol):
 
 
 AckState = Literal["none", "intent", "sent", "dry_run", "failed"]
+#: States that count as "acknowledged" for the screening limits: sent, or on its way.
+COUNTS_AS_ACKNOWLEDGED: frozenset[AckState] = frozenset({"intent", "sent", "dry_run"})
 
 
 @dataclass(frozen=True)
@@ -182,19 +185,17 @@ class StateStore(Protocol):
 
     def get(self, item_id: str) -> MessageRecord | None: ...
 
-    def find_by_message_id(self, internet_message_id: str) -> MessageRecord | None: ...
-
     def record(self, rec: MessageRecord, now: datetime) -> None: ...
 
     def history(
-        self,
-        sender: str | None,
-        conversation_id: str | None,
-        day_start: datetime,
-        now: datetime,
-        hour_cap: int = 1_000_000,
-    ) -> tuple[bool, int, int]:
-        """(conversation acknowledged, sender's acknowledgements today, all in the last hour)."""
+        self, message: IncomingMessage, day_start: datetime, now: datetime, hour_cap: int
+    ) -> ScreeningHistory:
+        """What screening weighs of earlier work (all but the marker, which the mailbox knows).
+
+        An earlier record with the same Message-ID, whether the conversation was
+        acknowledged, the sender's acknowledgements since `day_start`, and all
+        acknowledgements in the hour before `now` (counted up to `hour_cap`).
+        """
         ...
 
     def pending_acknowledgements(self, limit: int) -> list[MessageRecord]: ...

@@ -23,7 +23,6 @@ from dataclasses import asdict, dataclass, field, replace
 from datetime import datetime
 
 from topcontact_mail.domain.acknowledgement import (
-    UnanswerableMessage,
     build_acknowledgement,
     choose_language,
 )
@@ -31,6 +30,7 @@ from topcontact_mail.domain.calendar import BusinessCalendar, ResponseTerms
 from topcontact_mail.domain.dates import short_date
 from topcontact_mail.domain.message import Acknowledgement, Address, IncomingMessage
 from topcontact_mail.domain.screening import ScreeningHistory, ScreeningPolicy, Verdict, screen
+from topcontact_mail.domain.screening.reasons import Reason, needs_answer
 from topcontact_mail.logs import get_logger
 from topcontact_mail.ports import (
     AckState,
@@ -47,17 +47,6 @@ from topcontact_mail.ports import (
 from topcontact_mail.services.alerts import Alerts
 
 WATERMARK = "inbox"
-
-#: Skips that are still a person's message: no acknowledgement, but the answer target applies.
-PERSON_REASONS = frozenset(
-    {
-        "person",
-        "conversation_already_acknowledged",
-        "sender_daily_limit",
-        "global_hourly_cap",
-        "unanswerable",
-    }
-)
 
 
 @dataclass(frozen=True)
@@ -106,6 +95,40 @@ def _ack_from_json(text: str) -> Acknowledgement:
     data["references"] = tuple(data["references"])
     data["headers"] = tuple(tuple(h) for h in data["headers"])
     return Acknowledgement(**data)
+
+
+def compose_acknowledgement(
+    message: IncomingMessage,
+    terms: ResponseTerms,
+    texts: Texts,
+    options: Options,
+    own_domain: str,
+) -> Acknowledgement:
+    """The acknowledgement of `message` in its language (`explain` shows the same one)."""
+    language = choose_language(
+        message, options.language_rule, options.languages, options.default_language
+    )
+    subject, text, html = texts.acknowledgement(message, terms, language)
+    return build_acknowledgement(
+        message,
+        subject=subject,
+        text_body=text,
+        html_body=html,
+        language=language,
+        own_domain=own_domain,
+    )
+
+
+def look_up_history(
+    store: StateStore,
+    message: IncomingMessage,
+    marker: str | None,
+    day_start: datetime,
+    now: datetime,
+    hour_cap: int,
+) -> ScreeningHistory:
+    """The history screening weighs for `message`: its marker and what the store remembers."""
+    return replace(store.history(message, day_start, now, hour_cap), marker=marker)
 
 
 class AcknowledgeService:
@@ -197,25 +220,10 @@ class AcknowledgeService:
     def _decide(self, message: IncomingMessage, marker: str | None, now: datetime) -> MessageRecord:
         received = message.received or now
         terms = self.calendar.terms(received)
-        if marker is not None:
-            return self._base(
-                message,
-                terms,
-                Verdict(False, "already_handled", f"marker: {marker}", "marker"),
-                marked=True,
-            )
-        if message.message_id:
-            earlier = self.store.find_by_message_id(message.message_id)
-            if earlier is not None:
-                verdict = Verdict(
-                    False,
-                    "duplicate_message",
-                    f"same Message-ID as item recorded earlier ({earlier.reason})",
-                    "duplicate",
-                )
-                return self._base(message, terms, verdict)
-        verdict = screen(message, self.policy, self._history(message, now))
-        record = self._base(message, terms, verdict)
+        verdict = screen(message, self.policy, self.history(message, marker, now))
+        record = self._base(
+            message, terms, verdict, marked=verdict.reason == Reason.ALREADY_HANDLED
+        )
         if not verdict.acknowledge:
             if verdict.global_cap_reached and self._cap_alerted_hour != now.replace(
                 minute=0, second=0, microsecond=0
@@ -230,10 +238,7 @@ class AcknowledgeService:
                 if self.alerts is not None:
                     self.alerts.raise_alert("storm", limit=self.policy.global_per_hour)
             return record
-        try:
-            ack = self._build(message, terms)
-        except UnanswerableMessage as exc:
-            return replace(record, acknowledge=False, reason="unanswerable", detail=str(exc))
+        ack = self._build(message, terms)
         ref = uuid.uuid4().hex
         ack_message_id = f"<{ref}@{self._own_domain}>"
         state: AckState = "dry_run" if self.options.dry_run else "intent"
@@ -251,35 +256,18 @@ class AcknowledgeService:
             outbox=_ack_to_json(ack),
         )
 
-    def _history(self, message: IncomingMessage, now: datetime) -> ScreeningHistory:
+    def history(
+        self, message: IncomingMessage, marker: str | None, now: datetime
+    ) -> ScreeningHistory:
+        """What the service did before that matters for `message` (`explain` asks the same)."""
         local = self.calendar.local(now)
         day_start = local.replace(hour=0, minute=0, second=0, microsecond=0)
-        sender = message.sender.key if message.sender else None
-        conversation, today, hour = self.store.history(
-            sender, message.conversation_id, day_start, now, hour_cap=self.policy.global_per_hour
-        )
-        return ScreeningHistory(
-            conversation_acknowledged=conversation,
-            sender_acknowledged_today=today,
-            acknowledged_last_hour=hour,
+        return look_up_history(
+            self.store, message, marker, day_start, now, self.policy.global_per_hour
         )
 
     def _build(self, message: IncomingMessage, terms: ResponseTerms) -> Acknowledgement:
-        language = choose_language(
-            message,
-            self.options.language_rule,
-            self.options.languages,
-            self.options.default_language,
-        )
-        subject, text, html = self.texts.acknowledgement(message, terms, language)
-        return build_acknowledgement(
-            message,
-            subject=subject,
-            text_body=text,
-            html_body=html,
-            language=language,
-            own_domain=self._own_domain,
-        )
+        return compose_acknowledgement(message, terms, self.texts, self.options, self._own_domain)
 
     def _base(
         self,
@@ -300,7 +288,7 @@ class AcknowledgeService:
             acknowledge=verdict.acknowledge,
             reason=verdict.reason,
             detail=verdict.detail,
-            needs_answer=verdict.acknowledge or verdict.reason in PERSON_REASONS,
+            needs_answer=needs_answer(verdict.reason),
             marked=marked or self.options.dry_run,
         )
 
@@ -315,7 +303,7 @@ class AcknowledgeService:
             reception_day=self.calendar.local(received).date(),
             answer_by=self.calendar.local(received),
             acknowledge=False,
-            reason="quarantined",
+            reason=Reason.QUARANTINED,
             detail=f"processing failed: {type(exc).__name__}",
             needs_answer=False,
             marked=True,  # left alone in the mailbox; the record tells the administrator

@@ -29,7 +29,8 @@ from exchange_sandbox import GraphSandbox, SandboxHandle, serve_graph_tls, start
 from topcontact_mail.adapters.graph import CredentialsRejected, GraphMailbox, connect
 from topcontact_mail.adapters.sqlite_store import SqliteStore
 from topcontact_mail.config import ConnectionSettings, GraphSettings, ServiceSettings, Settings
-from topcontact_mail.entrypoints.daemon import Daemon, build_service
+from topcontact_mail.entrypoints.daemon import Daemon
+from topcontact_mail.entrypoints.wiring import build_service
 from topcontact_mail.logs import configure_logging
 from topcontact_mail.ports import Mark, WatermarkExpired
 

@@ -12,5 +12,6 @@ FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "mail"
 POLICY = ScreeningPolicy(
     own_addresses=frozenset({"klantcontact@woonservice.example"}),
     own_domains=frozenset({"woonservice.example"}),
+    mailbox_domain="woonservice.example",
     internal_domains=frozenset({"woonservice.example"}),
 )

@@ -57,6 +57,24 @@ def miss(
 
 
 HITS = [
+    hit(
+        "already_handled",
+        "our marker on the item",
+        mail(),
+        history=ScreeningHistory(marker='{"v":1,"decision":"acknowledged"}'),
+    ),
+    hit(
+        "already_handled",
+        "decides before every sign of a machine",
+        mail(("Auto-Submitted", "auto-replied")),
+        history=ScreeningHistory(marker="{}"),
+    ),
+    hit(
+        "duplicate_message",
+        "a copy of a recorded message",
+        mail(message_id="<a@example.org>"),
+        history=ScreeningHistory(earlier_reason="person"),
+    ),
     hit("own_message", "our marker header", mail(("X-TopContact-Mail", "acknowledgement"))),
     hit(
         "own_message",
@@ -276,9 +294,26 @@ HITS = [
         mail(),
         history=ScreeningHistory(acknowledged_last_hour=200),
     ),
+    hit(
+        "unanswerable",
+        "a local part longer than 64 characters",
+        mail(sender=Address("p" * 65 + "@example.nl")),
+    ),
+    hit(
+        "unanswerable",
+        "an internationalised address (RFC 6531)",
+        mail(sender=Address("jürgen@müller.example")),
+    ),
 ]
 
 MISSES = [
+    miss("already_handled", "no marker on the item", mail(), history=ScreeningHistory(marker=None)),
+    miss(
+        "duplicate_message",
+        "nothing recorded with this Message-ID",
+        mail(message_id="<a@example.org>"),
+        history=ScreeningHistory(earlier_reason=None),
+    ),
     miss(
         "own_message",
         "a look-alike domain",
@@ -438,6 +473,11 @@ MISSES = [
         mail(),
         history=ScreeningHistory(acknowledged_last_hour=199),
     ),
+    miss(
+        "unanswerable",
+        "a Reply-To in our own domain falls back to the valid sender",
+        mail(("Reply-To", "klantcontact@woonservice.example")),
+    ),
 ]
 
 
@@ -504,11 +544,12 @@ def test_the_table_has_unique_names_and_reads_like_a_policy() -> None:
     names = [rule.name for rule in RULES]
 
     assert len(names) == len(set(names))
-    assert names[0] == "own_message"
-    assert names[-3:] == [
+    assert names[:3] == ["already_handled", "duplicate_message", "own_message"]
+    assert names[-4:] == [
         "conversation_already_acknowledged",
         "sender_daily_limit",
         "global_hourly_cap",
+        "unanswerable",
     ]
     assert all(rule.summary for rule in RULES)
 
@@ -573,3 +614,15 @@ def test_the_admin_documentation_lists_every_rule_in_order() -> None:
 
     assert -1 not in positions
     assert positions == sorted(positions)
+
+
+def test_the_admin_documentation_explains_every_reason_code() -> None:
+    from pathlib import Path
+
+    from topcontact_mail.domain.screening.reasons import Reason
+
+    doc = (Path(__file__).resolve().parents[3] / "docs" / "screening.md").read_text(
+        encoding="utf-8"
+    )
+
+    assert [r.value for r in Reason if f"| `{r.value}` |" not in doc] == []

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -272,6 +273,24 @@ def test_one_conversation_gets_one_acknowledgement_but_every_message_its_target(
     assert len(mailbox.sent) == 1
     assert mailbox.items["item-2"].flag is not None
     assert store.get("item-2").reason == "conversation_already_acknowledged"  # type: ignore[union-attr]
+
+
+def test_a_reply_to_our_acknowledgement_joins_its_thread_even_in_a_new_conversation(
+    mailbox: MemoryMailbox, store: SqliteStore
+) -> None:
+    mailbox.deliver(person(1, conversation="c"))
+    service = make_service(mailbox, store)
+    service.run_once()
+    ours = mailbox.sent[0].outgoing.message_id
+    # The tenant answers our acknowledgement with a new subject: Exchange may start a new
+    # conversation, but In-Reply-To still names our acknowledgement.
+    reply = person(2, conversation="new")
+    mailbox.deliver(replace(reply, headers=(*reply.headers, ("In-Reply-To", ours))))
+    service.run_once()
+
+    assert len(mailbox.sent) == 1
+    assert store.get("item-2").reason == "conversation_already_acknowledged"  # type: ignore[union-attr]
+    assert mailbox.items["item-2"].flag is not None
 
 
 def test_a_message_that_breaks_the_texts_is_quarantined_and_the_others_go_on(

@@ -1,9 +1,14 @@
 """The screening policy as an ordered table of rules; the first rule that applies decides.
 
-Read `RULES` top to bottom as the policy: loop protection first, then every
+Read `RULES` top to bottom as the policy: what the service did before first
+(its marker, a copy of a recorded message), then loop protection, then every
 sign that a machine wrote the message (most certain signs before weaker ones),
-then spam and colleagues, and the limits last. A message no rule claims was
-written by a person and is acknowledged with reason `person`.
+then spam and colleagues, the limits, and last whether there is anyone to
+answer. A message no rule claims was written by a person and is acknowledged
+with reason `person`.
+
+`screen` is the one decision path: the daemon and `explain` both call it, with
+the message's history as the caller found it.
 """
 
 from __future__ import annotations
@@ -11,16 +16,18 @@ from __future__ import annotations
 from topcontact_mail.domain.message import IncomingMessage
 from topcontact_mail.domain.screening.evidence import sender_address
 from topcontact_mail.domain.screening.model import (
-    PERSON,
     Rule,
     ScreeningHistory,
     ScreeningPolicy,
     Verdict,
 )
+from topcontact_mail.domain.screening.reasons import Reason
 from topcontact_mail.domain.screening.rules import (
+    answerable,
     autoreply,
     autosubmitted,
     forwarding,
+    history,
     internal,
     limits,
     lists,
@@ -32,67 +39,76 @@ from topcontact_mail.domain.screening.rules import (
 )
 
 RULES: tuple[Rule, ...] = (
-    Rule("own_message", "own_message",
+    Rule("already_handled", Reason.ALREADY_HANDLED,
+         "the message carries the service's marker: an earlier run handled it",
+         history.already_handled),
+    Rule("duplicate_message", Reason.DUPLICATE_MESSAGE,
+         "a message with the same Message-ID was recorded before",
+         history.duplicate_message),
+    Rule("own_message", Reason.OWN_MESSAGE,
          "our marker header, one of our own addresses, or a Message-ID of our own domain",
          own.sent_by_us),
-    Rule("own_rule_forward", "own_rule_forward",
+    Rule("own_rule_forward", Reason.OWN_RULE_FORWARD,
          "forwarded by an inbox rule of our own mailbox; the author is only in the body",
          forwarding.forwarded_by_own_rule),
-    Rule("auto_submitted", "auto_submitted",
+    Rule("auto_submitted", Reason.AUTO_SUBMITTED,
          "Auto-Submitted other than 'no' (except our own inbox rule's stamp on a redirect)",
          autosubmitted.auto_submitted),
-    Rule("read_receipt", "read_receipt",
+    Rule("read_receipt", Reason.READ_RECEIPT,
          "a read or not-read notification (RFC 8098 report, Exchange IPNRN/IPNNRN)",
          reports.read_receipt),
-    Rule("delivery_report", "delivery_report",
+    Rule("delivery_report", Reason.DELIVERY_REPORT,
          "a bounce or delivery report (multipart/report, delivery-status, REPORT.* item class)",
          reports.delivery_report),
-    Rule("null_return_path", "null_return_path",
+    Rule("null_return_path", Reason.NULL_RETURN_PATH,
          "Return-Path <> or empty",
          senders.null_return_path),
-    Rule("failed_recipients", "failed_recipients",
+    Rule("failed_recipients", Reason.FAILED_RECIPIENTS,
          "X-Failed-Recipients present (bounce)",
          reports.failed_recipients),
-    Rule("machine_sender", "machine_sender",
+    Rule("machine_sender", Reason.MACHINE_SENDER,
          "MAILER-DAEMON, postmaster, no-reply, bounce or list-administration sender",
          senders.machine_sender),
-    Rule("auto_reply_header", "auto_reply_header",
+    Rule("auto_reply_header", Reason.AUTO_REPLY_HEADER,
          "X-Autoreply/X-Autorespond/X-Autoresponder, X-Auto-Response-Suppress All/AutoReply/OOF, "
          "Exchange OOF or reply-template item class",
          autoreply.auto_reply_header),
-    Rule("bulk_precedence", "bulk_precedence",
+    Rule("bulk_precedence", Reason.BULK_PRECEDENCE,
          "Precedence or X-Precedence bulk, list, junk or auto_reply",
          autoreply.bulk_precedence),
-    Rule("mailing_list", "mailing_list",
+    Rule("mailing_list", Reason.MAILING_LIST,
          "List-Id, List-Unsubscribe or List-Post present",
          lists.mailing_list),
-    Rule("meeting_message", "meeting_message",
+    Rule("meeting_message", Reason.MEETING_MESSAGE,
          "meeting request, response or cancellation",
          meetings.meeting_message),
-    Rule("message_recall", "message_recall",
+    Rule("message_recall", Reason.MESSAGE_RECALL,
          "Outlook message recall",
          meetings.message_recall),
-    Rule("auto_reply_subject", "auto_reply_subject",
+    Rule("auto_reply_subject", Reason.AUTO_REPLY_SUBJECT,
          "out-of-office or auto-reply subject in Dutch, English, German or French",
          autoreply.auto_reply_subject),
-    Rule("spam", "spam",
+    Rule("spam", Reason.SPAM,
          "Exchange SCL at or above the threshold (SCL -1 is trusted), or X-Spam-Flag: YES",
          spam.spam),
-    Rule("no_sender", "no_sender",
+    Rule("no_sender", Reason.NO_SENDER,
          "no usable From address",
          senders.no_sender),
-    Rule("internal_sender", "internal_sender",
+    Rule("internal_sender", Reason.INTERNAL_SENDER,
          "a colleague from an internal domain, unless colleagues are acknowledged",
          internal.internal_sender),
-    Rule("conversation_already_acknowledged", "conversation_already_acknowledged",
+    Rule("conversation_already_acknowledged", Reason.CONVERSATION_ALREADY_ACKNOWLEDGED,
          "this conversation already had an acknowledgement",
          limits.conversation_already_acknowledged),
-    Rule("sender_daily_limit", "sender_daily_limit",
+    Rule("sender_daily_limit", Reason.SENDER_DAILY_LIMIT,
          "the sender reached the daily number of acknowledgements",
          limits.sender_daily_limit),
-    Rule("global_hourly_cap", "global_hourly_cap",
+    Rule("global_hourly_cap", Reason.GLOBAL_HOURLY_CAP,
          "the hourly cap of acknowledgements is reached (the service alerts)",
          limits.global_hourly_cap),
+    Rule("unanswerable", Reason.UNANSWERABLE,
+         "a person wrote, but there is no single valid address to answer",
+         answerable.no_reply_address),
 )  # fmt: skip
 
 
@@ -109,13 +125,15 @@ def screen(
             # A rule bug must not stop the service; not answering is the safe side of a loop.
             return Verdict(
                 acknowledge=False,
-                reason="screening_error",
+                reason=Reason.SCREENING_ERROR,
                 detail=f"rule {rule.name} failed ({type(exc).__name__}); not acknowledged to be safe",
                 rule=rule.name,
             )
         if verdict is not None:
             return verdict
-    return Verdict(acknowledge=True, reason=PERSON, detail=_person_detail(message, policy), rule="")
+    return Verdict(
+        acknowledge=True, reason=Reason.PERSON, detail=_person_detail(message, policy), rule=""
+    )
 
 
 def _person_detail(message: IncomingMessage, policy: ScreeningPolicy) -> str:

@@ -127,3 +127,21 @@ def sender_address(message: IncomingMessage) -> str:
     if message.sender is None:
         return ""
     return message.sender.key
+
+
+_THREAD_ID_RE = re.compile(r"<[^<>\s]{1,998}>")
+#: Enough of a long References chain to find the thread: its first and latest ids.
+_THREAD_IDS_KEPT = 50
+
+
+def thread_ids(message: IncomingMessage) -> tuple[str, ...]:
+    """The Message-IDs this message answers or refers to (In-Reply-To, then References)."""
+    found: list[str] = []
+    for name in ("In-Reply-To", "References"):
+        for value in message.header_values(name):
+            for token in _THREAD_ID_RE.findall(value):
+                if token not in found and token != message.message_id:
+                    found.append(token)
+    if len(found) > _THREAD_IDS_KEPT:
+        found = [found[0], *found[-(_THREAD_IDS_KEPT - 1) :]]
+    return tuple(found)

@@ -7,15 +7,16 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from topcontact_mail.domain.message import IncomingMessage
+from topcontact_mail.domain.screening.reasons import Reason
 
 if TYPE_CHECKING:
     # Only for the signature of `from_settings`: the domain must not need config at runtime.
     from topcontact_mail.config import ScreeningSettings
 
 #: The reason given when no rule decides: a person wrote, so the person gets an acknowledgement.
-PERSON = "person"
+PERSON = Reason.PERSON
 #: The reason of the global cap; the service raises an alert when it sees it.
-GLOBAL_HOURLY_CAP = "global_hourly_cap"
+GLOBAL_HOURLY_CAP = Reason.GLOBAL_HOURLY_CAP
 
 
 @dataclass(frozen=True)
@@ -24,6 +25,8 @@ class ScreeningPolicy:
 
     own_addresses: frozenset[str] = frozenset()
     own_domains: frozenset[str] = frozenset()
+    #: The shared mailbox's domain: a Reply-To there is never answered (it would answer ourselves).
+    mailbox_domain: str = ""
     internal_domains: frozenset[str] = frozenset()
     acknowledge_internal: bool = False
     spam_threshold: int = 5
@@ -44,6 +47,7 @@ class ScreeningPolicy:
         return cls(
             own_addresses=frozenset(a for a in own if a),
             own_domains=frozenset({mailbox_domain} if mailbox_domain else ()),
+            mailbox_domain=mailbox_domain,
             internal_domains=frozenset(d for d in internal | {mailbox_domain} if d),
             acknowledge_internal=screening.acknowledge_internal,
             spam_threshold=screening.spam_threshold,
@@ -54,8 +58,15 @@ class ScreeningPolicy:
 
 @dataclass(frozen=True)
 class ScreeningHistory:
-    """What the service already did that matters for this message; the caller counts it."""
+    """What the service already did that matters for this message; the caller looks it up.
 
+    The same history gives the same verdict in the daemon and in `explain`.
+    """
+
+    #: The service's marker found on the mailbox item (an earlier run handled it), or None.
+    marker: str | None = None
+    #: The reason recorded for an earlier message with the same Message-ID, or None.
+    earlier_reason: str | None = None
     conversation_acknowledged: bool = False
     sender_acknowledged_today: int = 0
     acknowledged_last_hour: int = 0

@@ -33,7 +33,8 @@ from topcontact_mail.config import (
 )
 from topcontact_mail.domain.dates import clock, short_day
 from topcontact_mail.entrypoints.common import config_option, settings_or_exit
-from topcontact_mail.entrypoints.daemon import Daemon, build_service, open_mailbox
+from topcontact_mail.entrypoints.daemon import Daemon
+from topcontact_mail.entrypoints.wiring import build_service, open_mailbox
 from topcontact_mail.logs import configure_logging
 
 SHARED = "klantcontact@woonservice.example"

@@ -10,15 +10,9 @@ import click
 from topcontact_mail.adapters.sqlite_store import StoreError
 from topcontact_mail.adapters.texts import TemplateProblem, TextRenderer
 from topcontact_mail.entrypoints.common import config_option, fail, settings_or_exit
-from topcontact_mail.entrypoints.daemon import (
-    RETRY_MAX_SECONDS,
-    RETRY_START_SECONDS,
-    Daemon,
-    build_service,
-    open_mailbox,
-    open_store,
-)
+from topcontact_mail.entrypoints.daemon import RETRY_MAX_SECONDS, RETRY_START_SECONDS, Daemon
 from topcontact_mail.entrypoints.health import Health, serve_health
+from topcontact_mail.entrypoints.wiring import build_service, open_mailbox, open_store
 from topcontact_mail.logs import configure_logging, get_logger
 from topcontact_mail.ports import CredentialsRejected, MailboxUnavailable
 
