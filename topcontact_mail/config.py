@@ -215,6 +215,11 @@ class EwsSettings(Section):
             raise ValueError(
                 f"'service_endpoint' must be an http(s) URL, got {self.service_endpoint!r}"
             )
+        if self.service_endpoint and _USERINFO_RE.match(self.service_endpoint):
+            raise ValueError(
+                "'service_endpoint' must not hold a user name or password: "
+                "use 'username' and 'password' (or 'password_file')"
+            )
         return self
 
 
@@ -262,11 +267,18 @@ class ConnectionSettings(Section):
     ews: EwsSettings | None = None
     graph: GraphSettings | None = None
 
-    @model_validator(mode="after")
-    def _backend_section(self) -> ConnectionSettings:
-        if self.backend == "graph" and self.graph is None:
-            raise ValueError("backend is 'graph' but there is no [connection.graph] section")
-        return self
+    def missing_section(self) -> str | None:
+        """Why the service cannot connect with this section, or None when it can.
+
+        Commands that never connect (deadlines, explain, preview) work without
+        one; `run`, `test-connection` and `check-config` require it. The other
+        backend's section may stay (for switching over).
+        """
+        if getattr(self, self.backend) is None:
+            return (
+                f"backend is {self.backend!r} but there is no [connection.{self.backend}] section"
+            )
+        return None
 
 
 class ScreeningSettings(Section):
@@ -286,7 +298,9 @@ class AcknowledgementSettings(Section):
     default_language: str = "nl"
     #: How the language is chosen: from Content-Language, by simple detection of the text, or fixed.
     language_rule: Literal["content-language", "detect", "fixed"] = "detect"
-    templates_dir: Path = Path("config/templates")
+    #: A folder of the administrator's own templates (they replace built-in ones of the same
+    #: name); None: the built-in templates only. Relative paths count from the config file.
+    templates_dir: Path | None = None
     max_subject_length: int = Field(default=200, ge=40)
 
     @model_validator(mode="after")
@@ -301,8 +315,6 @@ class AcknowledgementSettings(Section):
 class TrackingSettings(Section):
     #: Category put on a handled message; {date} becomes the answer date ("4 dec").
     category: str = "Top Contact: antwoord vóór {date}"
-    warn_workdays_before: int = Field(default=1, ge=0, le=4)
-    team_lead_address: MailAddress | None = None
 
 
 class ServiceSettings(Section):
@@ -392,6 +404,7 @@ def load_settings(path: Path | None = None) -> Settings:
     file, required = resolve_config_path(path)
     data: dict[str, Any] = {}
     source = "defaults"
+    base: Path | None = None
     if file is not None and (required or file.exists()):
         source = str(file)
         try:
@@ -402,13 +415,39 @@ def load_settings(path: Path | None = None) -> Settings:
             raise ConfigError(f"{file}: cannot read the file ({exc})") from None
         except tomllib.TOMLDecodeError as exc:
             raise ConfigError(f"{file}: not valid TOML: {exc}") from None
+        base = file.resolve().parent
+        data = _anchored(data, base)
     _PENDING_TOML["data"] = data
     try:
-        return Settings()
+        settings = Settings()
     except ValidationError as exc:
         raise ConfigError(_describe(exc, source)) from None
     finally:
         _PENDING_TOML.clear()
+    state_dir = settings.service.state_dir
+    if base is not None and not state_dir.is_absolute():
+        # The default state folder belongs with the configuration file, not wherever a command ran.
+        service = settings.service.model_copy(update={"state_dir": base / state_dir})
+        settings = settings.model_copy(update={"service": service})
+    return settings
+
+
+#: Keys that name files or folders; their relative values count from the configuration file.
+_PATH_KEY_SUFFIXES = ("_dir", "_file", "_path")
+
+
+def _anchored(data: dict[str, Any], base: Path) -> dict[str, Any]:
+    """`data` with every relative path value made absolute against `base` (the file's folder)."""
+    result: dict[str, Any] = {}
+    for key, value in data.items():
+        if isinstance(value, dict):
+            result[key] = _anchored(value, base)
+        elif isinstance(value, str) and value and key.endswith(_PATH_KEY_SUFFIXES):
+            path = Path(value).expanduser()
+            result[key] = str(path if path.is_absolute() else base / path)
+        else:
+            result[key] = value
+    return result
 
 
 def _describe(exc: ValidationError, source: str) -> str:
@@ -421,13 +460,27 @@ def _describe(exc: ValidationError, source: str) -> str:
         if err["type"] == "extra_forbidden":
             message = "unknown key (check the spelling against config/topcontact.example.toml)"
         value = err.get("input")
-        shown = "" if _looks_secret(key) or isinstance(value, dict) else f" = {value!r}"
-        lines.append(f"  {key or '(top level)'}{shown}{origin}: {message}")
+        # An unknown key is often a misspelled secret ("passwd"): its value is never shown.
+        hidden = err["type"] == "extra_forbidden" or _looks_secret(key)
+        shown = "" if hidden or isinstance(value, dict | list) else f" = {_no_userinfo(value)!r}"
+        lines.append(f"  {key or '(top level)'}{shown}{origin}: {_no_userinfo(message)}")
     return "\n".join(lines)
 
 
+_SECRET_WORDS = ("password", "passwd", "pwd", "pass", "secret", "certificate", "token", "key")
+_USERINFO_RE = re.compile(r"(?i)\b([a-z][a-z0-9+.-]*://)[^/@\s]*@")
+
+
 def _looks_secret(key: str) -> bool:
-    return any(word in key for word in ("password", "secret", "certificate", "token"))
+    lowered = key.lower()
+    return any(word in lowered for word in _SECRET_WORDS)
+
+
+def _no_userinfo(value: object) -> object:
+    """A URL's user name and password replaced by '****' (anything else unchanged)."""
+    if isinstance(value, str):
+        return _USERINFO_RE.sub(r"\1****@", value)
+    return value
 
 
 def masked(settings: Settings) -> dict[str, Any]:
@@ -441,6 +494,6 @@ def masked(settings: Settings) -> dict[str, Any]:
             return [scrub(v, key) for v in node]
         if _looks_secret(key) and node not in (None, ""):
             return "********"
-        return node
+        return _no_userinfo(node)
 
     return dict(scrub(dumped))

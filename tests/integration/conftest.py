@@ -127,7 +127,6 @@ def write_config(
             *(["page_size = 10"] if small_batches else []),
         ]
     lines += ["[service]", *(f"{k} = {v!r}".replace("'", '"') for k, v in service.items())]
-    lines += ["[acknowledgement]", f'templates_dir = "{ROOT / "config" / "templates"}"']
     path.write_text("\n".join(lines) + "\n" + extra, encoding="utf-8")
 
 

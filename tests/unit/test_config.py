@@ -17,9 +17,13 @@ ROOT = Path(__file__).resolve().parents[2]
 EXAMPLE = ROOT / "config" / "topcontact.example.toml"
 
 
+#: What check-config needs besides the keys a test is about: a way to reach Exchange.
+CONNECTION = "\n[connection.ews]\nservice_endpoint = 'https://mail.example.nl/EWS/Exchange.asmx'\n"
+
+
 def run_check(tmp_path: Path, text: str, env: dict[str, str] | None = None) -> tuple[int, str, str]:
     file = tmp_path / "topcontact.toml"
-    file.write_text(text, encoding="utf-8")
+    file.write_text(text + ("" if "[connection" in text else CONNECTION), encoding="utf-8")
     result = CliRunner().invoke(cli, ["check-config", "--config", str(file)], env=env)
     return result.exit_code, result.stdout, result.stderr
 
@@ -134,6 +138,7 @@ BAD_CONFIGS = {
     "bad_address": ("[team]\nemail = 'klantcontact'\n", "is not a mail address"),
     "backend": ("[connection]\nbackend = 'imap'\n", "'ews' or 'graph'"),
     "graph_without_section": ("[connection]\nbackend = 'graph'\n", "no [connection.graph] section"),
+    "ews_without_section": ("[connection]\nbackend = 'ews'\n", "no [connection.ews] section"),
     "graph_without_credential": (
         "[connection]\nbackend = 'graph'\n[connection.graph]\ntenant_id = 't'\nclient_id = 'c'\n",
         "certificate_path",
@@ -174,3 +179,85 @@ def test_a_missing_explicit_file_is_an_error(tmp_path: Path) -> None:
     result = CliRunner().invoke(cli, ["check-config", "--config", str(tmp_path / "nope.toml")])
     assert result.exit_code == 2
     assert "configuration file not found" in result.stderr
+
+
+SECRET = "Zeer-Geheim-42!"
+
+
+@pytest.mark.parametrize("key", ["passwd", "pwd", "Password", "wachtwoord", "pasword"])
+def test_a_misspelled_secret_key_never_shows_its_value(tmp_path: Path, key: str) -> None:
+    code, out, err = run_check(
+        tmp_path,
+        "[connection.ews]\nservice_endpoint = 'https://mail.example.nl/EWS/Exchange.asmx'\n"
+        f"{key} = '{SECRET}'\n",
+    )
+    assert code == 2
+    assert f"connection.ews.{key}" in err
+    assert SECRET not in err + out
+
+
+def test_a_misspelled_secret_in_the_environment_never_shows_its_value(tmp_path: Path) -> None:
+    code, out, err = run_check(tmp_path, "", env={"TOPCONTACT_CONNECTION__EWS__PASWORD": SECRET})
+    assert code == 2
+    assert "pasword" in err.lower()
+    assert SECRET not in err + out
+
+
+def test_a_password_in_the_endpoint_is_refused_without_showing_it(tmp_path: Path) -> None:
+    code, out, err = run_check(
+        tmp_path,
+        f"[connection.ews]\nservice_endpoint = 'https://svc:{SECRET}@mail.example.nl/EWS/Exchange.asmx'\n",
+    )
+    assert code == 2
+    assert "must not hold a user name or password" in err
+    assert SECRET not in err + out
+
+
+def test_paths_count_from_the_configuration_files_folder(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    folder = tmp_path / "etc"
+    folder.mkdir()
+    (folder / "topcontact.toml").write_text(
+        "[acknowledgement]\ntemplates_dir = 'mijn-sjablonen'\n"
+        "[connection.ews]\nservice_endpoint = 'https://x.nl/EWS/Exchange.asmx'\n"
+        "password_file = 'geheim.txt'\n",
+        encoding="utf-8",
+    )
+    (folder / "geheim.txt").write_text(SECRET + "\n", encoding="utf-8")
+    elsewhere = tmp_path / "elders"
+    elsewhere.mkdir()
+    monkeypatch.chdir(elsewhere)
+
+    settings = load_settings(Path("..") / "etc" / "topcontact.toml")
+
+    assert settings.acknowledgement.templates_dir == folder / "mijn-sjablonen"
+    assert settings.connection.ews is not None
+    assert settings.connection.ews.password is not None
+    assert settings.connection.ews.password.get_secret_value() == SECRET
+    # The default state folder belongs with the configuration, not with the working directory.
+    assert settings.service.state_dir == folder / "var" / "state"
+
+
+def test_every_command_works_from_another_folder_or_says_why(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("TOPCONTACT_CONFIG", raising=False)
+    mail = ROOT / "topcontact_mail" / "entrypoints" / "demo_mail" / "01-nl-lekkage.eml"
+    runner = CliRunner()
+
+    explained = runner.invoke(cli, ["explain", str(mail)])
+    previewed = runner.invoke(cli, ["preview"])
+    deadlines = runner.invoke(cli, ["deadlines", "2026-11-27T10:00"])
+    checked = runner.invoke(cli, ["check-config"])
+    run = runner.invoke(cli, ["run", "--once"])
+
+    assert explained.exit_code == 0, explained.output
+    assert "ACKNOWLEDGE" in explained.output
+    assert previewed.exit_code == 0, previewed.output
+    assert deadlines.exit_code == 0
+    for refused in (checked, run):
+        assert refused.exit_code == 2
+        assert "no [connection.ews] section" in refused.stderr
+        assert refused.exception is None or isinstance(refused.exception, SystemExit)

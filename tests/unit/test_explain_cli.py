@@ -30,7 +30,7 @@ INTENDED = {
 
 @pytest.fixture(autouse=True)
 def _in_repo(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.chdir(ROOT)  # the default templates folder is config/templates
+    monkeypatch.chdir(ROOT)  # the test files are named relative to the repository
     monkeypatch.delenv("TOPCONTACT_CONFIG", raising=False)
 
 
@@ -105,15 +105,7 @@ SETTINGS = Settings()
 SAMPLES = [p.read_bytes() for p in sorted(DEMO.glob("*.eml"))]
 
 
-RENDERER = TextRenderer.from_settings(
-    SETTINGS.model_copy(
-        update={
-            "acknowledgement": SETTINGS.acknowledgement.model_copy(
-                update={"templates_dir": ROOT / "config" / "templates"}
-            )
-        }
-    )
-)
+RENDERER = TextRenderer.from_settings(SETTINGS)
 RECEIVED = datetime(2026, 11, 27, 10, 0, tzinfo=ZoneInfo("Europe/Amsterdam"))
 CONTEXT = ExplainContext(SETTINGS, RENDERER, RECEIVED)
 

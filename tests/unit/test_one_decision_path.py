@@ -69,8 +69,7 @@ def test_explain_and_the_daemon_agree_on_every_message(tmp_path: Path) -> None:
     config = tmp_path / "topcontact.toml"
     config.write_text(
         f'[connection]\nshared_mailbox = "{SHARED}"\n'
-        f'[service]\nstate_dir = "{tmp_path / "state"}"\n'
-        f'[acknowledgement]\ntemplates_dir = "{ROOT / "config" / "templates"}"\n',
+        f'[service]\nstate_dir = "{tmp_path / "state"}"\n',
         encoding="utf-8",
     )
     settings = load_settings(config)

@@ -1,5 +1,8 @@
-"""Renders the texts tenants receive from the Jinja2 templates in `config/templates/`.
+"""Renders the texts tenants receive from Jinja2 templates: the administrator's, then the built-in.
 
+The built-in templates ship with the program (`topcontact_mail/templates/`);
+`[acknowledgement] templates_dir` names a folder of the administrator's own,
+whose templates replace built-in ones of the same name (docs/templates.md).
 Templates are the administrator's to edit, so every sentence lives there; this
 module only supplies data. The environment is sandboxed, HTML templates are
 autoescaped, and an unknown variable is an error rather than an empty gap.
@@ -29,6 +32,7 @@ import structlog
 from babel.dates import format_time, get_day_names
 from babel.lists import format_list
 from jinja2 import (
+    ChoiceLoader,
     FileSystemLoader,
     StrictUndefined,
     Template,
@@ -134,12 +138,16 @@ def phone_uri(phone: str) -> str:
     return f"tel:{prefix}{digits}"
 
 
+#: The templates that ship with the program; a configured folder's templates come first.
+BUILT_IN_TEMPLATES = Path(__file__).resolve().parents[1] / "templates"
+
+
 class TextRenderer:
-    """Renders acknowledgements in the configured languages from one templates folder."""
+    """Renders acknowledgements in the configured languages from the templates."""
 
     def __init__(
         self,
-        templates_dir: Path,
+        templates_dir: Path | None,
         team: TeamSettings,
         office_hours: Mapping[int, Sequence[Interval]],
         *,
@@ -152,7 +160,9 @@ class TextRenderer:
         self.default_language = default_language
         self.max_subject_length = max_subject_length
         self._env = SandboxedEnvironment(
-            loader=FileSystemLoader(templates_dir),
+            loader=ChoiceLoader(
+                [FileSystemLoader(d) for d in (templates_dir, BUILT_IN_TEMPLATES) if d is not None]
+            ),
             autoescape=select_autoescape(
                 enabled_extensions=("html.j2",), default_for_string=False, default=False
             ),
@@ -186,7 +196,14 @@ class TextRenderer:
         )
 
     def check(self) -> None:
-        """Compile every template in the folder; raise `TemplateProblem` for the first broken one."""
+        """Compile every template; raise `TemplateProblem` for a missing folder or a broken one."""
+        if self.templates_dir is not None and not self.templates_dir.is_dir():
+            raise TemplateProblem(
+                str(self.templates_dir),
+                None,
+                "templates folder not found (acknowledgement.templates_dir; a relative path "
+                "counts from the configuration file's folder)",
+            )
         for name in sorted(self._env.list_templates(extensions=["j2"])):
             self._load(name)
 
@@ -268,25 +285,31 @@ class TextRenderer:
                 if pattern.format(lang=self.default_language) not in self._env.list_templates()
             ]
             raise TemplateProblem(
-                str(self.templates_dir / missing[0]),
+                self._where(missing[0]),
                 None,
                 f"template for the default language {self.default_language!r} not found",
             )
         return self.default_language
 
+    def _where(self, name: str) -> str:
+        """Where template `name` is (or would be): the configured folder first."""
+        if self.templates_dir is not None and (
+            (self.templates_dir / name).exists() or not (BUILT_IN_TEMPLATES / name).exists()
+        ):
+            return str(self.templates_dir / name)
+        return str(BUILT_IN_TEMPLATES / name)
+
     def _load(self, name: str) -> Template:
         try:
             return self._env.get_template(name)
         except TemplateNotFound:
-            raise TemplateProblem(
-                str(self.templates_dir / name), None, "template not found"
-            ) from None
+            raise TemplateProblem(self._where(name), None, "template not found") from None
         except TemplateSyntaxError as exc:
             raise TemplateProblem(
-                exc.filename or str(self.templates_dir / name), exc.lineno, exc.message or str(exc)
+                exc.filename or self._where(name), exc.lineno, exc.message or str(exc)
             ) from None
         except (TemplateError, OSError, UnicodeDecodeError) as exc:
-            raise TemplateProblem(str(self.templates_dir / name), None, str(exc)) from None
+            raise TemplateProblem(self._where(name), None, str(exc)) from None
 
     def _render(self, template: Template, context: Mapping[str, Any], language: str) -> str:
         try:

@@ -67,9 +67,6 @@ class Rig:
             update={
                 "connection": connection,
                 "service": ServiceSettings(state_dir=self.tmp / "state"),
-                "acknowledgement": Settings().acknowledgement.model_copy(
-                    update={"templates_dir": ROOT / "config" / "templates"}
-                ),
             }
         )
 

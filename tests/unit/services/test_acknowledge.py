@@ -83,15 +83,7 @@ def make_service(
     mailbox: MemoryMailbox, store: SqliteStore, **options: object
 ) -> AcknowledgeService:
     settings = Settings()
-    texts = TextRenderer.from_settings(
-        settings.model_copy(
-            update={
-                "acknowledgement": settings.acknowledgement.model_copy(
-                    update={"templates_dir": ROOT / "config" / "templates"}
-                )
-            }
-        )
-    )
+    texts = TextRenderer.from_settings(settings)
     return AcknowledgeService(
         mailbox=mailbox,
         store=store,

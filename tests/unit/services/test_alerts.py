@@ -20,11 +20,7 @@ ADMIN = Address("beheer@woonservice.example")
 
 
 def texts() -> TextRenderer:
-    settings = Settings()
-    ack = settings.acknowledgement.model_copy(
-        update={"templates_dir": ROOT / "config" / "templates"}
-    )
-    return TextRenderer.from_settings(settings.model_copy(update={"acknowledgement": ack}))
+    return TextRenderer.from_settings(Settings())
 
 
 def test_the_hourly_cap_pauses_acknowledgements_and_mails_the_administrator_once(

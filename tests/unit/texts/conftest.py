@@ -14,13 +14,13 @@ from topcontact_mail.domain.calendar import ResponseTerms, default_calendar
 from topcontact_mail.domain.message import Address, IncomingMessage
 
 ROOT = Path(__file__).resolve().parents[3]
-TEMPLATES = ROOT / "config" / "templates"
+TEMPLATES = ROOT / "topcontact_mail" / "templates"
 AMSTERDAM = ZoneInfo("Europe/Amsterdam")
 
 
 @pytest.fixture
 def renderer() -> TextRenderer:
-    return TextRenderer(TEMPLATES, TeamSettings(), OfficeHours().intervals())
+    return TextRenderer(None, TeamSettings(), OfficeHours().intervals())
 
 
 @pytest.fixture

@@ -12,7 +12,7 @@ from topcontact_mail.config import OfficeHours, TeamSettings
 from topcontact_mail.domain.calendar import ResponseTerms
 from topcontact_mail.domain.message import Address, IncomingMessage
 
-TEMPLATES = Path(__file__).resolve().parents[3] / "config" / "templates"
+TEMPLATES = Path(__file__).resolve().parents[3] / "topcontact_mail" / "templates"
 
 
 @pytest.fixture
@@ -109,20 +109,43 @@ def test_missing_language_falls_back_to_the_default_as_a_whole(
 
 
 def test_a_language_with_one_template_missing_falls_back(
-    templates: Path, message: IncomingMessage, terms: ResponseTerms
+    tmp_path: Path, message: IncomingMessage, terms: ResponseTerms
 ) -> None:
-    (templates / "acknowledgement.en.html.j2").unlink()
-    rendered = _renderer(templates).render_acknowledgement("en", message=message, terms=terms)
+    # An administrator adds Turkish but forgets the HTML body: the whole text falls back.
+    for name in ("acknowledgement.en.txt.j2", "subject.en.txt.j2", "office_hours.en.txt.j2"):
+        shutil.copy(TEMPLATES / name, tmp_path / name.replace(".en.", ".tr."))
+    renderer = _renderer(tmp_path)
+    assert not renderer.has_language("tr")
+    rendered = renderer.render_acknowledgement("tr", message=message, terms=terms)
     assert rendered.language == "nl"
+
+
+def test_the_administrators_template_replaces_the_built_in_one_of_the_same_name(
+    tmp_path: Path, message: IncomingMessage, terms: ResponseTerms
+) -> None:
+    (tmp_path / "acknowledgement.nl.txt.j2").write_text(
+        "Dank u wel. Antwoord uiterlijk {{ answer_by }}.\n", encoding="utf-8"
+    )
+    rendered = _renderer(tmp_path).render_acknowledgement("nl", message=message, terms=terms)
+    assert rendered.text == "Dank u wel. Antwoord uiterlijk vrijdag 4 december 2026.\n"
+    assert "vrijdag 4 december 2026" in rendered.html  # the built-in HTML body, untouched
 
 
 def test_missing_default_templates_are_a_template_problem(
     tmp_path: Path, message: IncomingMessage, terms: ResponseTerms
 ) -> None:
+    renderer = TextRenderer(
+        tmp_path, TeamSettings(), OfficeHours().intervals(), default_language="fy"
+    )
     with pytest.raises(
-        TemplateProblem, match=r"acknowledgement\.nl\.txt\.j2: template for the default"
+        TemplateProblem, match=r"acknowledgement\.fy\.txt\.j2: template for the default"
     ):
-        _renderer(tmp_path).render_acknowledgement("nl", message=message, terms=terms)
+        renderer.render_acknowledgement("fy", message=message, terms=terms)
+
+
+def test_a_templates_folder_that_does_not_exist_is_a_template_problem(tmp_path: Path) -> None:
+    with pytest.raises(TemplateProblem, match="templates folder not found"):
+        _renderer(tmp_path / "nergens").check()
 
 
 def test_a_syntax_error_names_file_and_line(

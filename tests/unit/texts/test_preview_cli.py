@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
 import pytest
@@ -10,14 +9,14 @@ from click.testing import CliRunner
 
 from topcontact_mail.entrypoints.cli import cli
 
-TEMPLATES = Path(__file__).resolve().parents[3] / "config" / "templates"
-
 
 @pytest.fixture(autouse=True)
-def _in_a_project_folder(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    shutil.copytree(TEMPLATES, tmp_path / "config" / "templates")
+def _with_own_templates_folder(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    (tmp_path / "templates").mkdir()
+    config = tmp_path / "topcontact.toml"
+    config.write_text('[acknowledgement]\ntemplates_dir = "templates"\n', encoding="utf-8")
     monkeypatch.chdir(tmp_path)
-    monkeypatch.delenv("TOPCONTACT_CONFIG", raising=False)
+    monkeypatch.setenv("TOPCONTACT_CONFIG", str(config))
 
 
 def test_shows_the_dutch_text_with_the_answer_date() -> None:
@@ -49,9 +48,7 @@ def test_unknown_language_says_which_one_is_shown() -> None:
 
 
 def test_template_error_gives_file_and_line_and_status_2() -> None:
-    Path("config/templates/acknowledgement.nl.txt.j2").write_text(
-        "Hallo\n{{ nope }}\n", encoding="utf-8"
-    )
+    Path("templates/acknowledgement.nl.txt.j2").write_text("Hallo\n{{ nope }}\n", encoding="utf-8")
     result = CliRunner().invoke(cli, ["preview", "--received", "2026-11-27T10:00"])
     assert result.exit_code == 2
     assert "acknowledgement.nl.txt.j2:2: 'nope' is undefined" in result.stderr

@@ -15,7 +15,7 @@ from topcontact_mail.entrypoints.common import config_option, settings_or_exit
 @config_option
 def check_config(config_path: Path | None) -> None:
     """Validate the configuration and print it with secrets masked."""
-    settings = settings_or_exit(config_path)
+    settings = settings_or_exit(config_path, connects=True)
     file, required = resolve_config_path(config_path)
     origin = str(file) if file is not None and (required or file.exists()) else "built-in defaults"
     click.echo(f"# configuration OK ({origin}); secrets are shown as ********", err=True)

@@ -25,7 +25,7 @@ ONCE_CONNECT_PATIENCE = 30.0
 @click.option("--once", is_flag=True, help="Drain what is there (send, mark, retry) and exit.")
 def run(config_path: Path | None, once: bool) -> None:
     """Watch the shared mailbox: acknowledge, flag and record every new message."""
-    settings = settings_or_exit(config_path)
+    settings = settings_or_exit(config_path, connects=True)
     configure_logging(settings.service.log_level)
     log = get_logger("run")
     try:

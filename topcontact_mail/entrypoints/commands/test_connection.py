@@ -62,7 +62,7 @@ def _table(settings: Settings, checks: list[Check]) -> Table:
 @click.option("--json", "as_json", is_flag=True, help="One JSON object per check, one per line.")
 def test_connection(config_path: Path | None, as_json: bool) -> None:
     """Check sign-in, mailbox, send-as, marking and calendar rights; exit 1 when one is missing."""
-    settings = settings_or_exit(config_path)
+    settings = settings_or_exit(config_path, connects=True)
     # The checks carry every failure; the adapters' own error logs would only repeat them.
     configure_logging("critical")
     checks = run_diagnosis(settings)
