@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cat pyproject.toml sandbox/pyproject.toml | cksum | cut -d' ' -f1)
 BACKEND ?= ews
 
-.PHONY: demo test lint typecheck unit bench clean
+.PHONY: demo test check lint typecheck unit fast bench clean
 
 $(STAMP): pyproject.toml sandbox/pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11 or newer is needed")'
@@ -27,10 +27,19 @@ lint: $(STAMP)
 typecheck: $(STAMP)
 	$(BIN)/mypy
 
+# The whole suite, tests spread over three workers (most of them wait on servers and processes).
 unit: $(STAMP)
-	$(BIN)/pytest -q
+	$(BIN)/pytest -q -n 3 --dist worksteal
 
+# The inner loop: everything but the tests that drive real processes over HTTP.
+fast: $(STAMP)
+	$(BIN)/pytest -q -n 2 --dist worksteal -m "not integration and not slow"
+
+# CI runs this: lint, types and every test.
 test: lint typecheck unit
+
+# A developer's quick check (under a minute): lint, types and the fast tests.
+check: lint typecheck fast
 
 bench: $(STAMP)
 	$(BIN)/python bench/run.py $(BENCH_ARGS)

@@ -210,16 +210,3 @@ def test_an_immutable_id_still_names_the_message_after_staff_move_it(rig: Rig) -
     assert outcome.ok
     (moved,) = rig.sandbox.store.items(SHARED, "deleteditems")
     assert moved.categories == ("Top Contact",)
-
-
-@pytest.mark.slow
-def test_a_backlog_is_paced_below_exchanges_send_limit(rig: Rig) -> None:
-    rig.control("send-limit", {"per_minute": 30})
-    for n in range(32):
-        rig.deliver(n)
-    settings = rig.settings(send_rate_per_minute=25)
-
-    rig.drain(settings, connect(settings))
-
-    assert len(rig.acknowledged()) == 32
-    assert rig.sandbox.server.stats.status.get("429", 0) == 0

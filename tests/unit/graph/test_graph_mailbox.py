@@ -13,6 +13,7 @@ import requests
 import responses
 
 from topcontact_mail.adapters.graph import fields
+from topcontact_mail.adapters.graph.client import GraphClient
 from topcontact_mail.adapters.graph.mailbox import GraphMailbox, SendPacer
 from topcontact_mail.domain.acknowledgement import LOOP_HEADERS
 from topcontact_mail.domain.message import Acknowledgement, Address
@@ -23,7 +24,7 @@ from topcontact_mail.ports import (
     WatermarkExpired,
 )
 
-from .support import ROOT, USER, Sleeps
+from .support import ROOT, SHARED, USER, Sleeps
 
 AMS = ZoneInfo("Europe/Amsterdam")
 DELTA = f"{USER}/mailFolders/inbox/messages/delta"
@@ -313,6 +314,40 @@ def test_sending_is_paced_below_the_rate_per_minute() -> None:
     for i in range(len(sent_at) - 25):
         assert sent_at[i + 25] - sent_at[i] >= 60.0
     assert sum(waits) >= 60.0
+
+
+def test_a_backlog_is_sent_in_paced_batches_below_the_limit(
+    client: GraphClient, http: responses.RequestsMock
+) -> None:
+    """32 acknowledgements at 25 a minute: 25 go at once, the rest after the window has moved."""
+    now = [0.0]
+    waits: list[float] = []
+
+    def sleep(seconds: float) -> None:
+        waits.append(seconds)
+        now[0] += seconds
+
+    mailbox = GraphMailbox(
+        client, SHARED, send_rate_per_minute=25, sleep=sleep, clock=lambda: now[0]
+    )
+    sent_at: list[float] = []
+
+    def answer(request: requests.PreparedRequest) -> tuple[int, dict[str, str], str]:
+        steps = json.loads(request.body or b"")["requests"]
+        sent_at.extend([now[0]] * len(steps))
+        body = {"responses": [{"id": s["id"], "status": 202, "body": None} for s in steps]}
+        return 200, {}, json.dumps(body)
+
+    http.add_callback(responses.POST, f"{ROOT}/$batch", callback=answer)
+
+    outcomes = mailbox.send_acknowledgements([outgoing(n) for n in range(32)])
+
+    assert all(o.ok for o in outcomes)
+    assert len(outcomes) == 32
+    assert max(len(b) for b in batch_bodies(http)) <= 20
+    for i in range(len(sent_at) - 25):
+        assert sent_at[i + 25] - sent_at[i] >= 60.0
+    assert 60.0 <= sum(waits) < 61.0
 
 
 # -- marking ------------------------------------------------------------------------------------
