@@ -131,9 +131,11 @@ def test_a_second_run_sends_nothing_new(backend: Backend) -> None:
 def test_sigkill_at_random_moments_still_acknowledges_everyone_exactly_once(
     backend: Backend,
 ) -> None:
+    """Twenty SIGKILLs, each while the daemon is sending (not while it starts up)."""
     seed = random.randrange(1_000_000)
     rng = random.Random(seed)
-    backend.sandbox.server.latency_ms = 15  # so the backlog takes long enough to be interrupted
+    backend.reconfigure(small_batches=True)  # many send requests: kills land between and inside
+    backend.sandbox.server.latency_ms = 15
     start = datetime(2026, 11, 23, 9, 0, tzinfo=AMS)
     expected = set()
     for n in range(60):
@@ -142,20 +144,35 @@ def test_sigkill_at_random_moments_still_acknowledges_everyone_exactly_once(
     for name in MACHINES:
         backend.deliver((FIXTURES / name).read_bytes(), use_date=False)
 
-    for round_number in range(20):
+    kills_while_sending = 0
+    late_mail_delivered = False
+    for _ in range(20):
+        before = len(backend.sent_items())
         daemon = backend.start_daemon()
-        time.sleep(rng.uniform(0.3, 2.5))
+        # Ready and at work: the first acknowledgement of this round has gone out.
+        deadline = time.monotonic() + 6
+        while len(backend.sent_items()) == before and time.monotonic() < deadline:
+            time.sleep(0.02)
+        sending = len(backend.sent_items()) > before
+        time.sleep(rng.uniform(0.0, 0.25))
         daemon.kill()
         daemon.wait()
-        if round_number == 10:  # mail keeps arriving while the service crashes
+        kills_while_sending += sending
+        if kills_while_sending >= 4 and not late_mail_delivered:
+            # Mail keeps arriving while the service crashes.
+            late_mail_delivered = True
             for n in range(60, 70):
                 backend.deliver(tenant_mail(n, start + timedelta(days=1, minutes=n)))
                 expected.add(f"<backlog-{n}@example.nl>")
+        elif not sending and late_mail_delivered:
+            break  # nothing left to interrupt
 
     backend.sandbox.server.latency_ms = 0
     result = backend.run_once()
     assert result.returncode == 0, f"seed {seed}: {result.stderr.decode()[-2000:]}"
     assert_exactly_once(backend, expected)
+    # The kills really hit the sending, not only start-ups and an idle daemon at the end.
+    assert kills_while_sending >= 5, f"seed {seed}"
 
 
 FAULT_KINDS = ["server_busy", "http503", "http500", "slow", "drop"]
