@@ -1,0 +1,41 @@
+"""Callbacks: a colleague promised a tenant a call back; the pure core that books it in time.
+
+The concept asks that a promised callback happens before the end of the next
+workday (`callback_by`, see `BusinessCalendar.terms`), booked as a meeting
+request in the colleague's calendar. This package has no I/O and reads no clock:
+
+- `texts`: every Dutch text for the booker, in one table;
+- `model`: the value types.
+"""
+
+from topcontact_mail.domain.callbacks.model import (
+    BusyKind,
+    BusyPeriod,
+    CallbackRequest,
+    FormProblem,
+    PhoneNumber,
+    Preference,
+    Reason,
+    Resolution,
+    ResolutionStatus,
+    Slot,
+    SlotChoice,
+    StaffMember,
+    WorkingHours,
+)
+
+__all__ = [
+    "BusyKind",
+    "BusyPeriod",
+    "CallbackRequest",
+    "FormProblem",
+    "PhoneNumber",
+    "Preference",
+    "Reason",
+    "Resolution",
+    "ResolutionStatus",
+    "Slot",
+    "SlotChoice",
+    "StaffMember",
+    "WorkingHours",
+]
