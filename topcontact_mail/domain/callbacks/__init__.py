@@ -4,6 +4,7 @@ The concept asks that a promised callback happens before the end of the next
 workday (`callback_by`, see `BusinessCalendar.terms`), booked as a meeting
 request in the colleague's calendar. This package has no I/O and reads no clock:
 
+- `phone`: `normalise_phone` checks a number and gives its display and E.164 forms;
 - `texts`: every Dutch text for the booker, in one table;
 - `model`: the value types.
 """
@@ -23,6 +24,7 @@ from topcontact_mail.domain.callbacks.model import (
     StaffMember,
     WorkingHours,
 )
+from topcontact_mail.domain.callbacks.phone import normalise_phone
 
 __all__ = [
     "BusyKind",
@@ -38,4 +40,5 @@ __all__ = [
     "SlotChoice",
     "StaffMember",
     "WorkingHours",
+    "normalise_phone",
 ]
