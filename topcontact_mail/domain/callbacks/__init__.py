@@ -5,6 +5,7 @@ workday (`callback_by`, see `BusinessCalendar.terms`), booked as a meeting
 request in the colleague's calendar. This package has no I/O and reads no clock:
 
 - `phone`: `normalise_phone` checks a number and gives its display and E.164 forms;
+- `preference`: `parse_preference` reads "middag", "na 14:00", "voor 11 uur";
 - `texts`: every Dutch text for the booker, in one table;
 - `model`: the value types.
 """
@@ -25,8 +26,10 @@ from topcontact_mail.domain.callbacks.model import (
     WorkingHours,
 )
 from topcontact_mail.domain.callbacks.phone import normalise_phone
+from topcontact_mail.domain.callbacks.preference import BareTime, parse_preference
 
 __all__ = [
+    "BareTime",
     "BusyKind",
     "BusyPeriod",
     "CallbackRequest",
@@ -41,4 +44,5 @@ __all__ = [
     "StaffMember",
     "WorkingHours",
     "normalise_phone",
+    "parse_preference",
 ]
