@@ -6,10 +6,12 @@ request in the colleague's calendar. This package has no I/O and reads no clock:
 
 - `phone`: `normalise_phone` checks a number and gives its display and E.164 forms;
 - `preference`: `parse_preference` reads "middag", "na 14:00", "voor 11 uur";
+- `colleagues`: `resolve_colleague` finds "Voor: Jan" in the staff list;
 - `texts`: every Dutch text for the booker, in one table;
 - `model`: the value types.
 """
 
+from topcontact_mail.domain.callbacks.colleagues import fallback_for, resolve_colleague
 from topcontact_mail.domain.callbacks.model import (
     BusyKind,
     BusyPeriod,
@@ -43,6 +45,8 @@ __all__ = [
     "SlotChoice",
     "StaffMember",
     "WorkingHours",
+    "fallback_for",
     "normalise_phone",
     "parse_preference",
+    "resolve_colleague",
 ]
