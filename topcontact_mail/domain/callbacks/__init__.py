@@ -4,6 +4,7 @@ The concept asks that a promised callback happens before the end of the next
 workday (`callback_by`, see `BusinessCalendar.terms`), booked as a meeting
 request in the colleague's calendar. This package has no I/O and reads no clock:
 
+- `form`: `parse_form` reads the booker's mail ("Voor: ...", "Telefoon: ...");
 - `phone`: `normalise_phone` checks a number and gives its display and E.164 forms;
 - `preference`: `parse_preference` reads "middag", "na 14:00", "voor 11 uur";
 - `colleagues`: `resolve_colleague` finds "Voor: Jan" in the staff list;
@@ -12,6 +13,7 @@ request in the colleague's calendar. This package has no I/O and reads no clock:
 """
 
 from topcontact_mail.domain.callbacks.colleagues import fallback_for, resolve_colleague
+from topcontact_mail.domain.callbacks.form import ParsedForm, parse_form
 from topcontact_mail.domain.callbacks.model import (
     BusyKind,
     BusyPeriod,
@@ -36,6 +38,7 @@ __all__ = [
     "BusyPeriod",
     "CallbackRequest",
     "FormProblem",
+    "ParsedForm",
     "PhoneNumber",
     "Preference",
     "Reason",
@@ -47,6 +50,7 @@ __all__ = [
     "WorkingHours",
     "fallback_for",
     "normalise_phone",
+    "parse_form",
     "parse_preference",
     "resolve_colleague",
 ]
