@@ -8,6 +8,7 @@ request in the colleague's calendar. This package has no I/O and reads no clock:
 - `phone`: `normalise_phone` checks a number and gives its display and E.164 forms;
 - `preference`: `parse_preference` reads "middag", "na 14:00", "voor 11 uur";
 - `colleagues`: `resolve_colleague` finds "Voor: Jan" in the staff list;
+- `request`: `read_request` does the three above and builds a `CallbackRequest`;
 - `texts`: every Dutch text for the booker, in one table;
 - `model`: the value types.
 """
@@ -31,9 +32,11 @@ from topcontact_mail.domain.callbacks.model import (
 )
 from topcontact_mail.domain.callbacks.phone import normalise_phone
 from topcontact_mail.domain.callbacks.preference import BareTime, parse_preference
+from topcontact_mail.domain.callbacks.request import Booking, read_request
 
 __all__ = [
     "BareTime",
+    "Booking",
     "BusyKind",
     "BusyPeriod",
     "CallbackRequest",
@@ -52,5 +55,6 @@ __all__ = [
     "normalise_phone",
     "parse_form",
     "parse_preference",
+    "read_request",
     "resolve_colleague",
 ]
