@@ -9,6 +9,7 @@ request in the colleague's calendar. This package has no I/O and reads no clock:
 - `preference`: `parse_preference` reads "middag", "na 14:00", "voor 11 uur";
 - `colleagues`: `resolve_colleague` finds "Voor: Jan" in the staff list;
 - `request`: `read_request` does the three above and builds a `CallbackRequest`;
+- `slots`: `choose_slot` picks the first free slot before the deadline, or says why not;
 - `texts`: every Dutch text for the booker, in one table;
 - `model`: the value types.
 """
@@ -33,6 +34,7 @@ from topcontact_mail.domain.callbacks.model import (
 from topcontact_mail.domain.callbacks.phone import normalise_phone
 from topcontact_mail.domain.callbacks.preference import BareTime, parse_preference
 from topcontact_mail.domain.callbacks.request import Booking, read_request
+from topcontact_mail.domain.callbacks.slots import SlotRules, choose_slot, search_window
 
 __all__ = [
     "BareTime",
@@ -49,12 +51,15 @@ __all__ = [
     "ResolutionStatus",
     "Slot",
     "SlotChoice",
+    "SlotRules",
     "StaffMember",
     "WorkingHours",
+    "choose_slot",
     "fallback_for",
     "normalise_phone",
     "parse_form",
     "parse_preference",
     "read_request",
     "resolve_colleague",
+    "search_window",
 ]
