@@ -7,10 +7,11 @@ earliest allowed moment, so "the earliest slot" is checked, not assumed. Only
 `BusinessCalendar.is_workday` is trusted (its own properties are tested in
 tests/unit/calendar).
 
-Generated hours never start or end between 02:00 and 03:00, the hour a
-daylight-saving change skips or repeats (as in the calendar's property tests);
-moments cluster around the DST weekends of 2026 and 2027 so the changes are
-crossed often.
+Generated hours include the night but never start or end between 01:00 and
+03:00, where London and Amsterdam skip or repeat an hour (an end in a skipped
+hour is the calendar's own case, see tests/unit/calendar/test_dst_night_closing.py);
+an interval may span those hours. Moments cluster around the DST
+weekends of 2026 and 2027 so the changes are crossed often.
 """
 
 from __future__ import annotations
@@ -41,7 +42,11 @@ DUTCH_HOLIDAYS = netherlands_holidays()
 BLOCKING = frozenset({BusyKind.BUSY, BusyKind.TENTATIVE, BusyKind.OOF, BusyKind.UNKNOWN})
 DST_DAYS = (date(2026, 3, 29), date(2026, 10, 25), date(2027, 3, 28), date(2027, 10, 31))
 
-_QUARTERS = list(range(6 * 60, 21 * 60 + 1, 15))
+# Ends of working intervals, night hours included (so the DST changes fall inside some), but
+# never between 01:00 and 03:00, where London and Amsterdam skip or repeat an hour; preference
+# windows stay within the day.
+_QUARTERS = [m for m in range(0, 24 * 60, 15) if not 60 <= m <= 180]
+_DAY_QUARTERS = list(range(6 * 60, 21 * 60 + 1, 15))
 
 
 def _no_holidays(day: date) -> str | None:
@@ -90,21 +95,25 @@ def colleagues(draw: st.DrawFn) -> StaffMember:
 
 @st.composite
 def moments(draw: st.DrawFn, tz: ZoneInfo) -> datetime:
-    near_dst = draw(st.booleans())
-    if near_dst:
-        base = datetime.combine(draw(st.sampled_from(DST_DAYS)), time(), tzinfo=UTC)
-        offset = draw(st.integers(-4 * 24 * 60, 2 * 24 * 60))
+    where = draw(st.sampled_from(["any", "near a change", "at a change"]))
+    if where == "any":
+        base, minutes = datetime(2026, 1, 1, tzinfo=UTC), st.integers(0, 2 * 365 * 24 * 60)
     else:
-        base = datetime(2026, 1, 1, tzinfo=UTC)
-        offset = draw(st.integers(0, 2 * 365 * 24 * 60))
-    return (base + timedelta(minutes=offset)).astimezone(tz)
+        # Both zones change at 01:00 UTC on the same Sundays.
+        base = datetime.combine(draw(st.sampled_from(DST_DAYS)), time(1), tzinfo=UTC)
+        wide = where == "near a change"
+        minutes = st.integers(-4 * 24 * 60, 2 * 24 * 60) if wide else st.integers(-150, 150)
+    return (base + timedelta(minutes=draw(minutes))).astimezone(tz)
 
 
 @st.composite
 def busy_lists(draw: st.DrawFn, now: datetime) -> list[BusyPeriod]:
     periods = []
     for _ in range(draw(st.integers(0, 8))):
-        start = now + timedelta(minutes=draw(st.integers(-24 * 60, 8 * 24 * 60)) // 5 * 5)
+        # In UTC: timedelta arithmetic on a zoned datetime would be wall-clock arithmetic.
+        start = now.astimezone(UTC) + timedelta(
+            minutes=draw(st.integers(-24 * 60, 8 * 24 * 60)) // 5 * 5
+        )
         length = timedelta(
             minutes=draw(st.sampled_from([0, 10, 15, 30, 60, 125, 240, 24 * 60, 3 * 24 * 60]))
         )
@@ -119,7 +128,7 @@ def preferences(draw: st.DrawFn) -> Preference | None:
     shape = draw(st.sampled_from(["none", "from", "until", "window", "window"]))
     if shape == "none":
         return None
-    start = draw(st.sampled_from(_QUARTERS[:-8]))
+    start = draw(st.sampled_from(_DAY_QUARTERS[:-8]))
     # Narrow windows too, so a slot longer than the window, or reaching past it, is tried.
     end = start + draw(st.sampled_from([15, 30, 45, 60, 120]))
     clock = time(start // 60, start % 60), time(end // 60, end % 60)
@@ -155,7 +164,7 @@ class Case:
 
     @property
     def earliest(self) -> datetime:
-        return (self.now + self.rules.lead_time).astimezone(UTC)
+        return self.now.astimezone(UTC) + self.rules.lead_time
 
     def choose(self) -> SlotChoice:
         return choose_slot(
@@ -224,7 +233,9 @@ class Case:
 def cases(draw: st.DrawFn) -> Case:
     calendar = draw(calendars())
     now = draw(moments(calendar.tz))
-    booked_at = now - timedelta(minutes=draw(st.sampled_from([0, 0, 0, 30, 24 * 60])))
+    booked_at = now.astimezone(UTC) - timedelta(
+        minutes=draw(st.sampled_from([0, 0, 0, 30, 24 * 60]))
+    )
     return Case(
         calendar=calendar,
         colleague=draw(colleagues()),
@@ -245,7 +256,7 @@ def test_a_chosen_slot_keeps_every_rule(case: Case) -> None:
         assert case.allowed(choice.slot.start, with_preference=choice.preference_met)
         assert choice.slot.length == case.rules.length
         assert choice.slot.start.tzinfo is case.tz
-        assert choice.slot.start >= case.now + case.rules.lead_time
+        assert choice.slot.start >= case.earliest
 
 
 @PROPERTY_SETTINGS

@@ -44,6 +44,8 @@ CLOSED_AT_YEAR_END = BusinessCalendar(
     holiday=DEFAULT.holiday,
     closed_ranges=(ClosureRange(date(2026, 12, 28), date(2026, 12, 31)),),
 )
+# Open on Sunday nights only, so a booking in the hour winter time repeats has slots right after it.
+SUNDAY_NIGHTS = BusinessCalendar(tz=AMSTERDAM, office_hours={7: hours("03:00-06:00")})
 WITH_LUNCH = StaffMember(
     "Sanne Kok",
     "s.kok@woonservice.example",
@@ -183,6 +185,9 @@ TABLE = [
     Row("booked in the repeated hour winter time starts",
         "2026-10-25T02:30+01:00", "di 27 okt 2026 17:00", "ma 26 okt 2026 08:30",
         offset="+01:00"),
+    Row("the lead time counts in real minutes across the change to winter time",
+        "zo 25 okt 2026 02:50", "zo 1 nov 2026 06:00", "zo 25 okt 2026 03:00",
+        calendar=SUNDAY_NIGHTS, offset="+01:00"),
     # -- leave ----------------------------------------------------------------------------------
     Row("on leave today and tomorrow: on leave, the first slot after, at risk",
         "ma 30 nov 2026 08:00", "di 1 dec 2026 17:00", "wo 2 dec 2026 08:30",

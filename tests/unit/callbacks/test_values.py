@@ -21,7 +21,7 @@ from topcontact_mail.domain.callbacks import (
 )
 from topcontact_mail.domain.callbacks.words import distance, fold, key, natural_name
 
-from .support import JAN, at, hours
+from .support import AMSTERDAM, JAN, at, hours
 
 NAIVE = datetime(2026, 11, 30, 10, 0)
 
@@ -45,6 +45,16 @@ def test_busy_periods_are_half_open() -> None:
     assert not meeting.overlaps(at("ma 30 nov 2026 11:00"), at("ma 30 nov 2026 11:15"))
     assert not meeting.overlaps(at("ma 30 nov 2026 09:45"), at("ma 30 nov 2026 10:00"))
     assert meeting.overlaps(at("ma 30 nov 2026 10:45"), at("ma 30 nov 2026 11:00"))
+
+
+def test_periods_in_the_hour_winter_time_repeats_are_judged_as_instants() -> None:
+    first = datetime(2026, 10, 25, 2, 50, tzinfo=AMSTERDAM)  # 02:50 summer time
+    second = datetime(2026, 10, 25, 2, 5, fold=1, tzinfo=AMSTERDAM)  # 02:05 winter time, later
+
+    assert Slot(first, second).length == timedelta(minutes=15)
+    assert BusyPeriod(first, second).overlaps(first, second)
+    with pytest.raises(ValueError, match="before it starts"):
+        Slot(second, first)
 
 
 def test_a_slot_has_a_positive_length() -> None:

@@ -219,7 +219,7 @@ class BusyPeriod:
     def __post_init__(self) -> None:
         require_aware("start", self.start)
         require_aware("end", self.end)
-        if self.end < self.start:
+        if self.end.astimezone(UTC) < self.start.astimezone(UTC):
             raise ValueError(f"busy period ends ({self.end}) before it starts ({self.start})")
 
     def overlaps(self, start: datetime, end: datetime) -> bool:
@@ -243,12 +243,13 @@ class Slot:
     def __post_init__(self) -> None:
         require_aware("start", self.start)
         require_aware("end", self.end)
-        if self.end <= self.start:
+        # In UTC, as everywhere here: a slot in the hour winter time repeats must not look reversed.
+        if self.end.astimezone(UTC) <= self.start.astimezone(UTC):
             raise ValueError(f"slot ends ({self.end}) before it starts ({self.start})")
 
     @property
     def length(self) -> timedelta:
-        return self.end - self.start
+        return self.end.astimezone(UTC) - self.start.astimezone(UTC)
 
 
 @dataclass(frozen=True)

@@ -126,12 +126,18 @@ def _day_candidates(
             yield Slot(start.astimezone(UTC), end)
 
 
+def _earliest(now: datetime, rules: SlotRules) -> datetime:
+    # Added in UTC: timedelta arithmetic on a zoned datetime is wall-clock arithmetic, an
+    # hour off when the lead time crosses the change to winter time.
+    return now.astimezone(UTC) + rules.lead_time
+
+
 def last_search_day(
     calendar: BusinessCalendar, now: datetime, callback_by: datetime, rules: SlotRules
 ) -> date:
     """The last day slot choice looks at (see `SlotRules.horizon_workdays`)."""
     tz = calendar.tz
-    base = max(callback_by.astimezone(tz).date(), (now + rules.lead_time).astimezone(tz).date())
+    base = max(callback_by.astimezone(tz).date(), _earliest(now, rules).astimezone(tz).date())
     return calendar.nth_workday_after(base, rules.horizon_workdays)
 
 
@@ -265,7 +271,7 @@ def choose_slot(
     require_aware("callback_by", callback_by)
     tz = calendar.tz
     deadline = callback_by.astimezone(UTC)
-    earliest = (now + rules.lead_time).astimezone(UTC)
+    earliest = _earliest(now, rules)
     periods = tuple(
         BusyPeriod(p.start.astimezone(UTC), p.end.astimezone(UTC), p.kind) for p in busy
     )
