@@ -321,6 +321,9 @@ class ServiceSettings(Section):
     dry_run: bool = False
     state_dir: Path = Path("var/state")
     sync_interval_seconds: float = Field(default=60, ge=1)
+    #: A send whose outcome is unknown (answer lost, server slow) is looked for in the mailbox;
+    #: only when it is not found this long after the attempt is it sent again (docs/exactly-once.md).
+    in_doubt_seconds: float = Field(default=600, ge=1)
     log_level: Literal["debug", "info", "warning", "error"] = "info"
     admin_address: MailAddress | None = None
     #: Where the health and metrics endpoint listens; empty to switch it off.

@@ -93,6 +93,8 @@ def write_config(
     service = {
         "state_dir": str(state_dir),
         "sync_interval_seconds": 2,
+        # The sandbox's copies of sent mail are there at once: a short in-doubt window suffices.
+        "in_doubt_seconds": 2,
         "log_level": "warning",
         "health_listen": "",  # several daemons run side by side in tests
     }

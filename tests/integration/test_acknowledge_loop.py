@@ -109,7 +109,7 @@ def test_each_handled_message_carries_flag_category_and_marker(backend: Backend)
                 c.startswith("Top Contact: antwoord vóór") and str(day.day) in c
                 for c in item.categories
             )
-            assert decision["decision"] == "acknowledged"
+            assert decision["decision"] == "acknowledge"
         elif decision["reason"] in ("auto_submitted", "bulk_precedence", "delivery_report"):
             assert item.flag.status == "NotFlagged"
             assert item.categories == ()

@@ -51,6 +51,10 @@ class MemoryMailbox:
         #: Refs whose send fails permanently, and how many sends still fail transiently.
         self.refuse: set[str] = set()
         self.transient_failures = 0
+        #: How many sends still go out while their answer is lost (the outcome looks unknown).
+        self.lost_answers = 0
+        #: Refs sent but not yet findable (Exchange's copy still in transport).
+        self.in_transport: set[str] = set()
         self.requests: dict[str, int] = {}
         self.notices: list[tuple[Address, str, str]] = []
         self.clock_now: datetime | None = None
@@ -98,17 +102,27 @@ class MemoryMailbox:
                 continue
             if self.transient_failures > 0:
                 self.transient_failures -= 1
-                outcomes.append(Outcome(outgoing.ref, False, "server busy", transient=True))
+                outcomes.append(
+                    Outcome(outgoing.ref, False, "server busy", transient=True, clean=True)
+                )
                 continue
             with self._lock:
                 self.sent.append(SentItem(outgoing, self.clock_now or datetime.now().astimezone()))
+            if self.lost_answers > 0:
+                self.lost_answers -= 1
+                outcomes.append(Outcome(outgoing.ref, False, "answer lost", transient=True))
+                continue
             outcomes.append(Outcome(outgoing.ref, True))
         return outcomes
 
     def sent_refs(self, refs: Collection[str], since: datetime) -> set[str]:
         self._count("sent_refs")
         with self._lock:
-            return {s.outgoing.ref for s in self.sent if s.outgoing.ref in refs}
+            return {
+                s.outgoing.ref
+                for s in self.sent
+                if s.outgoing.ref in refs and s.outgoing.ref not in self.in_transport
+            }
 
     def mark(self, marks: Sequence[Mark]) -> list[Outcome]:
         self._count("mark")

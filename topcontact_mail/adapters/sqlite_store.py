@@ -2,12 +2,17 @@
 
 One file under the configured state directory, WAL mode, one short explicit
 transaction per write. It records everything needed to act exactly once across
-crashes (the intent before sending, the outcome after) and to explain any
-decision later. It never stores a subject or a body.
+crashes (the intent before sending, the claim, the attempts, the outcome) and
+to explain any decision later. It never stores a tenant's subject or body; the
+acknowledgement waiting to be sent (our own text) is kept until it is sent.
+The file holds addresses, so it is created readable by its owner only (0600,
+in a 0700 folder when the service creates the folder).
 """
 
 from __future__ import annotations
 
+import json
+import os
 import sqlite3
 import threading
 from collections.abc import Iterator, Sequence
@@ -16,10 +21,15 @@ from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from topcontact_mail.domain.message import IncomingMessage
+from topcontact_mail.domain.message import Acknowledgement, Address, IncomingMessage
 from topcontact_mail.domain.screening import ScreeningHistory
 from topcontact_mail.domain.screening.evidence import thread_ids
-from topcontact_mail.ports import COUNTS_AS_ACKNOWLEDGED, AckState, MessageRecord
+from topcontact_mail.ports import (
+    COUNTS_AS_ACKNOWLEDGED,
+    MessageRecord,
+    PendingSend,
+    SendResult,
+)
 
 SCHEMA_VERSION = 1
 
@@ -64,7 +74,7 @@ CREATE TABLE IF NOT EXISTS watermarks (
 _COLUMNS = (
     "item_id, internet_message_id, conversation_id, sender, received, reception_day, answer_by, "
     "acknowledge, reason, detail, needs_answer, ack_state, ack_ref, ack_message_id, ack_sent_at, "
-    "marked, attempts, last_error"
+    "marked, attempts, last_attempt_at, last_error"
 )
 
 _COUNTS_AS_SENT = tuple(sorted(COUNTS_AS_ACKNOWLEDGED))
@@ -93,8 +103,55 @@ def _record(row: sqlite3.Row) -> MessageRecord:
         ack_sent_at=datetime.fromisoformat(row["ack_sent_at"]) if row["ack_sent_at"] else None,
         marked=bool(row["marked"]),
         attempts=row["attempts"],
+        last_attempt=_moment(row["last_attempt_at"]),
         last_error=row["last_error"],
     )
+
+
+def _moment(value: str | None) -> datetime | None:
+    return datetime.fromisoformat(value) if value else None
+
+
+def _ack_to_json(ack: Acknowledgement) -> str:
+    return json.dumps(
+        {
+            "recipient": [ack.recipient.email, ack.recipient.name],
+            "subject": ack.subject,
+            "text_body": ack.text_body,
+            "html_body": ack.html_body,
+            "language": ack.language,
+            "in_reply_to": ack.in_reply_to,
+            "references": list(ack.references),
+            "headers": [list(h) for h in ack.headers],
+        },
+        ensure_ascii=False,
+    )
+
+
+def _ack_from_json(text: str) -> Acknowledgement:
+    data = json.loads(text)
+    email, name = data["recipient"]
+    return Acknowledgement(
+        recipient=Address(email, name),
+        subject=data["subject"],
+        text_body=data["text_body"],
+        html_body=data["html_body"],
+        language=data["language"],
+        in_reply_to=data["in_reply_to"],
+        references=tuple(data["references"]),
+        headers=tuple((str(k), str(v)) for k, v in data["headers"]),
+    )
+
+
+def _private_file(path: Path) -> None:
+    """Create the state folder (0700) and file (0600) before SQLite does, so others cannot read."""
+    if not path.parent.exists():
+        path.parent.mkdir(mode=0o700, parents=True)
+    descriptor = os.open(path, os.O_CREAT | os.O_RDWR, 0o600)
+    os.close(descriptor)
+    for candidate in (path, path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm")):
+        if candidate.exists() and candidate.stat().st_mode & 0o077:
+            candidate.chmod(0o600)
 
 
 class StoreError(Exception):
@@ -105,8 +162,11 @@ class SqliteStore:
     """The service's memory, in one SQLite file (or in memory for unit tests)."""
 
     def __init__(self, path: Path | str) -> None:
-        if str(path) != ":memory:":
-            Path(path).parent.mkdir(parents=True, exist_ok=True)
+        try:
+            if str(path) != ":memory:":
+                _private_file(Path(path))
+        except OSError as exc:
+            raise StoreError(f"{path}: cannot create the state file: {exc.strerror}") from None
         try:
             self._db = sqlite3.connect(
                 str(path), timeout=30, isolation_level=None, check_same_thread=False
@@ -171,12 +231,15 @@ class SqliteStore:
         rows = self._query(f"SELECT {_COLUMNS} FROM messages WHERE item_id = ?", (item_id,))
         return _record(rows[0]) if rows else None
 
-    def record(self, rec: MessageRecord, now: datetime) -> None:
-        """Store a decision; for an acknowledgement this is the intent, written before sending."""
+    def record(
+        self, record: MessageRecord, now: datetime, acknowledgement: Acknowledgement | None = None
+    ) -> None:
+        """Store a decision; with an acknowledgement this is the intent, written before sending."""
+        rec = record
         with self.transaction() as db:
             db.execute(
                 f"INSERT INTO messages ({_COLUMNS}, outbox, recorded_at) "
-                "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
                 (
                     rec.item_id,
                     rec.internet_message_id,
@@ -195,8 +258,9 @@ class SqliteStore:
                     _iso(rec.ack_sent_at),
                     int(rec.marked),
                     rec.attempts,
+                    _iso(rec.last_attempt),
                     rec.last_error,
-                    rec.outbox,
+                    _ack_to_json(acknowledgement) if acknowledgement is not None else None,
                     _iso(now),
                 ),
             )
@@ -267,60 +331,58 @@ class SqliteStore:
         )
         return bool(rows)
 
-    def pending_acknowledgements(self, limit: int) -> list[MessageRecord]:
-        """Intents not yet known to be sent, oldest reception first."""
+    def pending_sends(self, limit: int, *, attempted: bool) -> list[PendingSend]:
+        """Claimed intents (or those whose claim was given up), oldest reception first."""
+        unsure = "IS NOT NULL" if attempted else "IS NULL"
         rows = self._query(
-            f"SELECT {_COLUMNS} FROM messages WHERE ack_state = 'intent' ORDER BY received LIMIT ?",
+            "SELECT item_id, ack_ref, ack_message_id, outbox, attempts, last_attempt_at "
+            "FROM messages WHERE ack_state = 'intent' AND marked != 0 AND outbox IS NOT NULL "
+            f"AND last_attempt_at {unsure} ORDER BY received LIMIT ?",
             (limit,),
         )
-        return [_record(r) for r in rows]
+        return [
+            PendingSend(
+                item_id=row["item_id"],
+                ref=row["ack_ref"],
+                message_id=row["ack_message_id"],
+                acknowledgement=_ack_from_json(row["outbox"]),
+                attempts=row["attempts"],
+                last_attempt=_moment(row["last_attempt_at"]),
+            )
+            for row in rows
+        ]
 
-    def begin_attempt(self, item_ids: Sequence[str], now: datetime) -> None:
-        """Note that a send is about to start: after a crash these are checked in Sent Items first."""
+    def attempting(self, item_ids: Sequence[str], now: datetime) -> None:
+        """A send is about to start: after a crash these are looked for in the mailbox first."""
         with self.transaction() as db:
             db.executemany(
                 "UPDATE messages SET attempts = attempts + 1, last_attempt_at = ? WHERE item_id = ?",
                 [(_iso(now), i) for i in item_ids],
             )
 
-    def earliest_attempt(self, item_ids: Sequence[str]) -> datetime | None:
-        if not item_ids:
-            return None
-        marks = ",".join("?" * len(item_ids))
-        row = self._query(
-            f"SELECT MIN(last_attempt_at) FROM messages WHERE item_id IN ({marks})", item_ids
-        )[0]
-        return datetime.fromisoformat(row[0]) if row[0] else None
-
-    def set_ack_state(self, item_id: str, state: AckState, now: datetime, error: str = "") -> None:
-        self.set_ack_states([(item_id, state, error)], now)
-
-    def set_ack_states(self, outcomes: Sequence[tuple[str, AckState, str]], now: datetime) -> None:
-        """The outcomes of one send batch, in one transaction: (item id, state, error)."""
+    def settle(self, results: Sequence[SendResult], now: datetime) -> None:
+        """The outcomes of one round of sends, in one transaction."""
         with self.transaction() as db:
-            db.executemany(
-                "UPDATE messages SET ack_state = ?, last_error = ?, "
-                "ack_sent_at = CASE WHEN ?1 = 'sent' THEN ? ELSE ack_sent_at END, "
-                "outbox = CASE WHEN ?1 IN ('sent', 'failed') THEN NULL ELSE outbox END "
-                "WHERE item_id = ?",
-                [(state, error, _iso(now), item_id) for item_id, state, error in outcomes],
-            )
-
-    def outbox(self, item_id: str) -> str:
-        """The acknowledgement waiting to be sent for `item_id`."""
-        rows = self._query("SELECT outbox FROM messages WHERE item_id = ?", (item_id,))
-        if not rows or rows[0][0] is None:
-            raise KeyError(f"no acknowledgement waiting for {item_id}")
-        return str(rows[0][0])
-
-    def note_error(self, item_id: str, error: str) -> None:
-        with self.transaction() as db:
-            db.execute("UPDATE messages SET last_error = ? WHERE item_id = ?", (error, item_id))
+            for result in results:
+                if result.outcome == "retry":
+                    # Not sent for certain: the next try needs no lookup first.
+                    db.execute(
+                        "UPDATE messages SET last_error = ?, last_attempt_at = "
+                        "CASE WHEN ? THEN NULL ELSE last_attempt_at END WHERE item_id = ?",
+                        (result.error, int(result.not_sent), result.item_id),
+                    )
+                    continue
+                db.execute(
+                    "UPDATE messages SET ack_state = ?, last_error = ?, outbox = NULL, "
+                    "ack_sent_at = CASE WHEN ? = 'sent' THEN ? ELSE ack_sent_at END "
+                    "WHERE item_id = ?",
+                    (result.outcome, result.error, result.outcome, _iso(now), result.item_id),
+                )
 
     def pending_marks(self, limit: int) -> list[MessageRecord]:
-        """Decided messages whose mark is still to be set: skips at once, acknowledgements once sent."""
+        """Decisions whose marker is not yet on the message: skips, and intents to be claimed."""
         rows = self._query(
-            f"SELECT {_COLUMNS} FROM messages WHERE marked = 0 AND ack_state IN ('none', 'sent') "
+            f"SELECT {_COLUMNS} FROM messages WHERE marked = 0 AND ack_state IN ('none', 'intent') "
             "ORDER BY received LIMIT ?",
             (limit,),
         )

@@ -51,6 +51,7 @@ def service_options(settings: Settings) -> Options:
         languages=tuple(ack.languages),
         default_language=ack.default_language,
         language_rule=ack.language_rule,
+        in_doubt_seconds=settings.service.in_doubt_seconds,
     )
 
 

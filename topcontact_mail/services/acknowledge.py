@@ -1,16 +1,16 @@
 """Acknowledge new mail and put the answer target on it: the product's main job.
 
-The flow per message is one-way and recorded at every step (DESIGN.md,
-"Reliability promises"):
+The flow per message is one-way and recorded at every step (docs/exactly-once.md):
 
 1. *intake*: a new inbox message is screened and its decision recorded in one
    transaction; for an acknowledgement that record is the intent, carrying the
-   ready-made reply and a Message-ID chosen before anything is sent;
-2. *send*: intents go out in batches; an intent that was ever attempted is first
-   looked up in Sent Items, so a crash between sending and recording never
-   sends twice;
-3. *mark*: the message gets its follow-up flag, category and the service's
-   marker, so staff see the target and a re-run can tell what was done.
+   ready-made reply and a ref (and Message-ID) chosen before anything is sent;
+2. *mark*: the message gets its follow-up flag, category and the service's
+   marker, so staff see the target; for an acknowledgement the marker names its
+   ref, which claims the message in the mailbox before anything is sent;
+3. *send*: claimed intents go out in batches; one whose earlier attempt has an
+   unknown outcome is looked for in the mailbox first and sent again only after
+   the in-doubt window (services/exactly_once.py).
 """
 
 from __future__ import annotations
@@ -19,8 +19,8 @@ import json
 import uuid
 from collections import Counter
 from collections.abc import Callable, Sequence
-from dataclasses import asdict, dataclass, field, replace
-from datetime import datetime
+from dataclasses import dataclass, field, replace
+from datetime import datetime, timedelta
 
 from topcontact_mail.domain.acknowledgement import (
     build_acknowledgement,
@@ -28,7 +28,7 @@ from topcontact_mail.domain.acknowledgement import (
 )
 from topcontact_mail.domain.calendar import BusinessCalendar, ResponseTerms
 from topcontact_mail.domain.dates import short_date
-from topcontact_mail.domain.message import Acknowledgement, Address, IncomingMessage
+from topcontact_mail.domain.message import Acknowledgement, IncomingMessage
 from topcontact_mail.domain.screening import ScreeningHistory, ScreeningPolicy, Verdict, screen
 from topcontact_mail.domain.screening.reasons import Reason, needs_answer
 from topcontact_mail.logs import get_logger
@@ -40,11 +40,14 @@ from topcontact_mail.ports import (
     MailboxUnavailable,
     Mark,
     MessageRecord,
+    Outcome,
     OutgoingAcknowledgement,
+    PendingSend,
     StateStore,
     Texts,
 )
 from topcontact_mail.services.alerts import Alerts
+from topcontact_mail.services.exactly_once import IN_DOUBT_SECONDS, Round
 
 WATERMARK = "inbox"
 
@@ -60,6 +63,8 @@ class Options:
     batch_size: int = 500
     #: A message whose acknowledgement keeps failing permanently is given up after this many tries.
     max_attempts: int = 5
+    #: How long a send with an unknown outcome waits for its copy before it is tried again.
+    in_doubt_seconds: float = IN_DOUBT_SECONDS
 
 
 @dataclass
@@ -71,6 +76,8 @@ class Summary:
     sent: int = 0
     marked: int = 0
     failed: int = 0
+    #: Sends with an unknown outcome still waiting for their copy (or their in-doubt window).
+    waiting: int = 0
     reasons: Counter[str] = field(default_factory=Counter)
     #: True when the mailbox failed midway; the rest is left for the next pass.
     interrupted: bool = False
@@ -81,20 +88,9 @@ class Summary:
         self.sent += other.sent
         self.marked += other.marked
         self.failed += other.failed
+        self.waiting += other.waiting
         self.reasons.update(other.reasons)
         self.interrupted = self.interrupted or other.interrupted
-
-
-def _ack_to_json(ack: Acknowledgement) -> str:
-    return json.dumps(asdict(ack), ensure_ascii=False)
-
-
-def _ack_from_json(text: str) -> Acknowledgement:
-    data = json.loads(text)
-    data["recipient"] = Address(**data["recipient"])
-    data["references"] = tuple(data["references"])
-    data["headers"] = tuple(tuple(h) for h in data["headers"])
-    return Acknowledgement(**data)
 
 
 def compose_acknowledgement(
@@ -186,10 +182,14 @@ class AcknowledgeService:
                 return summary
 
     def has_pending(self) -> bool:
-        """Whether acknowledgements or marks wait to be done."""
+        """Whether marks or acknowledgements (sure or unsure) wait to be done."""
         if self.options.dry_run:
             return False
-        return bool(self.store.pending_acknowledgements(1) or self.store.pending_marks(1))
+        return bool(
+            self.store.pending_marks(1)
+            or self.store.pending_sends(1, attempted=False)
+            or self.store.pending_sends(1, attempted=True)
+        )
 
     # -- 1. intake --------------------------------------------------------------------
 
@@ -201,12 +201,13 @@ class AcknowledgeService:
             return None  # our own update coming back, or a change seen twice
         log = self.log.bind(item_id=item_id)
         now = self.clock.now()
+        ack: Acknowledgement | None = None
         try:
-            record = self._decide(message, fetched.marker, now)
+            record, ack = self._decide(message, fetched.marker, now)
         except Exception as exc:  # one bad message must never stop the others
             log.exception("message quarantined", error=type(exc).__name__)
             record = self._quarantine(message, now, exc)
-        self.store.record(record, now)
+        self.store.record(record, now, ack)
         log.info(
             "message screened",
             acknowledge=record.acknowledge,
@@ -217,7 +218,9 @@ class AcknowledgeService:
         )
         return record.reason
 
-    def _decide(self, message: IncomingMessage, marker: str | None, now: datetime) -> MessageRecord:
+    def _decide(
+        self, message: IncomingMessage, marker: str | None, now: datetime
+    ) -> tuple[MessageRecord, Acknowledgement | None]:
         received = message.received or now
         terms = self.calendar.terms(received)
         verdict = screen(message, self.policy, self.history(message, marker, now))
@@ -237,7 +240,7 @@ class AcknowledgeService:
                 )
                 if self.alerts is not None:
                     self.alerts.raise_alert("storm", limit=self.policy.global_per_hour)
-            return record
+            return record, None
         ack = self._build(message, terms)
         ref = uuid.uuid4().hex
         ack_message_id = f"<{ref}@{self._own_domain}>"
@@ -248,12 +251,9 @@ class AcknowledgeService:
                 item_id=message.item_id,
                 answer_by=terms.answer_by.isoformat(),
             )
-        return replace(
-            record,
-            ack_state=state,
-            ack_ref=ref,
-            ack_message_id=ack_message_id,
-            outbox=_ack_to_json(ack),
+        return (
+            replace(record, ack_state=state, ack_ref=ref, ack_message_id=ack_message_id),
+            ack,
         )
 
     def history(
@@ -309,17 +309,18 @@ class AcknowledgeService:
             marked=True,  # left alone in the mailbox; the record tells the administrator
         )
 
-    # -- 2. send and 3. mark --------------------------------------------------------------
+    # -- 2. mark (the claim) and 3. send ------------------------------------------------
 
     def flush(self) -> Summary:
-        """Send pending acknowledgements, then set pending marks, in batches."""
+        """Set pending marks (claims), then send what is claimed, in batches."""
         summary = Summary()
         if self.options.dry_run:
             return summary
         try:
-            while self._send_batch(summary):
-                pass
             while self._mark_batch(summary):
+                pass
+            self._verify_unsure(summary)
+            while self._send_batch(summary):
                 pass
         except MailboxUnavailable as exc:
             # What was done is recorded; the rest waits for the next pass.
@@ -329,74 +330,62 @@ class AcknowledgeService:
             summary.interrupted = True
         return summary
 
+    def _round(self) -> Round:
+        return Round(
+            find=self.mailbox.sent_refs,
+            act=self._send,
+            attempting=self.store.attempting,
+            in_doubt=timedelta(seconds=self.options.in_doubt_seconds),
+            max_attempts=self.options.max_attempts,
+        )
+
+    def _send(self, batch: Sequence[PendingSend]) -> list[Outcome]:
+        return self.mailbox.send_acknowledgements(
+            [
+                OutgoingAcknowledgement(
+                    ref=p.ref,
+                    message_id=p.message_id,
+                    original_item_id=p.item_id,
+                    acknowledgement=p.acknowledgement,
+                )
+                for p in batch
+            ]
+        )
+
+    def _verify_unsure(self, summary: Summary) -> None:
+        """Attempts whose outcome is unknown: look for them; send again those past the window."""
+        rounds = self._round()
+        offset_seen: set[str] = set()
+        while True:
+            unsure = [
+                p
+                for p in self.store.pending_sends(self.options.batch_size, attempted=True)
+                if p.item_id not in offset_seen
+            ]
+            if not unsure:
+                return
+            offset_seen.update(p.item_id for p in unsure)
+            now = self.clock.now()
+            verified, again = rounds.verify(unsure, now)
+            sent = rounds.send(again, now)
+            self.store.settle([*verified.results, *sent.results], self.clock.now())
+            summary.sent += verified.sent + sent.sent
+            summary.failed += sent.failed
+            summary.waiting += verified.waiting + sum(
+                1 for r in sent.results if r.outcome == "retry" and not r.not_sent
+            )
+
     def _send_batch(self, summary: Summary) -> bool:
-        """Send one batch; True when it made progress and more may be pending."""
-        pending = self.store.pending_acknowledgements(self.options.batch_size)
+        """Send one batch of claimed intents never tried; True when it made progress."""
+        pending = self.store.pending_sends(self.options.batch_size, attempted=False)
         if not pending:
             return False
-        now = self.clock.now()
-        try:
-            pending = self._drop_already_sent(pending, summary)
-        except MailboxUnavailable as exc:
-            # Never send an attempted one blind: it waits until Sent Items can be read.
-            self.log.warning(
-                "cannot look in Sent Items now; attempted acknowledgements wait", error=str(exc)
-            )
-            pending = [r for r in pending if r.attempts == 0]
-            if not pending:
-                return False
-        if not pending:
-            return True
-        outgoing = {
-            r.ack_ref or "": OutgoingAcknowledgement(
-                ref=r.ack_ref or "",
-                message_id=r.ack_message_id or "",
-                original_item_id=r.item_id,
-                acknowledgement=_ack_from_json(self.store.outbox(r.item_id)),
-            )
-            for r in pending
-        }
-        by_ref = {r.ack_ref: r for r in pending}
-        self.store.begin_attempt([r.item_id for r in pending], now)
-        settled: list[tuple[str, AckState, str]] = []
-        for outcome in self.mailbox.send_acknowledgements(list(outgoing.values())):
-            record = by_ref[outcome.key]
-            log = self.log.bind(item_id=record.item_id)
-            if outcome.ok:
-                settled.append((record.item_id, "sent", ""))
-                summary.sent += 1
-                log.info("acknowledgement sent", ack_message_id=record.ack_message_id)
-            elif outcome.transient:
-                self.store.note_error(record.item_id, outcome.error)
-                log.warning("acknowledgement not sent yet, will retry", error=outcome.error)
-            elif record.attempts + 1 >= self.options.max_attempts:
-                settled.append((record.item_id, "failed", outcome.error))
-                summary.failed += 1
-                log.error(
-                    "acknowledgement given up", error=outcome.error, attempts=record.attempts + 1
-                )
-            else:
-                self.store.note_error(record.item_id, outcome.error)
-                log.warning("acknowledgement refused, will retry", error=outcome.error)
-        # One transaction for the batch's outcomes; a crash before it is what reconciling is for.
-        self.store.set_ack_states(settled, self.clock.now())
-        return bool(settled)
-
-    def _drop_already_sent(
-        self, pending: Sequence[MessageRecord], summary: Summary
-    ) -> list[MessageRecord]:
-        """Reconcile: intents attempted before (maybe sent just before a crash) are looked up first."""
-        attempted = [r for r in pending if r.attempts > 0]
-        if not attempted:
-            return list(pending)
-        since = self.store.earliest_attempt([r.item_id for r in attempted]) or self.clock.now()
-        found = self.mailbox.sent_refs({r.ack_ref or "" for r in attempted}, since)
-        for record in attempted:
-            if record.ack_ref in found:
-                self.store.set_ack_state(record.item_id, "sent", self.clock.now())
-                summary.sent += 1
-                self.log.info("acknowledgement found in Sent Items", item_id=record.item_id)
-        return [r for r in pending if r.ack_ref not in found]
+        result = self._round().send(pending, self.clock.now())
+        # One transaction for the batch's outcomes; a crash before it is what verifying is for.
+        self.store.settle(result.results, self.clock.now())
+        summary.sent += result.sent
+        summary.failed += result.failed
+        return result.progress
 
     def _mark_batch(self, summary: Summary) -> bool:
         pending = self.store.pending_marks(self.options.batch_size)
@@ -422,16 +411,7 @@ class AcknowledgeService:
         return progress
 
     def _mark_for(self, record: MessageRecord) -> Mark:
-        marker = json.dumps(
-            {
-                "v": 1,
-                "decision": "acknowledged" if record.ack_state == "sent" else "skipped",
-                "reason": record.reason,
-                "answer_by": record.answer_by.isoformat(),
-                "ack": record.ack_message_id,
-            },
-            separators=(",", ":"),
-        )
+        marker = marker_value(record, self.clock.now())
         if not record.needs_answer:
             return Mark(item_id=record.item_id, marker=marker)
         return Mark(
@@ -441,3 +421,20 @@ class AcknowledgeService:
             flag_due=record.answer_by,
             category=self.options.category.format(date=short_date(record.answer_by.date())),
         )
+
+
+#: The marker's format; version 2 claims before sending (version 1 marked after it).
+MARKER_VERSION = 2
+
+
+def marker_value(record: MessageRecord, now: datetime) -> str:
+    """The service's marker on a message: the decision, and for an acknowledgement its claim."""
+    value: dict[str, object] = {
+        "v": MARKER_VERSION,
+        "decision": "acknowledge" if record.ack_state == "intent" else "skip",
+        "reason": record.reason,
+        "answer_by": record.answer_by.isoformat(),
+    }
+    if record.ack_state == "intent":
+        value.update(ref=record.ack_ref, ack=record.ack_message_id, claimed=now.isoformat())
+    return json.dumps(value, separators=(",", ":"))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import replace
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -17,6 +17,7 @@ from topcontact_mail.config import Settings
 from topcontact_mail.domain.calendar import ResponseTerms, default_calendar
 from topcontact_mail.domain.message import Address, IncomingMessage
 from topcontact_mail.domain.screening import ScreeningPolicy
+from topcontact_mail.ports import Outcome
 from topcontact_mail.services.acknowledge import AcknowledgeService, Options
 
 AMS = ZoneInfo("Europe/Amsterdam")
@@ -112,7 +113,8 @@ def test_a_person_gets_one_threaded_acknowledgement_and_the_message_gets_its_tar
     assert item.flag == (FRIDAY_10, datetime(2026, 12, 4, 17, 0, tzinfo=AMS))
     assert item.categories == ["Top Contact: antwoord vóór 4 dec"]
     assert item.marker is not None
-    assert json.loads(item.marker)["decision"] == "acknowledged"
+    assert json.loads(item.marker)["decision"] == "acknowledge"
+    assert json.loads(item.marker)["ref"] == mailbox.sent[0].outgoing.ref
 
 
 def test_machine_mail_gets_no_acknowledgement_only_the_marker(
@@ -193,6 +195,85 @@ def test_transient_failures_are_retried_until_sent_once(
     assert not service.has_pending()
 
 
+def test_the_message_is_claimed_in_the_mailbox_before_its_acknowledgement_leaves(
+    mailbox: MemoryMailbox, store: SqliteStore
+) -> None:
+    mailbox.deliver(person(1))
+    claims_when_sent: list[str | None] = []
+    send = mailbox.send_acknowledgements
+
+    def watching(batch):  # type: ignore[no-untyped-def]
+        claims_when_sent.extend(mailbox.items[o.original_item_id].marker for o in batch)
+        return send(batch)
+
+    mailbox.send_acknowledgements = watching  # type: ignore[method-assign]
+    make_service(mailbox, store).run_once()
+
+    (claim,) = claims_when_sent
+    assert claim is not None
+    assert json.loads(claim)["ref"] == mailbox.sent[0].outgoing.ref
+
+
+def test_a_lost_answer_is_found_in_the_mailbox_and_never_sent_twice(
+    mailbox: MemoryMailbox, store: SqliteStore
+) -> None:
+    mailbox.deliver(person(1))
+    mailbox.lost_answers = 1
+    service = make_service(mailbox, store)
+    service.run_once()
+    assert len(mailbox.sent) == 1
+    assert store.get("item-1").ack_state == "intent"  # type: ignore[union-attr]
+    service.run_once()
+    assert len(mailbox.sent) == 1
+    assert store.get("item-1").ack_state == "sent"  # type: ignore[union-attr]
+    assert not service.has_pending()
+
+
+def test_a_copy_still_in_transport_waits_out_the_in_doubt_window_before_a_new_try(
+    mailbox: MemoryMailbox, store: SqliteStore
+) -> None:
+    """A slow server: the send went out, but its copy cannot be found yet."""
+    clock = FixedClock(FRIDAY_10)
+    mailbox.deliver(person(1))
+    mailbox.lost_answers = 1
+    service = make_service(mailbox, store, in_doubt_seconds=600)
+    service.clock = clock
+    service.run_once()
+    mailbox.in_transport.add(mailbox.sent[0].outgoing.ref)
+    for minutes in (1, 5, 9):
+        clock.moment = FRIDAY_10 + timedelta(minutes=minutes)
+        summary = service.run_once()
+        assert summary.waiting == 1
+    assert len(mailbox.sent) == 1
+    mailbox.in_transport.clear()  # the copy arrives
+    clock.moment = FRIDAY_10 + timedelta(minutes=12)
+    service.run_once()
+    assert len(mailbox.sent) == 1
+    assert store.get("item-1").ack_state == "sent"  # type: ignore[union-attr]
+
+
+def test_a_send_that_never_left_is_tried_again_after_the_in_doubt_window(
+    mailbox: MemoryMailbox, store: SqliteStore
+) -> None:
+    clock = FixedClock(FRIDAY_10)
+    mailbox.deliver(person(1))
+    service = make_service(mailbox, store, in_doubt_seconds=600)
+    service.clock = clock
+    real_send = mailbox.send_acknowledgements
+    mailbox.send_acknowledgements = lambda batch: [  # type: ignore[method-assign]
+        Outcome(o.ref, False, "connection dropped", transient=True) for o in batch
+    ]
+    service.run_once()
+    mailbox.send_acknowledgements = real_send  # type: ignore[method-assign]
+    clock.moment = FRIDAY_10 + timedelta(minutes=5)
+    service.run_once()
+    assert mailbox.sent == []  # not found, but the window has not passed: wait
+    clock.moment = FRIDAY_10 + timedelta(minutes=11)
+    service.run_once()
+    assert len(mailbox.sent) == 1
+    assert store.get("item-1").attempts == 2  # type: ignore[union-attr]
+
+
 def test_a_permanent_refusal_is_given_up_after_the_attempts_and_recorded(
     mailbox: MemoryMailbox, store: SqliteStore
 ) -> None:
@@ -206,10 +287,10 @@ def test_a_permanent_refusal_is_given_up_after_the_attempts_and_recorded(
     mailbox.deliver(person(3))
     original_record = store.record
 
-    def refusing_record(rec, now):  # type: ignore[no-untyped-def]
+    def refusing_record(rec, now, ack=None):  # type: ignore[no-untyped-def]
         if rec.ack_ref:
             mailbox.refuse.add(rec.ack_ref)
-        original_record(rec, now)
+        original_record(rec, now, ack)
 
     store.record = refusing_record  # type: ignore[method-assign]
     for _ in range(3):
