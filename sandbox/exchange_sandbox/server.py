@@ -47,15 +47,15 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
 
-from exchange_sandbox.auth import (
+from exchange_sandbox.config import SandboxConfig, UserConfig, load_config
+from exchange_sandbox.ews import EwsService, operation_of
+from exchange_sandbox.ews.auth import (
     NtlmState,
     build_challenge,
     check_basic,
     ntlm_message_type,
     verify_authenticate,
 )
-from exchange_sandbox.config import SandboxConfig, UserConfig, load_config
-from exchange_sandbox.ews import EwsService, operation_of
 from exchange_sandbox.graph.mount import mount_graph, routes_to_graph, serve_graph
 from exchange_sandbox.store import (
     ITEM_FOLDERS,
