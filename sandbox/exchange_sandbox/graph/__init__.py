@@ -5,7 +5,7 @@ the shared :class:`~exchange_sandbox.store.MailStore`; ``start_graph_sandbox`` s
 it over HTTPS (msal needs an https authority) with a throw-away CA the client trusts.
 """
 
-from exchange_sandbox.graph.app import GraphApp, user_object_id
+from exchange_sandbox.graph.app import GraphApp
 from exchange_sandbox.graph.config import (
     AppCertificate,
     AppRegistration,
@@ -13,6 +13,7 @@ from exchange_sandbox.graph.config import (
     load_graph_config,
     parse_graph_config,
 )
+from exchange_sandbox.graph.ids import user_object_id
 from exchange_sandbox.graph.server import GraphSandbox, make_tls_files, start_graph_sandbox
 
 __all__ = [

@@ -21,7 +21,7 @@ from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from typing import Any
 
-from exchange_sandbox.graph.app import FaultHook, GraphApp
+from exchange_sandbox.graph.app import GraphApp
 from exchange_sandbox.graph.config import GraphConfig, load_graph_config
 from exchange_sandbox.graph.errors import (
     GraphError,
@@ -29,6 +29,7 @@ from exchange_sandbox.graph.errors import (
     error_response,
     fault_response,
 )
+from exchange_sandbox.graph.faults import FaultHook
 from exchange_sandbox.graph.server import GraphSandbox, start_graph_sandbox
 
 DROP: Response = (0, {}, b"")  # a fault answer meaning: close the connection without a reply
