@@ -12,8 +12,9 @@ import click
 import requests
 
 from exchange_sandbox.config import ConfigError, load_config
+from exchange_sandbox.faults import FaultSpecError, parse_faults
 from exchange_sandbox.graph.mount import serve_graph_tls
-from exchange_sandbox.server import FaultSpecError, build_server, parse_faults
+from exchange_sandbox.server import build_server
 
 DEFAULT_URL = "http://127.0.0.1:8765"
 

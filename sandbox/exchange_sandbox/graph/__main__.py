@@ -15,9 +15,10 @@ from types import FrameType
 import click
 
 from exchange_sandbox.config import ConfigError, load_config
+from exchange_sandbox.faults import FaultSpecError, parse_faults
 from exchange_sandbox.graph.config import GraphConfigError, load_graph_config
 from exchange_sandbox.graph.mount import mount_graph, serve_graph_tls
-from exchange_sandbox.server import FaultSpecError, build_server, parse_faults
+from exchange_sandbox.server import build_server
 
 
 @click.command()

@@ -21,6 +21,7 @@ from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from typing import Any
 
+from exchange_sandbox.faults import pick_fault
 from exchange_sandbox.graph.app import GraphApp
 from exchange_sandbox.graph.config import GraphConfig, load_graph_config
 from exchange_sandbox.graph.errors import (
@@ -53,41 +54,33 @@ def ews_fault_hook(server: Any) -> FaultHook:
 
     def hook(operation: str) -> Response | None:
         faults = server.faults
-        if faults.ops and operation not in faults.ops:
+        name = pick_fault(faults, server.rng, operation)
+        if name is None:
             return None
-        roll = server.rng.random()
-        for name in ("drop", "http500", "http503", "server_busy", "slow"):
-            prob = float(getattr(faults, name))
-            if roll < prob:
-                with server.stats.lock:
-                    server.stats.faults[name] += 1
-                retry_after = max(1, math.ceil(faults.backoff_ms / 1000))
-                if name == "drop":
-                    return DROP
-                if name == "http500":
-                    return error_response(
-                        GraphError(
-                            500,
-                            "ErrorInternalServerError",
-                            "An internal server error occurred. The operation failed.",
-                        )
-                    )
-                if name == "http503":
-                    return fault_response(503, retry_after)
-                if name == "server_busy":
-                    return fault_response(429, retry_after)
-                time.sleep(faults.slow_ms / 1000)
-                return None
-            roll -= prob
+        server.stats.count_fault(name)
+        retry_after = max(1, math.ceil(faults.backoff_ms / 1000))
+        if name == "drop":
+            return DROP
+        if name == "http500":
+            return error_response(
+                GraphError(
+                    500,
+                    "ErrorInternalServerError",
+                    "An internal server error occurred. The operation failed.",
+                )
+            )
+        if name == "http503":
+            return fault_response(503, retry_after)
+        if name == "server_busy":
+            return fault_response(429, retry_after)
+        time.sleep(faults.slow_ms / 1000)  # slow: answered, late
         return None
 
     return hook
 
 
 def count(server: Any, operation: str, status: int) -> None:
-    with server.stats.lock:
-        server.stats.operations[operation] += 1
-        server.stats.status[str(status)] += 1
+    server.stats.count(operation=operation, status=status)
 
 
 def serve_graph(handler: BaseHTTPRequestHandler, verb: str, body: bytes) -> None:
