@@ -16,7 +16,6 @@ import click
 
 from exchange_sandbox.config import ConfigError, load_config
 from exchange_sandbox.faults import FaultSpecError, parse_faults
-from exchange_sandbox.graph.config import GraphConfigError, load_graph_config
 from exchange_sandbox.graph.mount import mount_graph, serve_graph_tls
 from exchange_sandbox.server import build_server
 
@@ -51,12 +50,11 @@ def main(
     """Sandbox Exchange with Microsoft Graph: a TEST DOUBLE, never a production option."""
     try:
         config = load_config(config_file)
-        graph_config = load_graph_config(config_file)
         parsed = parse_faults(faults)
-    except (ConfigError, GraphConfigError, FaultSpecError) as exc:
+    except (ConfigError, FaultSpecError) as exc:
         raise click.BadParameter(str(exc)) from exc
     server = build_server(config, state_dir, host, port, latency, parsed)
-    mount_graph(server, graph_config)
+    mount_graph(server)
     tls = serve_graph_tls(
         server, host, graph_port, tls_dir=state_dir / "tls" if state_dir is not None else None
     )
@@ -67,7 +65,7 @@ def main(
     click.echo(f"Graph: {tls.graph_url}  (also http://{bound_host!s}:{bound_port}/v1.0)")
     click.echo(f"Authority: {tls.authority}  (msal: instance_discovery=False)")
     click.echo(f"CA certificate to trust: {tls.ca_file}")
-    for app in graph_config.apps:
+    for app in config.graph.apps:
         click.echo(f"App: client_id={app.client_id} roles={','.join(app.roles)}")
 
     def stop(signum: int, frame: FrameType | None) -> None:

@@ -28,10 +28,10 @@ from collections.abc import Mapping
 from typing import Any
 from urllib.parse import unquote
 
+from exchange_sandbox.config import GraphConfig
 from exchange_sandbox.graph import render
 from exchange_sandbox.graph.auth import Principal, TokenService
 from exchange_sandbox.graph.batch import batch
-from exchange_sandbox.graph.config import GraphConfig
 from exchange_sandbox.graph.control import control
 from exchange_sandbox.graph.delta import DeltaTokens
 from exchange_sandbox.graph.errors import (

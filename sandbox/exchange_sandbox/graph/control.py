@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import TYPE_CHECKING
 
-from exchange_sandbox.graph.config import AppCertificate
+from exchange_sandbox.config import AppCertificate
 from exchange_sandbox.graph.errors import GraphError, Response, bad_request
 from exchange_sandbox.graph.ids import to_rest
 from exchange_sandbox.graph.request import Request, json_response

@@ -6,7 +6,7 @@ let it dispatch Graph requests to a :class:`GraphApp` over the same store, count
 Graph operation in the same stats, and apply the same faults answered the way Graph answers
 them: ``server_busy`` → 429 with ``Retry-After``, ``http503`` → 503 with ``Retry-After``,
 ``http500`` → 500, ``drop`` → connection closed, ``slow`` → delay. The server is duck-typed
-(attributes ``store``, ``stats``, ``faults``, ``rng``, ``latency_ms``) so this package does
+(attributes ``store``, ``config``, ``stats``, ``faults``, ``rng``, ``latency_ms``) so this package does
 not import it.
 
 Because ``msal`` requires an https authority, :func:`serve_graph_tls` adds an HTTPS
@@ -21,9 +21,9 @@ from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from typing import Any
 
+from exchange_sandbox.config import GraphConfig
 from exchange_sandbox.faults import pick_fault
 from exchange_sandbox.graph.app import GraphApp
-from exchange_sandbox.graph.config import GraphConfig, load_graph_config
 from exchange_sandbox.graph.errors import (
     GraphError,
     Response,
@@ -37,8 +37,11 @@ DROP: Response = (0, {}, b"")  # a fault answer meaning: close the connection wi
 
 
 def mount_graph(server: Any, config: GraphConfig | None = None) -> GraphApp:
-    """Attach a GraphApp over ``server.store`` to the EWS sandbox server and return it."""
-    app = GraphApp(server.store, config or load_graph_config())
+    """Attach a GraphApp over ``server.store`` to the EWS sandbox server and return it.
+
+    Its settings are ``config``, else the ``[graph]`` part of the server's configuration.
+    """
+    app = GraphApp(server.store, config or server.config.graph)
     app.fault_hook = ews_fault_hook(server)
     server.graph = app
     return app

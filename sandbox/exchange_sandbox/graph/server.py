@@ -27,8 +27,8 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
+from exchange_sandbox.config import GraphConfig
 from exchange_sandbox.graph.app import GraphApp
-from exchange_sandbox.graph.config import GraphConfig
 from exchange_sandbox.store import MailStore
 
 Observer = Callable[[str, int], None]  # (operation, status) of every answered request
