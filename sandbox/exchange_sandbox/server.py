@@ -18,7 +18,7 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
@@ -35,6 +35,7 @@ from exchange_sandbox.ews.auth import (
 )
 from exchange_sandbox.faults import Faults, answer_lost, parse_faults, pick_fault
 from exchange_sandbox.graph.mount import mount_graph, routes_to_graph, serve_graph
+from exchange_sandbox.httpserver import PromptStopHTTPServer
 from exchange_sandbox.stats import Stats
 from exchange_sandbox.store import MailStore
 
@@ -42,8 +43,7 @@ EWS_PATH = "/ews/exchange.asmx"
 MAX_BODY = 64 * 1024 * 1024
 
 
-class SandboxServer(ThreadingHTTPServer):
-    daemon_threads = True
+class SandboxServer(PromptStopHTTPServer):
     allow_reuse_address = True
 
     def __init__(
