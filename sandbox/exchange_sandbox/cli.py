@@ -1,4 +1,8 @@
-"""Command line of the sandbox Exchange server, a test double: ``topcontact-mail sandbox ...``."""
+"""The one launcher of the sandbox Exchange server (a test double): ``exchange-sandbox serve|deliver``.
+
+The same click group is mounted by the product as ``topcontact-mail sandbox ...`` and runs
+as ``python -m exchange_sandbox``.
+"""
 
 from __future__ import annotations
 
@@ -12,8 +16,9 @@ import click
 import requests
 
 from exchange_sandbox.config import ConfigError, load_config
+from exchange_sandbox.faults import FaultSpecError, parse_faults
 from exchange_sandbox.graph.mount import serve_graph_tls
-from exchange_sandbox.server import FaultSpecError, build_server, parse_faults
+from exchange_sandbox.server import build_server
 
 DEFAULT_URL = "http://127.0.0.1:8765"
 
@@ -30,16 +35,18 @@ def sandbox_group() -> None:
     "--state",
     "state_dir",
     type=click.Path(file_okay=False, path_type=Path),
-    help="Directory for the SQLite state; without it everything lives in memory.",
+    help="Directory for the SQLite state (and the TLS files of --graph-port, in tls/); "
+    "without it everything lives in memory and the TLS files in a temporary directory.",
 )
 @click.option(
     "--config",
     "config_file",
     type=click.Path(exists=True, dir_okay=False, path_type=Path),
-    help="Sandbox TOML (mailboxes, users, rights); default: the shipped default.toml.",
+    help="Sandbox TOML (mailboxes, users, rights, [graph] tenant and apps); "
+    "default: the shipped default.toml.",
 )
 @click.option(
-    "--latency", default=0, show_default=True, help="Milliseconds added to every EWS request."
+    "--latency", default=0, show_default=True, help="Milliseconds added to every request."
 )
 @click.option(
     "--faults",
@@ -50,7 +57,8 @@ def sandbox_group() -> None:
     "--graph-port",
     type=int,
     default=None,
-    help="Also serve Microsoft Graph over HTTPS on this port (msal needs https; 0 picks one).",
+    help="Also serve Microsoft Graph and the Entra ID token endpoint over HTTPS on this port "
+    "(msal needs https; 0 picks one).",
 )
 def serve(
     port: int,
@@ -61,7 +69,11 @@ def serve(
     faults: str,
     graph_port: int | None,
 ) -> None:
-    """Run the sandbox EWS server (a test double) until interrupted."""
+    """Run the sandbox Exchange server (a test double) until interrupted.
+
+    EWS, Graph and the control endpoints answer on --port (plain HTTP); with --graph-port,
+    Graph and the Entra ID token endpoint also answer over HTTPS, which msal requires.
+    """
     try:
         config = load_config(config_file)
         parsed = parse_faults(faults)
@@ -69,19 +81,21 @@ def serve(
         raise click.BadParameter(str(exc)) from exc
     server = build_server(config, state_dir, host, port, latency, parsed)
     bound_host, bound_port = server.server_address[:2]
-    click.echo(
-        f"Sandbox Exchange (TEST DOUBLE) listening on http://{bound_host!s}:{bound_port}/EWS/Exchange.asmx"
-    )
+    base = f"http://{bound_host!s}:{bound_port}"
+    click.echo(f"Sandbox Exchange (TEST DOUBLE) listening on {base}/EWS/Exchange.asmx")
     click.echo(
         f"State: {state_dir or 'in memory'}; mailboxes: "
         + ", ".join(m.address for m in config.mailboxes)
     )
+    graph = None
     if graph_port is not None:
-        graph = serve_graph_tls(server, host=host, port=graph_port)
-        click.echo(
-            f"Graph (TEST DOUBLE) on {graph.base_url}/v1.0, authority {graph.base_url}/"
-            f"{graph.app.config.tenant_id}, trust the CA in {graph.ca_file}"
-        )
+        tls_dir = state_dir / "tls" if state_dir is not None else None
+        graph = serve_graph_tls(server, host=host, port=graph_port, tls_dir=tls_dir)
+        click.echo(f"Graph (TEST DOUBLE): {graph.graph_url}  (also {base}/v1.0)")
+        click.echo(f"Authority: {graph.authority}  (msal: instance_discovery=False)")
+        click.echo(f"CA certificate to trust: {graph.ca_file}")
+        for app in graph.app.config.apps:
+            click.echo(f"App: client_id={app.client_id} roles={','.join(app.roles)}")
 
     def stop(signum: int, frame: FrameType | None) -> None:
         raise KeyboardInterrupt
@@ -92,6 +106,8 @@ def serve(
     except KeyboardInterrupt:
         pass
     finally:
+        if graph is not None:
+            graph.stop()
         server.server_close()
         server.store.close()
 

@@ -1,15 +1,24 @@
-"""Configuration of the sandbox Exchange server (a test double): mailboxes, users and their rights.
+"""Configuration of the sandbox Exchange server (a test double): one TOML file, every table.
 
-The TOML layout is documented in the shipped ``default.toml``.
+``load_config(path)`` reads the file (the shipped ``default.toml`` when ``path`` is None)
+into one :class:`SandboxConfig`: ``[server]`` (reported version, NTLM domain),
+``[[mailboxes]]``, ``[[users]]`` with their delegate and impersonation rights, and
+``[graph]`` (:class:`GraphConfig`: tenant, app registrations, limits). Every table is
+documented in ``default.toml``; the EWS and Graph fronts take their part from this object.
 """
 
 from __future__ import annotations
 
 import tomllib
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from importlib import resources
 from pathlib import Path
 from typing import Any
+
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes
+
+DEFAULT_ROLES = ("Mail.ReadWrite", "Mail.Send", "Calendars.ReadWrite")
 
 
 class ConfigError(ValueError):
@@ -41,11 +50,76 @@ class UserConfig:
 
 
 @dataclass(frozen=True)
+class AppCertificate:
+    """A public certificate uploaded to an app registration, with its two thumbprints."""
+
+    pem: bytes
+    sha1: str  # hex, lower case
+    sha256: str
+
+    @classmethod
+    def from_pem(cls, pem: bytes) -> AppCertificate:
+        try:
+            cert = x509.load_pem_x509_certificate(pem)
+        except ValueError as exc:
+            raise ConfigError(f"not a PEM certificate: {exc}") from exc
+        return cls(
+            pem=pem,
+            # SHA-1 is what Entra ID calls the certificate thumbprint (x5t); not a security use.
+            sha1=cert.fingerprint(hashes.SHA1()).hex(),  # noqa: S303
+            sha256=cert.fingerprint(hashes.SHA256()).hex(),
+        )
+
+    def public_key(self) -> Any:
+        return x509.load_pem_x509_certificate(self.pem).public_key()
+
+
+@dataclass(frozen=True)
+class AppRegistration:
+    client_id: str
+    name: str = "topcontact-mail"
+    client_secret: str | None = None
+    certificates: tuple[AppCertificate, ...] = ()
+    roles: tuple[str, ...] = DEFAULT_ROLES
+    mailboxes: tuple[str, ...] | None = None
+
+    def may_access(self, mailbox: str) -> bool:
+        return self.mailboxes is None or mailbox.lower() in {m.lower() for m in self.mailboxes}
+
+
+@dataclass(frozen=True)
+class GraphConfig:
+    tenant_id: str = "5f2c6d1e-8a44-4b6e-9f1a-3c7d2b9e0a61"
+    apps: tuple[AppRegistration, ...] = ()
+    token_lifetime_seconds: int = 3600
+    send_limit_per_minute: int = 0
+    mailbox_concurrency: int = 4
+    default_page_size: int = 10
+    max_page_size: int = 1000
+    # Graph runs up to four batch steps in parallel, so steps beyond the fourth that target
+    # one mailbox are reported to get 429 MailboxConcurrency; off keeps batches deterministic.
+    batch_parallel_throttling: bool = False
+    working_hours_time_zone: str = "W. Europe Standard Time"
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def app(self, client_id: str) -> AppRegistration | None:
+        for app in self.apps:
+            if app.client_id.lower() == client_id.lower():
+                return app
+        return None
+
+    def with_app(self, app: AppRegistration) -> GraphConfig:
+        others = tuple(a for a in self.apps if a.client_id.lower() != app.client_id.lower())
+        return replace(self, apps=(*others, app))
+
+
+@dataclass(frozen=True)
 class SandboxConfig:
     mailboxes: tuple[MailboxConfig, ...] = ()
     users: tuple[UserConfig, ...] = ()
     version: str = "15.1.2507.6"
     domain: str = "WOONSERVICE"
+    graph: GraphConfig = field(default_factory=GraphConfig)
     extra: dict[str, Any] = field(default_factory=dict)
 
     def user(self, name: str) -> UserConfig | None:
@@ -64,15 +138,21 @@ class SandboxConfig:
         return parts[0], parts[1], parts[2], parts[3]
 
 
-def _strs(value: Any, what: str) -> tuple[str, ...]:
-    if value is None:
-        return ()
-    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
-        raise ConfigError(f"{what} must be a list of strings")
-    return tuple(value)
+def load_config(path: Path | None = None) -> SandboxConfig:
+    """Read a sandbox TOML file, or the shipped default when ``path`` is None."""
+    if path is None:
+        text = resources.files("exchange_sandbox").joinpath("default.toml").read_text("utf-8")
+    else:
+        text = path.read_text("utf-8")
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path or 'default.toml'}: {exc}") from exc
+    return parse_config(data, path.parent if path is not None else None)
 
 
-def parse_config(data: dict[str, Any]) -> SandboxConfig:
+def parse_config(data: dict[str, Any], base_dir: Path | None = None) -> SandboxConfig:
+    """A parsed sandbox TOML document; ``base_dir`` anchors relative certificate paths."""
     server = data.get("server", {})
     mailboxes = []
     for entry in data.get("mailboxes", []):
@@ -99,16 +179,67 @@ def parse_config(data: dict[str, Any]) -> SandboxConfig:
         users=tuple(users),
         version=str(server.get("version", "15.1.2507.6")),
         domain=str(server.get("domain", "WOONSERVICE")),
+        graph=_graph(data.get("graph", {}), base_dir),
     )
 
 
-def load_config(path: Path | None = None) -> SandboxConfig:
-    """Read a sandbox TOML file, or the shipped default when ``path`` is None."""
-    if path is None:
-        text = resources.files("exchange_sandbox").joinpath("default.toml").read_text("utf-8")
-    else:
-        text = path.read_text("utf-8")
-    try:
-        return parse_config(tomllib.loads(text))
-    except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(f"{path or 'default.toml'}: {exc}") from exc
+def _graph(section: Any, base_dir: Path | None) -> GraphConfig:
+    """The ``[graph]`` table (defaults when absent)."""
+    if not isinstance(section, dict):
+        raise ConfigError("[graph] must be a table")
+    apps = []
+    for entry in section.get("apps", []):
+        if "client_id" not in entry:
+            raise ConfigError("every [[graph.apps]] entry needs a client_id")
+        certs = []
+        for ref in _strs(entry.get("certificates", []), "graph.apps.certificates"):
+            if ref.lstrip().startswith("-----BEGIN"):
+                pem = ref.encode()
+            else:
+                path = Path(ref)
+                if not path.is_absolute() and base_dir is not None:
+                    path = base_dir / path
+                pem = path.read_bytes()
+            certs.append(AppCertificate.from_pem(pem))
+        secret = entry.get("client_secret")
+        if not secret and not certs:
+            raise ConfigError(f"app {entry['client_id']}: give a client_secret or certificates")
+        mailboxes = entry.get("mailboxes")
+        apps.append(
+            AppRegistration(
+                client_id=str(entry["client_id"]),
+                name=str(entry.get("name", "topcontact-mail")),
+                client_secret=str(secret) if secret else None,
+                certificates=tuple(certs),
+                roles=_strs(entry.get("roles", list(DEFAULT_ROLES)), "graph.apps.roles"),
+                mailboxes=None if mailboxes is None else _strs(mailboxes, "graph.apps.mailboxes"),
+            )
+        )
+    defaults = GraphConfig()
+    return GraphConfig(
+        tenant_id=str(section.get("tenant_id", defaults.tenant_id)),
+        apps=tuple(apps),
+        token_lifetime_seconds=_int(section, "token_lifetime_seconds", 3600, 1),
+        send_limit_per_minute=_int(section, "send_limit_per_minute", 0),
+        mailbox_concurrency=_int(section, "mailbox_concurrency", 4, 1),
+        default_page_size=_int(section, "default_page_size", 10, 1),
+        batch_parallel_throttling=bool(section.get("batch_parallel_throttling", False)),
+        working_hours_time_zone=str(
+            section.get("working_hours_time_zone", defaults.working_hours_time_zone)
+        ),
+    )
+
+
+def _strs(value: Any, what: str) -> tuple[str, ...]:
+    if value is None:
+        return ()
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise ConfigError(f"{what} must be a list of strings")
+    return tuple(value)
+
+
+def _int(data: dict[str, Any], key: str, default: int, minimum: int = 0) -> int:
+    value = data.get(key, default)
+    if not isinstance(value, int) or isinstance(value, bool) or value < minimum:
+        raise ConfigError(f"graph.{key} must be an integer >= {minimum}")
+    return value

@@ -11,12 +11,8 @@ from exchangelib import DELEGATE, Account
 from exchangelib.errors import ErrorServerBusy, TransportError
 from lxml import etree
 
-from exchange_sandbox.server import (
-    FaultSpecError,
-    SandboxHandle,
-    parse_faults,
-    start_sandbox,
-)
+from exchange_sandbox.faults import FaultSpecError, parse_faults
+from exchange_sandbox.server import SandboxHandle, start_sandbox
 from sandbox_helpers import (
     DEVRIES,
     PASSWORD,

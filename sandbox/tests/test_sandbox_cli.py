@@ -84,3 +84,54 @@ def test_serve_runs_as_its_own_process_and_keeps_state(tmp_path: Path) -> None:
         proc.send_signal(signal.SIGTERM)
         proc.wait(timeout=10)
     assert (tmp_path / "sandbox.sqlite3").is_file()
+
+
+GRAPH_TENANT = "0f1e2d3c-4b5a-4968-8776-655443322110"
+GRAPH_CLIENT = "aa11bb22-cc33-4d44-8e55-ff6677889900"
+GRAPH_SECRET = "Another-Tenant-Secret-1!"
+
+
+def test_serve_with_a_graph_port_serves_the_config_files_graph_table(tmp_path: Path) -> None:
+    config = tmp_path / "sandbox.toml"
+    config.write_text(
+        f'[[mailboxes]]\naddress = "{SHARED}"\n\n'
+        f'[graph]\ntenant_id = "{GRAPH_TENANT}"\n\n'
+        f'[[graph.apps]]\nclient_id = "{GRAPH_CLIENT}"\nclient_secret = "{GRAPH_SECRET}"\n',
+        "utf-8",
+    )
+    state = tmp_path / "state"
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "exchange_sandbox", "serve", "--port", "0", "--graph-port", "0",
+         "--state", str(state), "--config", str(config)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )  # fmt: skip
+    try:
+        assert proc.stdout is not None
+        lines = [proc.stdout.readline() for _ in range(6)]
+        printed = "".join(lines)
+        assert "App: client_id=" in lines[-1], printed + (proc.stderr.read() if proc.stderr else "")
+        authority = re.search(r"Authority: (https://\S+)", printed)
+        ca_file = re.search(r"CA certificate to trust: (\S+)", printed)
+        assert authority, printed
+        assert ca_file, printed
+        assert authority.group(1).endswith(f"/{GRAPH_TENANT}")
+        assert f"App: client_id={GRAPH_CLIENT} " in printed
+        assert Path(ca_file.group(1)).parent == state / "tls"  # the TLS files live in the state
+        token = requests.post(
+            f"{authority.group(1)}/oauth2/v2.0/token",
+            data={
+                "grant_type": "client_credentials",
+                "client_id": GRAPH_CLIENT,
+                "client_secret": GRAPH_SECRET,
+                "scope": "https://graph.microsoft.com/.default",
+            },
+            verify=ca_file.group(1),
+            timeout=10,
+        )
+        assert token.status_code == 200, token.text
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        proc.wait(timeout=10)
+    assert proc.returncode == 0

@@ -31,7 +31,7 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
 
-from exchange_sandbox.graph.config import AppCertificate, GraphConfig
+from exchange_sandbox.config import AppCertificate, GraphConfig
 from exchange_sandbox.graph.errors import GraphError
 
 GRAPH_RESOURCE = "https://graph.microsoft.com"

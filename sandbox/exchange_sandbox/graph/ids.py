@@ -15,6 +15,7 @@ from __future__ import annotations
 import base64
 import binascii
 import threading
+import uuid
 from dataclasses import dataclass
 
 from exchange_sandbox.store import Item, ItemNotFound, MailStore
@@ -145,3 +146,8 @@ class IdMap:
                 self._origin[new.id] = origin
                 self._prints[new.id] = _fingerprint(new)
         self._seen_seq[mailbox] = max(after, page.last_seq)
+
+
+def user_object_id(address: str) -> str:
+    """The sandbox's stable Entra object id of a mailbox user (a UUID from the address)."""
+    return str(uuid.uuid5(uuid.NAMESPACE_URL, "mailbox:" + address.lower()))

@@ -6,7 +6,7 @@ let it dispatch Graph requests to a :class:`GraphApp` over the same store, count
 Graph operation in the same stats, and apply the same faults answered the way Graph answers
 them: ``server_busy`` → 429 with ``Retry-After``, ``http503`` → 503 with ``Retry-After``,
 ``http500`` → 500, ``drop`` → connection closed, ``slow`` → delay. The server is duck-typed
-(attributes ``store``, ``stats``, ``faults``, ``rng``, ``latency_ms``) so this package does
+(attributes ``store``, ``config``, ``stats``, ``faults``, ``rng``, ``latency_ms``) so this package does
 not import it.
 
 Because ``msal`` requires an https authority, :func:`serve_graph_tls` adds an HTTPS
@@ -21,22 +21,27 @@ from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from typing import Any
 
-from exchange_sandbox.graph.app import FaultHook, GraphApp
-from exchange_sandbox.graph.config import GraphConfig, load_graph_config
+from exchange_sandbox.config import GraphConfig
+from exchange_sandbox.faults import pick_fault
+from exchange_sandbox.graph.app import GraphApp
 from exchange_sandbox.graph.errors import (
     GraphError,
     Response,
     error_response,
     fault_response,
 )
+from exchange_sandbox.graph.faults import FaultHook
 from exchange_sandbox.graph.server import GraphSandbox, start_graph_sandbox
 
 DROP: Response = (0, {}, b"")  # a fault answer meaning: close the connection without a reply
 
 
 def mount_graph(server: Any, config: GraphConfig | None = None) -> GraphApp:
-    """Attach a GraphApp over ``server.store`` to the EWS sandbox server and return it."""
-    app = GraphApp(server.store, config or load_graph_config())
+    """Attach a GraphApp over ``server.store`` to the EWS sandbox server and return it.
+
+    Its settings are ``config``, else the ``[graph]`` part of the server's configuration.
+    """
+    app = GraphApp(server.store, config or server.config.graph)
     app.fault_hook = ews_fault_hook(server)
     server.graph = app
     return app
@@ -52,41 +57,33 @@ def ews_fault_hook(server: Any) -> FaultHook:
 
     def hook(operation: str) -> Response | None:
         faults = server.faults
-        if faults.ops and operation not in faults.ops:
+        name = pick_fault(faults, server.rng, operation)
+        if name is None:
             return None
-        roll = server.rng.random()
-        for name in ("drop", "http500", "http503", "server_busy", "slow"):
-            prob = float(getattr(faults, name))
-            if roll < prob:
-                with server.stats.lock:
-                    server.stats.faults[name] += 1
-                retry_after = max(1, math.ceil(faults.backoff_ms / 1000))
-                if name == "drop":
-                    return DROP
-                if name == "http500":
-                    return error_response(
-                        GraphError(
-                            500,
-                            "ErrorInternalServerError",
-                            "An internal server error occurred. The operation failed.",
-                        )
-                    )
-                if name == "http503":
-                    return fault_response(503, retry_after)
-                if name == "server_busy":
-                    return fault_response(429, retry_after)
-                time.sleep(faults.slow_ms / 1000)
-                return None
-            roll -= prob
+        server.stats.count_fault(name)
+        retry_after = max(1, math.ceil(faults.backoff_ms / 1000))
+        if name == "drop":
+            return DROP
+        if name == "http500":
+            return error_response(
+                GraphError(
+                    500,
+                    "ErrorInternalServerError",
+                    "An internal server error occurred. The operation failed.",
+                )
+            )
+        if name == "http503":
+            return fault_response(503, retry_after)
+        if name == "server_busy":
+            return fault_response(429, retry_after)
+        time.sleep(faults.slow_ms / 1000)  # slow: answered, late
         return None
 
     return hook
 
 
 def count(server: Any, operation: str, status: int) -> None:
-    with server.stats.lock:
-        server.stats.operations[operation] += 1
-        server.stats.status[str(status)] += 1
+    server.stats.count(operation=operation, status=status)
 
 
 def serve_graph(handler: BaseHTTPRequestHandler, verb: str, body: bytes) -> None:

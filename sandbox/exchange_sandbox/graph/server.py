@@ -18,7 +18,7 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from typing import Any
 
@@ -27,8 +27,9 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
+from exchange_sandbox.config import GraphConfig
 from exchange_sandbox.graph.app import GraphApp
-from exchange_sandbox.graph.config import GraphConfig
+from exchange_sandbox.httpserver import PromptStopHTTPServer
 from exchange_sandbox.store import MailStore
 
 Observer = Callable[[str, int], None]  # (operation, status) of every answered request
@@ -159,9 +160,7 @@ class _Handler(BaseHTTPRequestHandler):
     )
 
 
-class _GraphHTTPServer(ThreadingHTTPServer):
-    daemon_threads = True
-
+class _GraphHTTPServer(PromptStopHTTPServer):
     def __init__(
         self,
         address: tuple[str, int],

@@ -10,7 +10,8 @@ import pytest
 import requests
 from graph_helpers import CLIENT_ID, SECRET, SHARED, customer_mail
 
-from exchange_sandbox.graph import GraphConfig, load_graph_config
+from exchange_sandbox.config import load_config
+from exchange_sandbox.graph import GraphConfig
 from exchange_sandbox.graph.mount import mount_graph, serve_graph_tls
 from exchange_sandbox.server import SandboxHandle, start_sandbox
 
@@ -72,7 +73,7 @@ def test_graph_over_tls_shares_store_stats_and_faults_with_the_ews_sandbox(
 def test_the_ews_sandbox_port_answers_graph_with_the_shipped_app_registration(
     ews_sandbox: SandboxHandle,
 ) -> None:
-    shipped = load_graph_config()
+    shipped = load_config().graph
     [app] = shipped.apps
     assert app.client_secret is not None
     token = requests.post(

@@ -194,7 +194,7 @@ def assert_matches(
     problems = compare(example, answer, allow_missing, allow_extra)
     assert not problems, (
         f"the sandbox's answer differs from Microsoft's published example {example} "
-        f"(tests/sandbox/ews_examples/{example}.txt):\n  "
+        f"(sandbox/tests/ews/ews_examples/{example}.txt):\n  "
         + "\n  ".join(problems)
         + "\nsandbox's answer:\n"
         + etree.tostring(etree.fromstring(answer), pretty_print=True).decode()[:4000]

@@ -208,7 +208,7 @@ def test_streamed_notification_documents_validate(
             f"{handle.url}/_sandbox/deliver", params={"mailbox": SHARED}, data=eml(), timeout=10
         ).raise_for_status()
         ews = handle.server.ews
-        subscription = ews._subs[subscription_id]
+        subscription = ews.notifications._subs[subscription_id]
         for status in ("OK", "Closed"):
             doc = etree.fromstring(ews.stream_document([subscription], status))
             body = doc.find(f"{{{SOAP}}}Body")

@@ -1,4 +1,4 @@
-"""HTTP authentication of the sandbox Exchange server (a test double): Basic and NTLM (v2 only).
+"""EWS authentication of the sandbox Exchange server (a test double): Basic and NTLM (v2 only), as IIS does it.
 
 NTLM is connection oriented, as on IIS: a NEGOTIATE / CHALLENGE / AUTHENTICATE exchange on
 one keep-alive connection authenticates that connection. The AUTHENTICATE message is

@@ -1,0 +1,233 @@
+"""Item properties in EWS requests (sandbox, a test double): parsed into store values, applied to items."""
+
+from __future__ import annotations
+
+import base64
+from dataclasses import replace
+from datetime import UTC, datetime
+from typing import Any, cast
+
+from lxml import etree
+
+from exchange_sandbox.ews.faults import EwsFault
+from exchange_sandbox.ews.xml import Element, boolean, t, text_of
+from exchange_sandbox.store import (
+    Address,
+    Attendee,
+    Flag,
+    FlagStatus,
+    Item,
+    PropertyKey,
+    ReadOnlyProperty,
+    write_property,
+)
+
+
+def parse_dt(text: str | None) -> datetime:
+    if not text:
+        raise EwsFault("ErrorInvalidRequest", "A date/time value is missing.")
+    try:
+        value = datetime.fromisoformat(text.strip())
+    except ValueError as exc:
+        raise EwsFault("ErrorInvalidRequest", f"Invalid date/time value {text!r}.") from exc
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+def property_key(el: Element) -> PropertyKey:
+    tag = el.get("PropertyTag")
+    pid = el.get("PropertyId")
+    ptype = el.get("PropertyType")
+    if not ptype:
+        raise EwsFault("ErrorInvalidRequest", "ExtendedFieldURI needs a PropertyType.")
+    try:
+        return PropertyKey(
+            property_type=ptype,
+            property_set_id=el.get("PropertySetId"),
+            distinguished_set_id=el.get("DistinguishedPropertySetId"),
+            property_name=el.get("PropertyName"),
+            property_id=int(pid, 0) if pid is not None else None,
+            property_tag=int(tag, 0) if tag is not None else None,
+        )
+    except ValueError as exc:
+        raise EwsFault("ErrorInvalidPropertyRequest", "Bad extended property id.") from exc
+
+
+def parse_address(el: Element | None) -> Address | None:
+    if el is None:
+        return None
+    box = el if el.tag == t("Mailbox") else el.find(t("Mailbox"))
+    if box is None:
+        return None
+    email = text_of(box, t("EmailAddress")) or ""
+    if not email:
+        return None
+    return Address(email=email, name=text_of(box, t("Name")) or "")
+
+
+def parse_addresses(el: Element | None) -> tuple[Address, ...]:
+    if el is None:
+        return ()
+    return tuple(a for a in (parse_address(b) for b in el.findall(t("Mailbox"))) if a)
+
+
+def parse_attendees(el: Element | None, required: bool) -> tuple[Attendee, ...]:
+    if el is None:
+        return ()
+    out = []
+    for att in el.findall(t("Attendee")):
+        addr = parse_address(att.find(t("Mailbox")))
+        if addr is not None:
+            out.append(
+                Attendee(
+                    address=addr,
+                    required=required,
+                    response=text_of(att, t("ResponseType")) or "Unknown",
+                )
+            )
+    return tuple(out)
+
+
+def parse_flag(el: Element) -> Flag:
+    status = text_of(el, t("FlagStatus")) or "NotFlagged"
+    if status not in ("NotFlagged", "Flagged", "Complete"):
+        raise EwsFault("ErrorInvalidValueForProperty", f"Invalid FlagStatus {status!r}.")
+
+    def opt(tag: str) -> datetime | None:
+        value = text_of(el, t(tag))
+        return parse_dt(value) if value else None
+
+    return Flag(
+        status=cast(FlagStatus, status),  # checked against the Literal values just above
+        start=opt("StartDate"),
+        due=opt("DueDate"),
+        complete=opt("CompleteDate"),
+    )
+
+
+def parse_extended(el: Element) -> tuple[PropertyKey, str | tuple[str, ...]]:
+    uri = el.find(t("ExtendedFieldURI"))
+    if uri is None:
+        raise EwsFault("ErrorInvalidRequest", "ExtendedProperty without ExtendedFieldURI.")
+    key = property_key(uri)
+    values = el.find(t("Values"))
+    if values is not None:
+        return key, tuple(v.text or "" for v in values.findall(t("Value")))
+    return key, text_of(el, t("Value")) or ""
+
+
+def item_fields(el: Element) -> dict[str, Any]:
+    """Python values of the properties set in a Message/CalendarItem element, by element name."""
+    out: dict[str, Any] = {}
+    extended: list[tuple[PropertyKey, str | tuple[str, ...]]] = []
+    for child in el:
+        name = etree.QName(child).localname
+        if name == "MimeContent":
+            try:
+                out[name] = base64.b64decode(child.text or "", validate=False)
+            except ValueError as exc:
+                raise EwsFault(
+                    "ErrorMimeContentInvalid", "MimeContent is not valid base64."
+                ) from exc
+        elif name in ("ToRecipients", "CcRecipients", "BccRecipients", "ReplyTo"):
+            out[name] = parse_addresses(child)
+        elif name in ("From", "Sender", "Organizer"):
+            out[name] = parse_address(child)
+        elif name in ("RequiredAttendees", "OptionalAttendees"):
+            out[name] = parse_attendees(child, name == "RequiredAttendees")
+        elif name == "Categories":
+            out[name] = tuple(s.text or "" for s in child.findall(t("String")))
+        elif name == "Flag":
+            out[name] = parse_flag(child)
+        elif name == "ExtendedProperty":
+            extended.append(parse_extended(child))
+        elif name == "Body":
+            out[name] = (child.text or "", child.get("BodyType", "Text"))
+        elif name in ("Start", "End"):
+            out[name] = parse_dt(child.text)
+        elif name in ("IsRead", "IsAllDayEvent", "IsDraft"):
+            out[name] = boolean(child.text)
+        else:
+            out[name] = child.text or ""
+    if extended:
+        out["ExtendedProperty"] = extended
+    return out
+
+
+def apply_fields(item: Item, fields: dict[str, Any], append: bool = False) -> Item:
+    """Set (or append to) the properties named in ``fields`` on an item."""
+    changes: dict[str, Any] = {}
+    for name, value in fields.items():
+        if name == "Subject":
+            changes["subject"] = value
+        elif name == "IsRead":
+            changes["is_read"] = value
+        elif name == "Flag":
+            changes["flag"] = value
+        elif name == "Categories":
+            changes["categories"] = (
+                tuple(dict.fromkeys(item.categories + value)) if append else value
+            )
+        elif name == "Importance":
+            changes["importance"] = value
+        elif name == "ItemClass":
+            changes["item_class"] = value
+        elif name == "Body":
+            changes["body"] = item.body + value[0] if append else value[0]
+            changes["body_type"] = value[1]
+        elif name in ("ToRecipients", "CcRecipients", "BccRecipients"):
+            attr = {"ToRecipients": "to", "CcRecipients": "cc", "BccRecipients": "bcc"}[name]
+            changes[attr] = getattr(item, attr) + value if append else value
+        elif name == "From":
+            changes["from_"] = value
+        elif name == "ExtendedProperty":
+            for key, val in value:
+                try:
+                    item = write_property(item, key, val)
+                except ReadOnlyProperty as exc:
+                    raise EwsFault(
+                        "ErrorInvalidPropertySet", f"{key.canonical} is read-only."
+                    ) from exc
+        elif name in ("Start", "End", "Location", "LegacyFreeBusyStatus", "IsAllDayEvent"):
+            if item.calendar is None:
+                raise EwsFault("ErrorInvalidPropertySet", f"{name} is not a property of this item.")
+            attr = {
+                "Start": "start", "End": "end", "Location": "location",
+                "LegacyFreeBusyStatus": "free_busy", "IsAllDayEvent": "is_all_day",
+            }[name]  # fmt: skip
+            changes["calendar"] = replace(changes.get("calendar", item.calendar), **{attr: value})
+        elif name in ("RequiredAttendees", "OptionalAttendees"):
+            if item.calendar is None:
+                raise EwsFault("ErrorInvalidPropertySet", f"{name} is not a property of this item.")
+            cal = changes.get("calendar", item.calendar)
+            keep = tuple(a for a in cal.attendees if a.required != (name == "RequiredAttendees"))
+            changes["calendar"] = replace(cal, attendees=keep + value)
+        elif name in ("InternetMessageId", "References", "InReplyTo", "MimeContent"):
+            raise EwsFault("ErrorInvalidPropertySet", f"{name} is read-only after creation.")
+        else:
+            raise EwsFault(
+                "ErrorInvalidPropertySet", f"Setting {name} is not supported by the sandbox."
+            )
+    return replace(item, **changes)
+
+
+def clear_field(item: Item, uri: Element) -> Item:
+    if uri.tag == t("ExtendedFieldURI"):
+        try:
+            return write_property(item, property_key(uri), None)
+        except ReadOnlyProperty as exc:
+            raise EwsFault(
+                "ErrorInvalidPropertyDelete", "This property cannot be deleted."
+            ) from exc
+    name = uri.get("FieldURI", "").split(":", 1)[-1]
+    resets: dict[str, dict[str, Any]] = {
+        "Flag": {"flag": Flag()},
+        "Categories": {"categories": ()},
+        "Body": {"body": ""},
+        "Importance": {"importance": "Normal"},
+        "ToRecipients": {"to": ()},
+        "CcRecipients": {"cc": ()},
+        "BccRecipients": {"bcc": ()},
+    }
+    if name not in resets:
+        raise EwsFault("ErrorInvalidPropertyDelete", f"{name} cannot be deleted.")
+    return replace(item, **resets[name])

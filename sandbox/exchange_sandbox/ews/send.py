@@ -1,0 +1,197 @@
+"""EWS operations that create and send items in the sandbox (a test double): CreateItem, SendItem.
+
+Sending checks send-as rights on From and Sender (also inside MIME); a sent message is
+submitted, not saved, so the answer carries no id, as with Exchange.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import replace
+from typing import Any
+
+from lxml import etree
+
+from exchange_sandbox.ews.access import (
+    Caller,
+    check_mailbox,
+    check_send_as,
+    folder_ref,
+    item_ref,
+    own_mailbox,
+)
+from exchange_sandbox.ews.faults import EwsFault
+from exchange_sandbox.ews.fields import item_fields
+from exchange_sandbox.ews.render import render_item_id_only
+from exchange_sandbox.ews.responses import each, empty_items
+from exchange_sandbox.ews.xml import Element, boolean, m, sub
+from exchange_sandbox.store import (
+    Address,
+    Attendee,
+    CalendarFields,
+    Flag,
+    FolderInfo,
+    Item,
+    MailStore,
+    NewItem,
+    parse_mime,
+)
+
+
+def _new_item(el: Element) -> tuple[str, NewItem, dict[str, Any]]:
+    kind = etree.QName(el).localname
+    f = item_fields(el)
+    body = f.get("Body", ("", "Text"))
+    new = NewItem(
+        item_class=f.get("ItemClass")
+        or ("IPM.Appointment" if kind == "CalendarItem" else "IPM.Note"),
+        mime=f.get("MimeContent"),
+        subject=f.get("Subject", ""),
+        from_=f.get("From"),
+        to=f.get("ToRecipients", ()),
+        cc=f.get("CcRecipients", ()),
+        bcc=f.get("BccRecipients", ()),
+        body=body[0],
+        body_type=body[1],
+        is_read=f.get("IsRead", False),
+        flag=f.get("Flag", Flag()),
+        categories=f.get("Categories", ()),
+        extended={k.canonical: (k, v) for k, v in f.get("ExtendedProperty", [])},
+        importance=f.get("Importance", "Normal"),
+        in_reply_to=f.get("InReplyTo", ""),
+        references=tuple(f.get("References", "").split()),
+    )
+    return kind, new, f
+
+
+def create_item(store: MailStore, op: Element, caller: Caller) -> Element:
+    disposition = op.get("MessageDisposition", "SaveOnly")
+    invitations = op.get("SendMeetingInvitations", "SendToNone")
+    saved = op.find(m("SavedItemFolderId"))
+    target = folder_ref(store, saved[0], caller) if saved is not None and len(saved) else None
+    items_el = op.find(m("Items"))
+
+    def build(el: Element, out: Element) -> None:
+        kind, new, fields = _new_item(el)
+        items_out = sub(out, m("Items"))
+        if kind == "CalendarItem":
+            item = _create_calendar(store, caller, target, new, fields, invitations)
+            render_item_id_only(items_out, item)
+            return
+        if kind != "Message":
+            raise EwsFault("ErrorInvalidRequest", f"The sandbox cannot create {kind} items.")
+        if disposition == "SaveOnly":
+            info = target or store.folder(own_mailbox(store, caller), "drafts")
+            item = store.create(info.mailbox, info.name, replace(new, is_draft=True))
+            render_item_id_only(items_out, item)
+            return
+        if disposition not in ("SendOnly", "SendAndSaveCopy"):
+            raise EwsFault("ErrorInvalidRequest", f"Unknown MessageDisposition {disposition}.")
+        if disposition == "SendAndSaveCopy" and target is not None and target.name != "sentitems":
+            raise EwsFault(
+                "ErrorInvalidRequest", "The sandbox saves sent copies in Sent Items only."
+            )
+        mailbox = _sending_mailbox(store, caller, target, new, fields.get("Sender"))
+        # Like Exchange, a sent message gets no id in the answer: it is submitted, not saved.
+        store.send(mailbox, new, save_copy=disposition == "SendAndSaveCopy")
+
+    return each("CreateItem", list(items_el) if items_el is not None else [], build, empty_items)
+
+
+def _sending_mailbox(
+    store: MailStore,
+    caller: Caller,
+    target: FolderInfo | None,
+    new: NewItem,
+    sender_field: Address | None = None,
+) -> str:
+    """The mailbox a message is sent from, after checking the caller may send as its
+    From and Sender (in the item or its MIME): ErrorSendAsDenied otherwise."""
+    senders = [a for a in (new.from_, sender_field) if a is not None]
+    if new.mime is not None:
+        parsed = parse_mime(new.mime)
+        senders += [a for a in (parsed["from_"], parsed["sender"]) if a is not None]
+    for address in senders:
+        check_send_as(store, caller, address.email)
+    if target is not None:
+        return target.mailbox
+    if senders and store.has_mailbox(senders[0].email):
+        return check_mailbox(store, caller, senders[0].email)
+    return own_mailbox(store, caller)
+
+
+def _create_calendar(
+    store: MailStore,
+    caller: Caller,
+    target: FolderInfo | None,
+    new: NewItem,
+    fields: dict[str, Any],
+    invitations: str,
+) -> Item:
+    info = target or store.folder(own_mailbox(store, caller), "calendar")
+    if info.name != "calendar":
+        raise EwsFault("ErrorInvalidRequest", "Calendar items belong in a calendar folder.")
+    if "Start" not in fields or "End" not in fields:
+        raise EwsFault("ErrorInvalidRequest", "A calendar item needs Start and End.")
+    if fields["End"] < fields["Start"]:
+        raise EwsFault(
+            "ErrorCalendarEndDateIsEarlierThanStartDate", "EndDate is earlier than StartDate."
+        )
+    organizer = Address(email=info.mailbox, name=store.mailbox_name(info.mailbox))
+    attendees: tuple[Attendee, ...] = fields.get("RequiredAttendees", ()) + fields.get(
+        "OptionalAttendees", ()
+    )
+    cal = CalendarFields(
+        start=fields["Start"],
+        end=fields["End"],
+        organizer=organizer,
+        attendees=tuple(replace(a, response="Unknown") for a in attendees),
+        free_busy=fields.get("LegacyFreeBusyStatus") or "Busy",
+        location=fields.get("Location", ""),
+        uid=fields.get("UID")
+        or "040000008200E00074C5B7101A82E00800000000" + uuid.uuid4().hex.upper(),
+        is_all_day=bool(fields.get("IsAllDayEvent", False)),
+    )
+    item = store.create(
+        info.mailbox,
+        "calendar",
+        replace(new, item_class="IPM.Appointment", calendar=cal, from_=organizer, is_read=True),
+    )
+    # Exchange keeps the organizer's item with either value; the "save copy" concerns Sent Items.
+    if attendees and invitations in ("SendOnlyToAll", "SendToAllAndSaveCopy"):
+        store.send_meeting(item.id)
+    return item
+
+
+def send_item(store: MailStore, op: Element, caller: Caller) -> Element:
+    save = boolean(op.get("SaveItemToFolder", "true"))
+    saved = op.find(m("SavedItemFolderId"))
+    target = folder_ref(store, saved[0], caller) if saved is not None and len(saved) else None
+
+    def build(ref: Element, out: Element) -> None:
+        item = item_ref(store, ref, caller)
+        if target is not None and target.mailbox != item.mailbox:
+            raise EwsFault("ErrorInvalidRequest", "A draft is sent from its own mailbox.")
+        if item.from_ is not None:
+            check_send_as(store, caller, item.from_.email)
+        draft = NewItem(
+            item_class=item.item_class,
+            mime=item.mime,
+            subject=item.subject,
+            from_=item.from_ or Address(item.mailbox, store.mailbox_name(item.mailbox)),
+            to=item.to,
+            cc=item.cc,
+            bcc=item.bcc,
+            body=item.body,
+            body_type=item.body_type,
+            categories=item.categories,
+            extended=item.extended,
+            importance=item.importance,
+            in_reply_to=item.in_reply_to,
+            references=item.references,
+        )
+        store.send(item.mailbox, draft, save_copy=save)
+        store.delete(item.id)
+
+    ids = op.find(m("ItemIds"))
+    return each("SendItem", list(ids) if ids is not None else [], build)

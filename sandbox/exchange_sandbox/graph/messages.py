@@ -1,0 +1,149 @@
+"""Graph messages in the sandbox (a test double): get, list, create, update, delete, move, MIME, folders.
+
+Deleting moves to Deleted Items (from there: gone), ``permanentDelete`` removes at once;
+a move gives the message a new id unless the client asked for immutable ids.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any
+from urllib.parse import quote
+
+from exchange_sandbox.graph.errors import GraphError, Response, bad_request
+from exchange_sandbox.graph.ids import to_rest
+from exchange_sandbox.graph.mime import new_message_id, outgoing_mime
+from exchange_sandbox.graph.odata import next_link, parse_filter, top_skip
+from exchange_sandbox.graph.patch import apply_patch
+from exchange_sandbox.graph.request import Request, applied, json_response
+from exchange_sandbox.store import Address, Item, NewItem
+
+if TYPE_CHECKING:
+    from exchange_sandbox.graph.app import GraphApp
+
+MAIL_FOLDERS = ("inbox", "sentitems", "drafts", "deleteditems")
+
+
+def get_message(app: GraphApp, req: Request, m: re.Match[str], mailbox: str) -> Response:
+    item = app.item(mailbox, m.group("msg"))
+    body = app.message(req, item)
+    body["@odata.context"] = f"{req.base}/v1.0/$metadata#users('{quote(mailbox)}')/messages/$entity"
+    return json_response(200, body, applied(req))
+
+
+def get_mime(app: GraphApp, req: Request, m: re.Match[str], mailbox: str) -> Response:
+    item = app.item(mailbox, m.group("msg"))
+    mime = item.mime
+    if mime is None:
+        sender = Address(mailbox, app.display_name(mailbox))
+        mime = outgoing_mime(item, sender, item.message_id or new_message_id())
+    return 200, {"Content-Type": "text/plain"}, mime
+
+
+def get_folder(app: GraphApp, req: Request, m: re.Match[str], mailbox: str) -> Response:
+    name = app.folder_name(mailbox, m.group("folder"))
+    info = app.store.folder(mailbox, name)
+    return json_response(
+        200,
+        {
+            "@odata.context": f"{req.base}/v1.0/$metadata#users('{quote(mailbox)}')/mailFolders/$entity",
+            "id": to_rest(info.id),
+            "displayName": info.display_name,
+            "parentFolderId": to_rest(app.store.folder(mailbox, info.parent_name).id)
+            if info.parent_name
+            else None,
+            "childFolderCount": info.child_count,
+            "unreadItemCount": info.unread,
+            "totalItemCount": info.total,
+            "isHidden": False,
+        },
+    )
+
+
+def list_messages(app: GraphApp, req: Request, m: re.Match[str], mailbox: str) -> Response:
+    folder_seg = m.groupdict().get("folder")
+    folders = (app.folder_name(mailbox, folder_seg),) if folder_seg else MAIL_FOLDERS
+    items = [
+        it
+        for f in folders
+        for it in app.store.items(mailbox, f)
+        if not it.item_class.startswith("IPM.Appointment")
+    ]
+    predicate = parse_filter(req.query.get("filter"))
+    items = [it for it in items if predicate(it)]
+    order = (req.query.get("orderby") or "receivedDateTime desc").strip().split()
+    if order[0].lower() not in ("receiveddatetime", "sentdatetime", "createddatetime"):
+        raise bad_request(
+            f"The $orderby property '{order[0]}' is not supported.", "ErrorInvalidProperty"
+        )
+    attr = {"receiveddatetime": "date_received", "sentdatetime": "date_sent"}.get(
+        order[0].lower(), "date_created"
+    )
+    epoch = datetime.min.replace(tzinfo=UTC)
+    items.sort(
+        key=lambda it: getattr(it, attr) or epoch,
+        reverse=len(order) < 2 or order[1].lower() != "asc",
+    )
+    top, skip = top_skip(req, app.config.default_page_size)
+    page = items[skip : skip + top]
+    body: dict[str, Any] = {
+        "@odata.context": f"{req.base}/v1.0/$metadata#users('{quote(mailbox)}')/messages",
+        "value": [app.message(req, it) for it in page],
+    }
+    if skip + top < len(items):
+        body["@odata.nextLink"] = next_link(req, {"$skip": str(skip + top)})
+    return json_response(200, body, applied(req))
+
+
+def create_message(app: GraphApp, req: Request, m: re.Match[str], mailbox: str) -> Response:
+    item = new_draft(app, mailbox, req.json())
+    return json_response(201, app.message(req, item), applied(req))
+
+
+def new_draft(app: GraphApp, mailbox: str, message: dict[str, Any]) -> Item:
+    """A draft in Drafts with the properties of a JSON message (removed again if one is invalid)."""
+    me = Address(mailbox, app.display_name(mailbox))
+    draft = app.store.create(
+        mailbox, "drafts", NewItem(from_=me, is_draft=True, is_read=True, body_type="HTML")
+    )
+    try:
+        return app.store.update(draft.id, lambda it: apply_patch(it, message))
+    except GraphError:
+        app.store.delete(draft.id)
+        raise
+
+
+def patch_message(app: GraphApp, req: Request, m: re.Match[str], mailbox: str) -> Response:
+    item = app.item(mailbox, m.group("msg"))
+    patch = req.json()
+    updated = app.store.update(item.id, lambda it: apply_patch(it, patch))
+    return json_response(200, app.message(req, updated), applied(req))
+
+
+def delete_message(app: GraphApp, req: Request, m: re.Match[str], mailbox: str) -> Response:
+    item = app.item(mailbox, m.group("msg"))
+    if item.folder == "deleteditems":
+        app.store.delete(item.id)
+    else:
+        app.ids.carry(item, app.store.move(item.id, "deleteditems"))
+    return 204, {}, b""
+
+
+def purge(app: GraphApp, req: Request, m: re.Match[str], mailbox: str) -> Response:
+    """`permanentDelete` of a message or an event: gone at once, not in Deleted Items."""
+    app.store.delete(app.item(mailbox, m.group("msg")).id)
+    return 204, {}, b""
+
+
+def move_message(app: GraphApp, req: Request, m: re.Match[str], mailbox: str) -> Response:
+    item = app.item(mailbox, m.group("msg"))
+    destination = req.json().get("destinationId")
+    if not isinstance(destination, str):
+        raise bad_request("The destinationId parameter is required.", "ErrorInvalidIdMalformed")
+    folder = app.folder_name(mailbox, destination)
+    if folder not in MAIL_FOLDERS:
+        raise bad_request("Messages can only be moved to mail folders.", "ErrorInvalidOperation")
+    moved = app.store.move(item.id, folder)
+    app.ids.carry(item, moved)
+    return json_response(201, app.message(req, moved), applied(req))

@@ -1,0 +1,82 @@
+"""The route table of the sandbox Graph endpoint (a test double): path pattern, handler, counter, roles.
+
+A route matches the path after ``/v1.0`` (``{U}`` a user, ``{F}`` a mail folder, ``{M}`` a
+message, optionally in a folder, ``{E}`` an event); its handler gets the app, the request,
+the match and the mailbox, after the token, the application access policy and the roles
+were checked.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from exchange_sandbox.graph import calendar, delta, messages, send
+from exchange_sandbox.graph.errors import Response
+from exchange_sandbox.graph.request import Request
+
+if TYPE_CHECKING:
+    from exchange_sandbox.graph.app import GraphApp
+
+Handler = Callable[["GraphApp", Request, re.Match[str], str], Response]
+
+READ = ("Mail.Read", "Mail.ReadWrite")
+WRITE = ("Mail.ReadWrite",)
+SEND = ("Mail.Send",)
+CAL_READ = ("Calendars.Read", "Calendars.ReadWrite")
+CAL_WRITE = ("Calendars.ReadWrite",)
+
+
+@dataclass(frozen=True)
+class Route:
+    method: str
+    pattern: re.Pattern[str]
+    handler: Handler
+    operation: str
+    roles: tuple[str, ...]
+
+
+def _route(
+    method: str, path: str, handler: Handler, operation: str, roles: tuple[str, ...]
+) -> Route:
+    user = r"/users/(?P<user>[^/]+)"
+    folder = r"/mailfolders/(?P<folder>[^/]+)"
+    msg = r"/messages/(?P<msg>[^/]+)"
+    event = r"(?:/calendar)?/events/(?P<msg>[^/]+)"
+    expanded = (
+        path.replace("{U}", user)
+        .replace("{F}", folder)
+        .replace("{M}", f"(?:{folder})?{msg}")
+        .replace("{E}", event)
+    )
+    return Route(method, re.compile(f"^{expanded}$", re.IGNORECASE), handler, operation, roles)
+
+
+ROUTES = (
+    _route("GET", r"{U}{F}/messages/delta(?:\(\))?", delta.delta, "messages.delta", READ),
+    _route("GET", r"{U}/messages", messages.list_messages, "messages.list", READ),
+    _route("POST", r"{U}/messages", messages.create_message, "messages.create", WRITE),
+    _route("GET", r"{U}{F}/messages", messages.list_messages, "messages.list", READ),
+    _route("GET", r"{U}{F}", messages.get_folder, "mailFolders.get", READ),
+    _route("GET", r"{U}{M}/\$value", messages.get_mime, "messages.value", READ),
+    _route("GET", r"{U}{M}", messages.get_message, "messages.get", READ),
+    _route("PATCH", r"{U}{M}", messages.patch_message, "messages.update", WRITE),
+    _route("DELETE", r"{U}{M}", messages.delete_message, "messages.delete", WRITE),
+    _route("POST", r"{U}{M}/permanentDelete", messages.purge, "messages.permanentDelete", WRITE),
+    _route("POST", r"{U}{M}/createReply", send.create_reply, "messages.createReply", WRITE),
+    _route("POST", r"{U}{M}/send", send.send_draft, "messages.send", SEND),
+    _route("POST", r"{U}{M}/reply", send.reply, "messages.reply", SEND),
+    _route("POST", r"{U}{M}/move", messages.move_message, "messages.move", WRITE),
+    _route("POST", r"{U}/sendMail", send.send_mail, "user.sendMail", SEND),
+    _route("POST", r"{U}(?:/calendar)?/events", calendar.create_event, "events.create", CAL_WRITE),
+    _route("DELETE", r"{U}{E}", calendar.delete_event, "events.delete", CAL_WRITE),
+    _route("POST", r"{U}{E}/permanentDelete", messages.purge, "events.permanentDelete", CAL_WRITE),
+    _route(
+        "POST", r"{U}/calendar/getSchedule", calendar.get_schedule, "calendar.getSchedule", CAL_READ
+    ),
+    _route(
+        "GET", r"{U}(?:/calendar)?/calendarView", calendar.calendar_view, "calendarView", CAL_READ
+    ),
+)

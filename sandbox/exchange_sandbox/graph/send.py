@@ -1,0 +1,200 @@
+"""Replying and sending through the sandbox Graph endpoint (a test double).
+
+createReply, reply, send, sendMail (JSON or base64 MIME). The Sent Items copy is made in the
+send call; submitted MIME loses the headers Exchange Online strips; with a send limit set,
+sends over it are refused with 429 and a Retry-After (Exchange Online defers them instead).
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+import re
+from typing import TYPE_CHECKING
+
+from exchange_sandbox.graph import render
+from exchange_sandbox.graph.errors import GraphError, Response, bad_request
+from exchange_sandbox.graph.messages import new_draft
+from exchange_sandbox.graph.mime import (
+    child_thread_index,
+    new_message_id,
+    outgoing_mime,
+    sanitize_submission,
+)
+from exchange_sandbox.graph.patch import apply_patch
+from exchange_sandbox.graph.request import Request, applied, json_response
+from exchange_sandbox.store import Address, Item, NewItem
+
+if TYPE_CHECKING:
+    from exchange_sandbox.graph.app import GraphApp
+
+
+def create_reply(app: GraphApp, req: Request, m: re.Match[str], mailbox: str) -> Response:
+    original = app.item(mailbox, m.group("msg"))
+    me = Address(mailbox, app.display_name(mailbox))
+    references = tuple(original.references) + (
+        (original.message_id,) if original.message_id else ()
+    )
+    if req.headers.get("content-type", "").lower().startswith("text/plain"):
+        mime = _base64_mime(req.body)
+        draft = app.store.create(
+            mailbox,
+            "drafts",
+            NewItem(
+                mime=mime,
+                is_draft=True,
+                is_read=True,
+                in_reply_to=original.message_id,
+                references=references,
+            ),
+        )
+        return json_response(201, app.message(req, draft), applied(req))
+    payload = req.json()
+    comment = payload.get("comment", "")
+    message = payload.get("message") or {}
+    if not isinstance(comment, str) or not isinstance(message, dict):
+        raise bad_request("Invalid createReply parameters.", "RequestBodyRead")
+    if comment and "body" in message:
+        raise bad_request(
+            "Either 'comment' or 'message.body' may be specified, not both.",
+            "ErrorInvalidRequest",
+        )
+    reply_to = [
+        Address(a.strip().strip("<>"), "")
+        for a in render.header_value(original, "Reply-To").split(",")
+        if "@" in a
+    ]
+    recipients = tuple(reply_to) or tuple(
+        a for a in (original.from_ or original.sender,) if a is not None
+    )
+    draft = app.store.create(
+        mailbox,
+        "drafts",
+        NewItem(
+            subject=f"RE: {render.normalized_subject(original.subject)}",
+            from_=me,
+            to=recipients,
+            body=render.quoted_reply_body(original, comment),
+            body_type="HTML",
+            is_read=True,
+            is_draft=True,
+            in_reply_to=original.message_id,
+            references=references,
+        ),
+    )
+    if message:
+        try:
+            draft = app.store.update(draft.id, lambda it: apply_patch(it, message))
+        except GraphError:
+            app.store.delete(draft.id)
+            raise
+    return json_response(201, app.message(req, draft), applied(req))
+
+
+def reply(app: GraphApp, req: Request, m: re.Match[str], mailbox: str) -> Response:
+    """``reply``: createReply and send in one action (202, copy in Sent Items)."""
+    _, _, body = create_reply(app, req, m, mailbox)
+    draft = app.ids.resolve(json.loads(body)["id"])
+    try:
+        _send_item(app, mailbox, draft, save_copy=True)
+    except GraphError:
+        app.store.delete(draft.id)
+        raise
+    return 202, {"Content-Length": "0"}, b""
+
+
+def send_draft(app: GraphApp, req: Request, m: re.Match[str], mailbox: str) -> Response:
+    draft = app.item(mailbox, m.group("msg"))
+    if not draft.is_draft:
+        raise bad_request("Only draft messages can be sent.", "ErrorInvalidOperation")
+    _send_item(app, mailbox, draft, save_copy=True)
+    return 202, {"Content-Length": "0"}, b""
+
+
+def _send_item(app: GraphApp, mailbox: str, draft: Item, save_copy: bool) -> None:
+    if not (draft.to or draft.cc or draft.bcc):
+        raise bad_request(
+            "At least one recipient is not valid., A message can't be sent because it "
+            "contains no recipients.",
+            "ErrorInvalidRecipients",
+        )
+    _check_send_rate(app, mailbox)
+    me = Address(mailbox, app.display_name(mailbox))
+    mime = outgoing_mime(
+        draft, me, new_message_id(), thread_index=child_thread_index(draft.conversation_index)
+    )
+    if save_copy:
+        copy = app.store.create(
+            mailbox,
+            "sentitems",
+            NewItem(
+                mime=mime,
+                subject=draft.subject,
+                from_=draft.from_ or me,
+                to=draft.to,
+                cc=draft.cc,
+                bcc=draft.bcc,
+                body=draft.body,
+                body_type=draft.body_type,
+                is_read=True,
+                categories=draft.categories,
+                extended=dict(draft.extended),
+                importance=draft.importance,
+                in_reply_to=draft.in_reply_to,
+                references=draft.references,
+            ),
+        )
+        app.ids.carry(draft, copy)
+    app.store.send(mailbox, NewItem(mime=mime, bcc=draft.bcc), save_copy=False)
+    app.store.delete(draft.id)
+
+
+def _check_send_rate(app: GraphApp, mailbox: str) -> None:
+    wait = app.sends.try_send(mailbox)
+    if wait is not None:
+        # Exchange Online documents ~30 messages per minute per mailbox; the sandbox
+        # refuses the excess (instead of queueing it) so that pacing is testable.
+        raise GraphError(
+            429,
+            "ErrorExceededMessageLimit",
+            "Cannot send mail. The mailbox has exceeded its message rate limit of "
+            f"{app.sends.per_minute} messages per minute. Try again later.",
+            {"Retry-After": str(wait)},
+        )
+
+
+def send_mail(app: GraphApp, req: Request, m: re.Match[str], mailbox: str) -> Response:
+    me = Address(mailbox, app.display_name(mailbox))
+    if req.headers.get("content-type", "").lower().startswith("text/plain"):
+        mime, _ = sanitize_submission(_base64_mime(req.body), me)
+        _check_send_rate(app, mailbox)
+        app.store.create(mailbox, "sentitems", NewItem(mime=mime, is_read=True))
+        app.store.send(mailbox, NewItem(mime=mime), save_copy=False)
+        return 202, {"Content-Length": "0"}, b""
+    payload = req.json()
+    message = payload.get("message")
+    if not isinstance(message, dict):
+        raise bad_request("The 'message' parameter is required.", "ErrorInvalidRequest")
+    save = payload.get("saveToSentItems", True)
+    draft = new_draft(app, mailbox, message)
+    try:
+        _send_item(app, mailbox, draft, save_copy=bool(save))
+    except GraphError:
+        app.store.delete(draft.id)
+        raise
+    return 202, {"Content-Length": "0"}, b""
+
+
+def _base64_mime(body: bytes) -> bytes:
+    try:
+        mime = base64.b64decode(b"".join(body.split()), validate=True)
+    except (binascii.Error, ValueError) as exc:
+        raise bad_request(
+            "Invalid base64 string for MIME content.", "ErrorMimeContentInvalidBase64String"
+        ) from exc
+    if not mime.strip():
+        raise bad_request(
+            "Invalid base64 string for MIME content.", "ErrorMimeContentInvalidBase64String"
+        )
+    return mime

@@ -1,0 +1,129 @@
+"""Mailbox store of the sandbox Exchange server (a test double), shared by its EWS and Graph fronts.
+
+Nothing here knows SOAP or JSON: the protocol front-ends translate their requests into
+calls on :class:`MailStore` and render the immutable :class:`Item` values it returns.
+
+Public API (stable; the EWS and Graph fronts build on it, importing from this package)
+-------------------------------------------------------------------------------------
+Value types (frozen dataclasses, datetimes always timezone-aware UTC):
+
+- ``Address(email, name="")``
+- ``Flag(status="NotFlagged"|"Flagged"|"Complete", start=None, due=None, complete=None)``
+- ``PropertyKey(property_type, property_set_id=None, distinguished_set_id=None,
+  property_name=None, property_id=None, property_tag=None)``; ``key.canonical`` is a stable
+  string used as dictionary key; values of extended properties are strings (or tuples of
+  strings for array types) in the EWS/Graph string notation.
+- ``Attendee(address, required=True, response="Unknown")``
+- ``CalendarFields(start, end, organizer, attendees=(), free_busy="Busy", location="",
+  uid="", is_all_day=False)``
+- ``Item``: id, change_key, mailbox, folder, item_class, mime, headers, subject, sender,
+  from_, to, cc, bcc, message_id, in_reply_to, references, conversation_id (32 hex digits),
+  conversation_index (bytes), date_received, date_sent, date_created, last_modified,
+  is_read, is_draft, flag, categories, extended (canonical key -> (PropertyKey, value)),
+  calendar (CalendarFields | None), body, body_type ("Text"|"HTML"), importance.
+- ``read_property(item, key)`` / ``write_property(item, key, value_or_None)``: extended
+  (MAPI) properties. Well-known ones are views of item fields, as in Exchange: PidTagFlagStatus
+  (0x1090), PidTagFlagCompleteTime (0x1091), PidLidTaskStartDate/DueDate (Task set, 0x8104 /
+  0x8105) map to ``flag``; PidTagMessageFlags (0x0E07) to is_read/is_draft; Keywords
+  (PublicStrings) to categories; PidTagTransportMessageHeaders (0x007D), the InternetHeaders
+  set, PidTagConversationIndex (0x0071) and PidTagInternetMessageId (0x1035) are read-only.
+  Front-ends go through these two functions, never ``item.extended`` directly.
+- ``Change(seq, mailbox, folder, item_id, kind, is_read)`` with kind one of
+  ``"create" | "update" | "read_flag" | "delete"``; ``ChangePage(changes, last_seq, more)``.
+- ``FolderInfo(id, mailbox, name, display_name, parent_name, total, unread, child_count)``.
+
+``MailStore(state_dir=None)``: SQLite file ``sandbox.sqlite3`` in ``state_dir`` (survives
+restarts and client crashes) or an in-memory database. Every method is thread-safe.
+
+- mailboxes: ``ensure_mailbox(address, display_name="")``, ``has_mailbox(address)``,
+  ``mailbox_name(address)``, ``mailboxes()``; addresses are case-insensitive.
+- folders (distinguished names ``root``, ``msgfolderroot``, ``inbox``, ``sentitems``,
+  ``calendar``, ``drafts``, ``deleteditems``): ``folder(address, name)``,
+  ``folder_by_id(folder_id)``, ``child_folders(address, name)``.
+- items: ``create(address, folder, draft: NewItem) -> Item``, ``get(item_id)``,
+  ``items(address, folder)``, ``update(item_id, mutate, expected_change_key=None)``
+  (``mutate`` maps the old Item to the new one; the store bumps change key and
+  last-modified and logs an update or read-flag change), ``move(item_id, folder)`` (new id,
+  as in Exchange), ``delete(item_id)``, ``calendar_between(address, start, end)``.
+- transport: ``deliver(address, mime, received=None)`` (as Exchange transport does into
+  the Inbox), ``send(address, draft: NewItem, save_copy=True)`` (MIME composed when missing,
+  Message-ID/Date/From added when missing; Sent Items copy; delivery without Bcc to every
+  recipient that is a sandbox mailbox), ``send_meeting(item_id)`` (meeting request into each
+  attendee's Inbox plus a tentative calendar item).
+- errors: ``StoreError`` and its subclasses ``MailboxNotFound``, ``FolderNotFound``,
+  ``ItemNotFound``, ``ChangeKeyMismatch``, ``ReadOnlyProperty``.
+- change log: ``latest_seq()``, ``changes_since(address, folders, after_seq, limit=None)``.
+  The sequence number is global and monotonically increasing, hence also per folder.
+
+Conversation threading
+----------------------
+Exchange computes PidTagConversationId ([MS-OXOMSG] 2.2.1.2): when the conversation index
+(the ``Thread-Index`` header, base64) is at least 22 bytes long and starts with 0x01, the
+conversation id is its GUID part (bytes 6..21). Internet mail without ``Thread-Index`` gets a
+conversation index from Exchange transport: it joins the conversation of an earlier message
+in the same mailbox whose Message-ID appears in ``In-Reply-To``/``References``, else a new
+conversation index with a fresh GUID is made. The sandbox follows these rules; it does not
+implement the MD5-of-topic fallback that MAPI clients use for items without index tracking.
+"""
+
+from exchange_sandbox.store.ids import conversation_guid_from_index, new_conversation_index
+from exchange_sandbox.store.mailstore import MailStore
+from exchange_sandbox.store.mime import parse_mime
+from exchange_sandbox.store.model import (
+    DISTINGUISHED_FOLDERS,
+    DISTINGUISHED_PROPERTY_SETS,
+    ITEM_FOLDERS,
+    Address,
+    Attendee,
+    CalendarFields,
+    Change,
+    ChangeKeyMismatch,
+    ChangeKind,
+    ChangePage,
+    ExtendedValue,
+    Flag,
+    FlagStatus,
+    FolderInfo,
+    FolderNotFound,
+    Item,
+    ItemNotFound,
+    MailboxNotFound,
+    NewItem,
+    PropertyKey,
+    ReadOnlyProperty,
+    StoreError,
+    utcnow,
+)
+from exchange_sandbox.store.properties import read_property, write_property
+
+__all__ = [
+    "DISTINGUISHED_FOLDERS",
+    "DISTINGUISHED_PROPERTY_SETS",
+    "ITEM_FOLDERS",
+    "Address",
+    "Attendee",
+    "CalendarFields",
+    "Change",
+    "ChangeKeyMismatch",
+    "ChangeKind",
+    "ChangePage",
+    "ExtendedValue",
+    "Flag",
+    "FlagStatus",
+    "FolderInfo",
+    "FolderNotFound",
+    "Item",
+    "ItemNotFound",
+    "MailStore",
+    "MailboxNotFound",
+    "NewItem",
+    "PropertyKey",
+    "ReadOnlyProperty",
+    "StoreError",
+    "conversation_guid_from_index",
+    "new_conversation_index",
+    "parse_mime",
+    "read_property",
+    "utcnow",
+    "write_property",
+]

@@ -1,0 +1,508 @@
+"""The sandbox mailbox store (a test double): mailboxes, folders, items and the change log in SQLite."""
+
+from __future__ import annotations
+
+import base64
+import contextlib
+import sqlite3
+import threading
+import uuid
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import replace
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from exchange_sandbox.store.codec import item_from_row, item_to_json
+from exchange_sandbox.store.ids import (
+    conversation_guid_from_index,
+    decode_folder_id,
+    encode_folder_id,
+    new_change_key,
+    new_conversation_index,
+    new_item_id,
+)
+from exchange_sandbox.store.mime import parse_mime, submitted_mime, without_header
+from exchange_sandbox.store.model import (
+    DISTINGUISHED_FOLDERS,
+    ITEM_FOLDERS,
+    Address,
+    Change,
+    ChangeKeyMismatch,
+    ChangeKind,
+    ChangePage,
+    Flag,
+    FolderInfo,
+    FolderNotFound,
+    Item,
+    ItemNotFound,
+    MailboxNotFound,
+    NewItem,
+    in_utc,
+    utcnow,
+)
+from exchange_sandbox.store.properties import write_property
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS mailboxes (address TEXT PRIMARY KEY, display_name TEXT NOT NULL,
+    guid TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS items (id TEXT PRIMARY KEY, mailbox TEXT NOT NULL,
+    folder TEXT NOT NULL, change_key TEXT NOT NULL, created_seq INTEGER NOT NULL,
+    message_id TEXT NOT NULL, conversation_id TEXT NOT NULL, mime BLOB, data TEXT NOT NULL);
+CREATE INDEX IF NOT EXISTS items_folder ON items (mailbox, folder, created_seq);
+CREATE INDEX IF NOT EXISTS items_msgid ON items (mailbox, message_id);
+CREATE TABLE IF NOT EXISTS changes (seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    mailbox TEXT NOT NULL, folder TEXT NOT NULL, item_id TEXT NOT NULL, kind TEXT NOT NULL,
+    is_read INTEGER NOT NULL);
+CREATE INDEX IF NOT EXISTS changes_folder ON changes (mailbox, folder, seq);
+"""
+
+
+class MailStore:
+    """Thread-safe mailbox store, persisted in SQLite when given a state directory."""
+
+    def __init__(self, state_dir: Path | None = None) -> None:
+        self._lock = threading.RLock()
+        if state_dir is not None:
+            state_dir.mkdir(parents=True, exist_ok=True)
+            target = str(state_dir / "sandbox.sqlite3")
+        else:
+            target = ":memory:"
+        # One connection guarded by a lock: the HTTP server's threads share it.
+        self._db = sqlite3.connect(target, check_same_thread=False, isolation_level=None)
+        self._db.row_factory = sqlite3.Row
+        if state_dir is not None:
+            self._db.execute("PRAGMA journal_mode=WAL")
+            self._db.execute("PRAGMA synchronous=NORMAL")
+        self._db.executescript(_SCHEMA)
+
+    @contextlib.contextmanager
+    def _transaction(self) -> Iterator[None]:
+        """One explicit transaction (the caller holds the lock): committed, or rolled back."""
+        self._db.execute("BEGIN")
+        try:
+            yield
+        except BaseException:
+            self._db.execute("ROLLBACK")
+            raise
+        self._db.execute("COMMIT")
+
+    def close(self) -> None:
+        with self._lock:
+            self._db.close()
+
+    # ------------------------------------------------------------ mailboxes
+
+    def ensure_mailbox(self, address: str, display_name: str = "") -> None:
+        with self._lock:
+            self._db.execute(
+                "INSERT OR IGNORE INTO mailboxes (address, display_name, guid) VALUES (?, ?, ?)",
+                (address.lower(), display_name, uuid.uuid4().hex),
+            )
+            if display_name:
+                self._db.execute(
+                    "UPDATE mailboxes SET display_name = ? WHERE address = ?",
+                    (display_name, address.lower()),
+                )
+
+    def has_mailbox(self, address: str) -> bool:
+        with self._lock:
+            row = self._db.execute(
+                "SELECT 1 FROM mailboxes WHERE address = ?", (address.lower(),)
+            ).fetchone()
+            return row is not None
+
+    def mailbox_name(self, address: str) -> str:
+        return self._mailbox_row(address)["display_name"]  # type: ignore[no-any-return]  # sqlite3.Row is untyped
+
+    def mailboxes(self) -> list[Address]:
+        with self._lock:
+            rows = self._db.execute(
+                "SELECT address, display_name FROM mailboxes ORDER BY address"
+            ).fetchall()
+            return [Address(email=r["address"], name=r["display_name"]) for r in rows]
+
+    def _mailbox_row(self, address: str) -> sqlite3.Row:
+        with self._lock:
+            row = self._db.execute(
+                "SELECT * FROM mailboxes WHERE address = ?", (address.lower(),)
+            ).fetchone()
+        if row is None:
+            raise MailboxNotFound(address)
+        return row  # type: ignore[no-any-return]  # sqlite3 rows are typed Any
+
+    # ------------------------------------------------------------ folders
+
+    def _folder_id(self, mailbox: str, name: str) -> str:
+        guid = self._mailbox_row(mailbox)["guid"]
+        return encode_folder_id(guid, list(DISTINGUISHED_FOLDERS).index(name))
+
+    def folder(self, mailbox: str, name: str) -> FolderInfo:
+        if name not in DISTINGUISHED_FOLDERS:
+            raise FolderNotFound(name)
+        mailbox = mailbox.lower()
+        display, parent = DISTINGUISHED_FOLDERS[name]
+        with self._lock:
+            fid = self._folder_id(mailbox, name)
+            row = self._db.execute(
+                "SELECT COUNT(*) AS n, COALESCE(SUM(json_extract(data, '$.is_read') = 0), 0) AS u"
+                " FROM items WHERE mailbox = ? AND folder = ?",
+                (mailbox, name),
+            ).fetchone()
+        children = sum(1 for _, (_, p) in DISTINGUISHED_FOLDERS.items() if p == name)
+        return FolderInfo(
+            id=fid,
+            mailbox=mailbox,
+            name=name,
+            display_name=display,
+            parent_name=parent,
+            total=int(row["n"]),
+            unread=int(row["u"]),
+            child_count=children,
+        )
+
+    def folder_by_id(self, folder_id: str) -> FolderInfo:
+        parsed = decode_folder_id(folder_id)
+        if parsed is None:
+            raise FolderNotFound(folder_id)
+        guid, index = parsed
+        with self._lock:
+            row = self._db.execute(
+                "SELECT address FROM mailboxes WHERE guid = ?", (guid,)
+            ).fetchone()
+        names = list(DISTINGUISHED_FOLDERS)
+        if row is None or not 0 <= index < len(names):
+            raise FolderNotFound(folder_id)
+        return self.folder(row["address"], names[index])
+
+    def child_folders(self, mailbox: str, name: str) -> list[FolderInfo]:
+        return [
+            self.folder(mailbox, n)
+            for n, (_, parent) in DISTINGUISHED_FOLDERS.items()
+            if parent == name
+        ]
+
+    # ------------------------------------------------------------ items
+
+    def _log(self, item: Item, kind: ChangeKind) -> int:
+        cur = self._db.execute(
+            "INSERT INTO changes (mailbox, folder, item_id, kind, is_read) VALUES (?, ?, ?, ?, ?)",
+            (item.mailbox, item.folder, item.id, kind, int(item.is_read)),
+        )
+        return int(cur.lastrowid or 0)
+
+    def _write(self, item: Item, created_seq: int | None = None) -> None:
+        if created_seq is None:
+            self._db.execute(
+                "UPDATE items SET folder = ?, change_key = ?, message_id = ?, conversation_id = ?,"
+                " mime = ?, data = ? WHERE id = ?",
+                (
+                    item.folder,
+                    item.change_key,
+                    item.message_id,
+                    item.conversation_id,
+                    item.mime,
+                    item_to_json(item),
+                    item.id,
+                ),
+            )
+        else:
+            self._db.execute(
+                "INSERT INTO items (id, mailbox, folder, change_key, created_seq, message_id,"
+                " conversation_id, mime, data) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (
+                    item.id,
+                    item.mailbox,
+                    item.folder,
+                    item.change_key,
+                    created_seq,
+                    item.message_id,
+                    item.conversation_id,
+                    item.mime,
+                    item_to_json(item),
+                ),
+            )
+
+    def _conversation(
+        self, mailbox: str, thread_index: str, parents: Iterable[str]
+    ) -> tuple[str, bytes]:
+        if thread_index:
+            try:
+                index = base64.b64decode(thread_index)
+            except ValueError:
+                index = b""
+            guid = conversation_guid_from_index(index)
+            if guid is not None:
+                return guid, index
+        for msgid in parents:
+            row = self._db.execute(
+                "SELECT conversation_id FROM items WHERE mailbox = ? AND message_id = ? LIMIT 1",
+                (mailbox, msgid),
+            ).fetchone()
+            if row is not None and row["conversation_id"]:
+                guid = str(row["conversation_id"])
+                return guid, new_conversation_index(guid)
+        index = new_conversation_index()
+        return index[6:22].hex(), index
+
+    def create(self, mailbox: str, folder: str, draft: NewItem) -> Item:
+        """Store a new item; MIME content, when present, supplies headers and addresses."""
+        if folder not in ITEM_FOLDERS:
+            raise FolderNotFound(folder)
+        mailbox = mailbox.lower()
+        now = utcnow()
+        fields: dict[str, Any] = {
+            "subject": draft.subject,
+            "from_": draft.from_,
+            "sender": draft.from_,
+            "to": draft.to,
+            "cc": draft.cc,
+            "bcc": draft.bcc,
+            "body": draft.body,
+            "body_type": draft.body_type,
+            "importance": draft.importance,
+            "in_reply_to": draft.in_reply_to,
+            "references": draft.references,
+        }
+        thread_index = ""
+        headers: tuple[tuple[str, str], ...] = ()
+        message_id = ""
+        date_sent: datetime | None = None
+        if draft.mime is not None:
+            parsed = parse_mime(draft.mime)
+            thread_index = parsed.pop("thread_index")
+            headers = parsed.pop("headers")
+            message_id = parsed.pop("message_id")
+            date_sent = parsed.pop("date_sent")
+            for key, value in parsed.items():
+                # Explicit fields win over MIME, like EWS properties set next to MimeContent.
+                if value and not fields.get(key):
+                    fields[key] = value
+        with self._lock:
+            guid = self._mailbox_row(mailbox)["guid"]
+            parents = [
+                *([fields["in_reply_to"]] if fields["in_reply_to"] else []),
+                *reversed(fields["references"]),
+            ]
+            conv_id, conv_index = self._conversation(mailbox, thread_index, parents)
+            item = Item(
+                id=new_item_id(guid),
+                change_key=new_change_key(),
+                mailbox=mailbox,
+                folder=folder,
+                item_class=draft.item_class,
+                mime=draft.mime,
+                headers=headers,
+                message_id=message_id,
+                conversation_id=conv_id,
+                conversation_index=conv_index,
+                date_received=draft.date_received or now,
+                date_sent=date_sent or (None if draft.is_draft else now),
+                date_created=now,
+                last_modified=now,
+                is_read=draft.is_read,
+                is_draft=draft.is_draft,
+                flag=draft.flag,
+                categories=draft.categories,
+                calendar=draft.calendar,
+                **fields,
+            )
+            for prop_key, prop_value in draft.extended.values():
+                item = write_property(item, prop_key, prop_value)
+            item = in_utc(item)
+            with self._transaction():
+                seq = self._log(item, "create")
+                self._write(item, created_seq=seq)
+            return item
+
+    def get(self, item_id: str) -> Item:
+        with self._lock:
+            row = self._db.execute("SELECT * FROM items WHERE id = ?", (item_id,)).fetchone()
+        if row is None:
+            raise ItemNotFound(item_id)
+        return item_from_row(row)
+
+    def items(self, mailbox: str, folder: str) -> list[Item]:
+        """Items of a folder, newest first (as Exchange's default DateTimeReceived order)."""
+        with self._lock:
+            rows = self._db.execute(
+                "SELECT * FROM items WHERE mailbox = ? AND folder = ? ORDER BY created_seq DESC",
+                (mailbox.lower(), folder),
+            ).fetchall()
+        return [item_from_row(r) for r in rows]
+
+    def update(
+        self,
+        item_id: str,
+        mutate: Callable[[Item], Item],
+        expected_change_key: str | None = None,
+    ) -> Item:
+        """Apply ``mutate`` atomically; a stale ``expected_change_key`` raises ChangeKeyMismatch."""
+        with self._lock:
+            old = self.get(item_id)
+            if expected_change_key is not None and expected_change_key != old.change_key:
+                raise ChangeKeyMismatch(item_id)
+            new = in_utc(mutate(old))
+            new = replace(
+                new,
+                id=old.id,
+                mailbox=old.mailbox,
+                folder=old.folder,
+                change_key=new_change_key(),
+                last_modified=utcnow(),
+            )
+            only_read = replace(old, is_read=new.is_read) == replace(
+                new, change_key=old.change_key, last_modified=old.last_modified
+            )
+            kind: ChangeKind = "read_flag" if only_read and old.is_read != new.is_read else "update"
+            with self._transaction():
+                self._log(new, kind)
+                self._write(new)
+            return new
+
+    def move(self, item_id: str, folder: str) -> Item:
+        """Move to another folder of the same mailbox; like Exchange, the item gets a new id."""
+        if folder not in ITEM_FOLDERS:
+            raise FolderNotFound(folder)
+        with self._lock:
+            old = self.get(item_id)
+            guid = self._mailbox_row(old.mailbox)["guid"]
+            new = replace(old, id=new_item_id(guid), folder=folder, change_key=new_change_key())
+            with self._transaction():
+                self._log(old, "delete")
+                self._db.execute("DELETE FROM items WHERE id = ?", (old.id,))
+                seq = self._log(new, "create")
+                self._write(new, created_seq=seq)
+            return new
+
+    def delete(self, item_id: str) -> None:
+        with self._lock:
+            old = self.get(item_id)
+            with self._transaction():
+                self._log(old, "delete")
+                self._db.execute("DELETE FROM items WHERE id = ?", (old.id,))
+
+    def calendar_between(self, mailbox: str, start: datetime, end: datetime) -> list[Item]:
+        """Calendar items of a mailbox that overlap [start, end), earliest first."""
+        found = [
+            it
+            for it in self.items(mailbox, "calendar")
+            if it.calendar is not None and it.calendar.start < end and it.calendar.end > start
+        ]
+        return sorted(found, key=lambda it: it.calendar.start if it.calendar else start)
+
+    # ------------------------------------------------------------ transport
+
+    def deliver(self, mailbox: str, mime: bytes, received: datetime | None = None) -> Item:
+        """Deliver raw RFC 5322 bytes into a mailbox's Inbox, as Exchange transport would."""
+        return self.create(mailbox, "inbox", NewItem(mime=mime, date_received=received or utcnow()))
+
+    def send(self, mailbox: str, draft: NewItem, save_copy: bool = True) -> Item | None:
+        """Send a message from ``mailbox``: copy in Sent Items and delivery to sandbox recipients.
+
+        Like Exchange transport, the message gets MIME content when it had none, and a
+        Message-ID, Date and From header when they are missing; recipients' copies lose the
+        Bcc header. Returns the Sent Items copy, or None when no copy was requested.
+        """
+        sender = None
+        if draft.mime is None:
+            sender = draft.from_ or Address(mailbox, self.mailbox_name(mailbox))
+        mime = submitted_mime(mailbox, draft, sender)
+        parsed = parse_mime(mime)
+        sent = replace(draft, mime=mime, is_read=True, is_draft=False)
+        saved = self.create(mailbox, "sentitems", sent) if save_copy else None
+        recipients: tuple[Address, ...] = (
+            draft.to + draft.cc + draft.bcc + parsed["to"] + parsed["cc"] + parsed["bcc"]
+        )
+        delivered = replace(
+            draft,
+            mime=without_header(mime, "Bcc"),
+            bcc=(),
+            is_read=False,
+            is_draft=False,
+            flag=Flag(),
+            categories=(),
+            date_received=utcnow(),
+        )
+        seen: set[str] = set()
+        for rcpt in recipients:
+            addr = rcpt.email.lower()
+            if addr in seen or not self.has_mailbox(addr):
+                continue
+            seen.add(addr)
+            self.create(addr, "inbox", delivered)
+        return saved
+
+    def send_meeting(self, item_id: str) -> list[Item]:
+        """Deliver a meeting request for a calendar item to each attendee that is a sandbox mailbox.
+
+        Each attendee gets an IPM.Schedule.Meeting.Request in the Inbox and a tentative
+        calendar item, as Exchange's calendar attendant does. Returns the requests.
+        """
+        organizer_item = self.get(item_id)
+        cal = organizer_item.calendar
+        if cal is None:
+            raise ItemNotFound(item_id)
+        requests: list[Item] = []
+        for att in cal.attendees:
+            addr = att.address.email.lower()
+            if not self.has_mailbox(addr) or addr == organizer_item.mailbox:
+                continue
+            tentative = replace(cal, free_busy="Tentative")
+            base = NewItem(
+                subject=organizer_item.subject,
+                from_=cal.organizer,
+                to=tuple(a.address for a in cal.attendees if a.required),
+                cc=tuple(a.address for a in cal.attendees if not a.required),
+                body=organizer_item.body,
+                body_type=organizer_item.body_type,
+                calendar=tentative,
+                references=(),
+            )
+            requests.append(
+                self.create(addr, "inbox", replace(base, item_class="IPM.Schedule.Meeting.Request"))
+            )
+            self.create(addr, "calendar", replace(base, item_class="IPM.Appointment", is_read=True))
+        return requests
+
+    # ------------------------------------------------------------ change log
+
+    def latest_seq(self) -> int:
+        with self._lock:
+            row = self._db.execute("SELECT COALESCE(MAX(seq), 0) AS s FROM changes").fetchone()
+        return int(row["s"])
+
+    def changes_since(
+        self,
+        mailbox: str,
+        folders: Sequence[str] | None,
+        after_seq: int,
+        limit: int | None = None,
+    ) -> ChangePage:
+        """Raw change log entries after ``after_seq`` for some folders (all when None)."""
+        sql = "SELECT * FROM changes WHERE mailbox = ? AND seq > ?"
+        args: list[Any] = [mailbox.lower(), after_seq]
+        if folders is not None:
+            sql += f" AND folder IN ({','.join('?' * len(folders))})"
+            args.extend(folders)
+        sql += " ORDER BY seq"
+        if limit is not None:
+            sql += " LIMIT ?"
+            args.append(limit + 1)
+        with self._lock:
+            rows = self._db.execute(sql, args).fetchall()
+        more = limit is not None and len(rows) > limit
+        rows = rows[:limit] if limit is not None else rows
+        changes = tuple(
+            Change(
+                seq=r["seq"],
+                mailbox=r["mailbox"],
+                folder=r["folder"],
+                item_id=r["item_id"],
+                kind=r["kind"],
+                is_read=bool(r["is_read"]),
+            )
+            for r in rows
+        )
+        last = changes[-1].seq if changes else max(after_seq, 0)
+        return ChangePage(changes=changes, last_seq=last, more=more)

@@ -1,0 +1,137 @@
+"""RFC 5322 side of the sandbox mailbox store (a test double): header parsing and transport MIME."""
+
+from __future__ import annotations
+
+import email.utils
+import uuid
+from datetime import UTC, datetime
+from email import policy
+from email.header import decode_header, make_header
+from email.message import EmailMessage, Message
+from email.parser import BytesParser
+from typing import Any
+
+from exchange_sandbox.store.model import Address, NewItem, utcnow
+
+
+def _decode(value: str) -> str:
+    try:
+        return str(make_header(decode_header(value)))
+    except (ValueError, LookupError, UnicodeError):
+        # Broken encoded-words are shown raw, as Exchange does with undecodable headers.
+        return value
+
+
+def _addresses(msg: Message, name: str) -> tuple[Address, ...]:
+    values = msg.get_all(name) or []
+    pairs = email.utils.getaddresses([_decode(str(v)) for v in values])
+    return tuple(Address(email=addr, name=disp) for disp, addr in pairs if addr)
+
+
+def _msgids(value: str) -> tuple[str, ...]:
+    return tuple(tok for tok in value.replace(",", " ").split() if tok.startswith("<"))
+
+
+def parse_mime(mime: bytes) -> dict[str, Any]:
+    """Header fields of an RFC 5322 message, tolerant of malformed input."""
+    msg = BytesParser(policy=policy.compat32).parsebytes(mime, headersonly=False)
+    headers = tuple((k, " ".join(str(v).split())) for k, v in msg.items())
+    from_ = _addresses(msg, "From")
+    sender = _addresses(msg, "Sender")
+    date_sent: datetime | None = None
+    if msg.get("Date"):
+        try:
+            parsed = email.utils.parsedate_to_datetime(str(msg["Date"]))
+            date_sent = parsed.astimezone(UTC) if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+        except (TypeError, ValueError):
+            date_sent = None
+    body = ""
+    body_type = "Text"
+    try:
+        part = msg
+        if msg.is_multipart():
+            for sub in msg.walk():
+                if sub.get_content_maintype() == "text":
+                    part = sub
+                    break
+        payload = part.get_payload(decode=True)
+        if isinstance(payload, bytes):
+            body = payload.decode(part.get_content_charset() or "utf-8", errors="replace")
+            body_type = "HTML" if part.get_content_subtype() == "html" else "Text"
+    except (LookupError, ValueError):
+        body = ""
+    importance = {"high": "High", "low": "Low"}.get(
+        str(msg.get("Importance", "")).strip().lower(), "Normal"
+    )
+    return {
+        "headers": headers,
+        "subject": _decode(str(msg.get("Subject", ""))).strip(),
+        "from_": from_[0] if from_ else None,
+        "sender": sender[0] if sender else (from_[0] if from_ else None),
+        "to": _addresses(msg, "To"),
+        "cc": _addresses(msg, "Cc"),
+        "bcc": _addresses(msg, "Bcc"),
+        "message_id": str(msg.get("Message-ID", "")).strip(),
+        "in_reply_to": " ".join(_msgids(str(msg.get("In-Reply-To", "")))),
+        "references": _msgids(str(msg.get("References", ""))),
+        "thread_index": str(msg.get("Thread-Index", "")).strip(),
+        "date_sent": date_sent,
+        "body": body,
+        "body_type": body_type,
+        "importance": importance,
+    }
+
+
+def without_header(mime: bytes, name: str) -> bytes:
+    """The message without one header field (and its folded continuation lines)."""
+    head, sep, body = mime.partition(b"\r\n\r\n")
+    if not sep:
+        head, sep, body = mime.partition(b"\n\n")
+    newline = b"\r\n" if sep == b"\r\n\r\n" else b"\n"
+    kept: list[bytes] = []
+    skipping = False
+    for line in head.split(newline):
+        if line[:1] in (b" ", b"\t"):
+            if not skipping:
+                kept.append(line)
+            continue
+        skipping = line.split(b":", 1)[0].strip().lower() == name.lower().encode()
+        if not skipping:
+            kept.append(line)
+    return newline.join(kept) + sep + body
+
+
+def submitted_mime(mailbox: str, draft: NewItem, sender: Address | None) -> bytes:
+    """The MIME a submitted message leaves with, as Exchange transport completes it.
+
+    A draft without MIME gets it composed (From is ``sender``); MIME without Message-ID,
+    Date or From gets those headers added.
+    """
+    domain = mailbox.rsplit("@", 1)[-1]
+    message_id = f"<{uuid.uuid4().hex}@sandbox-ex01.{domain}>"
+    date = email.utils.format_datetime(utcnow())
+    if draft.mime is None:
+        msg = EmailMessage()
+        sender = sender or Address(mailbox)
+        msg["From"] = email.utils.formataddr((sender.name, sender.email))
+        for header, addrs in (("To", draft.to), ("Cc", draft.cc), ("Bcc", draft.bcc)):
+            if addrs:
+                msg[header] = ", ".join(email.utils.formataddr((a.name, a.email)) for a in addrs)
+        msg["Subject"] = draft.subject
+        msg["Date"] = date
+        msg["Message-ID"] = message_id
+        if draft.in_reply_to:
+            msg["In-Reply-To"] = draft.in_reply_to
+        if draft.references:
+            msg["References"] = " ".join(draft.references)
+        msg.set_content(draft.body, subtype="html" if draft.body_type == "HTML" else "plain")
+        return msg.as_bytes(policy=policy.SMTP)
+    present = {k.lower() for k, _ in parse_mime(draft.mime)["headers"]}
+    extra = b""
+    if "message-id" not in present:
+        extra += f"Message-ID: {message_id}\r\n".encode()
+    if "date" not in present:
+        extra += f"Date: {date}\r\n".encode()
+    if "from" not in present:
+        extra += f"From: {mailbox}\r\n".encode()
+    return extra + draft.mime
