@@ -6,10 +6,10 @@ from collections.abc import Iterator
 
 import pytest
 import responses
-from exchangelib import FaultTolerance
 from exchangelib.protocol import CachingProtocol
 
-from topcontact_mail.adapters.ews.mailbox import EwsMailbox, build_account
+from topcontact_mail.adapters.ews.account import build_account
+from topcontact_mail.adapters.ews.mailbox import EwsMailbox
 from topcontact_mail.config import ConnectionSettings, EwsSettings, Settings, TeamSettings
 
 from .support import SHARED, URL, FakeEws, Sleeps
@@ -47,7 +47,7 @@ def sleeps() -> Sleeps:
 @pytest.fixture
 def mailbox(ews: FakeEws, settings: Settings, sleeps: Sleeps) -> EwsMailbox:
     assert settings.connection.ews is not None
-    account = build_account(settings, settings.connection.ews, FaultTolerance(max_wait=300))
+    account = build_account(settings, settings.connection.ews)
     return EwsMailbox(
         account, batch_size=10, display_name="Team Klantcontact", retry_wait=1.0, sleep=sleeps
     )

@@ -7,11 +7,13 @@ templates so each test shows only what matters to it.
 
 from __future__ import annotations
 
+import base64
 import re
 from collections import defaultdict, deque
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
+from xml.etree import ElementTree
 from xml.sax.saxutils import escape, quoteattr
 
 import requests
@@ -270,6 +272,44 @@ def message_ids_answer(pairs: Iterable[tuple[str, str]]) -> str:
     )
 
 
+def subscribe_answer(subscription: str) -> str:
+    return _messages(
+        "Subscribe", [_ok("Subscribe", f"<m:SubscriptionId>{subscription}</m:SubscriptionId>")]
+    )
+
+
+def unsubscribe_answer() -> str:
+    return _messages("Unsubscribe", [_ok("Unsubscribe", "")])
+
+
+def stream_document(subscription: str, *, new_mail: bool = False, status: str = "OK") -> str:
+    """One document of a GetStreamingEvents answer; Exchange sends several over one connection."""
+    notifications = ""
+    if new_mail:
+        notifications = (
+            f"<m:Notifications><t:Notification><t:SubscriptionId>{subscription}</t:SubscriptionId>"
+            "<t:NewMailEvent><t:Watermark>U0JYLVdNOjE=</t:Watermark>"
+            "<t:TimeStamp>2026-11-27T09:00:00Z</t:TimeStamp>"
+            '<t:ItemId Id="item-1" ChangeKey="ck"/><t:ParentFolderId Id="inbox-id" ChangeKey="AQ=="/>'
+            "</t:NewMailEvent></t:Notification></m:Notifications>"
+        )
+    return _messages(
+        "GetStreamingEvents",
+        [
+            _ok(
+                "GetStreamingEvents",
+                f"{notifications}<m:ConnectionStatus>{status}</m:ConnectionStatus>",
+            )
+        ],
+    )
+
+
+def stream_refused(subscription: str, code: str) -> str:
+    """GetStreamingEvents refused for a subscription (expired, unknown)."""
+    ids = f"<m:ErrorSubscriptionIds><m:SubscriptionId>{subscription}</m:SubscriptionId></m:ErrorSubscriptionIds>"
+    return _messages("GetStreamingEvents", [_error("GetStreamingEvents", code, content=ids)])
+
+
 # -- the endpoint --------------------------------------------------------------------------------
 
 #: What an answer may be: a SOAP document (HTTP 200, or 500 for a fault), an exception the
@@ -343,3 +383,32 @@ def connection_dropped() -> requests.ConnectionError:
     return requests.ConnectionError(
         "('Connection aborted.', RemoteDisconnected('Remote end closed connection without response'))"
     )
+
+
+# -- reading what the adapter sent ----------------------------------------------------------------
+
+_T = "{http://schemas.microsoft.com/exchange/services/2006/types}"
+
+
+def sent_mime(body: str) -> list[bytes]:
+    """The MIME messages of a CreateItem request."""
+    root = ElementTree.fromstring(body)
+    return [base64.b64decode(m.text or "") for m in root.iter(f"{_T}MimeContent")]
+
+
+def item_changes(body: str) -> dict[str, dict[str, Any]]:
+    """What an UpdateItem request sets, per item id: categories, flag, marker."""
+    changes: dict[str, dict[str, Any]] = {}
+    for change in ElementTree.fromstring(body).iter(f"{_T}ItemChange"):
+        item_id = change.find(f"{_T}ItemId")
+        fields: dict[str, Any] = {}
+        for categories in change.iter(f"{_T}Categories"):
+            fields["categories"] = [c.text for c in categories]
+        for flag in change.iter(f"{_T}Flag"):
+            fields["flag"] = tuple(
+                flag.findtext(f"{_T}{name}") for name in ("FlagStatus", "StartDate", "DueDate")
+            )
+        for prop in change.iter(f"{_T}ExtendedProperty"):
+            fields["marker"] = prop.findtext(f"{_T}Value")
+        changes[item_id.get("Id", "") if item_id is not None else ""] = fields
+    return changes
