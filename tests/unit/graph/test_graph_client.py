@@ -7,6 +7,7 @@ import json
 import pytest
 import requests
 import responses
+from urllib3.exceptions import MaxRetryError, NewConnectionError
 
 from topcontact_mail.adapters.graph.client import (
     MAX_ATTEMPTS,
@@ -91,6 +92,33 @@ def test_a_send_whose_connection_breaks_is_reported_lost_not_repeated(
     with pytest.raises(AnswerLost):
         client.request("POST", "/users/x/messages/d/send", may_repeat=False)
     assert len(http.calls) == 1
+
+
+def test_a_send_whose_connection_was_never_made_is_tried_again(
+    client: GraphClient, http: responses.RequestsMock, sleeps: Sleeps
+) -> None:
+    refused = NewConnectionError(None, "Failed to establish a new connection: [Errno 111] refused")  # type: ignore[arg-type]
+    url = f"{ROOT}/users/x/sendMail"
+    http.post(url, body=requests.ConnectionError(MaxRetryError(None, url, refused)))  # type: ignore[arg-type]
+    http.post(url, status=202)
+
+    answer = client.request("POST", "/users/x/sendMail", body={}, may_repeat=False)
+
+    assert answer.status == 202
+    assert sleeps == [1.0]
+
+
+def test_a_send_answered_500_is_handed_back_not_repeated_and_transient(
+    client: GraphClient, http: responses.RequestsMock, sleeps: Sleeps
+) -> None:
+    http.post(f"{ROOT}/users/x/sendMail", status=502, json={"error": {"code": "BadGateway"}})
+
+    answer = client.request("POST", "/users/x/sendMail", body={}, may_repeat=False)
+
+    assert answer.status == 502
+    assert answer.transient
+    assert len(http.calls) == 1
+    assert sleeps == []
 
 
 def test_a_read_whose_connection_breaks_is_tried_again(
