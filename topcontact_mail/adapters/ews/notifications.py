@@ -71,7 +71,8 @@ class Notifications:
         self._streaming: str | None = None
         self._pull: tuple[str, str] | None = None
         self._listener: threading.Thread | None = None
-        self._changed = threading.Event()
+        #: Set when new mail is signalled; `wait` clears it.
+        self.changed = threading.Event()
         self._closing = threading.Event()
         self.streaming_failed = False
 
@@ -79,12 +80,10 @@ class Notifications:
         if self.streaming_failed:
             return self._wait_by_pulling(timeout)
         if self._listener is None or not self._listener.is_alive():
-            self._listener = threading.Thread(
-                target=self._listen, name="ews-streaming", daemon=True
-            )
+            self._listener = threading.Thread(target=self.listen, name="ews-streaming", daemon=True)
             self._listener.start()
-        signalled = self._changed.wait(timeout)
-        self._changed.clear()
+        signalled = self.changed.wait(timeout)
+        self.changed.clear()
         return signalled
 
     # -- streaming ----------------------------------------------------------------------------
@@ -113,7 +112,7 @@ class Notifications:
                 subscription, connection_timeout=STREAM_MINUTES
             ):
                 if _news(notification):
-                    self._changed.set()
+                    self.changed.set()
                 if self._closing.is_set():
                     return
         except _FAILURES as exc:
@@ -124,7 +123,8 @@ class Notifications:
                 if self._streaming == subscription:
                     self._streaming = None
 
-    def _listen(self) -> None:
+    def listen(self) -> None:
+        """The listener thread: connection after connection until `close`; pulling after failures."""
         failures = 0
         while not self._closing.is_set():
             try:
@@ -138,7 +138,7 @@ class Notifications:
                     )
                     self._unsubscribe_streaming()
                     self.streaming_failed = True
-                    self._changed.set()  # let the waiter switch over now
+                    self.changed.set()  # let the waiter switch over now
                     return
                 self._closing.wait(self.retry_wait * failures)
 
