@@ -313,8 +313,8 @@ def stream_refused(subscription: str, code: str) -> str:
 # -- the endpoint --------------------------------------------------------------------------------
 
 #: What an answer may be: a SOAP document (HTTP 200, or 500 for a fault), an exception the
-#: HTTP layer raises instead of answering, or (status, body) for anything else.
-Answer = str | Exception | tuple[int, str]
+#: HTTP layer raises instead of answering, or (status, body[, headers]) for anything else.
+Answer = str | Exception | tuple[int, str] | tuple[int, str, dict[str, str]]
 
 
 class FakeEws:
@@ -351,10 +351,14 @@ class FakeEws:
             raise AssertionError(f"unexpected {operation} request")
         if isinstance(answer, Exception):
             return answer
-        status, text = answer if isinstance(answer, tuple) else (200, answer)
-        if "<s:Fault>" in text and not isinstance(answer, tuple):
-            status = 500  # Exchange sends its SOAP faults with HTTP 500
-        return status, {"Content-Type": "text/xml; charset=utf-8"}, text
+        headers = {"Content-Type": "text/xml; charset=utf-8"}
+        if isinstance(answer, tuple):
+            status, text = answer[0], answer[1]
+            headers.update(answer[2] if len(answer) > 2 else {})
+        else:
+            # Exchange sends its SOAP faults with HTTP 500.
+            status, text = (500 if "<s:Fault>" in answer else 200), answer
+        return status, headers, text
 
 
 class Sleeps(list[float]):

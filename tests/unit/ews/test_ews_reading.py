@@ -9,7 +9,7 @@ import pytest
 from topcontact_mail.adapters.ews import EwsMailbox
 from topcontact_mail.adapters.ews.items import SAMPLE_CHARS
 from topcontact_mail.domain.message import Address
-from topcontact_mail.ports import MailboxUnavailable, WatermarkExpired
+from topcontact_mail.ports import FetchedMessage, MailboxUnavailable, WatermarkExpired
 
 from .support import (
     SHARED,
@@ -34,7 +34,7 @@ HEADERS = [
 ]
 
 
-def fetch_one(ews: FakeEws, mailbox: EwsMailbox, item: Item):  # type: ignore[no-untyped-def]
+def fetch_one(ews: FakeEws, mailbox: EwsMailbox, item: Item) -> FetchedMessage:
     ews.on("SyncFolderItems", sync_answer([(item.id, None)]))
     ews.on("GetItem", get_item_answer(item))
     (fetched,) = mailbox.fetch_changes(None).messages

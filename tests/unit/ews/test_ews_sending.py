@@ -87,8 +87,17 @@ def test_a_server_that_stays_busy_leaves_the_send_for_later_after_three_tries(
         (500, "<html><body>500 - Internal server error.</body></html>"),
         fault("ErrorTimeoutExpired", "The request timed out."),
         fault("ErrorInternalServerTransientError", "An internal server error occurred."),
+        # exchangelib calls any failed answer with `Connection: close` ErrorServerBusy itself.
+        (502, "<html><body>Bad Gateway</body></html>", {"Connection": "close"}),
     ],
-    ids=["dropped", "http-503", "http-500-page", "timeout-fault", "internal-transient-fault"],
+    ids=[
+        "dropped",
+        "http-503",
+        "http-500-page",
+        "timeout-fault",
+        "internal-transient-fault",
+        "closed-by-proxy",
+    ],
 )
 def test_a_send_that_may_have_gone_out_is_reported_interrupted_and_never_repeated(
     ews: FakeEws, mailbox: EwsMailbox, sleeps: Sleeps, answer: object

@@ -177,6 +177,27 @@ def test_batch_steps_carry_immutable_ids_and_only_throttled_steps_go_again(
     assert [r["id"] for r in json.loads(http.calls[1].request.body or b"")["requests"]] == ["1"]
 
 
+def test_batch_steps_of_a_send_that_failed_with_5xx_are_not_sent_again(
+    client: GraphClient, http: responses.RequestsMock, sleeps: Sleeps
+) -> None:
+    answers = {
+        "responses": [
+            {"id": "0", "status": 500, "body": {"error": {"code": "InternalServerError"}}},
+            {"id": "1", "status": 429, "headers": {"Retry-After": "3"}, "body": BUSY},
+        ]
+    }
+    http.post(f"{ROOT}/$batch", json=answers)
+    http.post(f"{ROOT}/$batch", json={"responses": [{"id": "1", "status": 202}]})
+    steps = [BatchStep(str(n), "POST", f"/users/x/messages/m{n}/reply", {}) for n in range(2)]
+
+    answers_by_id = client.batch(steps, may_repeat=False)
+
+    assert answers_by_id["0"].status == 500  # may have gone out: the caller looks first
+    assert answers_by_id["1"].status == 202  # throttled, so not run: sent again
+    assert [r["id"] for r in json.loads(http.calls[1].request.body or b"")["requests"]] == ["1"]
+    assert sleeps == [3.0]
+
+
 def test_a_batch_holds_at_most_twenty_requests(client: GraphClient) -> None:
     steps = [BatchStep(str(n), "GET", "/users/x/messages") for n in range(21)]
     with pytest.raises(ValueError, match="20"):
