@@ -170,7 +170,6 @@ class GraphClient:
         self.origin = "{0.scheme}://{0.netloc}".format(urlsplit(self.api_root)).lower()
         self.tokens = tokens
         self.timeout = timeout
-        self.retry_wait = retry_wait
         self._slots = threading.BoundedSemaphore(MAX_CONCURRENCY)
         self.session = session or PinnedSession(verify, timeout)
         adapter = HTTPAdapter(pool_connections=1, pool_maxsize=MAX_CONCURRENCY, max_retries=0)
