@@ -7,6 +7,7 @@ import json
 import pytest
 import requests
 import responses
+from urllib3.exceptions import MaxRetryError, NewConnectionError
 
 from topcontact_mail.adapters.graph.client import (
     MAX_ATTEMPTS,
@@ -93,6 +94,33 @@ def test_a_send_whose_connection_breaks_is_reported_lost_not_repeated(
     assert len(http.calls) == 1
 
 
+def test_a_send_whose_connection_was_never_made_is_tried_again(
+    client: GraphClient, http: responses.RequestsMock, sleeps: Sleeps
+) -> None:
+    refused = NewConnectionError(None, "Failed to establish a new connection: [Errno 111] refused")  # type: ignore[arg-type]
+    url = f"{ROOT}/users/x/sendMail"
+    http.post(url, body=requests.ConnectionError(MaxRetryError(None, url, refused)))  # type: ignore[arg-type]
+    http.post(url, status=202)
+
+    answer = client.request("POST", "/users/x/sendMail", body={}, may_repeat=False)
+
+    assert answer.status == 202
+    assert sleeps == [1.0]
+
+
+def test_a_send_answered_500_is_handed_back_not_repeated_and_transient(
+    client: GraphClient, http: responses.RequestsMock, sleeps: Sleeps
+) -> None:
+    http.post(f"{ROOT}/users/x/sendMail", status=502, json={"error": {"code": "BadGateway"}})
+
+    answer = client.request("POST", "/users/x/sendMail", body={}, may_repeat=False)
+
+    assert answer.status == 502
+    assert answer.transient
+    assert len(http.calls) == 1
+    assert sleeps == []
+
+
 def test_a_read_whose_connection_breaks_is_tried_again(
     client: GraphClient, http: responses.RequestsMock, sleeps: Sleeps
 ) -> None:
@@ -147,6 +175,27 @@ def test_batch_steps_carry_immutable_ids_and_only_throttled_steps_go_again(
         "Content-Type": "application/json",
     }
     assert [r["id"] for r in json.loads(http.calls[1].request.body or b"")["requests"]] == ["1"]
+
+
+def test_batch_steps_of_a_send_that_failed_with_5xx_are_not_sent_again(
+    client: GraphClient, http: responses.RequestsMock, sleeps: Sleeps
+) -> None:
+    answers = {
+        "responses": [
+            {"id": "0", "status": 500, "body": {"error": {"code": "InternalServerError"}}},
+            {"id": "1", "status": 429, "headers": {"Retry-After": "3"}, "body": BUSY},
+        ]
+    }
+    http.post(f"{ROOT}/$batch", json=answers)
+    http.post(f"{ROOT}/$batch", json={"responses": [{"id": "1", "status": 202}]})
+    steps = [BatchStep(str(n), "POST", f"/users/x/messages/m{n}/reply", {}) for n in range(2)]
+
+    answers_by_id = client.batch(steps, may_repeat=False)
+
+    assert answers_by_id["0"].status == 500  # may have gone out: the caller looks first
+    assert answers_by_id["1"].status == 202  # throttled, so not run: sent again
+    assert [r["id"] for r in json.loads(http.calls[1].request.body or b"")["requests"]] == ["1"]
+    assert sleeps == [3.0]
 
 
 def test_a_batch_holds_at_most_twenty_requests(client: GraphClient) -> None:

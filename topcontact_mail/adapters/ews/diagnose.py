@@ -33,12 +33,11 @@ from exchangelib.errors import (
     UnauthorizedError,
 )
 from exchangelib.items import ID_ONLY, SEND_TO_NONE
-from exchangelib.protocol import FailFast
 from exchangelib.services import SyncFolderItems
 from exchangelib.util import CONNECTION_ERRORS
 
+from topcontact_mail.adapters.ews.account import build_account
 from topcontact_mail.adapters.ews.fields import FollowupFlag
-from topcontact_mail.adapters.ews.mailbox import build_account
 from topcontact_mail.config import EwsSettings, Settings
 from topcontact_mail.ports.diagnostics import (
     AUTHENTICATION,
@@ -100,13 +99,13 @@ def diagnose(settings: Settings) -> list[Check]:
 
 
 def _account(settings: Settings, ews: EwsSettings) -> Account:
-    """The shared mailbox's account as the adapter builds it, but failing fast.
+    """The shared mailbox's account as the adapter builds it (exchangelib failing fast).
 
     Not `mailbox.connect`: that one already reads the inbox, and a diagnosis
     must tell a refused password from a refused mailbox; nor wait out a busy
     server for minutes.
     """
-    return build_account(settings, ews, FailFast())
+    return build_account(settings, ews)
 
 
 def _diagnose(settings: Settings, ews: EwsSettings, account: Account) -> list[Check]:

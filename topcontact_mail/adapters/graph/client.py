@@ -1,15 +1,16 @@
 """HTTP to Microsoft Graph for one mailbox: tokens, immutable ids, retries, throttling, `$batch`.
 
-Retries are classified (STYLE.md rule 8):
+Retries follow `topcontact_mail.adapters.retry` (STYLE.md rule 8):
 
 - 429 and 503 are answered before any work is done, so every request, a send
   included, is tried again after the server's `Retry-After` (or a doubling wait
-  when it gives none), up to `MAX_ATTEMPTS` and never longer than
-  `MAX_BACK_OFF_SECONDS` per wait;
+  when it gives none), up to `MAX_ATTEMPTS`; a `Retry-After` longer than
+  `MAX_BACK_OFF_SECONDS` leaves the work to a later pass;
 - a refused token (401 on a token that should still be valid) is fetched anew once;
 - a network error or a 5xx answer is retried only for requests that may run twice
-  (reads, PATCH); for the others the answer is lost and the caller is told so
-  (`AnswerLost`, or the 5xx answer itself), because a send may have gone out.
+  (reads, PATCH); for the others the outcome is unknown and the caller is told so
+  (`AnswerLost`, or the 5xx answer itself), because a send may have gone out. A
+  connection that was never made is the exception: nothing left, so it is tried again.
 
 At most `MAX_CONCURRENCY` requests run at once, Exchange Online's limit per
 app and mailbox. A `$batch` carries at most 20 requests; its steps answered 429
@@ -23,15 +24,25 @@ import threading
 import time
 import uuid
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
-from email.utils import parsedate_to_datetime
+from dataclasses import dataclass, field, replace
 from typing import Any
 from urllib.parse import urlsplit
 
 import requests
 from requests.adapters import HTTPAdapter
+from urllib3.exceptions import MaxRetryError, NewConnectionError
 
 from topcontact_mail.adapters.graph.auth import PinnedSession, TokenSource
+from topcontact_mail.adapters.retry import (
+    MAX_BACK_OFF_SECONDS,
+    NO_ANSWER,
+    Failure,
+    Retry,
+    Verdict,
+    classify_http,
+    no_answer,
+    retry_after,
+)
 from topcontact_mail.logs import get_logger
 
 #: Exchange Online's limit of concurrent requests per app and mailbox.
@@ -40,10 +51,15 @@ MAX_CONCURRENCY = 4
 MAX_BATCH = 20
 #: Attempts of one request (or of the throttled steps of one batch) before giving up for this pass.
 MAX_ATTEMPTS = 5
-#: The longest back-off honoured in place; a longer hint leaves the work to a later pass.
-MAX_BACK_OFF_SECONDS = 300.0
 PREFER_IMMUTABLE = 'IdType="ImmutableId"'
-_THROTTLED = (429, 503)
+__all__ = [
+    "MAX_ATTEMPTS",
+    "MAX_BACK_OFF_SECONDS",
+    "AnswerLost",
+    "BatchStep",
+    "GraphClient",
+    "GraphResponse",
+]
 
 
 class AnswerLost(Exception):
@@ -77,23 +93,29 @@ class GraphResponse:
         code = self.error_code or "HTTP"
         return f"{self.status} {code}: {self.error_message}".strip().rstrip(":")
 
+    def failure(self, *, idempotent: bool) -> Failure | None:
+        """What this answer means for trying again (None: a success)."""
+        if self.ok:
+            return None
+        if self.status == 0:
+            return no_answer(idempotent=idempotent, detail=self.error_code)
+        return classify_http(
+            self.status,
+            self.error_code,
+            idempotent=idempotent,
+            hint=self.retry_after(),
+            detail=self.describe(),
+        )
+
     @property
     def transient(self) -> bool:
         """Whether trying the same request later may succeed."""
-        return self.status in (408, 409, 412, *_THROTTLED) or self.status >= 500 or self.status == 0
+        failure = self.failure(idempotent=True)
+        return failure is not None and failure.verdict is not Verdict.PERMANENT
 
     def retry_after(self) -> float | None:
         value = next((v for k, v in self.headers.items() if k.lower() == "retry-after"), None)
-        if value is None:
-            return None
-        try:
-            return max(0.0, float(value))
-        except ValueError:
-            pass
-        try:
-            return max(0.0, parsedate_to_datetime(value).timestamp() - time.time())
-        except (TypeError, ValueError):
-            return None
+        return retry_after(value)
 
 
 @dataclass(frozen=True)
@@ -118,14 +140,15 @@ class BatchStep:
         return step
 
 
-def _connect_failed(exc: requests.RequestException) -> bool:
-    """True when the request certainly never reached the server (safe to send again)."""
+def _never_sent(exc: requests.RequestException) -> bool:
+    """True when the connection was never made, so the request certainly never left."""
     if isinstance(exc, requests.ConnectTimeout):
         return True
-    if isinstance(exc, requests.ConnectionError) and not isinstance(exc, requests.ReadTimeout):
-        text = repr(exc)
-        return any(s in text for s in ("NewConnectionError", "ConnectionRefused", "NameResolution"))
-    return False
+    reason = exc.args[0] if isinstance(exc, requests.ConnectionError) and exc.args else None
+    if isinstance(reason, MaxRetryError):
+        reason = reason.reason
+    # urllib3 raises NewConnectionError (NameResolutionError is one) before sending anything.
+    return isinstance(reason, NewConnectionError)
 
 
 class GraphClient:
@@ -147,8 +170,6 @@ class GraphClient:
         self.origin = "{0.scheme}://{0.netloc}".format(urlsplit(self.api_root)).lower()
         self.tokens = tokens
         self.timeout = timeout
-        self.retry_wait = retry_wait
-        self._sleep = sleep
         self._slots = threading.BoundedSemaphore(MAX_CONCURRENCY)
         self.session = session or PinnedSession(verify, timeout)
         adapter = HTTPAdapter(pool_connections=1, pool_maxsize=MAX_CONCURRENCY, max_retries=0)
@@ -156,6 +177,7 @@ class GraphClient:
         self.session.mount("http://", adapter)
         self.session.headers["User-Agent"] = "topcontact-mail"
         self.log = get_logger("graph", mailbox=mailbox)
+        self.retry = Retry(first_wait=retry_wait, attempts=MAX_ATTEMPTS, sleep=sleep, log=self.log)
         #: Requests sent, by "METHOD operation", for the benchmark and the tests.
         self.sent: dict[str, int] = {}
 
@@ -217,50 +239,28 @@ class GraphClient:
             raise ValueError(f"refusing to send a token to {urlsplit(url).netloc}")
         refreshed = False
         last = GraphResponse(0)
-        for attempt in range(1, MAX_ATTEMPTS + 1):
+
+        def once() -> GraphResponse | Failure:
+            nonlocal last, refreshed
             try:
                 last = self._send_once(method, url, body, headers or {})
+                if last.status == 401 and not refreshed:
+                    refreshed = True  # revoked or rotated before its expiry: a fresh one, once
+                    self.tokens.invalidate()
+                    last = self._send_once(method, url, body, headers or {})
             except requests.RequestException as exc:
-                if not (may_repeat or _connect_failed(exc)):
-                    raise AnswerLost(f"{type(exc).__name__} during {method}") from None
                 last = GraphResponse(0, {}, {"error": {"code": type(exc).__name__}})
-                if not self._back_off(attempt, None, method, url, type(exc).__name__):
-                    return last
-                continue
-            if last.status == 401 and not refreshed:
-                refreshed = True  # revoked or rotated before its expiry: get a fresh one once
-                self.tokens.invalidate()
-                continue
-            if last.status in _THROTTLED or (may_repeat and last.transient):
-                if not self._back_off(attempt, last.retry_after(), method, url, last.describe()):
-                    return last
-                continue
-            return last
-        return last
+                return no_answer(
+                    idempotent=may_repeat, sent=not _never_sent(exc), detail=type(exc).__name__
+                )
+            return last.failure(idempotent=may_repeat) or last
 
-    def _back_off(
-        self, attempt: int, hint: float | None, method: str, url: str, reason: str
-    ) -> bool:
-        """Wait before the next attempt; False when no attempt is left or the wait is too long."""
-        if attempt >= MAX_ATTEMPTS:
-            self.log.warning("Graph request failed, attempts used up", reason=reason, method=method)
-            return False
-        wait = hint if hint is not None else self.retry_wait * 2 ** (attempt - 1)
-        if wait > MAX_BACK_OFF_SECONDS:
-            self.log.warning(
-                "Graph asks to wait longer than we wait in place", seconds=wait, reason=reason
-            )
-            return False
-        self.log.warning(
-            "Graph busy or unreachable, backing off",
-            seconds=round(wait, 2),
-            attempt=attempt,
-            attempts_left=MAX_ATTEMPTS - attempt,
-            operation=f"{method} {urlsplit(url).path.rsplit('/', 1)[-1]}",
-            reason=reason,
-        )
-        self._sleep(wait)
-        return True
+        result = self.retry.run(_operation(method, url), once)
+        lost = isinstance(result, Failure) and result.verdict is Verdict.UNKNOWN
+        if lost and isinstance(result, Failure) and result.code == NO_ANSWER:
+            # The connection broke after sending a request that may not run twice.
+            raise AnswerLost(f"{result.detail} during {method}")
+        return last
 
     # -- batches --------------------------------------------------------------------------
 
@@ -276,9 +276,9 @@ class GraphClient:
             raise ValueError(f"a $batch holds at most {MAX_BATCH} requests")
         results: dict[str, GraphResponse] = {}
         pending = list(steps)
-        for attempt in range(1, MAX_ATTEMPTS + 1):
-            if not pending:
-                break
+
+        def once() -> dict[str, GraphResponse] | Failure:
+            nonlocal pending
             answer = self.request(
                 "POST",
                 "$batch",
@@ -288,7 +288,7 @@ class GraphClient:
             if not answer.ok or not isinstance(answer.body, dict):
                 for step in pending:
                     results[step.id] = answer
-                break
+                return results
             for entry in answer.body.get("responses") or ():
                 if isinstance(entry, dict) and "id" in entry:
                     results[str(entry["id"])] = GraphResponse(
@@ -297,21 +297,23 @@ class GraphClient:
                         entry.get("body"),
                     )
             for step in pending:
-                results.setdefault(step.id, GraphResponse(0, {}, {"error": {"code": "NoAnswer"}}))
+                results.setdefault(step.id, GraphResponse(0, {}, {"error": {"code": NO_ANSWER}}))
             # Throttled steps were not run; a failed step is run again only if that is harmless.
-            throttled = [
-                s
-                for s in pending
-                if results[s.id].status in _THROTTLED
-                or (may_repeat and (results[s.id].status >= 500 or results[s.id].status == 0))
-            ]
-            if not throttled:
-                break
-            hints = [results[s.id].retry_after() for s in throttled]
-            hint = max((h for h in hints if h is not None), default=None)
-            if not self._back_off(
-                attempt, hint, "POST", "$batch", results[throttled[0].id].describe()
-            ):
-                break
-            pending = throttled
+            again: list[tuple[BatchStep, Failure]] = []
+            for step in pending:
+                failure = results[step.id].failure(idempotent=may_repeat)
+                if failure is not None and failure.verdict is Verdict.TRANSIENT:
+                    again.append((step, failure))
+            if not again:
+                return results
+            pending = [step for step, _ in again]
+            hints = [f.hint for _, f in again if f.hint is not None]
+            # One wait for all: the longest the server asked for.
+            return replace(again[0][1], hint=max(hints, default=None))
+
+        self.retry.run("POST $batch", once)
         return results
+
+
+def _operation(method: str, url: str) -> str:
+    return f"{method} {urlsplit(url).path.rsplit('/', 1)[-1]}"

@@ -1,0 +1,219 @@
+"""The EWS mailbox reading new mail: conversion of items, pages, retries, Sent Items look-ups."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pytest
+
+from topcontact_mail.adapters.ews import EwsMailbox
+from topcontact_mail.adapters.ews.items import SAMPLE_CHARS
+from topcontact_mail.domain.message import Address
+from topcontact_mail.ports import FetchedMessage, MailboxUnavailable, WatermarkExpired
+
+from .support import (
+    SHARED,
+    FakeEws,
+    Item,
+    Sleeps,
+    connection_dropped,
+    fault,
+    find_answer,
+    get_item_answer,
+    message_ids_answer,
+    sync_answer,
+)
+
+HEADERS = [
+    ("From", "Jan Jansen <jan@example.nl>"),
+    ("To", SHARED),
+    ("Subject", "Lekkage"),
+    ("Message-ID", "<m1@example.nl>"),
+    ("Auto-Submitted", "auto-replied"),
+    ("Content-Type", "text/plain; charset=utf-8"),
+]
+
+
+def fetch_one(ews: FakeEws, mailbox: EwsMailbox, item: Item) -> FetchedMessage:
+    ews.on("SyncFolderItems", sync_answer([(item.id, None)]))
+    ews.on("GetItem", get_item_answer(item))
+    (fetched,) = mailbox.fetch_changes(None).messages
+    return fetched
+
+
+# -- conversion ---------------------------------------------------------------------------------
+
+
+def test_internet_headers_reach_the_screening_as_the_sender_wrote_them(
+    ews: FakeEws, mailbox: EwsMailbox
+) -> None:
+    item = Item("item-1", sender=("assistent@example.nl", "Assistent"), headers=HEADERS)
+
+    fetched = fetch_one(ews, mailbox, item)
+
+    message = fetched.message
+    assert ("Auto-Submitted", "auto-replied") in message.headers
+    assert message.sender == Address("jan@example.nl", "Jan Jansen")  # From, not Sender
+    assert message.message_id == "<m1@example.nl>"
+    assert message.item_id == "item-1"
+    assert message.conversation_id == "conv-item-1"
+    assert message.received == datetime(2026, 11, 27, 9, 0, tzinfo=UTC)
+    assert type(message.received) is datetime  # exchangelib's own type stays out of the domain
+    assert "mijn kraan lekt" in message.text_sample
+    assert fetched.marker is None
+
+
+def test_mail_submitted_inside_the_organisation_without_headers_uses_the_items_fields(
+    ews: FakeEws, mailbox: EwsMailbox
+) -> None:
+    item = Item("item-1", subject="Vraag over huur", headers=None, message_id=None)
+
+    message = fetch_one(ews, mailbox, item).message
+
+    assert message.headers == ()
+    assert message.sender == Address("jan@example.nl", "Jan Jansen")
+    assert message.recipients == (Address(SHARED, ""),)
+    assert message.subject == "Vraag over huur"
+    assert message.message_id is None
+    assert message.item_class == "IPM.Note"
+    assert message.text_sample == "Beste mensen, mijn kraan lekt."
+
+
+def test_only_a_sample_of_a_long_body_is_kept(ews: FakeEws, mailbox: EwsMailbox) -> None:
+    item = Item("item-1", headers=None, text_body="Goedemiddag. " + "x" * 10_000)
+
+    message = fetch_one(ews, mailbox, item).message
+
+    assert len(message.text_sample) == SAMPLE_CHARS
+    assert message.text_sample.startswith("Goedemiddag.")
+
+
+def test_getitem_asks_for_the_screening_fields_and_no_attachments(
+    ews: FakeEws, mailbox: EwsMailbox
+) -> None:
+    fetch_one(ews, mailbox, Item("item-1", headers=HEADERS))
+
+    (request,) = ews.sent("GetItem")
+    assert "item:InternetMessageHeaders" in request
+    assert "item:TextBody" in request
+    assert "TopContactMailDecision" in request
+    assert "item:Attachments" not in request
+    assert "item:MimeContent" not in request
+
+
+# -- pages ----------------------------------------------------------------------------------------
+
+
+def test_a_page_carries_the_new_watermark_and_says_whether_more_waits(
+    ews: FakeEws, mailbox: EwsMailbox
+) -> None:
+    ews.on("SyncFolderItems", sync_answer([("item-1", None)], state="state-7", last=False))
+    ews.on("GetItem", get_item_answer(Item("item-1", headers=HEADERS)))
+
+    page = mailbox.fetch_changes("state-6")
+
+    assert page.watermark == "state-7"
+    assert page.more
+    assert "<m:SyncState>state-6</m:SyncState>" in ews.sent("SyncFolderItems")[0]
+
+
+def test_messages_carrying_our_marker_are_not_read_again(ews: FakeEws, mailbox: EwsMailbox) -> None:
+    ews.on("SyncFolderItems", sync_answer([("item-1", '{"decision": "acknowledged"}')]))
+
+    (fetched,) = mailbox.fetch_changes("state-1").messages
+
+    assert fetched.marker == '{"decision": "acknowledged"}'
+    assert fetched.message.item_id == "item-1"
+    assert ews.sent("GetItem") == []
+
+
+def test_an_item_deleted_since_the_sync_is_left_out(ews: FakeEws, mailbox: EwsMailbox) -> None:
+    ews.on("SyncFolderItems", sync_answer([("item-1", None), ("item-2", None)]))
+    ews.on("GetItem", get_item_answer("ErrorItemNotFound", Item("item-2", headers=HEADERS)))
+
+    page = mailbox.fetch_changes("state-1")
+
+    assert [f.message.item_id for f in page.messages] == ["item-2"]
+
+
+def test_a_sync_state_exchange_no_longer_knows_asks_for_a_full_sync(
+    ews: FakeEws, mailbox: EwsMailbox, sleeps: Sleeps
+) -> None:
+    ews.on("SyncFolderItems", fault("ErrorInvalidSyncStateData", "Invalid sync state data."))
+
+    with pytest.raises(WatermarkExpired):
+        mailbox.fetch_changes("state-1")
+    assert sleeps == []
+
+
+# -- retries --------------------------------------------------------------------------------------
+
+
+def test_a_busy_server_is_asked_again_after_its_back_off_milliseconds(
+    ews: FakeEws, mailbox: EwsMailbox, sleeps: Sleeps
+) -> None:
+    ews.on("SyncFolderItems", fault("ErrorServerBusy", back_off_ms=1500), sync_answer([]))
+
+    page = mailbox.fetch_changes("state-1")
+
+    assert page.messages == []
+    assert sleeps == [1.5]
+    assert len(ews.sent("SyncFolderItems")) == 2
+
+
+def test_a_dropped_connection_on_a_read_is_tried_again_after_the_first_wait(
+    ews: FakeEws, mailbox: EwsMailbox, sleeps: Sleeps
+) -> None:
+    ews.on("SyncFolderItems", connection_dropped(), sync_answer([]))
+
+    mailbox.fetch_changes("state-1")
+
+    assert sleeps == [1.0]  # no hint from a server that did not answer: the configured wait
+
+
+def test_a_server_that_stays_busy_is_given_up_after_four_attempts_with_doubling_waits(
+    ews: FakeEws, mailbox: EwsMailbox, sleeps: Sleeps
+) -> None:
+    ews.on("SyncFolderItems", *[fault("ErrorServerBusy")] * 4)
+
+    with pytest.raises(MailboxUnavailable, match="failed 4 times"):
+        mailbox.fetch_changes("state-1")
+    assert len(ews.sent("SyncFolderItems")) == 4
+    assert sleeps == [1.0, 2.0, 4.0]
+
+
+def test_a_refusal_is_not_tried_again(ews: FakeEws, mailbox: EwsMailbox, sleeps: Sleeps) -> None:
+    ews.on("SyncFolderItems", fault("ErrorAccessDenied", "Access is denied."))
+
+    with pytest.raises(MailboxUnavailable, match="refused: ErrorAccessDenied"):
+        mailbox.fetch_changes("state-1")
+    assert len(ews.sent("SyncFolderItems")) == 1
+    assert sleeps == []
+
+
+# -- Sent Items -----------------------------------------------------------------------------------
+
+
+def test_sent_refs_finds_acknowledgements_by_their_message_id_in_sent_items(
+    ews: FakeEws, mailbox: EwsMailbox
+) -> None:
+    ews.on("FindItem", find_answer("sent-1"))
+    ews.on("GetItem", message_ids_answer([("sent-1", "<ref1@woonservice.example>")]))
+
+    found = mailbox.sent_refs({"ref1", "ref2"}, datetime(2026, 11, 27, tzinfo=UTC))
+
+    assert found == {"ref1"}
+    (query,) = ews.sent("FindItem")
+    assert 'DistinguishedFolderId Id="sentitems"' in query
+    assert "&lt;ref1@woonservice.example&gt;" in query
+    assert "&lt;ref2@woonservice.example&gt;" in query
+
+
+def test_sent_items_that_cannot_be_read_raise_so_nothing_is_sent_blind(
+    ews: FakeEws, mailbox: EwsMailbox, sleeps: Sleeps
+) -> None:
+    ews.on("FindItem", *[connection_dropped()] * 4)
+
+    with pytest.raises(MailboxUnavailable):
+        mailbox.sent_refs({"ref1"}, datetime(2026, 11, 27, tzinfo=UTC))
+    assert sleeps == [1.0, 2.0, 4.0]

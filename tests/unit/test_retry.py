@@ -1,0 +1,183 @@
+"""The shared retry policy: the classification table, the back-off and its bounds."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from email.utils import format_datetime
+
+import pytest
+from structlog.testing import capture_logs
+
+from topcontact_mail.adapters.retry import (
+    NO_ANSWER,
+    Failure,
+    Retry,
+    Verdict,
+    classify_ews,
+    classify_http,
+    no_answer,
+    retry_after,
+)
+
+T, P, U = Verdict.TRANSIENT, Verdict.PERMANENT, Verdict.UNKNOWN
+
+
+@pytest.mark.parametrize(
+    ("code", "read", "send"),
+    [
+        ("ErrorServerBusy", T, T),
+        ("ErrorTimeoutExpired", T, U),
+        ("ErrorExceededConnectionCount", T, U),
+        ("ErrorMailboxStoreUnavailable", T, U),
+        ("ErrorInternalServerTransientError", T, U),
+        ("ErrorMailboxMoveInProgress", T, U),
+        ("ErrorTooManyObjectsOpened", T, U),
+        ("ErrorAccessDenied", P, P),
+        ("ErrorSendAsDenied", P, P),
+        ("ErrorItemNotFound", P, P),
+        ("ErrorInvalidSyncStateData", P, P),
+    ],
+)
+def test_ews_codes_are_classified_by_the_table(code: str, read: Verdict, send: Verdict) -> None:
+    assert classify_ews(code, idempotent=True).verdict is read
+    assert classify_ews(code, idempotent=False).verdict is send
+
+
+@pytest.mark.parametrize(
+    ("status", "code", "read", "send"),
+    [
+        (429, "TooManyRequests", T, T),
+        (503, "ServiceUnavailable", T, T),
+        (400, "ApplicationThrottled", T, T),
+        (500, "", T, U),
+        (502, "", T, U),
+        (504, "", T, U),
+        (408, "", T, U),
+        (409, "", T, U),
+        (412, "", T, U),
+        (401, "InvalidAuthenticationToken", P, P),
+        (403, "ErrorAccessDenied", P, P),
+        (404, "ErrorItemNotFound", P, P),
+        (400, "InvalidInternetMessageHeader", P, P),
+        (302, "", P, P),
+    ],
+)
+def test_http_statuses_and_graph_codes_are_classified_by_the_table(
+    status: int, code: str, read: Verdict, send: Verdict
+) -> None:
+    assert classify_http(status, code, idempotent=True).verdict is read
+    assert classify_http(status, code, idempotent=False).verdict is send
+
+
+def test_a_lost_answer_is_unknown_for_a_send_and_transient_for_a_read() -> None:
+    assert no_answer(idempotent=True).verdict is T
+    assert no_answer(idempotent=False).verdict is U
+    assert no_answer(idempotent=False, sent=False).verdict is T  # never left: safe to send
+    assert no_answer(idempotent=False).code == NO_ANSWER
+
+
+def test_retry_after_reads_seconds_and_http_dates() -> None:
+    now = datetime(2026, 11, 27, 9, 0, tzinfo=UTC).timestamp()
+    in_two_minutes = format_datetime(datetime(2026, 11, 27, 9, 2, tzinfo=UTC), usegmt=True)
+
+    assert retry_after("7") == 7.0
+    assert retry_after("1.5") == 1.5
+    assert retry_after(in_two_minutes, now=lambda: now) == 120.0
+    assert retry_after("Thu, 26 Nov 2026 09:00:00 GMT", now=lambda: now) == 0.0  # in the past
+    assert retry_after("soon") is None
+    assert retry_after(None) is None
+
+
+class Calls:
+    """A request that fails with the given failures, then succeeds."""
+
+    def __init__(self, *failures: Failure) -> None:
+        self.failures = list(failures)
+        self.count = 0
+
+    def __call__(self) -> str | Failure:
+        self.count += 1
+        return self.failures.pop(0) if self.failures else "done"
+
+
+def busy(hint: float | None = None) -> Failure:
+    return classify_ews("ErrorServerBusy", idempotent=True, hint=hint)
+
+
+def policy(waits: list[float], attempts: int = 4, max_wait: float = 300.0) -> Retry:
+    return Retry(first_wait=1.0, attempts=attempts, max_wait=max_wait, sleep=waits.append)
+
+
+def test_the_servers_hint_is_honoured_as_given() -> None:
+    waits: list[float] = []
+    calls = Calls(busy(hint=1.5), busy(hint=0.25))
+
+    assert policy(waits).run("SyncFolderItems", calls) == "done"
+    assert waits == [1.5, 0.25]
+    assert calls.count == 3
+
+
+def test_without_a_hint_the_wait_doubles_from_the_first_wait_up_to_the_cap() -> None:
+    waits: list[float] = []
+    calls = Calls(*[busy()] * 5)
+
+    assert policy(waits, attempts=6, max_wait=5.0).run("GetItem", calls) == "done"
+    assert waits == [1.0, 2.0, 4.0, 5.0, 5.0]
+
+
+def test_attempts_are_bounded_and_the_last_failure_is_handed_back() -> None:
+    waits: list[float] = []
+    calls = Calls(*[busy()] * 10)
+
+    result = policy(waits, attempts=4).run("GetItem", calls)
+
+    assert isinstance(result, Failure)
+    assert result.code == "ErrorServerBusy"
+    assert result.attempts == 4
+    assert calls.count == 4
+    assert waits == [1.0, 2.0, 4.0]
+
+
+def test_a_hint_longer_than_the_maximum_leaves_the_work_to_a_later_pass() -> None:
+    waits: list[float] = []
+    calls = Calls(busy(hint=3600.0))
+
+    result = policy(waits).run("GetItem", calls)
+
+    assert isinstance(result, Failure)
+    assert calls.count == 1
+    assert waits == []
+
+
+@pytest.mark.parametrize(
+    "failure",
+    [
+        classify_ews("ErrorAccessDenied", idempotent=True),
+        classify_ews("ErrorTimeoutExpired", idempotent=False),
+        no_answer(idempotent=False),
+    ],
+    ids=["permanent", "unknown-send", "lost-send"],
+)
+def test_permanent_and_unknown_failures_are_not_tried_again(failure: Failure) -> None:
+    waits: list[float] = []
+    calls = Calls(failure)
+
+    result = policy(waits).run("CreateItem", calls)
+
+    assert result == failure
+    assert calls.count == 1
+    assert waits == []
+
+
+def test_every_retry_is_logged_with_the_attempts_left() -> None:
+    waits: list[float] = []
+    with capture_logs() as logs:
+        policy(waits, attempts=3).run("UpdateItem", Calls(busy(hint=2.0), busy(), busy()))
+
+    retries = [e for e in logs if e["event"] == "transient failure, backing off"]
+    assert [(e["attempt"], e["attempts_left"], e["seconds"]) for e in retries] == [
+        (1, 2, 2.0),
+        (2, 1, 2.0),
+    ]
+    assert all(e["operation"] == "UpdateItem" for e in retries)
+    assert [e["event"] for e in logs][-1] == "giving up for now"
