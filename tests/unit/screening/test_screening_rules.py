@@ -393,7 +393,10 @@ HITS = [
         "Lotus Domino",
         mail(
             subject="DELIVERY FAILURE: User Jan (jan@example.jp) not listed in Domino Directory",
-            text_sample="Your message Subject: Test was not delivered to: jan@example.jp because: ...",
+            text_sample=(
+                "Your message Subject: Test was not delivered to: jan@example.jp because: "
+                "User Jan (jan@example.jp) not listed in Domino Directory"
+            ),
         ),
     ),
     hit(
@@ -423,6 +426,14 @@ HITS = [
         mail(
             subject="Vraag over mijn woning",
             text_sample="Hi. This is the qmail-send program at mx.example.org. I'm afraid ...",
+        ),
+    ),
+    hit(
+        "bounce_text",
+        "a generic subject form with a technical clue",
+        mail(
+            subject="Delivery Status Notification (Failure)",
+            text_sample="Delivery to the following recipient failed permanently: 550 5.1.1 user unknown",
         ),
     ),
     hit(
@@ -723,6 +734,14 @@ MISSES = [
         mail(
             subject="Returned mail of the previous tenant",
             text_sample="Er ligt nog post van de vorige huurder.",
+        ),
+    ),
+    miss(
+        "bounce_text",
+        "a parcel's delivery status, told by a tenant",
+        mail(
+            subject="Delivery status of my parcel",
+            text_sample="The delivery failed twice and the parcel could not be delivered. Can you help?",
         ),
     ),
     miss(

@@ -129,7 +129,8 @@ def sender_address(message: IncomingMessage) -> str:
     return message.sender.key
 
 
-_THREAD_ID_RE = re.compile(r"<[^<>\s]{1,998}>")
+#: A msg-id in a list of them; a domain literal ("<x@[a,b]>") may hold "<", ">" and ",".
+_THREAD_ID_RE = re.compile(r"<[^<>\s]{0,996}@\[[^\[\]\\\s]*\]>|<[^<>\s]{1,996}>")
 #: Enough of a long References chain to find the thread: its first and latest ids.
 _THREAD_IDS_KEPT = 50
 

@@ -82,7 +82,6 @@ _FAILURE_SUBJECTS = phrases(
     ndn:
     there was an error sending your mail
     returned to sender
-    rejected:                          # gateways refusing a message
     message you sent blocked
     onbestelbaar                       # Dutch Exchange
     niet bestelbaar
@@ -138,6 +137,47 @@ _SUBJECT_RE = re.compile(
     + r")"
 )
 _DELAY_RE = re.compile("|".join(re.escape(p) for p in _DELAY_SUBJECTS))
+#: Forms that could also head a parcel's or a service's news ("Delivery status of my parcel"):
+#: these need a clue only mail delivery gives (a status code, "user unknown", "Remote-MTA", ...).
+_GENERIC_SUBJECT = re.compile(
+    r"^[\s*]*(?:\[[^\]]{0,40}\]\s*)?(?:"
+    + "|".join(
+        re.escape(p)
+        for p in phrases(
+            """
+            delivery status
+            delivery report
+            delivery failed
+            delivery failure
+            delivery has failed
+            delivery notification
+            delivery delay
+            delivery delayed
+            delayed delivery
+            failed delivery
+            failure delivery
+            permanent delivery failure
+            returned to sender
+            bezorging mislukt
+            bezorging vertraagd
+            vertraagde bezorging
+            vertraging bij bezorging
+            fout bij bezorging
+            zustellung fehlgeschlagen
+            fehler bei der zustellung
+            zustellung verzogert
+            verzogerte zustellung
+            echec de la remise
+            echec de remise
+            remise differee
+            remise retardee
+            distribution differee
+            erreur de distribution
+            """
+        )
+    )
+    + r")(?!\s*(?:status\s*)?notification)"
+)
 
 #: Clues in the body that a delivery was attempted and failed or is delayed.
 _CLUES = phrase_pattern(
@@ -219,6 +259,36 @@ _CLUES = phrase_pattern(
         """
     )
 )
+#: Clues only mail delivery gives, never a parcel service or a tenant's story.
+_TECHNICAL = phrase_pattern(
+    phrases(
+        """
+        user unknown
+        unknown user
+        no such user
+        mailbox unavailable
+        mailbox not found
+        recipient address rejected
+        diagnostic-code
+        final-recipient
+        reporting-mta
+        remote-mta
+        transcript of session
+        original message follows
+        message headers follow
+        remote server returned
+        failed recipient
+        no valid recipients
+        unknown host
+        host not found
+        not listed in
+        domino directory
+        message-id:
+        received: from
+        smtp
+        """
+    )
+)
 #: SMTP enhanced status codes (RFC 3463) and reply codes as delivery software prints them.
 _STATUS_CODE = re.compile(r"(?<![\w.])(?:[45]\.\d{1,3}\.\d{1,3}|[45]\d\d[ -][45]\.\d)(?![\w])")
 
@@ -229,6 +299,8 @@ _BOILERPLATE = phrase_pattern(
         this message was created automatically by mail delivery software   # Exim
         this message was created automatically by                           # Exim-like gateways
         this is the mailer-daemon                                           # OpenSMTPD
+        this report relates to a message you sent                           # Sun/Oracle Messaging Server
+        this is the mail server on                                          # PowerMTA
         your message wasn't delivered to                                    # Gmail
         ** address not found **                                             # Gmail
         this is the mail system at host                                     # Postfix
@@ -283,7 +355,7 @@ def bounce_text(
         # A person passing on (or answering about) a bounce: their own words come first.
         return None
     if match := _SUBJECT_RE.match(subject):
-        clue = _clue(message)
+        clue = _clue(message, technical=_GENERIC_SUBJECT.match(subject) is not None)
         if clue:
             kind = "delay warning" if _DELAY_RE.search(match.group(0)) else "non-delivery report"
             return (
@@ -295,7 +367,11 @@ def bounce_text(
     return None
 
 
-def _clue(message: IncomingMessage) -> str | None:
+def _clue(message: IncomingMessage, *, technical: bool) -> str | None:
+    """A delivery clue in the body; only technical ones when the subject could be a parcel's."""
     body = body_text(message)
-    found = _CLUES.search(body) or _STATUS_CODE.search(body) or _BOILERPLATE.search(body)
-    return found.group(0) if found else None
+    clues = (_TECHNICAL,) if technical else (_CLUES,)
+    for pattern in (*clues, _STATUS_CODE, _BOILERPLATE):
+        if found := pattern.search(body):
+            return found.group(0)
+    return None
