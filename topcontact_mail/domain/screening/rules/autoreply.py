@@ -1,11 +1,13 @@
-"""Rules `auto_reply_header`, `bulk_precedence` and `auto_reply_subject`: out-of-office and other auto-replies.
+"""Rules `auto_reply_header`, `bulk_precedence`, `auto_reply_subject`, `auto_reply_text`: auto-replies.
 
 Header markers are trusted first; the subject markers are a last resort for
 autoresponders that set no header. Subject markers are matched at the start of
 the subject only, and the ambiguous ones ("Afwezig", "Out of office") only when
 followed by a colon, a bracket, a dash or nothing, so that a tenant writing
 "Afwezig tijdens de reparatie" or "Re: out of office hours question" still gets
-an answer.
+an answer. The body is the very last resort: an absence notice is recognised
+only by an absence at the body's start, words about the mail itself and a
+fitting subject together, since tenants tell us about their absence too.
 """
 
 from __future__ import annotations
