@@ -56,20 +56,30 @@ LOOP_HEADERS: tuple[tuple[str, str], ...] = (
 # A References header grows with every reply; RFC 5322 allows trimming, and a
 # bounded header keeps a hostile thread from producing a huge message.
 _MAX_REFERENCES = 20
+#: Characters of msg-ids kept in References beyond the first and the latest (which always stay).
+_REFERENCES_BUDGET = 4000
 # The renderer caps subjects at the configured length; this ceiling only
 # protects the MIME generator from a caller that forgot to.
 _HARD_SUBJECT_CAP = 900
-# RFC 5322 caps a line at 998 octets; a msg-id must fit on one folded line.
-_MAX_MSG_ID_LENGTH = 250
+#: RFC 5322 section 2.1.1: a line holds at most 998 characters, CRLF not counted.
+MAX_LINE_LENGTH = 998
+#: The longest msg-id a header can carry: alone on a folded line, after the folding space.
+MAX_MSG_ID_LENGTH = MAX_LINE_LENGTH - 1
+#: Where identification headers fold between ids (RFC 5322 section 2.1.1's "should").
+_FOLD_AT = 78
 
-# Deliberately narrower than RFC 5322: dot-atom left and right, printable ASCII,
-# no quoted strings, no domain literals, no comments. Anything odder is not
-# worth the risk of threading an automatic reply on it.
+# RFC 5322 section 3.6.4: msg-id = "<" id-left "@" id-right ">", id-left a dot-atom-text,
+# id-right a dot-atom-text or a no-fold-literal ("[" *dtext "]", e.g. "[10.0.0.1]").
+# The obsolete forms (quoted strings, comments, folding inside the id) are not written.
 _ATOM = r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+"
 _DOT_ATOM = rf"{_ATOM}(?:\.{_ATOM})*"
-_MSG_ID_RE = re.compile(rf"<{_DOT_ATOM}@{_DOT_ATOM}>")
+_NO_FOLD_LITERAL = r"\[[\x21-\x5a\x5e-\x7e]*\]"
+_MSG_ID_RE = re.compile(rf"<{_DOT_ATOM}@(?:{_DOT_ATOM}|{_NO_FOLD_LITERAL})>")
 _MSG_ID_FULL_RE = re.compile(rf"\A{_MSG_ID_RE.pattern}\Z")
-_MSG_ID_TOKEN_RE = re.compile(r"<[^<>\s]*>")
+#: A msg-id in a list of them; a domain literal may hold "<", ">" and "," (dtext).
+_MSG_ID_TOKEN_RE = re.compile(r"<[^<>\s]*@\[[^\[\]\\\s]*\]>|<[^<>\s]*>")
+#: An RFC 2047 encoded word: legal characters in a msg-id, but decoders read it as text.
+_ENCODED_WORD_RE = re.compile(r"=\?[^?]*\?[bBqQ]\?[^?]*\?=")
 
 _LOCAL_RE = re.compile(rf"\A{_DOT_ATOM}\Z")
 _DOMAIN_RE = re.compile(
@@ -143,15 +153,19 @@ def valid_email(email: str) -> str | None:
 
 
 def valid_msg_id(value: str | None) -> str | None:
-    """`value` (stripped) when it is a single `<left@right>` msg-id of sane length."""
+    """`value` (stripped) when it is one RFC 5322 msg-id that a header can carry verbatim.
+
+    Any length up to `MAX_MSG_ID_LENGTH`, domain literals (`<x@[10.0.0.1]>`)
+    included. Refused: the obsolete forms, and ids holding an RFC 2047 encoded
+    word, which are legal characters but which decoders (Python's email package
+    among them) turn into text, possibly a line break, on their way through.
+    """
     if value is None:
         return None
     candidate = value.strip()
-    if len(candidate) > _MAX_MSG_ID_LENGTH or not _MSG_ID_FULL_RE.match(candidate):
+    if len(candidate) > MAX_MSG_ID_LENGTH or not _MSG_ID_FULL_RE.match(candidate):
         return None
-    if "=?" in candidate:
-        # Legal atext, but Python's email package decodes RFC 2047 words in In-Reply-To and
-        # References when it writes them, so an encoded line break would become a header.
+    if _ENCODED_WORD_RE.search(candidate):
         return None
     return candidate
 
@@ -159,8 +173,10 @@ def valid_msg_id(value: str | None) -> str | None:
 def thread_references(message: IncomingMessage) -> tuple[str | None, tuple[str, ...]]:
     """(In-Reply-To, References) for a reply to `message`: only valid msg-ids pass.
 
-    References keeps the first id of the thread and the most recent ones, as
-    RFC 5322 section 3.6.4 suggests when trimming.
+    References is the original's References plus its Message-ID, trimmed as
+    RFC 5322 section 3.6.4 suggests: the first id of the thread and the most
+    recent ones stay, at most `_MAX_REFERENCES` ids and about
+    `_REFERENCES_BUDGET` characters besides the first and the last.
     """
     own_id = valid_msg_id(message.message_id)
     found: list[str] = []
@@ -171,9 +187,44 @@ def thread_references(message: IncomingMessage) -> tuple[str | None, tuple[str, 
                 found.append(msg_id)
     if own_id is not None:
         found.append(own_id)
-    if len(found) > _MAX_REFERENCES:
-        found = [found[0], *found[-(_MAX_REFERENCES - 1) :]]
-    return own_id, tuple(found)
+    return own_id, tuple(trim_references(found))
+
+
+def trim_references(ids: Sequence[str]) -> list[str]:
+    """`ids` trimmed to the first and the most recent ones that fit the count and size bounds."""
+    if len(ids) <= 2:
+        return list(ids)
+    first, *middle, last = ids
+    kept: list[str] = []
+    budget = _REFERENCES_BUDGET
+    for msg_id in reversed(middle):
+        if len(kept) + 2 >= _MAX_REFERENCES or len(msg_id) + 1 > budget:
+            break
+        kept.insert(0, msg_id)
+        budget -= len(msg_id) + 1
+    return [first, *kept, last]
+
+
+def fold_ids(name: str, ids: Sequence[str]) -> str:
+    """The value of identification header `name` holding `ids`, folded only between ids.
+
+    Python's email package folds a long unstructured value into RFC 2047
+    encoded words, which no client threads on; a msg-id must stay whole. The
+    first id stays on the header's own line when that line stays within 998
+    characters; after it, a new line starts where 78 would be passed.
+    """
+    lines: list[str] = []
+    for msg_id in ids:
+        if not lines:
+            fits = len(name) + 2 + len(msg_id) <= MAX_LINE_LENGTH
+            lines.extend([msg_id] if fits else ["", " " + msg_id])
+            continue
+        width = len(lines[-1]) + (len(name) + 2 if len(lines) == 1 else 0)
+        if width + 1 + len(msg_id) <= _FOLD_AT:
+            lines[-1] += " " + msg_id
+        else:
+            lines.append(" " + msg_id)
+    return "\n".join(lines)
 
 
 def reply_address(message: IncomingMessage, own_domain: str = "") -> Address | None:
@@ -499,18 +550,24 @@ def to_mime(ack: Acknowledgement, *, sender: Address, message_id: str, date: dat
         raise ValueError(f"not a valid Message-ID for our own message: {message_id!r}")
     if date.tzinfo is None:
         raise ValueError("the Date of a message needs a time zone")
-    msg = EmailMessage(policy=policy.SMTP)
+    # refold_source="none": the identification headers below are written as given (set_raw),
+    # folded between ids by `fold_ids`; every other header is folded by the policy as usual.
+    msg = EmailMessage(policy=policy.SMTP.clone(refold_source="none"))
     msg["From"] = _mime_address(sender)
     msg["To"] = _mime_address(ack.recipient)
     msg["Subject"] = clean_text(ack.subject)
     msg["Date"] = format_datetime(date)
-    msg["Message-ID"] = own_id
+    ids: dict[str, list[str]] = {"Message-ID": [own_id]}
     in_reply_to = valid_msg_id(ack.in_reply_to)
     if in_reply_to is not None:
-        msg["In-Reply-To"] = in_reply_to
-    references = [r for r in (valid_msg_id(ref) for ref in ack.references) if r is not None]
+        ids["In-Reply-To"] = [in_reply_to]
+    references = trim_references(
+        list(dict.fromkeys(r for r in (valid_msg_id(ref) for ref in ack.references) if r))
+    )
     if references:
-        msg["References"] = " ".join(references)
+        ids["References"] = references
+    for name, values in ids.items():
+        msg.set_raw(name, fold_ids(name, values))
     expected = {"from", "to", "subject", "date", "message-id", "mime-version", "content-type"}
     if in_reply_to is not None:
         expected.add("in-reply-to")
@@ -526,7 +583,7 @@ def to_mime(ack: Acknowledgement, *, sender: Address, message_id: str, date: dat
         _body_text(ack.html_body), subtype="html", charset="utf-8", cte="quoted-printable"
     )
     raw = msg.as_bytes()
-    _verify_headers(raw, expected)
+    _verify_headers(raw, expected, ids)
     return raw
 
 
@@ -549,7 +606,7 @@ def _body_text(text: str) -> str:
 _BODY_JUNK = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\ud800-\udfff]")
 
 
-def _verify_headers(raw: bytes, expected: set[str]) -> None:
+def _verify_headers(raw: bytes, expected: set[str], ids: dict[str, list[str]]) -> None:
     parsed = BytesHeaderParser(policy=policy.default).parsebytes(raw)
     names = [name.lower() for name in parsed]
     if sorted(names) != sorted(expected):
@@ -557,3 +614,15 @@ def _verify_headers(raw: bytes, expected: set[str]) -> None:
     for address_header in ("to", "from"):
         if len(parsed[address_header].addresses) != 1:
             raise ValueError(f"generated {address_header} header does not hold exactly one address")
+    # The identification headers as written, unfolded: exactly the intended ids, verbatim.
+    written = BytesHeaderParser(policy=policy.compat32).parsebytes(raw)
+    for name, values in ids.items():
+        value = _UNFOLD_RE.sub(" ", str(written[name]))
+        if value.split() != values:
+            raise ValueError(f"generated {name} header does not hold the intended msg-ids verbatim")
+    head = raw.split(b"\r\n\r\n", 1)[0]
+    if any(len(line) > MAX_LINE_LENGTH for line in head.split(b"\r\n")):
+        raise ValueError(f"a generated header line is longer than {MAX_LINE_LENGTH} characters")
+
+
+_UNFOLD_RE = re.compile(r"\r?\n[ \t]")

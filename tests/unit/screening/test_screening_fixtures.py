@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from topcontact_mail.domain.mime import UnreadableMessage, parse_message
@@ -25,6 +27,33 @@ EXPECTED: dict[str, str] = {
     "bounce-outlook-com.eml": "delivery_report",
     "bounce-google-groups.eml": "auto_submitted",
     "feedback-report-arf.eml": "delivery_report",
+    # Bounces and delay warnings in plain text, some from ordinary-looking addresses.
+    "bounce-dragonfly-no-from.eml": "bounce_text",
+    "bounce-lotus-domino.eml": "machine_sender",
+    "bounce-domino-ordinary-sender.eml": "bounce_text",
+    "bounce-lotus-notes-smtp.eml": "null_return_path",
+    "bounce-imail.eml": "machine_sender",
+    "bounce-trendmicro-gateway.eml": "machine_sender",
+    "bounce-mailmarshal-gateway.eml": "machine_sender",
+    "bounce-exim-delay-warning.eml": "auto_submitted",
+    "bounce-exim-delay-ordinary-sender.eml": "bounce_text",
+    "bounce-opensmtpd-delay.eml": "null_return_path",
+    "bounce-exchange-nl-onbestelbaar-text.eml": "bounce_text",
+    "bounce-de-unzustellbar-gateway.eml": "bounce_text",
+    "bounce-fr-non-remis-text.eml": "bounce_text",
+    "bounce-groupwise-undeliverable.eml": "bounce_text",
+    # Complaints and reports outside multipart/report.
+    "complaint-jmrp-hotmail.eml": "complaint_report",
+    "complaint-netease-dmarc-failure.eml": "complaint_report",
+    "complaint-dmarc-forensic-plain.eml": "auto_submitted",
+    "report-dmarc-aggregate-google.eml": "machine_sender",
+    "report-dmarc-aggregate-microsoft.eml": "aggregate_report",
+    "report-tls-google.eml": "delivery_report",
+    # Challenge-response and bulk mail without list headers.
+    "challenge-verify-en.eml": "challenge_response",
+    "challenge-verify-nl.eml": "challenge_response",
+    "bulk-ses-one-click.eml": "bulk_sender",
+    "bulk-mailchimp-campaign.eml": "bulk_sender",
     # Out-of-office and other automatic replies.
     "oof-auto-submitted.eml": "auto_submitted",
     "oof-exchange-automatic-reply.eml": "null_return_path",
@@ -34,12 +63,28 @@ EXPECTED: dict[str, str] = {
     "oof-subject-fr-reponse-automatique.eml": "auto_reply_subject",
     "oof-noreply-autorespons.eml": "auto_submitted",
     "rule-autoreply-external-exchange.eml": "auto_submitted",
+    "oof-exchange-null-path.eml": "null_return_path",
+    "oof-lotus-notes-auto.eml": "auto_reply_subject",
+    "oof-body-only-en.eml": "auto_reply_text",
+    "oof-body-only-nl.eml": "auto_reply_text",
+    "oof-subject-pl-automatyczna-odpowiedz.eml": "auto_reply_subject",
+    "oof-subject-tr-otomatik-yanit.eml": "auto_reply_subject",
+    "oof-subject-ar-rd-tlqai.eml": "auto_reply_subject",
+    "oof-subject-uk-avtomatychna.eml": "auto_reply_subject",
+    "oof-subject-ro-raspuns-automat.eml": "auto_reply_subject",
     # Lists and newsletters.
     "list-apache-users.eml": "bulk_precedence",
     "list-mailman-post.eml": "bulk_precedence",
     "list-mailman-digest.eml": "machine_sender",
     "list-groups-io-notification.eml": "machine_sender",
     "newsletter-list-unsubscribe-only.eml": "mailing_list",
+    "list-fml-not-member.eml": "mailing_list",
+    "list-fml-loop-alert.eml": "mailing_list",
+    "list-ezmlm-post.eml": "bulk_precedence",
+    "list-ezmlm-no-precedence.eml": "mailing_list",
+    "list-majordomo-notice.eml": "list_manager",
+    "list-mailman-moderation-admin.eml": "list_manager",
+    "list-x-loop-helpdesk.eml": "mailing_list",
     # Receipts and calendar traffic.
     "mdn-disposition-notification.eml": "read_receipt",
     "mdn-rfc8098-example.eml": "read_receipt",
@@ -69,6 +114,13 @@ EXPECTED: dict[str, str] = {
     "person-8bitmime.eml": "person",
     "person-quoted-printable.eml": "person",
     "person-outlook-express.eml": "person",
+    "person-forwarded-bounce.eml": "person",
+    "person-nl-absence-announced.eml": "person",
+    "person-en-work-signature.eml": "person",
+    "person-nl-auto-subject.eml": "person",
+    "person-nl-mail-was-onbestelbaar.eml": "person",
+    "person-en-workmail-ses.eml": "person",
+    "person-nl-verify-question.eml": "person",
     "broken-8bit-headers.eml": "person",
     "broken-missing-boundaries.eml": "person",
     "broken-false-multipart.eml": "person",
@@ -118,3 +170,15 @@ def test_the_fixture_set_exercises_most_rules() -> None:
     # Only an Exchange backend reports this item class; every fixture has a valid address.
     not_in_fixtures = {"message_recall", "unanswerable"}
     assert {r.reason for r in RULES} - set(EXPECTED.values()) == history_rules | not_in_fixtures
+
+
+#: The demo's mail: 01-06 are people, the others machines.
+DEMO_MAIL = FIXTURES.parents[2] / "topcontact_mail" / "entrypoints" / "demo_mail"
+
+
+@pytest.mark.parametrize("path", sorted(DEMO_MAIL.glob("*.eml")), ids=lambda p: p.name)
+def test_the_demo_mail_gets_the_verdict_the_demo_shows(path: Path) -> None:
+    verdict = screen(parse_message(path.read_bytes()), POLICY)
+
+    person = int(path.name[:2]) <= 6
+    assert verdict.acknowledge is person, verdict.detail

@@ -227,6 +227,234 @@ HITS = [
     hit("mailing_list", "List-Id", mail(("List-Id", "<scr.socal-raves.org>"))),
     hit("mailing_list", "List-Unsubscribe", mail(("List-Unsubscribe", "<https://x.example/u>"))),
     hit("mailing_list", "List-Post", mail(("List-Post", "<mailto:list@x.example>"))),
+    hit("mailing_list", "List-Help only", mail(("List-Help", "<mailto:x-help@lists.example>"))),
+    hit(
+        "mailing_list",
+        "ezmlm Mailing-List",
+        mail(("Mailing-List", "contact bewoners-help@lists.example; run by ezmlm")),
+    ),
+    hit(
+        "mailing_list",
+        "ezmlm Delivered-To",
+        mail(("Delivered-To", "mailing list bewoners@lists.example")),
+    ),
+    hit("mailing_list", "Mailman version", mail(("X-Mailman-Version", "2.1.39"))),
+    hit("mailing_list", "X-Loop", mail(("X-Loop", "bewoners@lists.example"))),
+    hit("list_manager", "majordomo", mail(sender=Address("Majordomo@lists.example"))),
+    hit("list_manager", "listserv", mail(sender=Address("LISTSERV@listserv.example.edu"))),
+    hit(
+        "list_manager",
+        "fml: not a member, from -admin",
+        mail(
+            sender=Address("neko-admin@example.org"),
+            subject="You x@example.org are not member (neko-nyaan ML)",
+        ),
+    ),
+    hit(
+        "list_manager",
+        "moderation notice from -admin, wording in the body",
+        mail(
+            sender=Address("bewoners-admin@lists.example"),
+            subject="Uw bericht aan Bewoners",
+            text_sample="Your mail to 'Bewoners' is being held until the list moderator can review it.",
+        ),
+    ),
+    hit(
+        "complaint_report",
+        "Microsoft JMRP without multipart/report",
+        mail(
+            sender=Address("staff@hotmail.com"),
+            subject="complaint about message from 192.0.2.222",
+            content_type="multipart/mixed",
+            part_types=("message/rfc822",),
+        ),
+    ),
+    hit(
+        "complaint_report",
+        "ARF part inside multipart/mixed",
+        mail(part_types=("text/plain", "message/feedback-report", "message/rfc822")),
+    ),
+    hit(
+        "complaint_report",
+        "abuse report wording at the start of the body",
+        mail(
+            subject="DMARC Failure Report for woonservice.example",
+            text_sample="This is an email abuse report for an email message received from IP 192.0.2.1",
+        ),
+    ),
+    hit(
+        "aggregate_report",
+        "RFC 7489 subject",
+        mail(
+            sender=Address("dmarcreport@microsoft.com"),
+            subject="Report Domain: woonservice.example Submitter: protection.outlook.com Report-ID: <a1>",
+        ),
+    ),
+    hit(
+        "aggregate_report", "TLS report header", mail(("TLS-Report-Domain", "woonservice.example"))
+    ),
+    hit(
+        "aggregate_report",
+        "TLS report attachment",
+        mail(part_types=("text/plain", "application/tlsrpt+gzip")),
+    ),
+    hit(
+        "aggregate_report",
+        "DMARC subject with a zip attachment",
+        mail(subject="DMARC aggregate report", part_types=("text/plain", "application/zip")),
+    ),
+    hit(
+        "challenge_response",
+        "verify to have a held message delivered",
+        mail(
+            subject="Please verify your email address",
+            text_sample=(
+                "Your message to jan@example.nl is being held. Please verify that you are a human "
+                "by clicking the link below; your message will be delivered once you do."
+            ),
+        ),
+    ),
+    hit(
+        "challenge_response",
+        "Dutch challenge",
+        mail(
+            subject="Bevestiging nodig",
+            text_sample="Uw bericht wordt vastgehouden. Klik hieronder om te bevestigen dat u geen robot bent.",
+        ),
+    ),
+    hit("challenge_response", "Bluebottle header", mail(("X-Bluebottle-Request", "sender-verify"))),
+    hit("challenge_response", "TMDA agent", mail(("X-Delivery-Agent", "TMDA/1.1.12 (Macallan)"))),
+    hit("challenge_response", "Boxbe sender", mail(sender=Address("notification@boxbe.com"))),
+    *[
+        hit("auto_reply_subject", subject, mail(subject=subject))
+        for subject in (
+            "Respuesta automática: su consulta",
+            "Risposta automatica: domanda",
+            "Resposta automática: pedido",
+            "Automatyczna odpowiedź: pytanie",
+            "Automatická odpověď: dotaz",
+            "Automatikus válasz: kérdés",
+            "Răspuns automat: întrebare",
+            "Автоматичен отговор: въпрос",
+            "Αυτόματη απάντηση: ερώτηση",
+            "Automatiskt svar: fråga",
+            "Automatisk svar: spørgsmål",
+            "Automaattinen vastaus: kysymys",
+            "Automātiskā atbilde: jautājums",
+            "Automatinis atsakymas: klausimas",
+            "Samodejni odgovor: vprašanje",
+            "Automatski odgovor: pitanje",
+            "Freagra uathoibríoch: ceist",
+            "Otomatik yanıt: sorunuz",
+            "OTOMATİK YANIT: sorunuz",
+            "رد تلقائي: سؤالك",
+            "Автоматична відповідь: питання",
+            "AUTO: Jan Jansen is out of the office (returning 05-01-2027)",
+            "AUTO: Jan Jansen ist außer Haus (Rückkehr am 05.01.2027)",
+            "AUTO: Jan Jansen is afwezig (terug op 5 januari)",
+        )
+    ],
+    hit(
+        "auto_reply_text",
+        "English absence notice without headers",
+        mail(
+            subject="Re: Ontvangstbevestiging: lekkage",
+            text_sample=(
+                "Thank you for your email. I am out of the office until 5 January with limited "
+                "access to email. For urgent matters please contact my colleague."
+            ),
+        ),
+    ),
+    hit(
+        "auto_reply_text",
+        "Dutch absence notice, absence word in the subject",
+        mail(
+            subject="Vakantie",
+            text_sample=(
+                "Ik ben afwezig tot en met 4 januari. Uw e-mail wordt niet doorgestuurd; "
+                "na mijn terugkomst beantwoord ik uw bericht."
+            ),
+        ),
+    ),
+    hit(
+        "bounce_text",
+        "Exim plain-text bounce from an ordinary address",
+        mail(
+            sender=Address("info@mx.example.org"),
+            subject="Mail delivery failed: returning message to sender",
+            text_sample=(
+                "This message was created automatically by mail delivery software. A message "
+                "that you sent could not be delivered to one or more of its recipients."
+            ),
+        ),
+    ),
+    hit(
+        "bounce_text",
+        "Lotus Domino",
+        mail(
+            subject="DELIVERY FAILURE: User Jan (jan@example.jp) not listed in Domino Directory",
+            text_sample=(
+                "Your message Subject: Test was not delivered to: jan@example.jp because: "
+                "User Jan (jan@example.jp) not listed in Domino Directory"
+            ),
+        ),
+    ),
+    hit(
+        "bounce_text",
+        "Dutch Exchange NDR text",
+        mail(
+            subject="Onbestelbaar: Vraag",
+            text_sample="Uw bericht heeft sommige of alle geadresseerden niet bereikt. 550 5.1.1 ...",
+        ),
+    ),
+    hit(
+        "bounce_text",
+        "Postfix delay warning",
+        mail(
+            subject="Delayed Mail (still being retried)",
+            text_sample="This is the mail system at host mx.example.org. ... will be retried",
+        ),
+    ),
+    hit(
+        "bounce_text",
+        "German subject with an SMTP status code",
+        mail(subject="Unzustellbar: Anfrage", text_sample="Remote Server returned '550 5.1.1 ...'"),
+    ),
+    hit(
+        "bounce_text",
+        "boilerplate alone, subject of the original",
+        mail(
+            subject="Vraag over mijn woning",
+            text_sample="Hi. This is the qmail-send program at mx.example.org. I'm afraid ...",
+        ),
+    ),
+    hit(
+        "bounce_text",
+        "a generic subject form with a technical clue",
+        mail(
+            subject="Delivery Status Notification (Failure)",
+            text_sample="Delivery to the following recipient failed permanently: 550 5.1.1 user unknown",
+        ),
+    ),
+    hit(
+        "bulk_sender",
+        "SES with one-click unsubscribe",
+        mail(
+            ("X-SES-Outgoing", "2026.11.27-54.240.1.1"),
+            ("List-Unsubscribe-Post", "List-Unsubscribe=One-Click"),
+            sender=Address("nieuws@winkel.example"),
+        ),
+    ),
+    hit(
+        "bulk_sender",
+        "campaign header and VERP return path",
+        mail(
+            ("X-CampaignID", "2026-11-black-friday"),
+            return_path="nb-7731-klantcontact=woonservice.example@em.winkel.example",
+            recipients=(Address("klantcontact@woonservice.example"),),
+            sender=Address("aanbiedingen@winkel.example"),
+        ),
+    ),
     hit("meeting_message", "iMIP request", mail(content_type="text/calendar; method=request")),
     hit(
         "meeting_message",
@@ -419,6 +647,117 @@ MISSES = [
         "mailing_list",
         "a private reply to a list message",
         mail(("In-Reply-To", "<list-msg@lists.example>"), subject="Re: [bewoners] parkeren"),
+    ),
+    miss(
+        "mailing_list",
+        "a Delivered-To of the mailbox itself",
+        mail(("Delivered-To", "klantcontact@woonservice.example")),
+    ),
+    miss(
+        "list_manager",
+        "a role mailbox -admin of a company, no list wording",
+        mail(
+            sender=Address("verhuur-admin@makelaar.example"),
+            subject="Sleuteloverdracht Dorpsstraat 4",
+            text_sample="Goedemiddag, de sleutels kunnen maandag worden opgehaald.",
+        ),
+    ),
+    miss(
+        "list_manager",
+        "a person mentioning a mailing list",
+        mail(subject="Graag van de mailing list af", text_sample="Ik wil geen nieuwsbrief meer."),
+    ),
+    miss(
+        "complaint_report",
+        "a tenant's complaint about a message",
+        mail(
+            subject="Complaint about message from your colleague",
+            text_sample="I am not happy with the message I got yesterday.",
+        ),
+    ),
+    miss(
+        "aggregate_report",
+        "a tenant sending a zip with 'report' in the subject",
+        mail(subject="Report of the damage", part_types=("text/plain", "application/zip")),
+    ),
+    miss(
+        "challenge_response",
+        "a tenant asking to confirm that the mail arrived",
+        mail(
+            subject="Bevestiging",
+            text_sample="Kunt u bevestigen dat mijn bericht is aangekomen? Verify your address please.",
+        ),
+    ),
+    miss(
+        "auto_reply_subject",
+        "a subject about a car ('auto')",
+        mail(subject="Auto: parkeerplaats achter de flat"),
+    ),
+    miss(
+        "auto_reply_text",
+        "a tenant announcing an absence (no words about the mail)",
+        mail(
+            subject="Re: Afspraak monteur",
+            text_sample="Ik ben afwezig van 3 tot 12 december. Kan de monteur daarna komen?",
+        ),
+    ),
+    miss(
+        "auto_reply_text",
+        "an absence notice's words, but a fresh subject",
+        mail(
+            subject="Lekkage badkamer",
+            text_sample="I am on holiday, so I will not be read... will not be read until",
+        ),
+    ),
+    miss(
+        "bounce_text",
+        "a tenant forwarding a bounce (Fwd:)",
+        mail(
+            subject="Fwd: Undeliverable: Vraag",
+            text_sample=(
+                "Mijn mail kwam terug, wat nu? ---------- Forwarded message --------- "
+                "Delivery has failed to these recipients or groups: 550 5.1.1 user unknown"
+            ),
+        ),
+    ),
+    miss(
+        "bounce_text",
+        "a tenant whose subject mentions a bounce, not at the start",
+        mail(
+            subject="Mijn mail was onbestelbaar",
+            text_sample="Ik kreeg 550 5.1.1 user unknown terug toen ik mijn buurman mailde.",
+        ),
+    ),
+    miss(
+        "bounce_text",
+        "a report's subject form without any delivery clue",
+        mail(
+            subject="Returned mail of the previous tenant",
+            text_sample="Er ligt nog post van de vorige huurder.",
+        ),
+    ),
+    miss(
+        "bounce_text",
+        "a parcel's delivery status, told by a tenant",
+        mail(
+            subject="Delivery status of my parcel",
+            text_sample="The delivery failed twice and the parcel could not be delivered. Can you help?",
+        ),
+    ),
+    miss(
+        "bulk_sender",
+        "a person on Amazon WorkMail (one service, seen twice)",
+        mail(
+            ("X-SES-Outgoing", "2026.11.27-54.240.1.1"),
+            ("Feedback-ID", "::1.us-east-1.abc=:AmazonSES"),
+            ("X-Mailer", "Amazon WorkMail"),
+            return_path="0100018c-abc-000000@amazonses.com",
+        ),
+    ),
+    miss(
+        "bulk_sender",
+        "a person on Proton Mail",
+        mail(("Feedback-ID", "47010692:user:proton"), ("X-Pm-Message-ID", "577b3147")),
     ),
     miss(
         "meeting_message",

@@ -129,7 +129,8 @@ def sender_address(message: IncomingMessage) -> str:
     return message.sender.key
 
 
-_THREAD_ID_RE = re.compile(r"<[^<>\s]{1,998}>")
+#: A msg-id in a list of them; a domain literal ("<x@[a,b]>") may hold "<", ">" and ",".
+_THREAD_ID_RE = re.compile(r"<[^<>\s]{0,996}@\[[^\[\]\\\s]*\]>|<[^<>\s]{1,996}>")
 #: Enough of a long References chain to find the thread: its first and latest ids.
 _THREAD_IDS_KEPT = 50
 
@@ -145,3 +146,74 @@ def thread_ids(message: IncomingMessage) -> tuple[str, ...]:
     if len(found) > _THREAD_IDS_KEPT:
         found = [found[0], *found[-(_THREAD_IDS_KEPT - 1) :]]
     return tuple(found)
+
+
+def plain_text(value: str) -> str:
+    """Text folded for phrase matching: `normalised_text` without accents ("Réponse" -> "reponse").
+
+    Patterns are written in the same folded form (see `phrases`), so an accent
+    a mail client dropped or decomposed never decides.
+    """
+    decomposed = unicodedata.normalize("NFKD", value)
+    bare = "".join(c for c in decomposed if not unicodedata.combining(c))
+    return normalised_text(bare)
+
+
+def phrases(text: str) -> tuple[str, ...]:
+    """Phrases written one per line, folded like `plain_text`; blank lines and `#` comments skipped."""
+    found: list[str] = []
+    for line in text.splitlines():
+        line = line.split("#", 1)[0].strip()
+        if line:
+            found.append(plain_text(line))
+    return tuple(found)
+
+
+def phrase_pattern(words: tuple[str, ...]) -> re.Pattern[str]:
+    """A pattern matching any of `words` (folded phrases) between word boundaries."""
+    alternatives = "|".join(re.escape(w) for w in sorted(words, key=len, reverse=True))
+    return re.compile(rf"(?<!\w)(?:{alternatives})(?!\w)")
+
+
+#: Characters of the body's start where a machine's boilerplate stands (Graph's preview has 255).
+BODY_START = 400
+
+
+def body_start(message: IncomingMessage, length: int = BODY_START) -> str:
+    """The folded start of the text sample: where automatic messages say what they are."""
+    return plain_text(message.text_sample[: length * 2])[:length]
+
+
+def body_text(message: IncomingMessage) -> str:
+    """The folded text sample (the body's first few thousand characters)."""
+    return plain_text(message.text_sample)
+
+
+#: Subject prefixes of a reply or forward written by a person's mail client, in several languages.
+_REPLY_OR_FORWARD = re.compile(
+    r"^\s*(?:\[[^\]]{0,40}\]\s*)?"
+    r"(?:re|aw|antw|antwoord|sv|vs|odp|ynt|fw|fwd|wg|tr|doorst|ref|rif|r|i|enc|rv)\s*(?:\[\d+\])?\s*:",
+    re.IGNORECASE,
+)
+
+
+def forwarded_or_replied(subject: str) -> bool:
+    """Whether `subject` starts with a reply or forward prefix ("Re:", "FW:", "Doorst:", "WG:", ...)."""
+    return _REPLY_OR_FORWARD.match(subject) is not None
+
+
+def forwarded(subject: str) -> bool:
+    """Whether `subject` starts with a forward prefix ("Fwd:", "FW:", "Doorst:", "WG:", "TR:")."""
+    return (
+        re.match(
+            r"^\s*(?:\[[^\]]{0,40}\]\s*)?(?:fw|fwd|wg|tr|doorst|enc|rv|i)\s*:",
+            subject,
+            re.IGNORECASE,
+        )
+        is not None
+    )
+
+
+def header_names(message: IncomingMessage) -> set[str]:
+    """The message's header names, lower-case."""
+    return {name.lower() for name, _ in message.headers}
