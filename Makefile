@@ -21,8 +21,8 @@ demo: $(STAMP)
 	$(BIN)/topcontact-mail demo --backend $(BACKEND)
 
 lint: $(STAMP)
-	$(BIN)/ruff check topcontact_mail tests bench sandbox
-	$(BIN)/ruff format --check topcontact_mail tests bench sandbox
+	$(BIN)/ruff check topcontact_mail tests bench sandbox tools
+	$(BIN)/ruff format --check topcontact_mail tests bench sandbox tools
 
 typecheck: $(STAMP)
 	$(BIN)/mypy

@@ -97,11 +97,11 @@ def outgoing_mime(
     if index:
         msg["Thread-Index"] = base64.b64encode(index).decode()
     msg["Date"] = email.utils.format_datetime((sent or utcnow()).astimezone(UTC))
-    msg["Message-ID"] = message_id
+    ids = [("Message-ID", [message_id])]
     if item.in_reply_to:
-        msg["In-Reply-To"] = item.in_reply_to
+        ids.append(("In-Reply-To", [item.in_reply_to]))
     if item.references:
-        msg["References"] = " ".join(item.references)
+        ids.append(("References", list(item.references)))
     msg["Accept-Language"] = "nl-NL, en-US"
     msg["Content-Language"] = "nl-NL"
     msg["X-MS-Has-Attach"] = ""
@@ -116,7 +116,23 @@ def outgoing_mime(
             msg["X-Auto-Response-Suppress"] = header
     subtype = "html" if item.body_type.upper() == "HTML" else "plain"
     msg.set_content(item.body or "", subtype=subtype, charset="utf-8")
-    return msg.as_bytes()
+    return _with_identification(msg.as_bytes(), ids)
+
+
+def _with_identification(raw: bytes, headers: list[tuple[str, list[str]]]) -> bytes:
+    """`raw` with Message-ID, In-Reply-To and References written as Exchange writes them.
+
+    Python's email package would turn a msg-id longer than a line into RFC 2047
+    encoded words; Exchange writes every id whole, folding only between ids.
+    """
+    lines = b"".join(
+        f"{name}: {' '.join(ids)}\r\n".encode()
+        if len(ids) == 1
+        else (f"{name}: " + "\r\n ".join(ids) + "\r\n").encode()
+        for name, ids in headers
+    )
+    head, sep, body = raw.partition(b"\r\n\r\n")
+    return head + b"\r\n" + lines.rstrip(b"\r\n") + sep + body
 
 
 def sanitize_submission(mime: bytes, sender: Address) -> tuple[bytes, str]:

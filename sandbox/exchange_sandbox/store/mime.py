@@ -29,7 +29,31 @@ def _addresses(msg: Message, name: str) -> tuple[Address, ...]:
 
 
 def _msgids(value: str) -> tuple[str, ...]:
-    return tuple(tok for tok in value.replace(",", " ").split() if tok.startswith("<"))
+    """The msg-ids of an identification header, whole.
+
+    A domain literal (`<x@[...]>`) may hold commas and even `<` or `>`, so the
+    ids are scanned, not split.
+    """
+    found: list[str] = []
+    start = value.find("<")
+    while start != -1:
+        end = start + 1
+        in_literal = False
+        while end < len(value):
+            char = value[end]
+            if char == "[":
+                in_literal = True
+            elif char == "]":
+                in_literal = False
+            elif (char == ">" and not in_literal) or char.isspace():
+                break
+            end += 1
+        if end < len(value) and value[end] == ">":
+            found.append(value[start : end + 1])
+            start = value.find("<", end + 1)
+        else:
+            start = value.find("<", start + 1)
+    return tuple(found)
 
 
 def parse_mime(mime: bytes) -> dict[str, Any]:
