@@ -55,6 +55,8 @@ class MemoryMailbox:
         self.lost_answers = 0
         #: Refs sent but not yet findable (Exchange's copy still in transport).
         self.in_transport: set[str] = set()
+        #: Items the server cannot serve (reading them always fails), with the error.
+        self.unreadable: dict[str, str] = {}
         self.requests: dict[str, int] = {}
         self.notices: list[tuple[Address, str, str]] = []
         self.clock_now: datetime | None = None
@@ -90,8 +92,24 @@ class MemoryMailbox:
                     continue  # a later change of the same item, or an item moved away
                 seen.add(item_id)
                 item = self.items[item_id]
+                if item_id in self.unreadable:
+                    messages.append(
+                        FetchedMessage(
+                            IncomingMessage(item_id=item_id), unreadable=self.unreadable[item_id]
+                        )
+                    )
+                    continue
                 messages.append(FetchedMessage(item.message, item.marker))
             return ChangePage(messages, str(end), more=end < len(self._log))
+
+    def read(self, item_ids: Sequence[str]) -> list[FetchedMessage]:
+        self._count("read")
+        with self._lock:
+            return [
+                FetchedMessage(self.items[i].message, self.items[i].marker)
+                for i in item_ids
+                if i in self.items
+            ]
 
     def send_acknowledgements(self, batch: Sequence[OutgoingAcknowledgement]) -> list[Outcome]:
         self._count("send")
@@ -154,6 +172,11 @@ class MemoryMailbox:
 
     def close(self) -> None:
         pass
+
+    def rewind(self) -> None:
+        """Every item shows up as a change again (as a full resync after a lost watermark)."""
+        with self._lock:
+            self._log.extend(self.items)
 
     def move(self, item_id: str, new_id: str) -> None:
         """As staff moving a message: a new id, the marker travels with it."""

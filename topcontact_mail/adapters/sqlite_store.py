@@ -231,6 +231,10 @@ class SqliteStore:
         rows = self._query(f"SELECT {_COLUMNS} FROM messages WHERE item_id = ?", (item_id,))
         return _record(rows[0]) if rows else None
 
+    def get_by_ref(self, ref: str) -> MessageRecord | None:
+        rows = self._query(f"SELECT {_COLUMNS} FROM messages WHERE ack_ref = ?", (ref,))
+        return _record(rows[0]) if rows else None
+
     def record(
         self, record: MessageRecord, now: datetime, acknowledgement: Acknowledgement | None = None
     ) -> None:
@@ -333,11 +337,16 @@ class SqliteStore:
 
     def pending_sends(self, limit: int, *, attempted: bool) -> list[PendingSend]:
         """Claimed intents (or those whose claim was given up), oldest reception first."""
-        unsure = "IS NOT NULL" if attempted else "IS NULL"
+        # Unsure ones may lack their text (a claim adopted after the state was lost).
+        which = (
+            "last_attempt_at IS NOT NULL"
+            if attempted
+            else ("last_attempt_at IS NULL AND outbox IS NOT NULL")
+        )
         rows = self._query(
             "SELECT item_id, ack_ref, ack_message_id, outbox, attempts, last_attempt_at "
-            "FROM messages WHERE ack_state = 'intent' AND marked != 0 AND outbox IS NOT NULL "
-            f"AND last_attempt_at {unsure} ORDER BY received LIMIT ?",
+            f"FROM messages WHERE ack_state = 'intent' AND marked != 0 AND {which} "
+            "ORDER BY received LIMIT ?",
             (limit,),
         )
         return [
@@ -345,7 +354,7 @@ class SqliteStore:
                 item_id=row["item_id"],
                 ref=row["ack_ref"],
                 message_id=row["ack_message_id"],
-                acknowledgement=_ack_from_json(row["outbox"]),
+                acknowledgement=_ack_from_json(row["outbox"]) if row["outbox"] else None,
                 attempts=row["attempts"],
                 last_attempt=_moment(row["last_attempt_at"]),
             )

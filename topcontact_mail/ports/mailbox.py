@@ -17,6 +17,8 @@ class FetchedMessage:
     message: IncomingMessage
     #: The value of the service's marker property on the item (None: never handled).
     marker: str | None = None
+    #: Why the message could not be read (the server kept failing on it alone), or None.
+    unreadable: str | None = None
 
 
 @dataclass(frozen=True)
@@ -98,6 +100,10 @@ class Mailbox(Protocol):
 
     def fetch_changes(self, watermark: str | None) -> ChangePage:
         """New and changed inbox messages after `watermark` (None: from the beginning)."""
+        ...
+
+    def read(self, item_ids: Sequence[str]) -> list[FetchedMessage]:
+        """These inbox messages in full, as `fetch_changes` gives them; missing ones left out."""
         ...
 
     def send_acknowledgements(self, batch: Sequence[OutgoingAcknowledgement]) -> list[Outcome]:

@@ -62,7 +62,8 @@ class PendingSend:
     item_id: str
     ref: str
     message_id: str
-    acknowledgement: Acknowledgement
+    #: None only for a claim adopted after the local state was lost: composed again if needed.
+    acknowledgement: Acknowledgement | None
     #: Send attempts started so far; more than none means the outcome of the last may be unknown.
     attempts: int
     last_attempt: datetime | None
@@ -86,6 +87,10 @@ class StateStore(Protocol):
     """The service's memory. Every write is its own transaction, durable before it returns."""
 
     def get(self, item_id: str) -> MessageRecord | None: ...
+
+    def get_by_ref(self, ref: str) -> MessageRecord | None:
+        """The message whose acknowledgement has this ref (it may have moved to a new item id)."""
+        ...
 
     def history(
         self, message: IncomingMessage, day_start: datetime, now: datetime, hour_cap: int

@@ -15,7 +15,6 @@ The flow per message is one-way and recorded at every step (docs/exactly-once.md
 
 from __future__ import annotations
 
-import json
 import uuid
 from collections import Counter
 from collections.abc import Callable, Sequence
@@ -43,11 +42,13 @@ from topcontact_mail.ports import (
     Outcome,
     OutgoingAcknowledgement,
     PendingSend,
+    SendResult,
     StateStore,
     Texts,
 )
 from topcontact_mail.services.alerts import Alerts
 from topcontact_mail.services.exactly_once import IN_DOUBT_SECONDS, Round
+from topcontact_mail.services.markers import Claim, marker_value, read_claim
 
 WATERMARK = "inbox"
 
@@ -202,11 +203,25 @@ class AcknowledgeService:
         log = self.log.bind(item_id=item_id)
         now = self.clock.now()
         ack: Acknowledgement | None = None
-        try:
-            record, ack = self._decide(message, fetched.marker, now)
-        except Exception as exc:  # one bad message must never stop the others
-            log.exception("message quarantined", error=type(exc).__name__)
-            record = self._quarantine(message, now, exc)
+        claim = read_claim(fetched.marker) if fetched.marker is not None else None
+        if claim is not None and self.store.get_by_ref(claim.ref) is not None:
+            claim = None  # our own claim on a message staff moved: handled, as any marker says
+        if fetched.unreadable is not None:
+            log.error("message quarantined: it cannot be read", error=fetched.unreadable)
+            record = self._quarantine(message, now, f"cannot be read: {fetched.unreadable}")
+        elif claim is not None:
+            record = self._adopt(item_id, claim)
+            log.warning(
+                "an earlier run claimed this message and its state is gone: "
+                "its acknowledgement is looked for before anything is sent",
+                ref=claim.ref,
+            )
+        else:
+            try:
+                record, ack = self._decide(message, fetched.marker, now)
+            except Exception as exc:  # one bad message must never stop the others
+                log.exception("message quarantined", error=type(exc).__name__)
+                record = self._quarantine(message, now, f"processing failed: {type(exc).__name__}")
         self.store.record(record, now, ack)
         log.info(
             "message screened",
@@ -292,7 +307,34 @@ class AcknowledgeService:
             marked=marked or self.options.dry_run,
         )
 
-    def _quarantine(self, message: IncomingMessage, now: datetime, exc: Exception) -> MessageRecord:
+    def _adopt(self, item_id: str, claim: Claim) -> MessageRecord:
+        """The record of a message an earlier run claimed (the local state was lost).
+
+        Its acknowledgement may have gone out: it counts as attempted at the claim,
+        so it is looked for first and only sent (composed anew) after the window.
+        """
+        terms = self.calendar.terms(claim.received)
+        return MessageRecord(
+            item_id=item_id,
+            internet_message_id=None,
+            conversation_id=None,
+            sender=None,
+            received=terms.received,
+            reception_day=terms.reception_day,
+            answer_by=claim.answer_by,
+            acknowledge=True,
+            reason=claim.reason,
+            detail="claimed by an earlier run whose state is gone; verified in the mailbox",
+            needs_answer=True,
+            ack_state="intent",
+            ack_ref=claim.ref,
+            ack_message_id=claim.message_id,
+            marked=True,
+            attempts=1,
+            last_attempt=claim.claimed,
+        )
+
+    def _quarantine(self, message: IncomingMessage, now: datetime, why: str) -> MessageRecord:
         received = message.received or now
         return MessageRecord(
             item_id=message.item_id or "",
@@ -304,7 +346,7 @@ class AcknowledgeService:
             answer_by=self.calendar.local(received),
             acknowledge=False,
             reason=Reason.QUARANTINED,
-            detail=f"processing failed: {type(exc).__name__}",
+            detail=why,
             needs_answer=False,
             marked=True,  # left alone in the mailbox; the record tells the administrator
         )
@@ -349,6 +391,7 @@ class AcknowledgeService:
                     acknowledgement=p.acknowledgement,
                 )
                 for p in batch
+                if p.acknowledgement is not None
             ]
         )
 
@@ -367,13 +410,36 @@ class AcknowledgeService:
             offset_seen.update(p.item_id for p in unsure)
             now = self.clock.now()
             verified, again = rounds.verify(unsure, now)
+            again, gone = self._composed(again)
             sent = rounds.send(again, now)
-            self.store.settle([*verified.results, *sent.results], self.clock.now())
+            self.store.settle([*verified.results, *gone, *sent.results], self.clock.now())
             summary.sent += verified.sent + sent.sent
             summary.failed += sent.failed
             summary.waiting += verified.waiting + sum(
                 1 for r in sent.results if r.outcome == "retry" and not r.not_sent
             )
+
+    def _composed(self, batch: Sequence[PendingSend]) -> tuple[list[PendingSend], list[SendResult]]:
+        """Claims adopted after a lost state have no text yet: read the message and compose it."""
+        missing = [p.item_id for p in batch if p.acknowledgement is None]
+        if not missing:
+            return list(batch), []
+        messages = {f.message.item_id: f.message for f in self.mailbox.read(missing)}
+        ready: list[PendingSend] = []
+        gone: list[SendResult] = []
+        for pending in batch:
+            if pending.acknowledgement is not None:
+                ready.append(pending)
+                continue
+            message = messages.get(pending.item_id)
+            if message is None:
+                gone.append(
+                    SendResult(pending.item_id, "failed", "the message is no longer in the mailbox")
+                )
+                continue
+            terms = self.calendar.terms(message.received or self.clock.now())
+            ready.append(replace(pending, acknowledgement=self._build(message, terms)))
+        return ready, gone
 
     def _send_batch(self, summary: Summary) -> bool:
         """Send one batch of claimed intents never tried; True when it made progress."""
@@ -421,20 +487,3 @@ class AcknowledgeService:
             flag_due=record.answer_by,
             category=self.options.category.format(date=short_date(record.answer_by.date())),
         )
-
-
-#: The marker's format; version 2 claims before sending (version 1 marked after it).
-MARKER_VERSION = 2
-
-
-def marker_value(record: MessageRecord, now: datetime) -> str:
-    """The service's marker on a message: the decision, and for an acknowledgement its claim."""
-    value: dict[str, object] = {
-        "v": MARKER_VERSION,
-        "decision": "acknowledge" if record.ack_state == "intent" else "skip",
-        "reason": record.reason,
-        "answer_by": record.answer_by.isoformat(),
-    }
-    if record.ack_state == "intent":
-        value.update(ref=record.ack_ref, ack=record.ack_message_id, claimed=now.isoformat())
-    return json.dumps(value, separators=(",", ":"))

@@ -18,6 +18,7 @@ DISTINGUISHED_FOLDERS: dict[str, tuple[str, str | None]] = {
     "sentitems": ("Sent Items", "msgfolderroot"),
     "calendar": ("Calendar", "msgfolderroot"),
     "drafts": ("Drafts", "msgfolderroot"),
+    "outbox": ("Outbox", "msgfolderroot"),
     "deleteditems": ("Deleted Items", "msgfolderroot"),
 }
 ITEM_FOLDERS = tuple(n for n in DISTINGUISHED_FOLDERS if n not in ("root", "msgfolderroot"))

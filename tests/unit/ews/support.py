@@ -257,6 +257,53 @@ def find_answer(*item_ids: str) -> str:
     return _messages("FindItem", [_ok("FindItem", content)])
 
 
+def refs_answer(folders: int, found: Iterable[tuple[str, str]]) -> str:
+    """FindItem over several folders by the ref property: one answer per folder, the
+    (item id, ref) pairs found in the first."""
+    uri = (
+        f'<t:ExtendedFieldURI PropertySetId="{MARKER_PROPERTY_SET}"'
+        ' PropertyName="TopContactMailAckRef" PropertyType="String"/>'
+    )
+    items = "".join(
+        f'<t:Message><t:ItemId Id="{i}" ChangeKey="ck-{i}"/>'
+        f"<t:ExtendedProperty>{uri}<t:Value>{escape(r)}</t:Value></t:ExtendedProperty></t:Message>"
+        for i, r in found
+    )
+    pairs = list(found) if not isinstance(found, list) else found
+    answers = []
+    for n in range(folders):
+        inner = items if n == 0 else ""
+        count = len(pairs) if n == 0 else 0
+        answers.append(
+            _ok(
+                "FindItem",
+                f'<m:RootFolder IndexedPagingOffset="{count}" TotalItemsInView="{count}"'
+                f' IncludesLastItemInRange="true"><t:Items>{inner}</t:Items></m:RootFolder>',
+            )
+        )
+    return _messages("FindItem", answers)
+
+
+def refs_get_answer(pairs: Iterable[tuple[str, str]]) -> str:
+    """GetItem of the ref property only: (item id, ref) pairs."""
+    uri = (
+        f'<t:ExtendedFieldURI PropertySetId="{MARKER_PROPERTY_SET}"'
+        ' PropertyName="TopContactMailAckRef" PropertyType="String"/>'
+    )
+    return _messages(
+        "GetItem",
+        [
+            _ok(
+                "GetItem",
+                f'<m:Items><t:Message><t:ItemId Id="{i}" ChangeKey="ck-{i}"/>'
+                f"<t:ExtendedProperty>{uri}<t:Value>{escape(r)}</t:Value></t:ExtendedProperty>"
+                "</t:Message></m:Items>",
+            )
+            for i, r in pairs
+        ],
+    )
+
+
 def message_ids_answer(pairs: Iterable[tuple[str, str]]) -> str:
     """GetItem of InternetMessageId only: (item id, message id) pairs."""
     return _messages(

@@ -18,9 +18,9 @@ from .support import (
     Sleeps,
     connection_dropped,
     fault,
-    find_answer,
     get_item_answer,
-    message_ids_answer,
+    refs_answer,
+    refs_get_answer,
     sync_answer,
 )
 
@@ -194,19 +194,23 @@ def test_a_refusal_is_not_tried_again(ews: FakeEws, mailbox: EwsMailbox, sleeps:
 # -- Sent Items -----------------------------------------------------------------------------------
 
 
-def test_sent_refs_finds_acknowledgements_by_their_message_id_in_sent_items(
+def test_sent_refs_finds_acknowledgements_by_their_ref_in_sent_items_outbox_and_trash(
     ews: FakeEws, mailbox: EwsMailbox
 ) -> None:
-    ews.on("FindItem", find_answer("sent-1"))
-    ews.on("GetItem", message_ids_answer([("sent-1", "<ref1@woonservice.example>")]))
+    ews.on("FindItem", refs_answer(3, [("sent-1", "ref1")]))
+    ews.on("GetItem", refs_get_answer([("sent-1", "ref1")]))
 
     found = mailbox.sent_refs({"ref1", "ref2"}, datetime(2026, 11, 27, tzinfo=UTC))
 
     assert found == {"ref1"}
     (query,) = ews.sent("FindItem")
-    assert 'DistinguishedFolderId Id="sentitems"' in query
-    assert "&lt;ref1@woonservice.example&gt;" in query
-    assert "&lt;ref2@woonservice.example&gt;" in query
+    # By the ref property (it survives the copy Exchange makes after transport), not a header,
+    # in the folders where a sent mail can be: still in transport, sent, or deleted by staff.
+    assert 'PropertyName="TopContactMailAckRef"' in query
+    assert '<t:Constant Value="ref1"/>' in query
+    assert '<t:Constant Value="ref2"/>' in query
+    for folder in ("sentitems", "outbox", "deleteditems"):
+        assert f'DistinguishedFolderId Id="{folder}"' in query
 
 
 def test_sent_items_that_cannot_be_read_raise_so_nothing_is_sent_blind(

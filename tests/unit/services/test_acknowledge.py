@@ -274,6 +274,70 @@ def test_a_send_that_never_left_is_tried_again_after_the_in_doubt_window(
     assert store.get("item-1").attempts == 2  # type: ignore[union-attr]
 
 
+def test_with_the_state_lost_a_sent_acknowledgement_is_found_by_its_claim_not_sent_again(
+    mailbox: MemoryMailbox, tmp_path: Path
+) -> None:
+    mailbox.deliver(person(1))
+    make_service(mailbox, SqliteStore(tmp_path / "first.sqlite3")).run_once()
+    assert len(mailbox.sent) == 1
+    mailbox.rewind()  # a full resync, as after a lost watermark
+
+    fresh = SqliteStore(tmp_path / "second.sqlite3")  # the state file is gone
+    make_service(mailbox, fresh).run_once()
+
+    assert len(mailbox.sent) == 1
+    record = fresh.get("item-1")
+    assert record is not None
+    assert (record.ack_state, record.ack_ref) == ("sent", mailbox.sent[0].outgoing.ref)
+
+
+def test_with_the_state_lost_between_claim_and_send_exactly_one_goes_out_after_the_window(
+    mailbox: MemoryMailbox, tmp_path: Path
+) -> None:
+    mailbox.deliver(person(1))
+    crashing = make_service(mailbox, SqliteStore(tmp_path / "first.sqlite3"))
+
+    def crash(batch):  # type: ignore[no-untyped-def]
+        raise KeyboardInterrupt  # the process dies after the claim, before anything left
+
+    mailbox.send_acknowledgements = crash  # type: ignore[method-assign]
+    with pytest.raises(KeyboardInterrupt):
+        crashing.run_once()
+    del mailbox.send_acknowledgements  # the real method again
+    assert json.loads(mailbox.items["item-1"].marker or "{}")["decision"] == "acknowledge"
+    mailbox.rewind()
+
+    clock = FixedClock(FRIDAY_10 + timedelta(minutes=1))
+    fresh = SqliteStore(tmp_path / "second.sqlite3")
+    service = make_service(mailbox, fresh, in_doubt_seconds=600)
+    service.clock = clock
+    service.run_once()
+    assert mailbox.sent == []  # claimed, not found: it may still be in transport
+    clock.moment = FRIDAY_10 + timedelta(minutes=12)
+    service.run_once()
+    service.run_once()
+
+    (sent,) = mailbox.sent
+    assert sent.outgoing.original_item_id == "item-1"
+    assert "vrijdag 4 december 2026" in sent.outgoing.acknowledgement.text_body
+    assert fresh.get("item-1").ack_state == "sent"  # type: ignore[union-attr]
+
+
+def test_a_message_the_server_cannot_serve_is_recorded_with_its_reason_and_the_rest_goes_on(
+    mailbox: MemoryMailbox, store: SqliteStore
+) -> None:
+    for n in (1, 2, 3):
+        mailbox.deliver(person(n))
+    mailbox.unreadable["item-2"] = "GetItem failed: connection closed"
+    make_service(mailbox, store).run_once()
+
+    assert sorted(s.outgoing.original_item_id for s in mailbox.sent) == ["item-1", "item-3"]
+    record = store.get("item-2")
+    assert record is not None
+    assert record.reason == "quarantined"
+    assert "connection closed" in record.detail
+
+
 def test_a_permanent_refusal_is_given_up_after_the_attempts_and_recorded(
     mailbox: MemoryMailbox, store: SqliteStore
 ) -> None:

@@ -16,6 +16,8 @@ from exchangelib.version import EXCHANGE_2013
 #: Our own named-property set; the GUID is fixed forever so every version reads old markers.
 MARKER_PROPERTY_SET = "9a1f3c52-5d2e-4b8e-9c41-7e0b2f6d8a13"
 MARKER_PROPERTY_NAME = "TopContactMailDecision"
+#: On every mail the service sends: its ref, by which a send of unknown outcome is found again.
+REF_PROPERTY_NAME = "TopContactMailAckRef"
 
 
 class FollowupFlag(EWSElement):  # type: ignore[misc]  # exchangelib is untyped
@@ -48,6 +50,14 @@ class DecisionMarker(ExtendedProperty):  # type: ignore[misc]  # exchangelib is 
     property_type = "String"
 
 
+class SendRef(ExtendedProperty):  # type: ignore[misc]  # exchangelib is untyped
+    """The ref of a mail the service sent; a MAPI property, so it survives the Sent Items copy."""
+
+    property_set_id = MARKER_PROPERTY_SET
+    property_name = REF_PROPERTY_NAME
+    property_type = "String"
+
+
 def _register() -> None:
     try:
         Message.get_field_by_fieldname("followup_flag")
@@ -63,6 +73,10 @@ def _register() -> None:
         Message.get_field_by_fieldname("topcontact_marker")
     except InvalidField:
         Message.register("topcontact_marker", DecisionMarker)
+    try:
+        Message.get_field_by_fieldname("topcontact_ref")
+    except InvalidField:
+        Message.register("topcontact_ref", SendRef)
 
 
 _register()

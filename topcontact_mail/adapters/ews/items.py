@@ -111,6 +111,7 @@ def acknowledgement_item(
         mime_content=to_mime(
             outgoing.acknowledgement, sender=sender, message_id=outgoing.message_id, date=now
         ),
+        topcontact_ref=outgoing.ref,
     )
 
 

@@ -20,7 +20,7 @@ from collections.abc import Callable, Collection, Iterator, Sequence
 from datetime import datetime
 from typing import Any, TypeVar
 
-from exchangelib import Account, Message
+from exchangelib import Account, FolderCollection, Message
 from exchangelib.errors import ErrorItemNotFound
 from exchangelib.fields import FieldPath
 from exchangelib.items import ID_ONLY
@@ -110,6 +110,7 @@ class EwsMailbox:
         self.log = get_logger("ews", mailbox=account.primary_smtp_address)
         self.reads = Retry(first_wait=retry_wait, attempts=READ_ATTEMPTS, sleep=sleep, log=self.log)
         self.sends = Retry(first_wait=retry_wait, attempts=SEND_ATTEMPTS, sleep=sleep, log=self.log)
+        self.once = Retry(first_wait=retry_wait, attempts=1, sleep=sleep, log=self.log)
         self.notifications = Notifications(
             account, retry_wait=retry_wait, log=self.log, sleep=sleep
         )
@@ -126,9 +127,9 @@ class EwsMailbox:
         """Sent Items; exchangelib looks it up once (GetFolder), with the read retries."""
         return self._read("GetFolder", lambda: self.account.sent)
 
-    def _read(self, operation: str, call: Callable[[], _T]) -> _T:
+    def _read(self, operation: str, call: Callable[[], _T], *, retry: Retry | None = None) -> _T:
         """Run a request that may run twice, with the read retries; raise when it cannot be done now."""
-        result = self.reads.run(operation, attempt(call, idempotent=True))
+        result = (retry or self.reads).run(operation, attempt(call, idempotent=True))
         if not isinstance(result, Failure):
             return result
         if result.code == "ErrorInvalidSyncStateData":
@@ -147,8 +148,13 @@ class EwsMailbox:
                 raise result
         if failure is None:
             return Outcome(key, True)
+        # The server answered this item with an error: it was not done, so it may be repeated.
         return Outcome(
-            key, False, failure.describe(), transient=failure.verdict is not Verdict.PERMANENT
+            key,
+            False,
+            failure.describe(),
+            transient=failure.verdict is not Verdict.PERMANENT,
+            clean=failure.verdict is not Verdict.UNKNOWN,
         )
 
     # -- reading ----------------------------------------------------------------------
@@ -190,12 +196,53 @@ class EwsMailbox:
             more=not service.includes_last_item_in_range,
         )
 
-    def _get_items(self, items: Sequence[Any]) -> Iterator[FetchedMessage]:
+    def read(self, item_ids: Sequence[str]) -> list[FetchedMessage]:
+        return list(self._get_items([_ItemRef(i) for i in item_ids]))
+
+    def _get_items(
+        self, items: Sequence[Any], *, isolating: bool = False
+    ) -> Iterator[FetchedMessage]:
+        """GetItem in batches; a batch the server keeps failing on is split until the culprit
+        stands alone, which is reported unreadable so the others go on (one bad message must
+        never stall the inbox). While splitting, each part gets one try: the server answered
+        the probe, so a failure is the items', and waiting would only stall the rest."""
         if not items:
             return
-        results = self._read(
+        try:
+            results = self._fetch(items, once=isolating)
+        except MailboxUnavailable as exc:
+            if not self._server_answers():
+                raise  # the server itself is away: the whole page waits for the next pass
+            if len(items) == 1:
+                self.log.error(
+                    "message cannot be read; it is skipped and recorded",
+                    item_id=items[0].id,
+                    error=str(exc),
+                )
+                yield FetchedMessage(IncomingMessage(item_id=items[0].id), unreadable=str(exc))
+                return
+            middle = len(items) // 2
+            yield from self._get_items(items[:middle], isolating=True)
+            yield from self._get_items(items[middle:], isolating=True)
+            return
+        for source, result in zip(items, results, strict=True):
+            if isinstance(result, ErrorItemNotFound):
+                continue  # deleted or moved since the sync; a move shows up as a new item
+            if isinstance(result, Exception):
+                self.log.warning("item could not be read", item_id=source.id, error=str(result))
+                yield FetchedMessage(
+                    IncomingMessage(item_id=source.id),
+                    unreadable=f"{type(result).__name__}: {result}",
+                )
+                continue
+            self._categories[result.id] = list(result.categories or [])
+            yield FetchedMessage(message_from_item(result), result.topcontact_marker or None)
+
+    def _fetch(self, items: Sequence[Any], *, once: bool = False) -> list[Any]:
+        return self._read(
             "GetItem",
-            lambda: list(
+            retry=self.once if once else self.reads,
+            call=lambda: list(
                 self.account.fetch(
                     ids=[(i.id, i.changekey) for i in items],
                     only_fields=FETCH_FIELDS,
@@ -203,14 +250,13 @@ class EwsMailbox:
                 )
             ),
         )
-        for source, result in zip(items, results, strict=True):
-            if isinstance(result, ErrorItemNotFound):
-                continue  # deleted or moved since the sync; a move shows up as a new item
-            if isinstance(result, Exception):
-                self.log.warning("item could not be read", item_id=source.id, error=str(result))
-                continue
-            self._categories[result.id] = list(result.categories or [])
-            yield FetchedMessage(message_from_item(result), result.topcontact_marker or None)
+
+    def _server_answers(self) -> bool:
+        """One cheap request: does the server answer at all (then a failing batch is its items')."""
+        result = self.reads.run(
+            "GetFolder", attempt(lambda: self.account.inbox.refresh(), idempotent=True)
+        )
+        return not isinstance(result, Failure)
 
     # -- sending ----------------------------------------------------------------------
 
@@ -244,16 +290,26 @@ class EwsMailbox:
             raise MailboxUnavailable(f"notice not sent: {outcome.error}")
 
     def sent_refs(self, refs: Collection[str], since: datetime) -> set[str]:
-        domain = self.address.domain
-        wanted = {f"<{ref}@{domain}>": ref for ref in refs}
+        """Which refs are on a mail in the mailbox: in Sent Items, the Outbox (still in
+        transport) or Deleted Items (staff may have deleted the copy).
+
+        By the ref property, not a header: Exchange rebuilds the Sent Items copy
+        after transport, and what it keeps of the headers is its business.
+        """
         found: set[str] = set()
-        sent = self._sent()
-        for chunk in _chunks(sorted(wanted), LOOKUP_CHUNK):
-            query = sent.filter(message_id__in=list(chunk)).only("message_id")
+        folders = self._read(
+            "GetFolder",
+            lambda: FolderCollection(
+                account=self.account,
+                folders=[self.account.sent, self.account.outbox, self.account.trash],
+            ),
+        )
+        for chunk in _chunks(sorted(set(refs)), LOOKUP_CHUNK):
+            query = folders.filter(topcontact_ref__in=list(chunk)).only("topcontact_ref")
             items = self._read("FindItem", lambda q=query: list(q))  # type: ignore[misc]
             for item in items:
-                if not isinstance(item, Exception) and item.message_id in wanted:
-                    found.add(wanted[item.message_id])
+                if not isinstance(item, Exception) and item.topcontact_ref in refs:
+                    found.add(item.topcontact_ref)
         return found
 
     # -- marking ------------------------------------------------------------------------
@@ -312,11 +368,21 @@ class EwsMailbox:
         self.account.protocol.close()
 
 
+class _ItemRef:
+    """An item id without a change key, as `account.fetch` takes it."""
+
+    def __init__(self, item_id: str) -> None:
+        self.id = item_id
+        self.changekey = None
+
+
 def _send_failed(ref: str, failure: Failure) -> Outcome:
     """The outcome of an acknowledgement whose request as a whole failed."""
     if failure.verdict is Verdict.TRANSIENT:
         # Only the server's own ErrorServerBusy (or no connection) makes a send transient.
-        return Outcome(ref, False, f"server stayed busy: {failure.describe()}", transient=True)
+        return Outcome(
+            ref, False, f"server stayed busy: {failure.describe()}", transient=True, clean=True
+        )
     if failure.verdict is Verdict.UNKNOWN:
         # Some may have gone out: the service looks in Sent Items before sending again.
         return Outcome(ref, False, f"send interrupted: {failure.describe()}", transient=True)

@@ -245,8 +245,39 @@ class GraphMailbox:
         try:
             return FetchedMessage(fields.message_from_json(entry))
         except Exception as exc:  # one odd message must never stop the page
-            self.log.warning("message could not be read", item_id=item_id, error=type(exc).__name__)
-            return FetchedMessage(IncomingMessage(item_id=item_id))
+            self.log.error(
+                "message cannot be read; it is skipped and recorded",
+                item_id=item_id,
+                error=type(exc).__name__,
+            )
+            return FetchedMessage(
+                IncomingMessage(item_id=item_id),
+                unreadable=f"conversion failed: {type(exc).__name__}",
+            )
+
+    def read(self, item_ids: Sequence[str]) -> list[FetchedMessage]:
+        query = urlencode(
+            {"$select": ",".join(fields.SELECT_FIELDS), "$expand": fields.expand_parameter()},
+            quote_via=quote,
+            safe="$,()'",
+        )
+        found: list[FetchedMessage] = []
+        for chunk in _chunks(list(dict.fromkeys(item_ids)), MAX_BATCH):
+            steps = [
+                BatchStep(str(n), "GET", f"{self._message_url(i)}?{query}")
+                for n, i in enumerate(chunk)
+            ]
+            answers = self.client.batch(steps, may_repeat=True)
+            for step in steps:
+                answer = answers[step.id]
+                if answer.status == 404:
+                    continue  # deleted since
+                if not answer.ok:
+                    raise MailboxUnavailable(f"reading messages failed: {answer.describe()}")
+                fetched = self._fetched(answer.body)
+                if fetched is not None:
+                    found.append(fetched)
+        return found
 
     # -- sending ----------------------------------------------------------------------------
 
@@ -284,7 +315,7 @@ class GraphMailbox:
             }
         except MailboxUnavailable as exc:  # no token: nothing was sent
             return {
-                o.ref: Outcome(o.ref, False, f"send not started: {exc}", transient=True)
+                o.ref: Outcome(o.ref, False, f"send not started: {exc}", transient=True, clean=True)
                 for o in chunk
             }
         return {
@@ -298,6 +329,9 @@ class GraphMailbox:
             return Outcome(ref, True)
         if answer.status == 404:
             return Outcome(ref, False, "the customer's message is no longer in the mailbox")
+        if answer.status in (429, 503):
+            # Throttled steps are refused before any work (Graph's batch semantics).
+            return Outcome(ref, False, f"reply: {answer.describe()}", transient=True, clean=True)
         if answer.transient:
             # A 5xx may come after the work was done: the service reconciles before retrying.
             return Outcome(ref, False, f"reply: {answer.describe()}", transient=True)
