@@ -1,4 +1,10 @@
-"""Structured logging: JSON lines off a terminal, readable colours on one, never a secret."""
+"""Structured logging: JSON lines off a terminal, readable colours on one, never a secret.
+
+The libraries underneath (exchangelib, msal, urllib3, APScheduler) log through the
+standard `logging` module; their lines are routed through the same processors,
+so the log stays one JSON line per event, redacted alike. They are kept at
+WARNING: their debug output holds whole requests and answers (tenant mail).
+"""
 
 from __future__ import annotations
 
@@ -24,6 +30,27 @@ def _redact(_: Any, __: str, event: MutableMapping[str, Any]) -> MutableMapping[
     return event
 
 
+#: Libraries whose own logging is routed through structlog, and never below this level.
+THIRD_PARTY = (
+    "exchangelib",
+    "msal",
+    "urllib3",
+    "requests",
+    "requests_ntlm",
+    "apscheduler",
+    "tzlocal",
+)
+THIRD_PARTY_LEVEL = logging.WARNING
+
+
+def _library(_: Any, __: str, event: MutableMapping[str, Any]) -> MutableMapping[str, Any]:
+    """A line from the standard `logging` module names its library as the component."""
+    record = event.get("_record")
+    if record is not None and "component" not in event:
+        event["component"] = record.name
+    return event
+
+
 def configure_logging(level: str = "info", stream: TextIO | None = None) -> None:
     """Set up structlog once per process; JSON when `stream` is not a terminal."""
     out = stream or sys.stderr
@@ -32,13 +59,32 @@ def configure_logging(level: str = "info", stream: TextIO | None = None) -> None
         if out.isatty()
         else structlog.processors.JSONRenderer(ensure_ascii=False)
     )
+    shared: list[Any] = [
+        structlog.processors.add_log_level,
+        structlog.processors.TimeStamper(fmt="iso", utc=True),
+        _redact,
+        structlog.processors.format_exc_info,
+    ]
+    handler = logging.StreamHandler(out)
+    handler.setFormatter(
+        structlog.stdlib.ProcessorFormatter(
+            processors=[
+                _library,
+                structlog.stdlib.ProcessorFormatter.remove_processors_meta,
+                renderer,
+            ],
+            foreign_pre_chain=shared,
+        )
+    )
+    root = logging.getLogger()
+    root.handlers[:] = [handler]
+    root.setLevel(logging.getLevelNamesMapping()[level.upper()])
+    for name in THIRD_PARTY:
+        logging.getLogger(name).setLevel(max(THIRD_PARTY_LEVEL, root.level))
     structlog.configure(
         processors=[
             structlog.contextvars.merge_contextvars,
-            structlog.processors.add_log_level,
-            structlog.processors.TimeStamper(fmt="iso", utc=True),
-            _redact,
-            structlog.processors.format_exc_info,
+            *shared,
             renderer,
         ],
         wrapper_class=structlog.make_filtering_bound_logger(
