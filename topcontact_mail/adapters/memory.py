@@ -19,6 +19,7 @@ from topcontact_mail.ports import (
     Mark,
     Outcome,
     OutgoingAcknowledgement,
+    WatermarkExpired,
 )
 
 
@@ -81,6 +82,8 @@ class MemoryMailbox:
 
     def fetch_changes(self, watermark: str | None) -> ChangePage:
         self._count("fetch_changes")
+        if watermark is not None and not watermark.isdigit():
+            raise WatermarkExpired(f"unknown watermark {watermark[:40]!r}")
         with self._lock:
             start = int(watermark or 0)
             chunk = self._log[start : start + self.page_size]

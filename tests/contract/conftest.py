@@ -1,0 +1,150 @@
+"""The Mailbox port's contract, held against every adapter: the in-memory fake, EWS, Graph.
+
+Each backend comes as a `Harness`: the adapter under test, plus the transport's
+side (deliver a message, see what staff see in Outlook, what was sent). EWS and
+Graph run in-process against the sandbox Exchange server over real HTTP.
+"""
+
+from __future__ import annotations
+
+import email
+import email.policy
+import email.utils
+from collections.abc import Iterator
+from dataclasses import dataclass, field, replace
+from datetime import datetime
+from email.message import EmailMessage
+from pathlib import Path
+
+import pytest
+
+from exchange_sandbox import GraphSandbox, SandboxHandle, serve_graph_tls, start_sandbox
+from tests.integration.conftest import write_config
+from topcontact_mail.adapters.memory import MemoryMailbox
+from topcontact_mail.config import load_settings
+from topcontact_mail.domain.acknowledgement import to_mime
+from topcontact_mail.domain.message import Address
+from topcontact_mail.domain.mime import parse_message
+from topcontact_mail.entrypoints.wiring import open_mailbox
+from topcontact_mail.ports import Mailbox
+
+SHARED = "klantcontact@woonservice.example"
+
+
+@dataclass(frozen=True)
+class SeenInOutlook:
+    """What staff see of a message: flag (status, start, due), categories."""
+
+    flagged: bool
+    flag_start: datetime | None
+    flag_due: datetime | None
+    categories: tuple[str, ...]
+
+
+@dataclass
+class Harness:
+    """A backend under test and its transport's side."""
+
+    name: str
+    mailbox: Mailbox
+    _memory: MemoryMailbox | None = None
+    _sandbox: SandboxHandle | None = None
+    _graph: GraphSandbox | None = None
+    _delivered: dict[str, str] = field(default_factory=dict)
+
+    def deliver(self, raw: bytes) -> None:
+        """As mail transport would: into the shared inbox, received at the message's Date."""
+        date = email.message_from_bytes(raw).get("Date")
+        received = email.utils.parsedate_to_datetime(date) if date else None
+        if self._memory is not None:
+            message = parse_message(raw, received)
+            item_id = f"mem-{len(self._memory.items) + 1}"
+            self._memory.deliver(replace(message, item_id=item_id, conversation_id=item_id))
+            return
+        assert self._sandbox is not None
+        self._sandbox.store.deliver(SHARED, raw, received=received)
+
+    def seen(self, message_id: str) -> SeenInOutlook:
+        if self._memory is not None:
+            item = next(
+                i for i in self._memory.items.values() if i.message.message_id == message_id
+            )
+            start, due = item.flag or (None, None)
+            return SeenInOutlook(item.flag is not None, start, due, tuple(item.categories))
+        assert self._sandbox is not None
+        stored = next(
+            i for i in self._sandbox.store.items(SHARED, "inbox") if i.message_id == message_id
+        )
+        return SeenInOutlook(
+            stored.flag.status == "Flagged", stored.flag.start, stored.flag.due, stored.categories
+        )
+
+    def staff_categorise(self, message_id: str, *categories: str) -> None:
+        if self._memory is not None:
+            item = next(
+                i for i in self._memory.items.values() if i.message.message_id == message_id
+            )
+            item.categories.extend(categories)
+            return
+        assert self._sandbox is not None
+        stored = next(
+            i for i in self._sandbox.store.items(SHARED, "inbox") if i.message_id == message_id
+        )
+        self._sandbox.store.update(
+            stored.id, lambda item: replace(item, categories=(*item.categories, *categories))
+        )
+
+    def notices(self) -> list[tuple[str, str]]:
+        """(recipient, subject) of the internal notices sent."""
+        if self._memory is not None:
+            return [(to.email, subject) for to, subject, _ in self._memory.notices]
+        return [
+            (str(m["To"]), str(m["Subject"])) for m in self.sent() if m["X-TopContact-Mail"] is None
+        ]
+
+    def sent(self) -> list[EmailMessage]:
+        """What went out from the shared mailbox, as the recipients' copies would read."""
+        if self._memory is not None:
+            return [
+                email.message_from_bytes(
+                    to_mime(
+                        s.outgoing.acknowledgement,
+                        sender=self.mailbox.address,
+                        message_id=s.outgoing.message_id,
+                        date=s.sent_at,
+                    ),
+                    policy=email.policy.default,
+                )
+                for s in self._memory.sent
+            ]
+        assert self._sandbox is not None
+        return [
+            email.message_from_bytes(i.mime or b"", policy=email.policy.default)  # type: ignore[misc]
+            for i in self._sandbox.store.items(SHARED, "sentitems")
+        ]
+
+
+@pytest.fixture(params=["memory", "ews", "graph"])
+def harness(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Harness]:
+    if request.param == "memory":
+        memory = MemoryMailbox(Address(SHARED, "Team Klantcontact"), page_size=5)
+        yield Harness("memory", memory, _memory=memory)
+        return
+    sandbox = start_sandbox()
+    graph = (
+        serve_graph_tls(sandbox.server, tls_dir=tmp_path / "tls")
+        if request.param == "graph"
+        else None
+    )
+    config = tmp_path / "topcontact.toml"
+    write_config(
+        config, request.param, sandbox, tmp_path / "state", graph=graph, small_batches=True
+    )
+    mailbox = open_mailbox(load_settings(config))
+    try:
+        yield Harness(request.param, mailbox, _sandbox=sandbox, _graph=graph)
+    finally:
+        mailbox.close()
+        if graph is not None:
+            graph.stop()
+        sandbox.stop()
