@@ -138,7 +138,8 @@ def prepare(text: str, names: Iterable[str] = (), *, has_attachments: bool = Fal
     # A last line of one to three capitalised words under the thanks is the tenant's name.
     if len(lines) > 1 and _is_name_line(lines[-1]):
         lines = lines[:-1]
-    name_words = {fold(w) for name in names for w in _WORD.findall(name)}
+    # Particles stay words: "de" in "Anneke de Bruin" is also just "de".
+    name_words = {fold(w) for name in names for w in _WORD.findall(name)} - _PARTICLES
     words = tuple(w for w in (fold(m) for line in lines for m in _WORD.findall(line)))
     return Reply(
         lines=tuple(lines),
