@@ -23,6 +23,7 @@ from topcontact_mail.domain.acknowledgement import clean_subject
 from topcontact_mail.domain.calendar import BusinessCalendar
 from topcontact_mail.domain.tracking.model import TrackedCallback, TrackedTarget, utc
 from topcontact_mail.domain.tracking.overview import DailyOverview
+from topcontact_mail.reports.templating import FORMATS
 
 MailKind = Literal["warning", "escalation", "overview"]
 #: Long subjects are cut: the list must stay readable.
@@ -100,7 +101,7 @@ def callback_rows(
 
 
 def _common(now: datetime, calendar: BusinessCalendar, team_name: str) -> dict[str, Any]:
-    return {"now": calendar.local(now), "team_name": team_name}
+    return {"now": calendar.local(now), "team_name": team_name, "f": FORMATS}
 
 
 def warning_context(

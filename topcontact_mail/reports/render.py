@@ -19,6 +19,7 @@ from babel.numbers import format_decimal
 from jinja2 import Environment
 
 from topcontact_mail.reports.figures import Figures, MonthReport, Share
+from topcontact_mail.reports.templating import FORMATS
 
 #: Names the shape of the JSON; raised when a key changes meaning or disappears.
 SCHEMA = "topcontact-mail/month-report/1"
@@ -195,4 +196,4 @@ def _cell(value: Any, excel_nl: bool) -> str:
 def to_html(report: MonthReport, env: Environment, *, team_name: str = "") -> str:
     """The report as one self-contained HTML page, from `report.html.j2`."""
     template = env.get_template(HTML_TEMPLATE)
-    return template.render(r=report_dict(report), team_name=team_name)
+    return template.render(r=report_dict(report), team_name=team_name, f=FORMATS)

@@ -1,10 +1,14 @@
-"""The Jinja2 environment for the tracking mails and the report, set up like the tenant texts'.
+"""Dutch formatting for the tracking mails and the report, and the environment they render in.
 
-Sandboxed, HTML templates autoescaped, an unknown variable an error; the
-administrator's templates folder (if any) comes before the built-in one, so a
-template of the same name replaces the built-in (as `adapters.texts` does).
-The filters write numbers, dates and times the Dutch way through Babel, always
-in the time zone the values were given in (the callers pass local times).
+The templates format through `f` (a `Formats`) in their context, not through
+filters: so they compile in any Jinja2 environment, also the project's
+`TextRenderer`, whose `check()` compiles every built-in template. `f` writes
+numbers, dates and times the Dutch way through Babel, always in the time zone
+the values were given in (the callers pass local times), and draws the charts.
+
+`report_environment` is set up like the tenant texts': sandboxed, HTML
+templates autoescaped, an unknown variable an error; the administrator's
+templates folder (if any) comes before the built-in one.
 """
 
 from __future__ import annotations
@@ -17,7 +21,7 @@ from babel.numbers import format_decimal, format_percent
 from jinja2 import ChoiceLoader, FileSystemLoader, StrictUndefined, select_autoescape
 from jinja2.sandbox import SandboxedEnvironment
 
-from topcontact_mail.reports.charts import bar_chart
+from topcontact_mail.reports import charts
 
 #: The templates that ship with the program.
 BUILT_IN_TEMPLATES = Path(__file__).resolve().parents[1] / "templates"
@@ -83,6 +87,24 @@ def month_name(month: str) -> str:
     return f"{get_month_names('wide', locale=LOCALE)[int(number_)]} {year}"
 
 
+class Formats:
+    """The formatting functions a template reaches as `f.number(...)`, `f.day_time(...)`, ..."""
+
+    number = staticmethod(number)
+    percent = staticmethod(percent)
+    long_date = staticmethod(long_date)
+    short_date = staticmethod(short_date)
+    day_time = staticmethod(day_time)
+    clock = staticmethod(clock)
+    weekday_name = staticmethod(weekday_name)
+    month_name = staticmethod(month_name)
+    bar_chart = staticmethod(charts.bar_chart)
+
+
+#: The one `f` every context gets.
+FORMATS = Formats()
+
+
 def report_environment(templates_dir: Path | None = None) -> SandboxedEnvironment:
     """The environment the tracking mails and the HTML report are rendered in."""
     env = SandboxedEnvironment(
@@ -97,15 +119,4 @@ def report_environment(templates_dir: Path | None = None) -> SandboxedEnvironmen
         trim_blocks=True,
         lstrip_blocks=True,
     )
-    env.filters.update(
-        number=number,
-        percent=percent,
-        long_date=long_date,
-        short_date=short_date,
-        day_time=day_time,
-        clock=clock,
-        weekday_name=weekday_name,
-        month_name=month_name,
-    )
-    env.globals["bar_chart"] = bar_chart
     return env

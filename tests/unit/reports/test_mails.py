@@ -5,8 +5,11 @@ from __future__ import annotations
 from datetime import UTC
 
 import pytest
-from jinja2 import UndefinedError
+from jinja2 import FileSystemLoader, StrictUndefined, UndefinedError
+from jinja2.sandbox import SandboxedEnvironment
 
+from topcontact_mail.adapters.texts import TextRenderer
+from topcontact_mail.config import TeamSettings
 from topcontact_mail.domain.tracking import daily_overview, escalations_due, warnings_due
 from topcontact_mail.reports.mails import (
     MessageDetails,
@@ -15,7 +18,7 @@ from topcontact_mail.reports.mails import (
     render_mail,
     warning_context,
 )
-from topcontact_mail.reports.templating import report_environment
+from topcontact_mail.reports.templating import BUILT_IN_TEMPLATES, report_environment
 
 from ..tracking.support import CALENDAR, at, target
 from ..tracking.test_overview import CALLBACKS, TARGETS
@@ -116,3 +119,24 @@ def test_a_quiet_day_says_so() -> None:
 def test_a_missing_variable_is_an_error_not_a_gap() -> None:
     with pytest.raises(UndefinedError):
         render_mail(ENV, "warning", {"messages": []})
+
+
+def test_the_built_in_templates_still_compile_for_the_tenant_texts() -> None:
+    # TextRenderer.check() compiles every built-in template at start-up: ours use no filter
+    # of their own, so they must compile in its environment too.
+    TextRenderer(None, TeamSettings(), CALENDAR.office_hours).check()
+
+
+def test_the_mails_need_nothing_from_the_environment() -> None:
+    plain = SandboxedEnvironment(
+        loader=FileSystemLoader(BUILT_IN_TEMPLATES),
+        undefined=StrictUndefined,
+        keep_trailing_newline=True,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    context = overview_context(
+        daily_overview(TARGETS, CALLBACKS, MONDAY, CALENDAR), DETAILS, MONDAY, CALENDAR
+    )
+
+    assert render_mail(plain, "overview", context) == render_mail(ENV, "overview", context)
