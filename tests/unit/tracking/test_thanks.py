@@ -6,6 +6,8 @@ decide. Every question rule has a hit here and a narrow miss among the thanks.
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from topcontact_mail.domain.tracking import QUESTION_RULES, classify_reply
@@ -99,3 +101,9 @@ def test_every_question_rule_has_a_hit() -> None:
 
 def test_names_are_not_needed_for_plain_thanks() -> None:
     assert classify_reply("Dank u wel!").thanks_only
+
+
+def test_every_question_rule_is_documented() -> None:
+    text = (Path(__file__).resolve().parents[3] / "docs" / "tracking.md").read_text("utf-8")
+    for rule in QUESTION_RULES:
+        assert f"`{rule.name}`" in text, rule.name
