@@ -85,6 +85,8 @@ def write_config(
     graph: GraphSandbox | None = None,
     extra: str = "",
     send_rate: int = 0,
+    timeout: float | None = None,
+    in_doubt: float = 2,
 ) -> None:
     """The daemon's config file; `small_batches` makes many requests, so faults get their chance.
 
@@ -94,7 +96,7 @@ def write_config(
         "state_dir": str(state_dir),
         "sync_interval_seconds": 2,
         # The sandbox's copies of sent mail are there at once: a short in-doubt window suffices.
-        "in_doubt_seconds": 2,
+        "in_doubt_seconds": in_doubt,
         "log_level": "warning",
         "health_listen": "",  # several daemons run side by side in tests
     }
@@ -112,6 +114,7 @@ def write_config(
             'auth_type = "ntlm"',
             "retry_wait_seconds = 0.2",
             *(["page_size = 10", "batch_size = 5"] if small_batches else []),
+            *([f"timeout_seconds = {timeout}"] if timeout else []),
         ]
     if backend == "graph" and graph is not None:
         app = graph.app.config.apps[0]
@@ -127,6 +130,7 @@ def write_config(
             f"send_rate_per_minute = {send_rate}",
             "poll_interval_seconds = 1",
             *(["page_size = 10"] if small_batches else []),
+            *([f"timeout_seconds = {timeout}"] if timeout else []),
         ]
     lines += ["[service]", *(f"{k} = {v!r}".replace("'", '"') for k, v in service.items())]
     path.write_text("\n".join(lines) + "\n" + extra, encoding="utf-8")

@@ -1,0 +1,128 @@
+"""The ways an outside harness once doubled acknowledgements, each reproduced, each held now.
+
+Every test runs the real daemon against the sandbox on both backends and counts
+acknowledgements per original in the sandbox's Sent Items.
+"""
+
+from __future__ import annotations
+
+import random
+import shutil
+import time
+from datetime import datetime, timedelta
+
+import pytest
+
+from tests.integration.conftest import Backend
+from tests.integration.test_acknowledge_loop import AMS, assert_exactly_once, tenant_mail
+
+pytestmark = pytest.mark.integration
+
+#: The send operation of each backend, as the sandbox's fault injection names it.
+SEND_OPERATION = {"ews": "CreateItem", "graph": "graph.messages.reply"}
+
+
+def backlog(backend: Backend, people: int, first: int = 0) -> set[str]:
+    start = datetime(2026, 11, 23, 9, 0, tzinfo=AMS)
+    expected = set()
+    for n in range(first, first + people):
+        backend.deliver(tenant_mail(n, start + timedelta(minutes=n)))
+        expected.add(f"<backlog-{n}@example.nl>")
+    return expected
+
+
+def wait_until_settled(backend: Backend, expected: set[str], seconds: float) -> None:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if {str(m["In-Reply-To"]) for m in backend.sent()} >= expected:
+            time.sleep(3)  # a while longer: a second acknowledgement would come now
+            return
+        time.sleep(0.2)
+
+
+def stop(backend: Backend) -> None:
+    for process in backend.processes:
+        process.terminate()
+        process.wait(timeout=30)
+
+
+def test_lost_answers_in_daemon_mode_are_found_not_sent_again(backend: Backend) -> None:
+    """Was: 30 of 100 people got two acknowledgements (EWS, two sessions in the pool)."""
+    if backend.name == "graph":
+        pytest.xfail("the sandbox's lost answers are EWS-only until its Graph front has them")
+    backend.reconfigure(small_batches=True)
+    expected = backlog(backend, 40)
+    backend.sandbox.set_faults(
+        f"lost=0.3,ops={SEND_OPERATION[backend.name]},seed={random.randrange(10**6)}"
+    )
+
+    backend.start_daemon()  # the streaming thread holds a second session, as in production
+    wait_until_settled(backend, expected, 90)
+    stop(backend)
+
+    assert backend.sandbox.server.stats.faults["lost"] > 0
+    assert_exactly_once(backend, expected)
+
+
+def test_answers_slower_than_the_client_waits_never_double(backend: Backend) -> None:
+    """Was: 30 of 103 doubled on EWS, 36 of 103 got 2-7 on Graph (slow=0.3, timeout 3 s)."""
+    backend.reconfigure(small_batches=True, timeout=1.5, in_doubt=8)
+    expected = backlog(backend, 20)
+    backend.sandbox.set_faults(
+        f"slow=0.3,slow_ms=3000,ops={SEND_OPERATION[backend.name]},seed={random.randrange(10**6)}"
+    )
+
+    result = backend.run_once(timeout=300)
+    backend.sandbox.set_faults("")
+    if result.returncode != 0:  # the drain may stop with unsure sends still in their window
+        result = backend.run_once(timeout=300)
+
+    assert result.returncode == 0, result.stderr.decode()[-2000:]
+    assert backend.sandbox.server.stats.faults["slow"] > 0
+    assert_exactly_once(backend, expected)
+
+
+def test_a_state_file_lost_mid_way_never_sends_twice(backend: Backend) -> None:
+    """Was: 28 of 220 doubled on EWS, 11 of 220 on Graph (sent, not yet marked, state gone)."""
+    backend.reconfigure(small_batches=True)
+    backend.sandbox.server.latency_ms = 10
+    expected = backlog(backend, 60)
+    rng = random.Random()
+    for _ in range(6):
+        before = len(backend.sent_items())
+        daemon = backend.start_daemon()
+        deadline = time.monotonic() + 6
+        while len(backend.sent_items()) == before and time.monotonic() < deadline:
+            time.sleep(0.02)
+        time.sleep(rng.uniform(0.0, 0.2))
+        daemon.kill()
+        daemon.wait()
+        if len(backend.sent_items()) > 5:
+            break
+    shutil.rmtree(backend.state_dir)  # the state file is gone; the mailbox is the last word
+    backend.sandbox.server.latency_ms = 0
+
+    result = backend.run_once()
+
+    assert result.returncode == 0, result.stderr.decode()[-2000:]
+    assert_exactly_once(backend, expected)
+
+
+def test_a_server_fault_on_folders_is_waited_out_not_a_crash(backend: Backend) -> None:
+    """Was: http500 on GetFolder after start-up made the first Sent Items access crash (exit 1)."""
+    if backend.name == "graph":
+        pytest.skip("EWS only: Graph has no GetFolder step in its send path")
+    backend.deliver(tenant_mail(0, datetime(2026, 11, 23, 9, 0, tzinfo=AMS)))
+    daemon = backend.start_daemon()
+    deadline = time.monotonic() + 20
+    while not backend.sent() and time.monotonic() < deadline:
+        time.sleep(0.1)
+    backend.sandbox.set_faults("http500=1.0,ops=GetFolder")
+    expected = {"<backlog-0@example.nl>"} | backlog(backend, 1, first=1)
+    time.sleep(4)
+    assert daemon.poll() is None, "the daemon stopped on a server fault"
+    backend.sandbox.set_faults("")
+    wait_until_settled(backend, expected, 60)
+    stop(backend)
+
+    assert_exactly_once(backend, expected)
