@@ -68,7 +68,7 @@ class GraphApp:
         self.config = config
         self.tokens = TokenService(config)
         self.ids = IdMap(store)
-        self.delta = DeltaTokens()
+        self.delta = DeltaTokens(config.delta_token_lifetime_seconds, config.delta_token_cache_size)
         self.gate = MailboxGate(config.mailbox_concurrency)
         self.sends = SendLimiter(config.send_limit_per_minute)
         self.faults = FaultInjector()

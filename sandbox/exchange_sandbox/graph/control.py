@@ -30,6 +30,17 @@ def control(app: GraphApp, req: Request) -> Response:
         mailbox = p.get("mailbox")
         app.delta.expire(str(mailbox) if mailbox else None)
         return json_response(200, {"expired": mailbox or "all"})
+    if action == "delta-tokens":
+        for key, attr in (("lifetime_seconds", "lifetime_seconds"), ("cache_size", "cache_size")):
+            if key in p:
+                value = p[key]
+                if not isinstance(value, int) or isinstance(value, bool) or value < 0:
+                    raise bad_request(f"{key} must be an integer >= 0 (0: no limit)")
+                setattr(app.delta, attr, value)
+        return json_response(
+            200,
+            {"lifetime_seconds": app.delta.lifetime_seconds, "cache_size": app.delta.cache_size},
+        )
     if action == "revoke":
         mode = str(p.get("mode", "secret_expired"))
         if mode not in ("secret_expired", "disabled", "certificate_removed", "tokens"):

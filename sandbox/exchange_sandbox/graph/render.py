@@ -220,6 +220,11 @@ def body_preview(item: Item) -> str:
     return " ".join(text.split())[:255]
 
 
+def odata_type(item: Item) -> str:
+    """The OData type of a message item (plain messages: ``#microsoft.graph.message``)."""
+    return "#microsoft.graph.message"
+
+
 def message_json(
     item: Item,
     graph_id: str,
