@@ -8,11 +8,13 @@ from __future__ import annotations
 
 import re
 import uuid
+from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
 from exchange_sandbox.graph import render
 from exchange_sandbox.graph.errors import Response, bad_request, not_found
+from exchange_sandbox.graph.mime import new_message_id
 from exchange_sandbox.graph.odata import next_link, top_skip
 from exchange_sandbox.graph.request import Request, applied, json_response
 from exchange_sandbox.store import (
@@ -98,7 +100,12 @@ def create_event(app: GraphApp, req: Request, m: re.Match[str], mailbox: str) ->
         ),
     )
     if attendees:
-        app.store.send_meeting(item.id)
+        # Transport gives the invitation one Internet message id, as any message it sends;
+        # the store's meeting delivery leaves it empty, so it is stamped here.
+        message_id = new_message_id()
+        for invitation in app.store.send_meeting(item.id):
+            if not invitation.message_id:
+                app.store.update(invitation.id, lambda it: replace(it, message_id=message_id))
     body = render.event_json(
         item, app.ids.graph_id(item, req.immutable), tz_name, "https://outlook.office365.com"
     )

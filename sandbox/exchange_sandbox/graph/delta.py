@@ -37,6 +37,7 @@ from urllib.parse import quote, urlencode
 
 from exchange_sandbox.graph import render
 from exchange_sandbox.graph.errors import GraphError, Response, bad_request
+from exchange_sandbox.graph.meetings import odata_type
 from exchange_sandbox.graph.odata import parse_expand, parse_filter, parse_select
 from exchange_sandbox.graph.request import Request, applied, json_response
 from exchange_sandbox.store import Item, ItemNotFound, MailStore
@@ -206,7 +207,7 @@ def delta(app: GraphApp, req: Request, m: re.Match[str], mailbox: str) -> Respon
         )
         if not created and app.config.delta_partial_updates:
             rendered = _update_only(rendered, select)
-        values.append({"@odata.type": render.odata_type(entry), **rendered})
+        values.append({"@odata.type": odata_type(entry), **rendered})
     base = f"{req.base}/v1.0/users/{quote(mailbox)}/mailFolders/{folder}/messages/delta"
     body: dict[str, Any] = {"@odata.context": f"{req.base}/v1.0/$metadata#Collection(message)"}
     if next_state.since >= 0 and next_state.cursor == "" and next_state.upto < 0:

@@ -13,8 +13,9 @@ from urllib.parse import urlencode
 
 from exchange_sandbox.graph import render
 from exchange_sandbox.graph.errors import bad_request
+from exchange_sandbox.graph.meetings import graph_property
 from exchange_sandbox.graph.request import Request
-from exchange_sandbox.store import Item, PropertyKey, read_property
+from exchange_sandbox.store import Item, PropertyKey
 
 
 def parse_select(text: str | None) -> set[str] | None:
@@ -81,7 +82,7 @@ def parse_filter(text: str | None) -> Callable[[Item], bool]:
 
 def _has_property(key: PropertyKey, wanted: str) -> Callable[[Item], bool]:
     def test(item: Item) -> bool:
-        return read_property(item, key) == wanted
+        return graph_property(item, key) == wanted
 
     return test
 
