@@ -11,6 +11,7 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
+from exchange_sandbox.graph.actions import parameters
 from exchange_sandbox.graph.errors import GraphError, Response, bad_request
 from exchange_sandbox.graph.ids import to_rest
 from exchange_sandbox.graph.mime import new_message_id, outgoing_mime
@@ -132,15 +133,16 @@ def delete_message(app: GraphApp, req: Request, m: re.Match[str], mailbox: str) 
 
 def purge(app: GraphApp, req: Request, m: re.Match[str], mailbox: str) -> Response:
     """`permanentDelete` of a message or an event: gone at once, not in Deleted Items."""
+    parameters(req, "permanentDelete")
     app.store.delete(app.item(mailbox, m.group("msg")).id)
     return 204, {}, b""
 
 
 def move_message(app: GraphApp, req: Request, m: re.Match[str], mailbox: str) -> Response:
     item = app.item(mailbox, m.group("msg"))
-    destination = req.json().get("destinationId")
+    destination = parameters(req, "move").get("DestinationId")
     if not isinstance(destination, str):
-        raise bad_request("The destinationId parameter is required.", "ErrorInvalidIdMalformed")
+        raise bad_request("The DestinationId parameter is required.", "ErrorInvalidIdMalformed")
     folder = app.folder_name(mailbox, destination)
     if folder not in MAIL_FOLDERS:
         raise bad_request("Messages can only be moved to mail folders.", "ErrorInvalidOperation")
