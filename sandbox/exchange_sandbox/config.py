@@ -100,6 +100,14 @@ class GraphConfig:
     # one mailbox are reported to get 429 MailboxConcurrency; off keeps batches deterministic.
     batch_parallel_throttling: bool = False
     working_hours_time_zone: str = "W. Europe Standard Time"
+    # Requests per app and mailbox in a sliding window (Exchange Online: 10,000 per 10 minutes).
+    request_budget: int = 10_000
+    request_budget_window_seconds: int = 600
+    # Delta sync states: a lifetime, and how many per mailbox are kept (older ones are pruned).
+    delta_token_lifetime_seconds: int = 7 * 24 * 3600
+    delta_token_cache_size: int = 100
+    # A message only updated since the last round comes back with its id and a few properties.
+    delta_partial_updates: bool = True
     extra: dict[str, Any] = field(default_factory=dict)
 
     def app(self, client_id: str) -> AppRegistration | None:
@@ -226,6 +234,19 @@ def _graph(section: Any, base_dir: Path | None) -> GraphConfig:
         batch_parallel_throttling=bool(section.get("batch_parallel_throttling", False)),
         working_hours_time_zone=str(
             section.get("working_hours_time_zone", defaults.working_hours_time_zone)
+        ),
+        request_budget=_int(section, "request_budget", defaults.request_budget),
+        request_budget_window_seconds=_int(
+            section, "request_budget_window_seconds", defaults.request_budget_window_seconds, 1
+        ),
+        delta_token_lifetime_seconds=_int(
+            section, "delta_token_lifetime_seconds", defaults.delta_token_lifetime_seconds
+        ),
+        delta_token_cache_size=_int(
+            section, "delta_token_cache_size", defaults.delta_token_cache_size
+        ),
+        delta_partial_updates=bool(
+            section.get("delta_partial_updates", defaults.delta_partial_updates)
         ),
     )
 

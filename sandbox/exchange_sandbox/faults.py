@@ -3,8 +3,9 @@
 One spec serves EWS and Graph alike: each request of a listed operation (all when ``ops`` is
 empty) fails with the given probabilities, answered the way its protocol answers
 (``server_busy``: EWS ErrorServerBusy / Graph 429, ``http503``, ``http500``, ``drop``: the
-connection closes unanswered, ``slow``: a delay, ``lost``: EWS runs the request and then
-drops the answer).
+connection closes unanswered, ``slow``: a delay, ``lost``: the request is carried out and
+then the connection closes unanswered; for Graph a ``$batch`` is lost whole, when ``ops`` is
+empty or lists ``graph.batch`` or one of its steps' operations).
 """
 
 from __future__ import annotations
@@ -30,7 +31,7 @@ class Faults:
     slow: float = 0.0
     drop: float = 0.0
     #: The request is carried out, then the connection drops before the answer: the client
-    #: cannot tell whether it happened (the hardest case for exactly-once). EWS only.
+    #: cannot tell whether it happened (the hardest case for exactly-once). EWS and Graph.
     lost: float = 0.0
     ops: frozenset[str] = frozenset()
     backoff_ms: int = 1000

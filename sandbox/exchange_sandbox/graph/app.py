@@ -22,9 +22,11 @@ from __future__ import annotations
 
 import re
 import threading
+import time
 import uuid
 from collections import Counter
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from typing import Any
 from urllib.parse import unquote
 
@@ -40,22 +42,36 @@ from exchange_sandbox.graph.errors import (
     bad_request,
     error_response,
     invalid_user,
+    malformed_id,
     not_found,
+    over_budget,
     permission_denied,
     policy_denied,
     throttled,
 )
-from exchange_sandbox.graph.faults import FaultHook, FaultInjector
+from exchange_sandbox.graph.faults import FaultHook, FaultInjector, LostHook, lost_answer
 from exchange_sandbox.graph.identity import identity_endpoint
-from exchange_sandbox.graph.ids import IdMap, to_rest, user_object_id
-from exchange_sandbox.graph.limits import MailboxGate, SendLimiter
+from exchange_sandbox.graph.ids import IdMap, MalformedId, from_rest, to_rest, user_object_id
+from exchange_sandbox.graph.limits import MailboxGate, RequestBudget, SendLimiter
 from exchange_sandbox.graph.messages import MAIL_FOLDERS
 from exchange_sandbox.graph.odata import parse_expand, parse_select
 from exchange_sandbox.graph.request import Request, parse_prefer, parse_query
-from exchange_sandbox.graph.routes import ROUTES
+from exchange_sandbox.graph.routes import ROUTES, Route
 from exchange_sandbox.store import FolderNotFound, Item, ItemNotFound, MailboxNotFound, MailStore
+from exchange_sandbox.store.ids import decode_folder_id
 
 WELL_KNOWN = {name: name for name in (*MAIL_FOLDERS, "calendar")}
+
+
+@dataclass(frozen=True)
+class Call:
+    """A request routed to its handler and mailbox, with the principal that makes it."""
+
+    req: Request
+    route: Route
+    match: re.Match[str]
+    mailbox: str
+    principal: Principal
 
 
 class GraphApp:
@@ -68,13 +84,18 @@ class GraphApp:
         self.config = config
         self.tokens = TokenService(config)
         self.ids = IdMap(store)
-        self.delta = DeltaTokens()
+        self.delta = DeltaTokens(config.delta_token_lifetime_seconds, config.delta_token_cache_size)
         self.gate = MailboxGate(config.mailbox_concurrency)
+        self.budget = RequestBudget(config.request_budget, config.request_budget_window_seconds)
         self.sends = SendLimiter(config.send_limit_per_minute)
         self.faults = FaultInjector()
         # A front-end with its own fault machinery sets this; by default the app's own
         # injector (idle until configured through /_sandbox/graph/faults) is used.
         self.fault_hook: FaultHook = fault_hook or self.faults
+        # Whether the answer to requests of these operations, carried out, is lost.
+        self.lost_hook: LostHook = self.faults.lose
+        # Seconds each request takes (the front-end's latency setting).
+        self.latency: Callable[[], float] = lambda: 0.0
         self._folder_ids: dict[tuple[str, str], str] = {}
         self._counts: Counter[str] = Counter()
         self._count_lock = threading.Lock()
@@ -162,7 +183,7 @@ class GraphApp:
     # ------------------------------------------------------------ Graph API
 
     def dispatch(self, req: Request) -> Response:
-        """Answer a ``/v1.0`` request (also one step of a batch); GraphError for failures."""
+        """Answer a ``/v1.0`` request; GraphError for failures, status 0 for a lost answer."""
         sub = req.path[5:]
         if sub.lower() == "/$batch":
             if req.method != "POST":
@@ -173,6 +194,22 @@ class GraphApp:
                 )
             req.principal = self.tokens.authenticate(req.headers.get("authorization"))
             return batch(self, req)
+        call = self.prepare(req)
+        self.admit(call)
+        if not self.gate.enter(call.principal.client_id, call.mailbox):
+            raise throttled(1)
+        try:
+            self.pause()
+            answer = self.run(call)
+        finally:
+            self.gate.leave(call.principal.client_id, call.mailbox)
+        if answer[0] != 0 and self.lost_hook([f"graph.{call.route.operation}"]):
+            return lost_answer()  # carried out; the client never hears of it
+        return answer
+
+    def prepare(self, req: Request) -> Call:
+        """Route, token, mailbox, access policy and roles of a request (also a batch step)."""
+        sub = req.path[5:]
         if re.match(r"^/me(/|$)", sub, re.IGNORECASE):
             self.tokens.authenticate(req.headers.get("authorization"))
             raise bad_request(
@@ -190,19 +227,33 @@ class GraphApp:
         mailbox = self._mailbox(match.group("user"), principal)
         if not set(route.roles) & set(principal.roles):
             raise permission_denied()
-        fault = self.fault_hook(f"graph.{route.operation}")
+        return Call(req, route, match, mailbox, principal)
+
+    def admit(self, call: Call) -> None:
+        """Count the request against the app's budget for the mailbox; 429 when spent."""
+        wait = self.budget.take(call.principal.client_id, call.mailbox)
+        if wait is not None:
+            raise over_budget(wait, self.budget.limit, self.budget.window)
+
+    def pause(self) -> None:
+        """The configured latency, spent while holding a concurrency slot (as a slow server)."""
+        seconds = self.latency()
+        if seconds > 0:
+            time.sleep(seconds)
+
+    def run(self, call: Call) -> Response:
+        """Carry out a prepared and admitted request holding its slot: faults, then the handler."""
+        fault = self.fault_hook(f"graph.{call.route.operation}")
         if fault is not None:
             return fault
-        if not self.gate.enter(principal.client_id, mailbox):
-            raise throttled(1)
         try:
-            return route.handler(self, req, match, mailbox)
+            return call.route.handler(self, call.req, call.match, call.mailbox)
+        except MalformedId as exc:
+            raise malformed_id() from exc
         except ItemNotFound as exc:
             raise not_found() from exc
         except FolderNotFound as exc:
             raise not_found() from exc
-        finally:
-            self.gate.leave(principal.client_id, mailbox)
 
     def _mailbox(self, segment: str, principal: Principal) -> str:
         user = unquote(segment)
@@ -226,8 +277,11 @@ class GraphApp:
         name = unquote(segment)
         if name.lower() in WELL_KNOWN:
             return WELL_KNOWN[name.lower()]
+        store_id = from_rest(name)
+        if decode_folder_id(store_id) is None:
+            raise malformed_id()
         try:
-            info = self.store.folder_by_id(name.replace("-", "/").replace("_", "+"))
+            info = self.store.folder_by_id(store_id)
         except FolderNotFound as exc:
             raise not_found() from exc
         if info.mailbox != mailbox:

@@ -8,11 +8,14 @@ from __future__ import annotations
 
 import re
 import uuid
+from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
 from exchange_sandbox.graph import render
+from exchange_sandbox.graph.actions import parameters
 from exchange_sandbox.graph.errors import Response, bad_request, not_found
+from exchange_sandbox.graph.mime import new_message_id
 from exchange_sandbox.graph.odata import next_link, top_skip
 from exchange_sandbox.graph.request import Request, applied, json_response
 from exchange_sandbox.store import (
@@ -98,7 +101,12 @@ def create_event(app: GraphApp, req: Request, m: re.Match[str], mailbox: str) ->
         ),
     )
     if attendees:
-        app.store.send_meeting(item.id)
+        # Transport gives the invitation one Internet message id, as any message it sends;
+        # the store's meeting delivery leaves it empty, so it is stamped here.
+        message_id = new_message_id()
+        for invitation in app.store.send_meeting(item.id):
+            if not invitation.message_id:
+                app.store.update(invitation.id, lambda it: replace(it, message_id=message_id))
     body = render.event_json(
         item, app.ids.graph_id(item, req.immutable), tz_name, "https://outlook.office365.com"
     )
@@ -139,13 +147,13 @@ def calendar_view(app: GraphApp, req: Request, m: re.Match[str], mailbox: str) -
 
 
 def get_schedule(app: GraphApp, req: Request, m: re.Match[str], mailbox: str) -> Response:
-    p = req.json()
-    schedules = p.get("schedules")
+    p = parameters(req, "getSchedule")
+    schedules = p.get("Schedules")
     if not isinstance(schedules, list) or not schedules:
-        raise bad_request("The 'schedules' parameter is required.", "ErrorInvalidParameter")
-    start = render.parse_date_time_time_zone(p.get("startTime"), "startTime")
-    end = render.parse_date_time_time_zone(p.get("endTime"), "endTime")
-    interval = p.get("availabilityViewInterval", 30)
+        raise bad_request("The 'Schedules' parameter is required.", "ErrorInvalidParameter")
+    start = render.parse_date_time_time_zone(p.get("StartTime"), "StartTime")
+    end = render.parse_date_time_time_zone(p.get("EndTime"), "EndTime")
+    interval = p.get("AvailabilityViewInterval", 30)
     if not isinstance(interval, int) or not 5 <= interval <= 1440:
         raise bad_request(
             "availabilityViewInterval must be between 5 and 1440 minutes.",

@@ -8,7 +8,7 @@ no authentication and listen only where the server listens (loopback by default)
 from __future__ import annotations
 
 from dataclasses import replace
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from exchange_sandbox.config import AppCertificate
 from exchange_sandbox.graph.errors import GraphError, Response, bad_request
@@ -30,6 +30,17 @@ def control(app: GraphApp, req: Request) -> Response:
         mailbox = p.get("mailbox")
         app.delta.expire(str(mailbox) if mailbox else None)
         return json_response(200, {"expired": mailbox or "all"})
+    if action == "delta-tokens":
+        for key, attr in (("lifetime_seconds", "lifetime_seconds"), ("cache_size", "cache_size")):
+            if key in p:
+                value = p[key]
+                if not isinstance(value, int) or isinstance(value, bool) or value < 0:
+                    raise bad_request(f"{key} must be an integer >= 0 (0: no limit)")
+                setattr(app.delta, attr, value)
+        return json_response(
+            200,
+            {"lifetime_seconds": app.delta.lifetime_seconds, "cache_size": app.delta.cache_size},
+        )
     if action == "revoke":
         mode = str(p.get("mode", "secret_expired"))
         if mode not in ("secret_expired", "disabled", "certificate_removed", "tokens"):
@@ -66,9 +77,17 @@ def control(app: GraphApp, req: Request) -> Response:
     if action == "faults":
         statuses = tuple(int(s) for s in p.get("statuses", [429, 503]))
         app.faults.configure(
-            float(p.get("rate", 0.0)), statuses, int(p.get("retry_after", 1)), p.get("seed")
+            float(p.get("rate", 0.0)),
+            statuses,
+            int(p.get("retry_after", 1)),
+            p.get("seed"),
+            lost=float(p.get("lost", 0.0)),
         )
-        return json_response(200, {"rate": app.faults.rate, "statuses": list(statuses)})
+        return json_response(
+            200, {"rate": app.faults.rate, "statuses": list(statuses), "lost": app.faults.lost}
+        )
+    if action == "throttling":
+        return _throttling(app, p)
     if action == "deliver":
         mailbox, mime = p.get("mailbox"), p.get("mime")
         if not isinstance(mailbox, str) or not isinstance(mime, str):
@@ -76,3 +95,31 @@ def control(app: GraphApp, req: Request) -> Response:
         item = app.store.deliver(mailbox, mime.encode())
         return json_response(200, {"id": to_rest(item.id)})
     raise GraphError(404, "NotFound", f"No control endpoint {action!r}.")
+
+
+def _throttling(app: GraphApp, p: dict[str, Any]) -> Response:
+    """Set the concurrency, the request budget and the batch mode at runtime."""
+    for key in ("mailbox_concurrency", "request_budget", "request_budget_window_seconds"):
+        value = p.get(key)
+        if key in p and (not isinstance(value, int) or isinstance(value, bool) or value < 0):
+            raise bad_request(f"{key} must be an integer >= 0")
+    if "mailbox_concurrency" in p:
+        app.gate.limit = int(p["mailbox_concurrency"])
+    if "request_budget" in p:
+        app.budget.limit = int(p["request_budget"])
+    if "request_budget_window_seconds" in p:
+        app.budget.window = max(1, int(p["request_budget_window_seconds"]))
+    if "batch_parallel_throttling" in p:
+        flag = p["batch_parallel_throttling"]
+        if not isinstance(flag, bool):
+            raise bad_request("batch_parallel_throttling must be true or false")
+        app.set_config(replace(app.config, batch_parallel_throttling=flag))
+    return json_response(
+        200,
+        {
+            "mailbox_concurrency": app.gate.limit,
+            "request_budget": app.budget.limit,
+            "request_budget_window_seconds": app.budget.window,
+            "batch_parallel_throttling": app.config.batch_parallel_throttling,
+        },
+    )

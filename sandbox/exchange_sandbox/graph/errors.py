@@ -59,6 +59,12 @@ def not_found() -> GraphError:
     return GraphError(404, "ErrorItemNotFound", "The specified object was not found in the store.")
 
 
+def malformed_id() -> GraphError:
+    # The answer Exchange Online gives for an id it cannot parse (microsoftgraph/
+    # microsoft-graph-docs-contrib#106 shows the code and text).
+    return GraphError(400, "ErrorInvalidIdMalformed", "Id is malformed.")
+
+
 def invalid_user(user: str) -> GraphError:
     return GraphError(404, "ErrorInvalidUser", f"The requested user '{user}' is invalid.")
 
@@ -89,6 +95,18 @@ def throttled(retry_after: int, limit: str = "MailboxConcurrency") -> GraphError
         429,
         "ApplicationThrottled",
         f"Application is over its {limit} limit.",
+        {"Retry-After": str(retry_after)},
+    )
+
+
+def over_budget(retry_after: int, limit: int, window: float) -> GraphError:
+    # Exchange answers the 10,000-requests-per-10-minutes limit with 429 ApplicationThrottled
+    # and a Retry-After; no public sample shows its message, so this text is the sandbox's.
+    return GraphError(
+        429,
+        "ApplicationThrottled",
+        f"Application is over its request limit for this mailbox ({limit} requests in "
+        f"{window:g} seconds).",
         {"Retry-After": str(retry_after)},
     )
 

@@ -85,11 +85,8 @@ class IdMap:
     # ------------------------------------------------------------ parsing
 
     def resolve(self, graph_id: str) -> Item:
-        """The item a REST or immutable id refers to now, or ItemNotFound."""
-        try:
-            raw = base64.b64decode(from_rest(graph_id), validate=True)
-        except (binascii.Error, ValueError) as exc:
-            raise ItemNotFound(graph_id) from exc
+        """The item a REST or immutable id refers to now; ItemNotFound, or MalformedId."""
+        raw = _decode(graph_id)
         if not raw.startswith(_IMMUTABLE_MARK):
             return self._store.get(from_rest(graph_id))
         origin = base64.b64encode(raw[len(_IMMUTABLE_MARK) :]).decode()
@@ -146,6 +143,26 @@ class IdMap:
                 self._origin[new.id] = origin
                 self._prints[new.id] = _fingerprint(new)
         self._seen_seq[mailbox] = max(after, page.last_seq)
+
+
+class MalformedId(ValueError):
+    """Not an id Exchange could have made (Graph: 400 ErrorInvalidIdMalformed)."""
+
+
+# A store item id is 4 zero bytes, the 16-byte mailbox GUID, 07 00 and a 16-byte unique part;
+# an immutable id is the mark followed by such an id.
+_ITEM_ID_LENGTH = 38
+
+
+def _decode(graph_id: str) -> bytes:
+    try:
+        raw = base64.b64decode(from_rest(graph_id), validate=True)
+    except (binascii.Error, ValueError) as exc:
+        raise MalformedId(graph_id) from exc
+    body = raw[len(_IMMUTABLE_MARK) :] if raw.startswith(_IMMUTABLE_MARK) else raw
+    if len(body) != _ITEM_ID_LENGTH or body[:4] != bytes(4) or body[20:22] != b"\x07\x00":
+        raise MalformedId(graph_id)
+    return raw
 
 
 def user_object_id(address: str) -> str:

@@ -1,9 +1,12 @@
-"""Throttling of the sandbox Graph endpoint (a test double): mailbox concurrency and send rate.
+"""Throttling of the sandbox Graph endpoint (a test double): concurrency, request rate, send rate.
 
-Exchange Online allows an application four concurrent requests per mailbox (Graph
-throttling limits, "Outlook service limits"; beyond that: 429 ``ApplicationThrottled``,
-"Application is over its MailboxConcurrency limit.") and about 30 messages per minute per
-mailbox (Exchange Online limits, "Sending limits").
+Exchange Online's Outlook service limits ("Microsoft Graph service-specific throttling
+limits"), evaluated per app and mailbox: 4 concurrent requests (beyond that: 429
+``ApplicationThrottled``, "Application is over its MailboxConcurrency limit.") and 10,000
+requests in a 10-minute period; every request counts, each step of a ``$batch`` included
+("Requests in a batch are evaluated individually against the applicable throttling limits",
+JSON batching). About 30 messages per minute may be sent per mailbox (Exchange Online
+limits, "Sending limits").
 """
 
 from __future__ import annotations
@@ -62,4 +65,35 @@ class SendLimiter:
             if len(window) >= self.per_minute:
                 return max(1, math.ceil(window[0] + 60 - now))
             window.append(now)
+            return None
+
+
+class RequestBudget:
+    """At most ``limit`` requests per app and mailbox in any ``window`` seconds (0: no limit).
+
+    A request refused for the budget does not count (the client that waits the Retry-After
+    gets in); a request refused for concurrency does (it reached the mailbox).
+    """
+
+    def __init__(
+        self, limit: int, window: float, clock: Callable[[], float] = time.monotonic
+    ) -> None:
+        self.limit = limit
+        self.window = window
+        self._clock = clock
+        self._lock = threading.Lock()
+        self._seen: dict[tuple[str, str], deque[float]] = {}
+
+    def take(self, app: str, mailbox: str) -> int | None:
+        """Count one request and return None, or return the seconds to wait when over budget."""
+        if self.limit <= 0:
+            return None
+        now = self._clock()
+        with self._lock:
+            seen = self._seen.setdefault((app.lower(), mailbox.lower()), deque())
+            while seen and seen[0] <= now - self.window:
+                seen.popleft()
+            if len(seen) >= self.limit:
+                return max(1, math.ceil(seen[0] + self.window - now))
+            seen.append(now)
             return None

@@ -11,12 +11,21 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
+from exchange_sandbox.graph.actions import parameters
 from exchange_sandbox.graph.errors import GraphError, Response, bad_request
 from exchange_sandbox.graph.ids import to_rest
 from exchange_sandbox.graph.mime import new_message_id, outgoing_mime
-from exchange_sandbox.graph.odata import next_link, parse_filter, top_skip
+from exchange_sandbox.graph.odata import (
+    next_link,
+    parse_filter,
+    parse_select,
+    top_skip,
+    unknown_property,
+)
 from exchange_sandbox.graph.patch import apply_patch
 from exchange_sandbox.graph.request import Request, applied, json_response
+from exchange_sandbox.graph.schema import MESSAGE_PROPERTIES
+from exchange_sandbox.graph.search import MAX_RESULTS, parse_search
 from exchange_sandbox.store import Address, Item, NewItem
 
 if TYPE_CHECKING:
@@ -43,22 +52,23 @@ def get_mime(app: GraphApp, req: Request, m: re.Match[str], mailbox: str) -> Res
 
 def get_folder(app: GraphApp, req: Request, m: re.Match[str], mailbox: str) -> Response:
     name = app.folder_name(mailbox, m.group("folder"))
+    select = parse_select(req.query.get("select"), "mailFolder")
     info = app.store.folder(mailbox, name)
-    return json_response(
-        200,
-        {
-            "@odata.context": f"{req.base}/v1.0/$metadata#users('{quote(mailbox)}')/mailFolders/$entity",
-            "id": to_rest(info.id),
-            "displayName": info.display_name,
-            "parentFolderId": to_rest(app.store.folder(mailbox, info.parent_name).id)
-            if info.parent_name
-            else None,
-            "childFolderCount": info.child_count,
-            "unreadItemCount": info.unread,
-            "totalItemCount": info.total,
-            "isHidden": False,
-        },
-    )
+    folder = {
+        "id": to_rest(info.id),
+        "displayName": info.display_name,
+        "parentFolderId": to_rest(app.store.folder(mailbox, info.parent_name).id)
+        if info.parent_name
+        else None,
+        "childFolderCount": info.child_count,
+        "unreadItemCount": info.unread,
+        "totalItemCount": info.total,
+        "isHidden": False,
+    }
+    if select is not None:
+        folder = {k: v for k, v in folder.items() if k == "id" or k.lower() in select}
+    context = f"{req.base}/v1.0/$metadata#users('{quote(mailbox)}')/mailFolders/$entity"
+    return json_response(200, {"@odata.context": context, **folder})
 
 
 def list_messages(app: GraphApp, req: Request, m: re.Match[str], mailbox: str) -> Response:
@@ -70,9 +80,13 @@ def list_messages(app: GraphApp, req: Request, m: re.Match[str], mailbox: str) -
         for it in app.store.items(mailbox, f)
         if not it.item_class.startswith("IPM.Appointment")
     ]
+    if "search" in req.query:
+        return _search(app, req, mailbox, items)
     predicate = parse_filter(req.query.get("filter"))
     items = [it for it in items if predicate(it)]
     order = (req.query.get("orderby") or "receivedDateTime desc").strip().split()
+    if order[0].lower() not in MESSAGE_PROPERTIES:
+        raise unknown_property(order[0])
     if order[0].lower() not in ("receiveddatetime", "sentdatetime", "createddatetime"):
         raise bad_request(
             f"The $orderby property '{order[0]}' is not supported.", "ErrorInvalidProperty"
@@ -93,6 +107,30 @@ def list_messages(app: GraphApp, req: Request, m: re.Match[str], mailbox: str) -
     }
     if skip + top < len(items):
         body["@odata.nextLink"] = next_link(req, {"$skip": str(skip + top)})
+    return json_response(200, body, applied(req))
+
+
+def _search(app: GraphApp, req: Request, mailbox: str, items: list[Item]) -> Response:
+    """``$search``: newest sent first, up to 1000, paged with ``$skiptoken`` (not ``$skip``)."""
+    for option, name in (("filter", "$filter"), ("orderby", "$orderBy"), ("skip", "$skip")):
+        if option in req.query:
+            raise bad_request(
+                f"The query parameter '{name}' is not supported with '$search'.",
+                "ErrorInvalidUrlQuery",
+            )
+    test = parse_search(req.query["search"])
+    epoch = datetime.min.replace(tzinfo=UTC)
+    found = sorted((it for it in items if test(it)), key=lambda it: it.date_sent or epoch)
+    found = found[::-1][:MAX_RESULTS]
+    top, _ = top_skip(req, app.config.default_page_size)
+    offset = req.query.get("skiptoken", "0")
+    start = int(offset) if offset.isdigit() else 0
+    body: dict[str, Any] = {
+        "@odata.context": f"{req.base}/v1.0/$metadata#users('{quote(mailbox)}')/messages",
+        "value": [app.message(req, it) for it in found[start : start + top]],
+    }
+    if start + top < len(found):
+        body["@odata.nextLink"] = next_link(req, {"$skiptoken": str(start + top)})
     return json_response(200, body, applied(req))
 
 
@@ -132,15 +170,16 @@ def delete_message(app: GraphApp, req: Request, m: re.Match[str], mailbox: str) 
 
 def purge(app: GraphApp, req: Request, m: re.Match[str], mailbox: str) -> Response:
     """`permanentDelete` of a message or an event: gone at once, not in Deleted Items."""
+    parameters(req, "permanentDelete")
     app.store.delete(app.item(mailbox, m.group("msg")).id)
     return 204, {}, b""
 
 
 def move_message(app: GraphApp, req: Request, m: re.Match[str], mailbox: str) -> Response:
     item = app.item(mailbox, m.group("msg"))
-    destination = req.json().get("destinationId")
+    destination = parameters(req, "move").get("DestinationId")
     if not isinstance(destination, str):
-        raise bad_request("The destinationId parameter is required.", "ErrorInvalidIdMalformed")
+        raise bad_request("The DestinationId parameter is required.", "ErrorInvalidIdMalformed")
     folder = app.folder_name(mailbox, destination)
     if folder not in MAIL_FOLDERS:
         raise bad_request("Messages can only be moved to mail folders.", "ErrorInvalidOperation")

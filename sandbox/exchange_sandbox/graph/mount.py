@@ -5,7 +5,9 @@ The EWS sandbox (``exchange_sandbox.server``) owns the store, the request counte
 let it dispatch Graph requests to a :class:`GraphApp` over the same store, count them per
 Graph operation in the same stats, and apply the same faults answered the way Graph answers
 them: ``server_busy`` → 429 with ``Retry-After``, ``http503`` → 503 with ``Retry-After``,
-``http500`` → 500, ``drop`` → connection closed, ``slow`` → delay. The server is duck-typed
+``http500`` → 500, ``drop`` → connection closed, ``slow`` → delay, ``lost`` → carried out,
+then the connection closed unanswered (a ``$batch`` as a whole). The latency setting is
+spent inside the app, while the request holds its concurrency slot. The server is duck-typed
 (attributes ``store``, ``config``, ``stats``, ``faults``, ``rng``, ``latency_ms``) so this package does
 not import it.
 
@@ -22,7 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from exchange_sandbox.config import GraphConfig
-from exchange_sandbox.faults import pick_fault
+from exchange_sandbox.faults import answer_lost, pick_fault
 from exchange_sandbox.graph.app import GraphApp
 from exchange_sandbox.graph.errors import (
     GraphError,
@@ -30,10 +32,8 @@ from exchange_sandbox.graph.errors import (
     error_response,
     fault_response,
 )
-from exchange_sandbox.graph.faults import FaultHook
+from exchange_sandbox.graph.faults import FaultHook, LostHook, lost_answer
 from exchange_sandbox.graph.server import GraphSandbox, start_graph_sandbox
-
-DROP: Response = (0, {}, b"")  # a fault answer meaning: close the connection without a reply
 
 
 def mount_graph(server: Any, config: GraphConfig | None = None) -> GraphApp:
@@ -43,6 +43,8 @@ def mount_graph(server: Any, config: GraphConfig | None = None) -> GraphApp:
     """
     app = GraphApp(server.store, config or server.config.graph)
     app.fault_hook = ews_fault_hook(server)
+    app.lost_hook = ews_lost_hook(server)
+    app.latency = lambda: float(server.latency_ms) / 1000
     server.graph = app
     return app
 
@@ -63,7 +65,7 @@ def ews_fault_hook(server: Any) -> FaultHook:
         server.stats.count_fault(name)
         retry_after = max(1, math.ceil(faults.backoff_ms / 1000))
         if name == "drop":
-            return DROP
+            return lost_answer()  # status 0: the connection closes without a reply
         if name == "http500":
             return error_response(
                 GraphError(
@@ -82,6 +84,21 @@ def ews_fault_hook(server: Any) -> FaultHook:
     return hook
 
 
+def ews_lost_hook(server: Any) -> LostHook:
+    """The spec's ``lost`` for Graph: a request (a batch: any of its steps' operations) listed
+    in ``ops`` (or any, when ``ops`` is empty) is carried out and its answer lost by chance."""
+
+    def hook(operations: list[str]) -> bool:
+        faults = server.faults
+        listed = [op for op in operations if not faults.ops or op in faults.ops]
+        if not listed or not answer_lost(faults, server.rng, listed[0]):
+            return False
+        server.stats.count_fault("lost")
+        return True
+
+    return hook
+
+
 def count(server: Any, operation: str, status: int) -> None:
     server.stats.count(operation=operation, status=status)
 
@@ -90,8 +107,6 @@ def serve_graph(handler: BaseHTTPRequestHandler, verb: str, body: bytes) -> None
     """Answer one request of the EWS sandbox's HTTP handler with its mounted GraphApp."""
     server: Any = handler.server
     app: GraphApp = server.graph
-    if server.latency_ms:
-        time.sleep(server.latency_ms / 1000)
     status, headers, payload = app.handle(
         verb, handler.path, "", dict(handler.headers.items()), body, scheme="http"
     )
@@ -124,7 +139,6 @@ def serve_graph_tls(
         host=host,
         port=port,
         tls_dir=tls_dir,
-        latency=server.latency_ms / 1000,
         app=app,
         observer=lambda operation, status: count(server, operation, status),
     )

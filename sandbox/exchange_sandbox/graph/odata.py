@@ -12,15 +12,48 @@ from typing import Any
 from urllib.parse import urlencode
 
 from exchange_sandbox.graph import render
-from exchange_sandbox.graph.errors import bad_request
+from exchange_sandbox.graph.errors import GraphError, bad_request
+from exchange_sandbox.graph.meetings import graph_property
 from exchange_sandbox.graph.request import Request
-from exchange_sandbox.store import Item, PropertyKey, read_property
+from exchange_sandbox.graph.schema import (
+    EVENT_MESSAGE_PROPERTIES,
+    MAIL_FOLDER_PROPERTIES,
+    MESSAGE_PROPERTIES,
+)
+from exchange_sandbox.store import Item, PropertyKey
 
 
-def parse_select(text: str | None) -> set[str] | None:
+def unknown_property(name: str, entity: str = "message") -> GraphError:
+    """Graph's answer for a property the type does not have (in $select, $filter, $orderby)."""
+    return GraphError(
+        400,
+        "RequestBroker--ParseUri",
+        f"Could not find a property named '{name}' on type 'microsoft.graph.{entity}'.",
+    )
+
+
+def _known(name: str, entity: str) -> bool:
+    if entity == "mailFolder":
+        return name in MAIL_FOLDER_PROPERTIES
+    if "/" not in name:
+        return name in MESSAGE_PROPERTIES
+    cast, prop = name.rsplit("/", 1)
+    kind = cast.removeprefix("microsoft.graph.")
+    owned = set(MESSAGE_PROPERTIES) | EVENT_MESSAGE_PROPERTIES["eventmessage"]
+    if kind != "eventmessage":
+        owned |= EVENT_MESSAGE_PROPERTIES.get(kind, frozenset())
+    return kind in EVENT_MESSAGE_PROPERTIES and prop in owned
+
+
+def parse_select(text: str | None, entity: str = "message") -> set[str] | None:
+    """The lower-case names of a $select; 400 for a property the type does not have."""
     if not text:
         return None
-    return {s.strip().lower() for s in text.split(",") if s.strip()}
+    names = [s.strip() for s in text.split(",") if s.strip()]
+    for name in names:
+        if not _known(name.lower(), entity):
+            raise unknown_property(name, entity)
+    return {n.lower() for n in names}
 
 
 _EXPAND = re.compile(r"^singleValueExtendedProperties(?:\((.*)\))?$", re.IGNORECASE)
@@ -81,7 +114,7 @@ def parse_filter(text: str | None) -> Callable[[Item], bool]:
 
 def _has_property(key: PropertyKey, wanted: str) -> Callable[[Item], bool]:
     def test(item: Item) -> bool:
-        return read_property(item, key) == wanted
+        return graph_property(item, key) == wanted
 
     return test
 
@@ -120,6 +153,8 @@ def _comparison(prop: str, op: str, literal: str) -> Callable[[Item], bool]:
         if prop == "subject":
             return lambda it: compare(it.subject, text)
         return lambda it: compare(render.conversation_id(it), text)
+    if prop not in MESSAGE_PROPERTIES:
+        raise unknown_property(prop)
     raise bad_request(
         f"The property '{prop}' cannot be used in a $filter in the sandbox.",
         "ErrorInvalidUrlQueryFilter",
@@ -143,4 +178,4 @@ def next_link(req: Request, changes: dict[str, str]) -> str:
     return f"{req.base}{req.path}?{urlencode(params, safe='$,()/: ')}"
 
 
-_ODATA = {"select", "expand", "filter", "orderby", "top", "skip", "count", "search"}
+_ODATA = {"select", "expand", "filter", "orderby", "top", "skip", "skiptoken", "count", "search"}

@@ -12,9 +12,11 @@ from typing import Any
 
 from exchange_sandbox.graph import render
 from exchange_sandbox.graph.errors import GraphError, bad_request
-from exchange_sandbox.store import Flag, Item, ReadOnlyProperty, write_property
+from exchange_sandbox.graph.meetings import MESSAGE_CLASS_TAG
+from exchange_sandbox.store import Flag, Item, PropertyKey, ReadOnlyProperty, write_property
 
 MAX_CUSTOM_HEADERS = 5
+MESSAGE_CLASS = PropertyKey(property_type="String", property_tag=MESSAGE_CLASS_TAG)
 _DRAFT_ONLY = {
     "subject",
     "body",
@@ -130,6 +132,9 @@ def _extended(item: Item, value: Any) -> Item:
         if not isinstance(entry, dict) or not isinstance(entry.get("id"), str):
             raise bad_request("Each extended property needs an id and a value.", "RequestBodyRead")
         key = render.parse_property_id(entry["id"])
+        if key.canonical == MESSAGE_CLASS.canonical:
+            item = replace(item, item_class=render.check_property_value(key, entry.get("value")))
+            continue
         try:
             item = write_property(item, key, render.check_property_value(key, entry.get("value")))
         except ReadOnlyProperty as exc:

@@ -16,7 +16,8 @@ from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from exchange_sandbox.graph.errors import GraphError, bad_request
-from exchange_sandbox.store import Address, Item, PropertyKey, read_property
+from exchange_sandbox.graph.meetings import event_message_properties, graph_property, odata_type
+from exchange_sandbox.store import Address, Item, PropertyKey
 
 JsonObj = dict[str, Any]
 
@@ -269,13 +270,18 @@ def message_json(
         "bccRecipients": [recipient(a) for a in item.bcc],
         "replyTo": [recipient(a) for a in reply_to],
         "flag": flag_json(item),
+        **event_message_properties(item, date_time_time_zone),
     }
+    if odata_type(item) != "#microsoft.graph.message":
+        # A derived type (a meeting message) is annotated, whatever the $select.
+        full = {"@odata.type": odata_type(item), **full}
     if select is None:
         result = full
     else:
         by_lower = {k.lower(): k for k in full}
-        result = {"@odata.etag": full["@odata.etag"], "id": graph_id}
-        for name in select:
+        result = {k: full[k] for k in ("@odata.type", "@odata.etag") if k in full}
+        result["id"] = graph_id
+        for name in (n.rsplit("/", 1)[-1] for n in select):
             if name in by_lower:
                 result[by_lower[name]] = full[by_lower[name]]
             elif name == "internetmessageheaders":
@@ -292,7 +298,7 @@ def message_json(
         )
         found = []
         for key in keys:
-            value = read_property(item, key)
+            value = graph_property(item, key)
             if isinstance(value, str):
                 found.append({"id": property_id(key), "value": value})
         if found:

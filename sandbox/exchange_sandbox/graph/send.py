@@ -14,6 +14,7 @@ import re
 from typing import TYPE_CHECKING
 
 from exchange_sandbox.graph import render
+from exchange_sandbox.graph.actions import boolean, parameters
 from exchange_sandbox.graph.errors import GraphError, Response, bad_request
 from exchange_sandbox.graph.messages import new_draft
 from exchange_sandbox.graph.mime import (
@@ -31,6 +32,13 @@ if TYPE_CHECKING:
 
 
 def create_reply(app: GraphApp, req: Request, m: re.Match[str], mailbox: str) -> Response:
+    return _reply_draft(app, req, m, mailbox, "createReply")
+
+
+def _reply_draft(
+    app: GraphApp, req: Request, m: re.Match[str], mailbox: str, action: str
+) -> Response:
+    """The draft of createReply, and of reply before it is sent."""
     original = app.item(mailbox, m.group("msg"))
     me = Address(mailbox, app.display_name(mailbox))
     references = tuple(original.references) + (
@@ -50,11 +58,11 @@ def create_reply(app: GraphApp, req: Request, m: re.Match[str], mailbox: str) ->
             ),
         )
         return json_response(201, app.message(req, draft), applied(req))
-    payload = req.json()
-    comment = payload.get("comment", "")
-    message = payload.get("message") or {}
+    params = parameters(req, action)
+    comment = params.get("Comment", "")
+    message = params.get("Message", {})
     if not isinstance(comment, str) or not isinstance(message, dict):
-        raise bad_request("Invalid createReply parameters.", "RequestBodyRead")
+        raise bad_request(f"Invalid {action} parameters.", "RequestBodyRead")
     if comment and "body" in message:
         raise bad_request(
             "Either 'comment' or 'message.body' may be specified, not both.",
@@ -94,7 +102,7 @@ def create_reply(app: GraphApp, req: Request, m: re.Match[str], mailbox: str) ->
 
 def reply(app: GraphApp, req: Request, m: re.Match[str], mailbox: str) -> Response:
     """``reply``: createReply and send in one action (202, copy in Sent Items)."""
-    _, _, body = create_reply(app, req, m, mailbox)
+    _, _, body = _reply_draft(app, req, m, mailbox, "reply")
     draft = app.ids.resolve(json.loads(body)["id"])
     try:
         _send_item(app, mailbox, draft, save_copy=True)
@@ -105,6 +113,7 @@ def reply(app: GraphApp, req: Request, m: re.Match[str], mailbox: str) -> Respon
 
 
 def send_draft(app: GraphApp, req: Request, m: re.Match[str], mailbox: str) -> Response:
+    parameters(req, "send")
     draft = app.item(mailbox, m.group("msg"))
     if not draft.is_draft:
         raise bad_request("Only draft messages can be sent.", "ErrorInvalidOperation")
@@ -172,14 +181,14 @@ def send_mail(app: GraphApp, req: Request, m: re.Match[str], mailbox: str) -> Re
         app.store.create(mailbox, "sentitems", NewItem(mime=mime, is_read=True))
         app.store.send(mailbox, NewItem(mime=mime), save_copy=False)
         return 202, {"Content-Length": "0"}, b""
-    payload = req.json()
-    message = payload.get("message")
+    params = parameters(req, "sendMail")
+    message = params.get("Message")
     if not isinstance(message, dict):
-        raise bad_request("The 'message' parameter is required.", "ErrorInvalidRequest")
-    save = payload.get("saveToSentItems", True)
+        raise bad_request("The 'Message' parameter is required.", "ErrorInvalidRequest")
+    save = boolean(params.get("SaveToSentItems", True), "SaveToSentItems")
     draft = new_draft(app, mailbox, message)
     try:
-        _send_item(app, mailbox, draft, save_copy=bool(save))
+        _send_item(app, mailbox, draft, save_copy=save)
     except GraphError:
         app.store.delete(draft.id)
         raise

@@ -15,7 +15,6 @@ import ipaddress
 import ssl
 import tempfile
 import threading
-import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler
@@ -130,8 +129,6 @@ class _Handler(BaseHTTPRequestHandler):
     def _serve(self) -> None:
         length = int(self.headers.get("Content-Length") or 0)
         body = self.rfile.read(length) if length else b""
-        if self.server.latency:
-            time.sleep(self.server.latency)
         app = self.server.app
         status, headers, payload = app.handle(
             self.command,
@@ -166,13 +163,11 @@ class _GraphHTTPServer(PromptStopHTTPServer):
         address: tuple[str, int],
         app: GraphApp,
         scheme: str,
-        latency: float,
         observer: Observer | None = None,
     ) -> None:
         super().__init__(address, _Handler)
         self.app = app
         self.scheme = scheme
-        self.latency = latency
         self.observer = observer
 
 
@@ -223,7 +218,9 @@ def start_graph_sandbox(
     directory when None) and ``GraphSandbox.ca_file`` names the CA certificate to trust.
     """
     graph = app or GraphApp(store, config)
-    server = _GraphHTTPServer((host, port), graph, "https" if tls else "http", latency, observer)
+    if app is None:
+        graph.latency = lambda: latency
+    server = _GraphHTTPServer((host, port), graph, "https" if tls else "http", observer)
     ca_file: Path | None = None
     if tls:
         directory = tls_dir or Path(tempfile.mkdtemp(prefix="graph-sandbox-tls-"))

@@ -83,10 +83,16 @@ def test_delta_pages_resumes_from_the_delta_link_and_matches_the_documented_shap
     store.deliver(SHARED, customer_mail("Nieuwe vraag", msgid="<new@example.org>"))
     changes, delta_link, _ = follow(client, delta_link)
     removed = [c for c in changes if "@removed" in c]
-    updated = {c["subject"]: c for c in changes if "@removed" not in c}
+    updated = {c.get("subject", c["id"]): c for c in changes if "@removed" not in c}
     assert [r["id"] for r in removed] == [ids["Vraag 2"]]
-    assert set(updated) == {"Vraag 1", "Nieuwe vraag"}
-    assert updated["Vraag 1"]["isRead"] is True
+    assert set(updated) == {ids["Vraag 1"], "Nieuwe vraag"}
+    # Only changed since the last round: the id and what changed, not the whole $select.
+    assert updated[ids["Vraag 1"]] == {
+        "@odata.type": "#microsoft.graph.message",
+        "@odata.etag": updated[ids["Vraag 1"]]["@odata.etag"],
+        "id": ids["Vraag 1"],
+        "isRead": True,
+    }
     assert set(updated["Nieuwe vraag"]) == {
         "@odata.type",
         "@odata.etag",
@@ -277,7 +283,7 @@ def test_batch_runs_twenty_refuses_twenty_one_and_fails_dependents(
         "/$batch",
         {
             "requests": [
-                {"id": "a", "method": "GET", "url": f"/users/{SHARED}/messages/AAMkbm90aGVyZQ=="},
+                {"id": "a", "method": "GET", "url": f"/users/{SHARED}/messages/{gone_id(store)}"},
                 {
                     "id": "b",
                     "method": "GET",
@@ -396,14 +402,40 @@ def test_send_mail_refuses_non_x_headers_and_mime_loses_auto_submitted(
     assert client.post(f"/users/{SHARED}/sendMail", b"not base64!").status == 400
 
 
-def test_missing_items_and_unknown_routes_answer_graph_errors(client: Client) -> None:
-    missing = client.get(f"/users/{SHARED}/messages/AAMkbm90aGVyZQ==")
+def gone_id(store: MailStore) -> str:
+    """The id of a message that existed: well-formed, found nowhere."""
+    item = store.deliver(SHARED, customer_mail("Weg"))
+    store.delete(item.id)
+    return item.id.replace("/", "-").replace("+", "_")
+
+
+def test_missing_items_and_unknown_routes_answer_graph_errors(
+    client: Client, store: MailStore
+) -> None:
+    missing = client.get(f"/users/{SHARED}/messages/{gone_id(store)}")
     assert missing.status == 404
     assert missing.json["error"]["code"] == "ErrorItemNotFound"
     assert missing.headers["request-id"] == missing.json["error"]["innerError"]["request-id"]
     assert client.get(f"/users/{SHARED}/contacts").status == 400
     stats = client.get("/_sandbox/graph/stats").json
     assert stats["graph.messages.get"] == 1
+
+
+def test_ids_exchange_could_not_have_made_are_malformed(client: Client, store: MailStore) -> None:
+    for bad in ("AAMkbm90aGVyZQ==", "not-base64!", gone_id(store)[:-8]):
+        answer = client.get(f"/users/{SHARED}/messages/{bad}")
+        assert answer.status == 400, bad
+        assert answer.json["error"] == {
+            **answer.json["error"],
+            "code": "ErrorInvalidIdMalformed",
+            "message": "Id is malformed.",
+        }
+    assert client.get(f"/users/{SHARED}/mailFolders/AAMkbm90aGVyZQ==/messages").status == 400
+    present = store.deliver(SHARED, customer_mail("Blijft")).id.replace("/", "-").replace("+", "_")
+    moved = client.post(
+        f"/users/{SHARED}/messages/{present}/move", {"destinationId": "AAMkbm90aGVyZQ=="}
+    )
+    assert moved.status == 400
 
 
 def test_prefer_body_content_type_text_converts_html_bodies(

@@ -73,20 +73,7 @@ def test_graph_over_tls_shares_store_stats_and_faults_with_the_ews_sandbox(
 def test_the_ews_sandbox_port_answers_graph_with_the_shipped_app_registration(
     ews_sandbox: SandboxHandle,
 ) -> None:
-    shipped = load_config().graph
-    [app] = shipped.apps
-    assert app.client_secret is not None
-    token = requests.post(
-        f"{ews_sandbox.url}/{shipped.tenant_id}/oauth2/v2.0/token",
-        data={
-            "grant_type": "client_credentials",
-            "client_id": app.client_id,
-            "client_secret": app.client_secret,
-            "scope": "https://graph.microsoft.com/.default",
-        },
-        timeout=10,
-    ).json()["access_token"]
-    auth = {"Authorization": f"Bearer {token}"}
+    auth = shipped_token(ews_sandbox.url)
     ews_sandbox.store.deliver(SHARED, customer_mail())
     [message] = requests.get(
         f"{ews_sandbox.url}/v1.0/users/{SHARED}/mailFolders/inbox/messages",
@@ -108,3 +95,54 @@ def test_the_ews_sandbox_port_answers_graph_with_the_shipped_app_registration(
     stats = requests.get(f"{ews_sandbox.url}/_sandbox/stats", timeout=10).json()["operations"]
     assert stats["graph.messages.update"] == 1
     assert stats["graph.messages.delete"] == 1
+
+
+def shipped_token(url: str) -> dict[str, str]:
+    shipped = load_config().graph
+    [app] = shipped.apps
+    token = requests.post(
+        f"{url}/{shipped.tenant_id}/oauth2/v2.0/token",
+        data={
+            "grant_type": "client_credentials",
+            "client_id": app.client_id,
+            "client_secret": app.client_secret or "",
+            "scope": "https://graph.microsoft.com/.default",
+        },
+        timeout=10,
+    ).json()["access_token"]
+    return {"Authorization": f"Bearer {token}"}
+
+
+def test_a_lost_graph_answer_closes_the_connection_after_the_work_is_done(
+    ews_sandbox: SandboxHandle,
+) -> None:
+    auth = shipped_token(ews_sandbox.url)
+    item = ews_sandbox.store.deliver(SHARED, customer_mail())
+    message = f"{ews_sandbox.url}/v1.0/users/{SHARED}/messages/{item.id.replace('/', '-').replace('+', '_')}"
+    ews_sandbox.set_faults("lost=1.0,ops=graph.messages.update+graph.user.sendMail")
+    with pytest.raises(requests.ConnectionError):
+        requests.patch(message, json={"categories": ["Bevestigd"]}, headers=auth, timeout=10)
+    assert ews_sandbox.store.get(item.id).categories == ("Bevestigd",)
+    assert requests.get(message, headers=auth, timeout=10).status_code == 200  # not listed
+    # A batch is lost whole when one of its steps' operations is listed; every step ran.
+    send = {
+        "id": "1",
+        "method": "POST",
+        "url": f"/users/{SHARED}/sendMail",
+        "headers": {"Content-Type": "application/json"},
+        "body": {
+            "message": {
+                "subject": "Ontvangen",
+                "toRecipients": [{"emailAddress": {"address": "j.devries@woonservice.example"}}],
+            }
+        },
+    }
+    with pytest.raises(requests.ConnectionError):
+        requests.post(
+            f"{ews_sandbox.url}/v1.0/$batch", json={"requests": [send]}, headers=auth, timeout=10
+        )
+    assert [
+        it.subject for it in ews_sandbox.store.items("j.devries@woonservice.example", "inbox")
+    ] == ["Ontvangen"]
+    stats = requests.get(f"{ews_sandbox.url}/_sandbox/stats", timeout=10).json()
+    assert stats["faults"]["lost"] == 2
