@@ -58,6 +58,8 @@ class MemoryMailbox:
         self.in_transport: set[str] = set()
         #: Items the server cannot serve (reading them always fails), with the error.
         self.unreadable: dict[str, str] = {}
+        #: Items whose next change is reported with the id only (as Graph's delta updates).
+        self.partial: set[str] = set()
         self.requests: dict[str, int] = {}
         self.notices: list[tuple[Address, str, str]] = []
         self.clock_now: datetime | None = None
@@ -101,6 +103,10 @@ class MemoryMailbox:
                             IncomingMessage(item_id=item_id), unreadable=self.unreadable[item_id]
                         )
                     )
+                    continue
+                if item_id in self.partial:
+                    self.partial.discard(item_id)
+                    messages.append(FetchedMessage(IncomingMessage(item_id=item_id), partial=True))
                     continue
                 messages.append(FetchedMessage(item.message, item.marker))
             return ChangePage(messages, str(end), more=end < len(self._log))

@@ -19,6 +19,9 @@ class FetchedMessage:
     marker: str | None = None
     #: Why the message could not be read (the server kept failing on it alone), or None.
     unreadable: str | None = None
+    #: Only the id (and what changed) is known: a change of a message seen before, as Graph's
+    #: delta reports updates. Read it in full before deciding anything about it.
+    partial: bool = False
 
 
 @dataclass(frozen=True)

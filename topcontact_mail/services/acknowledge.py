@@ -200,6 +200,13 @@ class AcknowledgeService:
         item_id = message.item_id
         if item_id is None or self.store.get(item_id) is not None:
             return None  # our own update coming back, or a change seen twice
+        if fetched.partial:
+            # A change of a message this store has not seen: read it whole before deciding.
+            whole = self.mailbox.read([item_id])
+            if not whole or whole[0].partial:
+                return None  # gone since, or still unreadable in full: a later change brings it
+            fetched = whole[0]
+            message = fetched.message
         log = self.log.bind(item_id=item_id)
         now = self.clock.now()
         ack: Acknowledgement | None = None

@@ -338,6 +338,21 @@ def test_a_message_the_server_cannot_serve_is_recorded_with_its_reason_and_the_r
     assert "connection closed" in record.detail
 
 
+def test_a_change_known_only_by_its_id_is_read_whole_before_it_is_decided(
+    mailbox: MemoryMailbox, store: SqliteStore
+) -> None:
+    mailbox.deliver(person(1))
+    mailbox.partial.add("item-1")
+
+    make_service(mailbox, store).run_once()
+
+    record = store.get("item-1")
+    assert record is not None
+    assert record.reason == "person"  # not "no_sender": the whole message was read first
+    assert len(mailbox.sent) == 1
+    assert mailbox.requests["read"] == 1
+
+
 def test_a_permanent_refusal_is_given_up_after_the_attempts_and_recorded(
     mailbox: MemoryMailbox, store: SqliteStore
 ) -> None:

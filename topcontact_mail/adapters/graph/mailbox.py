@@ -242,6 +242,9 @@ class GraphMailbox:
         marker = fields.property_value(entry, fields.MARKER_PROPERTY)
         if marker:
             return FetchedMessage(IncomingMessage(item_id=item_id), marker)
+        if "receivedDateTime" not in entry:
+            # A delta update may carry only the id and what changed (our own marks, staff's flags).
+            return FetchedMessage(IncomingMessage(item_id=item_id), partial=True)
         try:
             return FetchedMessage(fields.message_from_json(entry))
         except Exception as exc:  # one odd message must never stop the page
