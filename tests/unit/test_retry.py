@@ -54,7 +54,7 @@ def test_ews_codes_are_classified_by_the_table(code: str, read: Verdict, send: V
         (504, "", T, U),
         (408, "", T, U),
         (409, "", T, U),
-        (412, "", T, U),
+        (412, "", P, P),  # a stale If-Match: the caller reads the item again
         (401, "InvalidAuthenticationToken", P, P),
         (403, "ErrorAccessDenied", P, P),
         (404, "ErrorItemNotFound", P, P),

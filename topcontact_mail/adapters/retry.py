@@ -16,7 +16,8 @@ exception's name or by words in a message:
 | EWS `ErrorServerBusy` (the server's own answer, with BackOffMilliseconds) | transient | transient |
 | EWS `ErrorTimeoutExpired`, `ErrorExceededConnectionCount`, `ErrorMailboxStoreUnavailable`, `ErrorInternalServerTransientError`, `ErrorMailboxMoveInProgress`, `ErrorTooManyObjectsOpened`, `ErrorConnectionFailed`, `ErrorConnectionFailedTransientError`, `ErrorBatchProcessingStopped` | transient | outcome unknown |
 | HTTP 429 or 503; Graph `TooManyRequests`, `ApplicationThrottled`, `activityLimitReached` | transient | transient |
-| HTTP 408, 409, 412, other 5xx | transient | outcome unknown |
+| HTTP 408, 409, other 5xx | transient | outcome unknown |
+| HTTP 412 (a stale If-Match: repeating it cannot help; the caller reads again) | permanent | permanent |
 | no answer: connection broken, time-out, unreadable answer | transient | outcome unknown |
 | no connection: the request never left | transient | transient |
 | any other EWS code; any other HTTP status (401, 403, 404, 3xx, ...) | permanent | permanent |
@@ -65,7 +66,7 @@ HTTP_NOT_DONE = frozenset({429, 503})
 #: Graph error codes of throttling, whatever the status they come with.
 GRAPH_THROTTLED = frozenset({"TooManyRequests", "ApplicationThrottled", "activityLimitReached"})
 #: HTTP statuses below 500 worth another try (a 5xx always is).
-HTTP_TRANSIENT = frozenset({408, 409, 412})
+HTTP_TRANSIENT = frozenset({408, 409})
 #: The code of a failure without an answer.
 NO_ANSWER = "NoAnswer"
 

@@ -86,6 +86,16 @@ def permission_denied() -> GraphError:
     )
 
 
+def stale_change_key() -> GraphError:
+    # What Exchange Online answers a PATCH whose If-Match names an older version of the item.
+    return GraphError(
+        412,
+        "ErrorIrresolvableConflict",
+        "The send or update operation could not be performed because the change key passed "
+        "in the request does not match the current change key for the item.",
+    )
+
+
 def bad_request(message: str, code: str = "ErrorInvalidRequest") -> GraphError:
     return GraphError(400, code, message)
 

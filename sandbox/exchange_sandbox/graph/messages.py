@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
 from exchange_sandbox.graph.actions import parameters
-from exchange_sandbox.graph.errors import GraphError, Response, bad_request
+from exchange_sandbox.graph.errors import GraphError, Response, bad_request, stale_change_key
 from exchange_sandbox.graph.ids import to_rest
 from exchange_sandbox.graph.mime import new_message_id, outgoing_mime
 from exchange_sandbox.graph.odata import (
@@ -26,7 +26,7 @@ from exchange_sandbox.graph.patch import apply_patch
 from exchange_sandbox.graph.request import Request, applied, json_response
 from exchange_sandbox.graph.schema import MESSAGE_PROPERTIES
 from exchange_sandbox.graph.search import MAX_RESULTS, parse_search
-from exchange_sandbox.store import Address, Item, NewItem
+from exchange_sandbox.store import Address, ChangeKeyMismatch, Item, NewItem
 
 if TYPE_CHECKING:
     from exchange_sandbox.graph.app import GraphApp
@@ -155,8 +155,23 @@ def new_draft(app: GraphApp, mailbox: str, message: dict[str, Any]) -> Item:
 def patch_message(app: GraphApp, req: Request, m: re.Match[str], mailbox: str) -> Response:
     item = app.item(mailbox, m.group("msg"))
     patch = req.json()
-    updated = app.store.update(item.id, lambda it: apply_patch(it, patch))
+    expected = _if_match(req.headers.get("if-match"))
+    if expected is not None and expected != item.change_key:
+        raise stale_change_key()
+    try:
+        updated = app.store.update(
+            item.id, lambda it: apply_patch(it, patch), expected_change_key=expected
+        )
+    except ChangeKeyMismatch:
+        raise stale_change_key() from None
     return json_response(200, app.message(req, updated), applied(req))
+
+
+def _if_match(value: str | None) -> str | None:
+    """The change key an If-Match header names (`W/"CQAAAB..."`), None for none or `*`."""
+    if value is None or value.strip() == "*":
+        return None
+    return value.strip().removeprefix("W/").strip('"')
 
 
 def delete_message(app: GraphApp, req: Request, m: re.Match[str], mailbox: str) -> Response:

@@ -210,6 +210,33 @@ def test_a_reply_to_a_colleague_is_delivered_in_the_same_conversation(
     assert received.message_id == sent.message_id
 
 
+def test_a_patch_naming_an_older_version_is_refused_with_412(
+    client: Client, store: MailStore
+) -> None:
+    deliver(store, 1)
+    [message] = client.get(INBOX).json["value"]
+    url = f"/users/{SHARED}/messages/{message['id']}"
+    read = client.get(f"{url}?$select=categories").json
+    assert read["@odata.etag"] == message["@odata.etag"]
+    # Staff change the message in Outlook: its change key moves on.
+    assert client.patch(url, {"categories": ["Rood"]}).status == 200
+
+    stale = client.patch(
+        url, {"categories": ["Blauw"]}, headers={"If-Match": message["@odata.etag"]}
+    )
+    current = client.get(f"{url}?$select=categories").json
+    fresh = client.patch(
+        url, {"categories": ["Rood", "Blauw"]}, headers={"If-Match": current["@odata.etag"]}
+    )
+    anything = client.patch(url, {"isRead": True}, headers={"If-Match": "*"})
+
+    assert stale.status == 412
+    assert stale.json["error"]["code"] == "ErrorIrresolvableConflict"
+    assert fresh.status == 200
+    assert anything.status == 200
+    assert client.get(f"{url}?$select=categories").json["categories"] == ["Rood", "Blauw"]
+
+
 def test_flag_categories_and_extended_property_read_back_with_expand(
     client: Client, store: MailStore
 ) -> None:

@@ -438,3 +438,41 @@ def test_wait_for_changes_signals_when_the_next_poll_is_due(mailbox: GraphMailbo
     assert now[0] == 101.0
     assert mailbox.wait_for_changes(60.0) is True
     assert now[0] == 110.0
+
+
+def test_categories_staff_changed_since_the_read_are_read_again_not_overwritten(
+    mailbox: GraphMailbox, http: responses.RequestsMock
+) -> None:
+    http.get(DELTA, json={"value": [person_json("A", **{"@odata.etag": 'W/"v1"'})]})
+    mailbox.fetch_changes(None)
+    http.post(
+        f"{ROOT}/$batch",
+        json={
+            "responses": [
+                {"id": "0", "status": 412, "body": {"error": {"code": "ErrorIrresolvableConflict"}}}
+            ]
+        },
+    )
+    http.post(
+        f"{ROOT}/$batch",
+        json={
+            "responses": [
+                {
+                    "id": "0",
+                    "status": 200,
+                    "body": {"@odata.etag": 'W/"v2"', "categories": ["Rood", "Blauw"]},
+                }
+            ]
+        },
+    )
+    http.post(f"{ROOT}/$batch", json={"responses": [{"id": "0", "status": 200, "body": {}}]})
+
+    (outcome,) = mailbox.mark([Mark(item_id="A", marker='{"v":2}', category="Top Contact")])
+
+    assert outcome.ok
+    first, reread, second = batch_bodies(http)
+    assert first[0]["headers"]["If-Match"] == 'W/"v1"'
+    assert first[0]["body"]["categories"] == ["Rood", "Top Contact"]
+    assert reread[0]["method"] == "GET"
+    assert second[0]["headers"]["If-Match"] == 'W/"v2"'
+    assert second[0]["body"]["categories"] == ["Rood", "Blauw", "Top Contact"]

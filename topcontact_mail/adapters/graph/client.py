@@ -126,6 +126,8 @@ class BatchStep:
     method: str
     url: str
     body: Any = None
+    #: Extra headers of the step (e.g. If-Match).
+    headers: Mapping[str, str] | None = None
 
     def as_json(self) -> dict[str, Any]:
         step: dict[str, Any] = {
@@ -134,6 +136,7 @@ class BatchStep:
             "url": self.url,
             "headers": {"Prefer": PREFER_IMMUTABLE},
         }
+        step["headers"].update(self.headers or {})
         if self.body is not None:
             step["body"] = self.body
             step["headers"]["Content-Type"] = "application/json"

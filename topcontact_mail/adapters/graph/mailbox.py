@@ -163,8 +163,11 @@ class GraphMailbox:
         self._clock = clock
         self.pacer = SendPacer(send_rate_per_minute, clock=clock, sleep=sleep)
         self._user = f"/users/{quote(address, safe='@')}"
-        #: Staff's categories as last read, so ours are appended instead of replacing theirs.
+        #: Staff's categories as last read, so ours are appended instead of replacing theirs,
+        #: and the version they were read at: a PATCH names it (If-Match), so categories staff
+        #: changed since are read again instead of overwritten.
         self._categories: dict[str, list[str]] = {}
+        self._etags: dict[str, str] = {}
         self._last_poll = clock()
         self.log = get_logger("graph", mailbox=address)
 
@@ -239,6 +242,8 @@ class GraphMailbox:
         item_id = str(entry["id"])
         if isinstance(entry.get("categories"), list):
             self._categories[item_id] = [str(c) for c in entry["categories"]]
+            if isinstance(entry.get("@odata.etag"), str):
+                self._etags[item_id] = str(entry["@odata.etag"])
         marker = fields.property_value(entry, fields.MARKER_PROPERTY)
         if marker:
             return FetchedMessage(IncomingMessage(item_id=item_id), marker)
@@ -394,9 +399,28 @@ class GraphMailbox:
         unknown = [m.item_id for m in marks if m.category and m.item_id not in self._categories]
         outcomes.update(self._load_categories(unknown))
         todo = [m for m in marks if m.item_id not in outcomes]
-        for chunk in _chunks(todo, MAX_BATCH):
+        stale = self._patch_all(todo, outcomes)
+        if stale:
+            # Staff changed these since they were read: read their categories again, once.
+            unreadable = self._load_categories([m.item_id for m in stale])
+            outcomes.update(unreadable)
+            self._patch_all([m for m in stale if m.item_id not in unreadable], outcomes)
+        return [outcomes[m.item_id] for m in marks]
+
+    def _patch_all(self, marks: Sequence[Mark], outcomes: dict[str, Outcome]) -> list[Mark]:
+        """PATCH in batches; the marks refused as stale (412) are returned, the rest settled."""
+        stale: list[Mark] = []
+        for chunk in _chunks(marks, MAX_BATCH):
             steps = [
-                BatchStep(str(n), "PATCH", self._message_url(m.item_id), self._patch(m))
+                BatchStep(
+                    str(n),
+                    "PATCH",
+                    self._message_url(m.item_id),
+                    self._patch(m),
+                    {"If-Match": self._etags[m.item_id]}
+                    if m.category and m.item_id in self._etags
+                    else None,
+                )
                 for n, m in enumerate(chunk)
             ]
             # An outage raises MailboxUnavailable: the daemon backs off, no attempt is spent.
@@ -405,12 +429,18 @@ class GraphMailbox:
                 answer = answers[step.id]
                 if answer.ok:
                     self._categories.pop(m.item_id, None)
+                    self._etags.pop(m.item_id, None)
                     outcomes[m.item_id] = Outcome(m.item_id, True)
+                elif answer.status == 412 and m.item_id not in {s.item_id for s in stale}:
+                    stale.append(m)
+                    outcomes[m.item_id] = Outcome(
+                        m.item_id, False, f"update: {answer.describe()}", True
+                    )
                 else:
                     outcomes[m.item_id] = Outcome(
                         m.item_id, False, f"update: {answer.describe()}", answer.transient
                     )
-        return [outcomes[m.item_id] for m in marks]
+        return stale
 
     def _patch(self, mark: Mark) -> dict[str, Any]:
         categories = None
@@ -440,6 +470,8 @@ class GraphMailbox:
                     self._categories[item_id] = [
                         str(c) for c in answer.body.get("categories") or ()
                     ]
+                    if isinstance(answer.body.get("@odata.etag"), str):
+                        self._etags[item_id] = str(answer.body["@odata.etag"])
                 else:
                     failed[item_id] = Outcome(
                         item_id, False, f"read: {answer.describe()}", answer.transient
