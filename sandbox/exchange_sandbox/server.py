@@ -33,6 +33,8 @@ from exchange_sandbox.ews.auth import (
     ntlm_message_type,
     verify_authenticate,
 )
+from exchange_sandbox.ews.control import PREFIX as EWS_CONTROL
+from exchange_sandbox.ews.control import ews_control, settings_problem
 from exchange_sandbox.faults import Faults, answer_lost, parse_faults, pick_fault
 from exchange_sandbox.graph.mount import mount_graph, routes_to_graph, serve_graph
 from exchange_sandbox.httpserver import PromptStopHTTPServer
@@ -156,6 +158,9 @@ class SandboxHandler(BaseHTTPRequestHandler):
             return
         if routes_to_graph(self.server, path):
             serve_graph(self, verb, body)  # Microsoft Graph and its token endpoint
+            return
+        if path.startswith(EWS_CONTROL):
+            self._json(*ews_control(self.server.ews, verb, path, body))
             return
         if path.startswith("/_sandbox/"):
             self._json(
@@ -323,6 +328,13 @@ class SandboxHandle:
 
     def set_faults(self, spec: str | Faults) -> None:
         self.server.set_faults(parse_faults(spec) if isinstance(spec, str) else spec)
+
+    def set_ews(self, **settings: Any) -> None:
+        """Change EWS settings (``strict``, the throttling limits of ``[ews]``) while running."""
+        problem = settings_problem(settings)
+        if problem:
+            raise ValueError(problem)
+        self.server.ews.set(**settings)
 
     def stop(self) -> None:
         self.server.stopping.set()

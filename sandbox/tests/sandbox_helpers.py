@@ -15,6 +15,7 @@ from exchangelib import (
     Credentials,
     Version,
 )
+from lxml import etree
 
 from exchange_sandbox.server import SandboxHandle
 
@@ -82,3 +83,51 @@ def folder_items(handle: SandboxHandle, mailbox: str, folder: str) -> list[dict[
     resp.raise_for_status()
     result: list[dict[str, object]] = resp.json()
     return result
+
+
+SOAP_NS = "http://schemas.xmlsoap.org/soap/envelope/"
+MNS = "http://schemas.microsoft.com/exchange/services/2006/messages"
+TNS = "http://schemas.microsoft.com/exchange/services/2006/types"
+ENS = "http://schemas.microsoft.com/exchange/services/2006/errors"
+
+
+def envelope(body: str, header: str = "", version: str | None = "Exchange2016") -> bytes:
+    """A SOAP request as exchangelib writes it (one line), with a RequestServerVersion header."""
+    version_header = f'<t:RequestServerVersion Version="{version}"/>' if version else ""
+    return (
+        '<?xml version="1.0" encoding="utf-8"?>'
+        f'<soap:Envelope xmlns:soap="{SOAP_NS}" xmlns:m="{MNS}" xmlns:t="{TNS}">'
+        f"<soap:Header>{version_header}{header}</soap:Header>"
+        f"<soap:Body>{body}</soap:Body></soap:Envelope>"
+    ).encode()
+
+
+def post_soap(
+    handle: SandboxHandle,
+    body: str | bytes,
+    header: str = "",
+    user: str = SERVICE_USER,
+    version: str | None = "Exchange2016",
+) -> requests.Response:
+    """POST one SOAP request (a body fragment, or a whole envelope as bytes) with Basic auth."""
+    data = body if isinstance(body, bytes) else envelope(body, header, version)
+    return requests.post(
+        handle.ews_url,
+        data=data,
+        auth=(user, PASSWORD),
+        headers={"Content-Type": "text/xml; charset=utf-8"},
+        timeout=10,
+    )
+
+
+def fault_code(response: requests.Response) -> str:
+    """The EWS ResponseCode of a SOAP fault (HTTP 500), or "" when the answer is no fault."""
+    root = etree.fromstring(response.content)
+    code = root.findtext(f"{{{SOAP_NS}}}Body/{{{SOAP_NS}}}Fault/detail/{{{ENS}}}ResponseCode")
+    return code or ""
+
+
+def response_codes(response: requests.Response) -> list[str]:
+    """The ResponseCode of every response message of a normal answer, in order."""
+    root = etree.fromstring(response.content)
+    return [el.text or "" for el in root.iter(f"{{{MNS}}}ResponseCode")]

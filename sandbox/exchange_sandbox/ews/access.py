@@ -33,7 +33,7 @@ from exchange_sandbox.store import (
 class Caller:
     user: UserConfig
     impersonated: str | None = None
-    request_version: str = ""
+    request_version: str = "Exchange2007"
     """The RequestServerVersion of the request (Exchange2007_SP1, Exchange2016, ...)."""
 
     @property
@@ -41,12 +41,10 @@ class Caller:
         return self.impersonated or (self.user.mailbox.lower() if self.user.mailbox else None)
 
 
-def caller_of(store: MailStore, header: Element | None, user: UserConfig) -> Caller:
+def caller_of(store: MailStore, header: Element | None, user: UserConfig, version: str) -> Caller:
     """The caller of a request: its user, impersonation target and RequestServerVersion."""
     caller = _identity(store, header, user)
-    version = header.find(t("RequestServerVersion")) if header is not None else None
-    if version is not None:
-        caller.request_version = version.get("Version", "")
+    caller.request_version = version
     return caller
 
 
@@ -177,11 +175,15 @@ def check_id_format(value: str) -> None:
         raise EwsFault("ErrorInvalidIdMalformed", "Id is malformed.") from exc
 
 
-def render_context(store: MailStore, shape: Shape) -> RenderContext:
+def render_context(
+    store: MailStore, shape: Shape, caller: Caller, operation: str = "GetItem"
+) -> RenderContext:
     return RenderContext(
         folder_id=lambda mailbox, folder: store.folder(mailbox, folder).id,
         is_known=store.has_mailbox,
         shape=shape,
+        version=caller.request_version,
+        operation=operation,
     )
 
 

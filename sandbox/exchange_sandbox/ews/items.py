@@ -30,7 +30,7 @@ from exchange_sandbox.store import ITEM_FOLDERS, ChangeKeyMismatch, Item, MailSt
 
 def get_item(store: MailStore, op: Element, caller: Caller) -> Element:
     shape = parse_shape(op.find(m("ItemShape")))
-    ctx = render_context(store, shape)
+    ctx = render_context(store, shape, caller)
 
     strict = caller.request_version.startswith("Exchange2007")
 
@@ -55,7 +55,7 @@ def get_item(store: MailStore, op: Element, caller: Caller) -> Element:
 
 def find_item(store: MailStore, op: Element, caller: Caller) -> Element:
     shape = parse_shape(op.find(m("ItemShape")))
-    ctx = render_context(store, shape)
+    ctx = render_context(store, shape, caller, "FindItem")
     restriction = op.find(m("Restriction"))
     sort = op.find(m("SortOrder"))
     paging = op.find(m("IndexedPageItemView"))

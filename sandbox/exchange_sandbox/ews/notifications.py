@@ -17,11 +17,10 @@ from dataclasses import dataclass, field
 
 from lxml import etree
 
-from exchange_sandbox.config import UserConfig
-from exchange_sandbox.ews.access import Caller, caller_of, folder_ref, own_mailbox
-from exchange_sandbox.ews.faults import EwsFault, fault_of, serialize, syntax_fault
+from exchange_sandbox.ews.access import Caller, folder_ref, own_mailbox
+from exchange_sandbox.ews.faults import EwsFault, serialize
 from exchange_sandbox.ews.responses import Build, each, envelope, response_message
-from exchange_sandbox.ews.xml import MNS, PARSER, SOAP_NS, Element, iso, m, sub, t, text_of, xs_bool
+from exchange_sandbox.ews.xml import Element, iso, m, sub, t, text_of, xs_bool
 from exchange_sandbox.store import Change, ItemNotFound, MailStore, utcnow
 
 
@@ -182,18 +181,8 @@ class Notifications:
                 emitted += 1
         return emitted
 
-    def open_stream(self, request: bytes, user: UserConfig) -> tuple[int, bytes] | EventStream:
+    def open_stream(self, op: Element, caller: Caller) -> tuple[int, bytes] | EventStream:
         """Start a GetStreamingEvents answer, or give the (status, body) of its refusal."""
-        try:
-            root = etree.fromstring(request, PARSER)
-            op = root.find(f"{{{SOAP_NS}}}Body/{{{MNS}}}GetStreamingEvents")
-            if op is None:
-                raise EwsFault("ErrorInvalidRequest", "GetStreamingEvents is missing.")
-            caller = caller_of(self.store, root.find(f"{{{SOAP_NS}}}Header"), user)
-        except etree.XMLSyntaxError as exc:
-            return 500, syntax_fault(exc)
-        except EwsFault as exc:
-            return 500, fault_of(exc)
         ids_el = op.find(m("SubscriptionIds"))
         ids = [i.text or "" for i in ids_el] if ids_el is not None else []
         timeout = int(text_of(op, m("ConnectionTimeout")) or "30")
