@@ -131,3 +131,56 @@ def response_codes(response: requests.Response) -> list[str]:
     """The ResponseCode of every response message of a normal answer, in order."""
     root = etree.fromstring(response.content)
     return [el.text or "" for el in root.iter(f"{{{MNS}}}ResponseCode")]
+
+
+_RECOVER = etree.XMLParser(recover=True, resolve_entities=False)
+
+
+def answer_problem(operation: str, request: bytes, response: bytes) -> str | None:
+    """Why an EWS answer is not what Exchange could send (schema-invalid), or None.
+
+    Exchange writes characters XML 1.0 cannot carry as character references (``&#x0;``);
+    clients parse such answers leniently, so the lenient parse is what is validated then.
+    """
+    from exchange_sandbox.ews.validation import ews_schema
+
+    try:
+        root = etree.fromstring(response)
+    except etree.XMLSyntaxError:
+        if b"&#x" not in response:
+            return f"{operation}: the answer is not XML: {response[:300]!r}"
+        root = etree.fromstring(response, _RECOVER)
+    body = root.find(f"{{{SOAP_NS}}}Body")
+    if body is None or len(body) != 1:
+        return f"{operation}: no single SOAP body element"
+    header = root.find(f"{{{SOAP_NS}}}Header")
+    fault = body.find(f"{{{SOAP_NS}}}Fault")
+    parts = [body[0]] if fault is None else []
+    if fault is None and header is None:
+        return f"{operation}: an answer without ServerVersionInfo"
+    if fault is not None:
+        if header is not None:
+            return f"{operation}: a SOAP fault with a soap:Header"
+        if not fault.findtext(f"detail/{{{ENS}}}ResponseCode"):
+            return f"{operation}: a SOAP fault without an EWS ResponseCode"
+        # detail/MessageXml has no global declaration (its content is lax "any" in the schema).
+    parts += list(header) if header is not None else []
+    schema = ews_schema()
+    for part in parts:
+        if not schema.validate(part):
+            errors = "; ".join(str(e) for e in list(schema.error_log)[:3])
+            return f"{operation}: {etree.QName(part).localname} is schema-invalid: {errors}"
+    return None
+
+
+def check_answers(handle: SandboxHandle) -> list[str]:
+    """Check every EWS answer of ``handle`` from now on; the list collects the problems."""
+    problems: list[str] = []
+
+    def check(operation: str, request: bytes, response: bytes) -> None:
+        problem = answer_problem(operation, request, response)
+        if problem:
+            problems.append(problem)
+
+    handle.server.recorder = check
+    return problems

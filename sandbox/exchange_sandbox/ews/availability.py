@@ -102,13 +102,14 @@ def get_server_time_zones(store: MailStore, op: Element, caller: Caller) -> Elem
     msgs = sub(resp, m("ResponseMessages"))
     unknown = [w for w in wanted if w not in ZONES]
     if unknown:
-        response_message(
+        msg = response_message(
             "GetServerTimeZones",
             msgs,
             EwsFault(
                 "ErrorInvalidRequest", f"The sandbox does not model the time zone {unknown[0]}."
             ),
         )
+        sub(msg, m("TimeZoneDefinitions"))  # required by the schema, empty in an error
         return resp
     msg = response_message("GetServerTimeZones", msgs)
     defs = sub(msg, m("TimeZoneDefinitions"))

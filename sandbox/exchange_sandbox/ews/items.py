@@ -160,7 +160,9 @@ def update_item(store: MailStore, op: Element, caller: Caller) -> Element:
         conflicts = sub(out, m("ConflictResults"))
         sub(conflicts, t("Count"), "0")
 
-    return each("UpdateItem", list(changes_el) if changes_el is not None else [], build)
+    return each(
+        "UpdateItem", list(changes_el) if changes_el is not None else [], build, empty_items
+    )
 
 
 def delete_item(store: MailStore, op: Element, caller: Caller) -> Element:
@@ -195,4 +197,4 @@ def move_item(store: MailStore, op: Element, caller: Caller) -> Element:
         render_item_id_only(sub(out, m("Items")), moved)
 
     ids = op.find(m("ItemIds"))
-    return each("MoveItem", list(ids) if ids is not None else [], build)
+    return each("MoveItem", list(ids) if ids is not None else [], build, empty_items)

@@ -33,7 +33,7 @@ import requests
 from lxml import etree
 
 from exchange_sandbox.server import SandboxHandle, start_sandbox
-from sandbox_helpers import BAKKER, DEVRIES, PASSWORD, SERVICE_USER, SHARED, eml
+from sandbox_helpers import BAKKER, DEVRIES, PASSWORD, SERVICE_USER, SHARED, check_answers, eml
 
 EXAMPLES = Path(__file__).with_name("ews_examples")
 
@@ -221,10 +221,12 @@ def _examples_present() -> None:
 def ews() -> Iterator[SandboxHandle]:
     """One sandbox for the module (stopping one takes half a second); tests add their own data."""
     handle = start_sandbox()
+    problems = check_answers(handle)
     try:
         yield handle
     finally:
         handle.stop()
+    assert not problems, "schema-invalid EWS answers:\n" + "\n".join(problems)
 
 
 def soap(

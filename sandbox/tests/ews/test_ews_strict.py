@@ -24,6 +24,7 @@ from sandbox_helpers import (
     SHARED,
     SOAP_NS,
     TNS,
+    check_answers,
     eml,
     envelope,
     fault_code,
@@ -41,10 +42,12 @@ INBOX = (
 @pytest.fixture(scope="module")
 def ews() -> Iterator[SandboxHandle]:
     handle = start_sandbox()
+    problems = check_answers(handle)
     try:
         yield handle
     finally:
         handle.stop()
+    assert not problems, "schema-invalid EWS answers:\n" + "\n".join(problems)
 
 
 def _find_item(shape: str = "<t:BaseShape>IdOnly</t:BaseShape>") -> str:
