@@ -181,11 +181,12 @@ def delete_item(store: MailStore, op: Element, caller: Caller) -> Element:
 
 def move_item(store: MailStore, op: Element, caller: Caller) -> Element:
     target_box = op.find(m("ToFolderId"))
-    if target_box is None or len(target_box) == 0:
-        raise EwsFault("ErrorInvalidRequest", "ToFolderId is missing.")
-    target = folder_ref(store, target_box[0], caller)
 
     def build(ref: Element, out: Element) -> None:
+        if target_box is None or len(target_box) == 0:
+            raise EwsFault("ErrorInvalidRequest", "ToFolderId is missing.")
+        # Exchange answers a bad ToFolderId in each item's message, not as a fault.
+        target = folder_ref(store, target_box[0], caller)
         item = item_ref(store, ref, caller)
         if target.mailbox != item.mailbox:
             raise EwsFault(

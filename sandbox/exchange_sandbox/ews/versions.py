@@ -92,17 +92,31 @@ def has(version: str, name: str) -> bool:
     return since is None or at_least(version, since)
 
 
+OPERATION_SINCE = {"ConvertId": "Exchange2007_SP1", "GetServerTimeZones": "Exchange2010"}
+"""Operations later than Exchange 2007 (ConvertId needs "Exchange2007_SP1 or later")."""
+
+
 def check_request(op: Element, version: str) -> None:
     """ErrorIncorrectSchemaVersion when the request uses what its version does not have."""
     if at_least(version, "Exchange2013"):
-        return  # every element the sandbox dates is in Exchange 2013 already
+        return  # every element and operation the sandbox dates is in Exchange 2013 already
+    since = OPERATION_SINCE.get(_local(op))
+    if since is not None and not at_least(version, since):
+        raise _incorrect_version()
     for el in op.iter(f"{{{TNS}}}*"):
-        name = el.get("FieldURI", "").split(":", 1)[-1] if el.get("FieldURI") else ""
-        local = el.tag.split("}", 1)[1] if isinstance(el.tag, str) else ""
-        if not has(version, local) or (name and not has(version, name)):
-            raise EwsFault(
-                "ErrorIncorrectSchemaVersion",
-                "The request is valid but does not specify the correct server version in the "
-                "RequestServerVersion SOAP header.  Ensure that the RequestServerVersion SOAP "
-                "header is set with the correct RequestServerVersionValue.",
-            )
+        uri = el.get("FieldURI")
+        if not has(version, _local(el)) or (uri and not has(version, uri.split(":", 1)[-1])):
+            raise _incorrect_version()
+
+
+def _local(el: Element) -> str:
+    return el.tag.split("}", 1)[-1] if isinstance(el.tag, str) else ""
+
+
+def _incorrect_version() -> EwsFault:
+    return EwsFault(
+        "ErrorIncorrectSchemaVersion",
+        "The request is valid but does not specify the correct server version in the "
+        "RequestServerVersion SOAP header.  Ensure that the RequestServerVersion SOAP "
+        "header is set with the correct RequestServerVersionValue.",
+    )

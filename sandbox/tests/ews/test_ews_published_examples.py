@@ -681,6 +681,28 @@ def test_get_events_error_subscription_access_denied(ews: SandboxHandle) -> None
     assert_matches("getevents-error", answer)
 
 
+# ------------------------------------------------------------------ ids
+
+
+def _convert_id(handle: SandboxHandle, item_id: str, destination: str) -> bytes:
+    # Microsoft's example request converts an EwsId of the mailbox into an OwaId.
+    return soap(
+        handle,
+        f'<m:ConvertId DestinationFormat="{destination}"><m:SourceIds>'
+        f'<t:AlternateId Format="EwsId" Id="{item_id}" Mailbox="{SHARED}"/>'
+        "</m:SourceIds></m:ConvertId>",
+    )
+
+
+def test_convert_id(ews: SandboxHandle) -> None:
+    assert_matches("convertid", _convert_id(ews, deliver(ews), "OwaId"))
+
+
+def test_convert_id_error(ews: SandboxHandle) -> None:
+    # The example's error: an id that is not of the format named.
+    assert_matches("convertid-error", _convert_id(ews, MALFORMED_ID, "OwaId"))
+
+
 # ------------------------------------------------------------------ SOAP faults
 
 
