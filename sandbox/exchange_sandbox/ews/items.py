@@ -19,7 +19,7 @@ from exchange_sandbox.ews.fields import (
     parse_dt,
     property_key,
 )
-from exchange_sandbox.ews.kinds import applies_to, item_kind
+from exchange_sandbox.ews.kinds import NOT_FOUND_BY_FIND, applies_to, item_kind
 from exchange_sandbox.ews.render import render_item, render_item_id_only
 from exchange_sandbox.ews.responses import each, empty_items
 from exchange_sandbox.ews.restrictions import getter, matches, sort_key
@@ -61,7 +61,17 @@ def find_item(store: MailStore, op: Element, caller: Caller) -> Element:
     paging = op.find(m("IndexedPageItemView"))
     calview = op.find(m("CalendarView"))
 
+    refused = [u for u in shape.uris if u.split(":", 1)[-1] in NOT_FOUND_BY_FIND]
+    if shape.include_mime:
+        refused.insert(0, "item:MimeContent")
+
     def build(ref: Element, out: Element) -> None:
+        if refused:
+            raise EwsFault(
+                "ErrorInvalidPropertyForOperation",
+                "This property is not valid for this operation.",
+                field_uri=refused[0],
+            )
         info = folder_ref(store, ref, caller)
         items = store.items(info.mailbox, info.name)
         if calview is not None:

@@ -10,7 +10,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
-from exchange_sandbox.ews.kinds import KIND_ORDER, item_kind
+from exchange_sandbox.ews.bodies import as_text
+from exchange_sandbox.ews.kinds import KIND_ORDER, NOT_FOUND_BY_FIND, item_kind
 from exchange_sandbox.ews.shapes import FolderShape, Shape, wanted
 from exchange_sandbox.ews.versions import has
 from exchange_sandbox.ews.xml import Element, boolean, iso, sub, t
@@ -157,6 +158,17 @@ def _render_body(parent: Element, item: Item, ctx: RenderContext) -> None:
             + "</pre></body></html>"
         )
     sub(parent, t("Body"), body, BodyType=body_type, IsTruncated="false")
+
+
+def _render_text_body(parent: Element, item: Item, ctx: RenderContext) -> None:
+    # item:TextBody (Exchange 2013+): the body as plain text, whatever its stored format.
+    sub(
+        parent,
+        t("TextBody"),
+        as_text(item.body, item.body_type),
+        BodyType="Text",
+        IsTruncated="false",
+    )
 
 
 def _render_categories(parent: Element, item: Item, ctx: RenderContext) -> None:
@@ -310,6 +322,7 @@ RENDERERS: dict[str, Renderer] = {
     "IsAssociated": _bool("IsAssociated", lambda it: False),
     "ConversationId": _render_conversation,
     "Flag": _render_flag,
+    "TextBody": _render_text_body,
     "Sender": _single("Sender", "sender"),
     "ToRecipients": _recipients("ToRecipients", "to"),
     "CcRecipients": _recipients("CcRecipients", "cc"),
@@ -355,6 +368,8 @@ def render_item(parent: Element, item: Item, ctx: RenderContext) -> Element:
     names = wanted(ctx.shape, kind)
     if ctx.shape.extended:
         names.add("ExtendedProperty")
+    if ctx.operation in ("FindItem", "SyncFolderItems"):
+        names -= NOT_FOUND_BY_FIND
     for name in dict.fromkeys(KIND_ORDER[kind]):
         if name in names and name in RENDERERS and has(ctx.version, name):
             RENDERERS[name](el, item, ctx)
