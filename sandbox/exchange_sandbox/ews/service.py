@@ -28,10 +28,12 @@ from exchange_sandbox.ews.faults import (
     soap_fault,
     syntax_fault,
 )
+from exchange_sandbox.ews.fields import REQUEST_ZONE
 from exchange_sandbox.ews.notifications import EventStream, Notifications, Subscription
 from exchange_sandbox.ews.responses import envelope
 from exchange_sandbox.ews.validation import violation
 from exchange_sandbox.ews.xml import MNS, PARSER, SOAP_NS, Element
+from exchange_sandbox.ews.zones import SerializableZone, context_zone
 from exchange_sandbox.store import MailStore
 
 Operation = Callable[[Element, Caller], Element]
@@ -44,6 +46,8 @@ class Prepared:
     name: str
     op: Element
     caller: Caller
+    zone: SerializableZone | None = None
+    """The request's TimeZoneContext (Exchange2010 and later), None for UTC."""
 
 
 def operation_of(body: bytes) -> str:
@@ -125,10 +129,11 @@ class EwsService:
             )
         try:
             versions.check_request(op_el, version)
+            zone = context_zone(header, version)
             caller = caller_of(self.store, header, user, version)
         except EwsFault as exc:
             return 500, fault_of(exc)
-        return Prepared(name, op_el, caller)
+        return Prepared(name, op_el, caller, zone)
 
     def handle(self, request: bytes, user: UserConfig) -> tuple[int, bytes]:
         """Answer one SOAP request; returns (HTTP status, body)."""
@@ -136,10 +141,13 @@ class EwsService:
         if isinstance(prepared, tuple):
             return prepared
         env, body = envelope(self.config.build)
+        token = REQUEST_ZONE.set(prepared.zone)
         try:
             body.append(self._ops[prepared.name](prepared.op, prepared.caller))
         except EwsFault as exc:
             return 500, fault_of(exc)
+        finally:
+            REQUEST_ZONE.reset(token)
         return 200, serialize(env)
 
     # ------------------------------------------------------------ throttling and streaming
