@@ -35,6 +35,7 @@ from exchange_sandbox.ews.auth import (
 )
 from exchange_sandbox.ews.control import PREFIX as EWS_CONTROL
 from exchange_sandbox.ews.control import ews_control, settings_problem
+from exchange_sandbox.ews.throttling import admit
 from exchange_sandbox.faults import Faults, answer_lost, parse_faults, pick_fault
 from exchange_sandbox.graph.mount import mount_graph, routes_to_graph, serve_graph
 from exchange_sandbox.httpserver import PromptStopHTTPServer
@@ -47,6 +48,9 @@ MAX_BODY = 64 * 1024 * 1024
 
 class SandboxServer(PromptStopHTTPServer):
     allow_reuse_address = True
+    # IIS accepts bursts of connections; socketserver's backlog of 5 would reset the 6th
+    # simultaneous one before the throttling budgets could answer it as Exchange does.
+    request_queue_size = 128
 
     def __init__(
         self,
@@ -228,17 +232,23 @@ class SandboxHandler(BaseHTTPRequestHandler):
             return
         op = operation_of(body) or "Unknown"
         srv.stats.count(operation=op)
-        if self._inject_fault(op):
-            return
-        if op == "GetStreamingEvents":
-            self._stream(body, user)
-            return
-        status, answer = srv.ews.handle(body, user)
-        if srv.recorder is not None:
-            srv.recorder(op, body, answer)
-        if self._answer_lost(op):
-            return
-        self._send(status, answer)
+        # A request holds its account's throttling budget from here until it is answered.
+        with admit(srv.ews.budgets, srv.ews.settings, op, user.name) as refusal:
+            if refusal is not None:
+                srv.stats.count_fault("throttled")
+                self._send(500, refusal)
+                return
+            if self._inject_fault(op):
+                return
+            if op == "GetStreamingEvents":
+                self._stream(body, user)
+                return
+            status, answer = srv.ews.handle(body, user)
+            if srv.recorder is not None:
+                srv.recorder(op, body, answer)
+            if self._answer_lost(op):
+                return
+            self._send(status, answer)
 
     def _answer_lost(self, op: str) -> bool:
         srv = self.server

@@ -31,6 +31,7 @@ from exchange_sandbox.ews.faults import (
 from exchange_sandbox.ews.fields import REQUEST_ZONE
 from exchange_sandbox.ews.notifications import EventStream, Notifications, Subscription
 from exchange_sandbox.ews.responses import envelope
+from exchange_sandbox.ews.throttling import Budgets
 from exchange_sandbox.ews.validation import violation
 from exchange_sandbox.ews.xml import MNS, PARSER, SOAP_NS, Element
 from exchange_sandbox.ews.zones import SerializableZone, context_zone
@@ -74,7 +75,10 @@ class EwsService:
         self.store = store
         self.config = config
         self.settings = config.ews
-        self.notifications = Notifications(store, config.build)
+        self.budgets = Budgets()
+        self.notifications = Notifications(
+            store, config.build, lambda: self.settings.max_subscriptions
+        )
         self._ops: dict[str, Operation] = {
             "GetFolder": partial(folders.get_folder, store),
             "FindFolder": partial(folders.find_folder, store),
