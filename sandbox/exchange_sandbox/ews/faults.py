@@ -11,7 +11,7 @@ from collections.abc import Sequence
 
 from lxml import etree
 
-from exchange_sandbox.ews.xml import ENS, SOAP_NS, TNS, Element, sub, t
+from exchange_sandbox.ews.xml import ENS, SOAP_NS, TNS, Element, serialized, sub, t, writable
 
 
 class EwsFault(Exception):
@@ -33,7 +33,7 @@ class EwsFault(Exception):
 
 
 def serialize(env: Element) -> bytes:
-    return bytes(etree.tostring(env, xml_declaration=True, encoding="utf-8"))
+    return serialized(env)
 
 
 def soap_fault(
@@ -57,7 +57,7 @@ def soap_fault(
     fs.set("{http://www.w3.org/XML/1998/namespace}lang", "en-US")
     detail = sub(fault, "detail")
     etree.SubElement(detail, f"{{{ENS}}}ResponseCode", nsmap={"e": ENS}).text = code
-    etree.SubElement(detail, f"{{{ENS}}}Message", nsmap={"e": ENS}).text = text
+    etree.SubElement(detail, f"{{{ENS}}}Message", nsmap={"e": ENS}).text = writable(text)
     if values or details:
         mx = etree.SubElement(detail, f"{{{TNS}}}MessageXml", nsmap={"t": TNS})
         for name, value in (values or {}).items():
