@@ -236,19 +236,24 @@ class SandboxHandler(BaseHTTPRequestHandler):
         with admit(srv.ews.budgets, srv.ews.settings, op, user.name) as refusal:
             if refusal is not None:
                 srv.stats.count_fault("throttled")
+                self._record(op, body, refusal)
                 self._send(500, refusal)
                 return
-            if self._inject_fault(op):
+            if self._inject_fault(op, body):
                 return
             if op == "GetStreamingEvents":
                 self._stream(body, user)
                 return
             status, answer = srv.ews.handle(body, user)
-            if srv.recorder is not None:
-                srv.recorder(op, body, answer)
+            self._record(op, body, answer)
             if self._answer_lost(op):
                 return
             self._send(status, answer)
+
+    def _record(self, op: str, request: bytes, answer: bytes) -> None:
+        """Hand a complete EWS exchange to the recorder (tests check and keep the traffic)."""
+        if self.server.recorder is not None:
+            self.server.recorder(op, request, answer)
 
     def _answer_lost(self, op: str) -> bool:
         srv = self.server
@@ -290,7 +295,7 @@ class SandboxHandler(BaseHTTPRequestHandler):
             # The client stopped listening; Exchange just drops such a stream as well.
             self.close_connection = True
 
-    def _inject_fault(self, op: str) -> bool:
+    def _inject_fault(self, op: str, request: bytes) -> bool:
         """Answer with an injected fault (True), or go on with the request (False)."""
         srv = self.server
         name = pick_fault(srv.faults, srv.rng, op)
@@ -307,7 +312,9 @@ class SandboxHandler(BaseHTTPRequestHandler):
             self._send(503, b"<html><body>Service Unavailable</body></html>", "text/html")
             return True
         if name == "server_busy":
-            self._send(500, srv.ews.server_busy(srv.faults.backoff_ms))
+            busy = srv.ews.server_busy(srv.faults.backoff_ms)
+            self._record(op, request, busy)
+            self._send(500, busy)
             return True
         time.sleep(srv.faults.slow_ms / 1000)  # slow: answered, late
         return False
