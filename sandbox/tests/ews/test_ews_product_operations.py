@@ -57,21 +57,24 @@ class FlagField(EWSElementField):  # type: ignore[misc]  # exchangelib is untype
 
 @pytest.fixture(autouse=True)
 def _fields() -> Iterator[None]:
-    Message.register("decision", Decision)
+    # The product registers a field of the same name when it is imported in this process:
+    # it steps aside for this module's own, so no project code is exercised here.
     try:
-        Message.get_field_by_fieldname("followup_flag")
-        added = False
+        product = Message.get_field_by_fieldname("followup_flag")
+        Message.remove_field(product)
     except InvalidField:
-        flag = FlagField(
-            name="followup_flag", field_uri="item:Flag", value_cls=FollowupFlag,
-            supported_from=EXCHANGE_2013,
-        )  # fmt: skip
-        Message.add_field(flag, insert_after="has_attachments")
-        added = True
+        product = None
+    flag = FlagField(
+        name="followup_flag", field_uri="item:Flag", value_cls=FollowupFlag,
+        supported_from=EXCHANGE_2013,
+    )  # fmt: skip
+    Message.add_field(flag, insert_after="has_attachments")
+    Message.register("decision", Decision)
     yield None
     Message.deregister("decision")
-    if added:
-        Message.remove_field(Message.get_field_by_fieldname("followup_flag"))
+    Message.remove_field(flag)
+    if product is not None:
+        Message.add_field(product, insert_after="has_attachments")
 
 
 FETCH_FIELDS = (
