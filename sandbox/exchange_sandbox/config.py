@@ -3,7 +3,8 @@
 ``load_config(path)`` reads the file (the shipped ``default.toml`` when ``path`` is None)
 into one :class:`SandboxConfig`: ``[server]`` (reported version, NTLM domain),
 ``[[mailboxes]]``, ``[[users]]`` with their delegate and impersonation rights, and
-``[graph]`` (:class:`GraphConfig`: tenant, app registrations, limits). Every table is
+``[graph]`` (:class:`GraphConfig`: tenant, app registrations, limits) and ``[ews]``
+(:class:`EwsConfig`: strictness and throttling limits). Every table is
 documented in ``default.toml``; the EWS and Graph fronts take their part from this object.
 """
 
@@ -122,12 +123,29 @@ class GraphConfig:
 
 
 @dataclass(frozen=True)
+class EwsConfig:
+    """The ``[ews]`` table: schema strictness and the throttling limits, with Exchange's defaults."""
+
+    #: Validate every request against Microsoft's schema (ErrorSchemaValidation), as Exchange does.
+    strict: bool = True
+    #: EWSMaxConcurrency: requests in progress per account (Exchange 2013+ and Online: 27).
+    max_concurrency: int = 27
+    #: EWSMaxSubscriptions: live subscriptions per account or impersonated mailbox (Online: 20).
+    max_subscriptions: int = 20
+    #: HangingConnectionLimit: open GetStreamingEvents connections per account (2016/2019: 10).
+    hanging_connection_limit: int = 10
+    #: ConcurrentSyncCalls: SyncFolderItems/SyncFolderHierarchy in progress per account (Online: 5).
+    concurrent_sync_calls: int = 5
+
+
+@dataclass(frozen=True)
 class SandboxConfig:
     mailboxes: tuple[MailboxConfig, ...] = ()
     users: tuple[UserConfig, ...] = ()
     version: str = "15.1.2507.6"
     domain: str = "WOONSERVICE"
     graph: GraphConfig = field(default_factory=GraphConfig)
+    ews: EwsConfig = field(default_factory=EwsConfig)
     extra: dict[str, Any] = field(default_factory=dict)
 
     def user(self, name: str) -> UserConfig | None:
@@ -188,6 +206,7 @@ def parse_config(data: dict[str, Any], base_dir: Path | None = None) -> SandboxC
         version=str(server.get("version", "15.1.2507.6")),
         domain=str(server.get("domain", "WOONSERVICE")),
         graph=_graph(data.get("graph", {}), base_dir),
+        ews=_ews(data.get("ews", {})),
     )
 
 
@@ -251,6 +270,29 @@ def _graph(section: Any, base_dir: Path | None) -> GraphConfig:
     )
 
 
+def _ews(section: Any) -> EwsConfig:
+    """The ``[ews]`` table (Exchange's defaults when absent); a limit of 0 switches it off."""
+    if not isinstance(section, dict):
+        raise ConfigError("[ews] must be a table")
+    unknown = set(section) - set(EwsConfig.__dataclass_fields__)
+    if unknown:
+        raise ConfigError(f"[ews] has unknown keys: {sorted(unknown)}")
+    strict = section.get("strict", True)
+    if not isinstance(strict, bool):
+        raise ConfigError("ews.strict must be true or false")
+    defaults = EwsConfig()
+    limits = {
+        key: _int(section, key, getattr(defaults, key), table="ews")
+        for key in (
+            "max_concurrency",
+            "max_subscriptions",
+            "hanging_connection_limit",
+            "concurrent_sync_calls",
+        )
+    }
+    return EwsConfig(strict=strict, **limits)
+
+
 def _strs(value: Any, what: str) -> tuple[str, ...]:
     if value is None:
         return ()
@@ -259,8 +301,10 @@ def _strs(value: Any, what: str) -> tuple[str, ...]:
     return tuple(value)
 
 
-def _int(data: dict[str, Any], key: str, default: int, minimum: int = 0) -> int:
+def _int(
+    data: dict[str, Any], key: str, default: int, minimum: int = 0, table: str = "graph"
+) -> int:
     value = data.get(key, default)
     if not isinstance(value, int) or isinstance(value, bool) or value < minimum:
-        raise ConfigError(f"graph.{key} must be an integer >= {minimum}")
+        raise ConfigError(f"{table}.{key} must be an integer >= {minimum}")
     return value

@@ -73,8 +73,6 @@ def _deliver(server: SandboxServer, query: dict[str, list[str]], body: bytes) ->
         return 400, {"error": f"received is not an ISO date-time: {received_text!r}"}
     if received is not None and received.tzinfo is None:
         return 400, {"error": "received needs a UTC offset"}
-    if not body:
-        return 400, {"error": "the body must hold the RFC 5322 message"}
     try:
         item = server.store.deliver(mailbox, body, received)
     except MailboxNotFound:

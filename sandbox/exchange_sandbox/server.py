@@ -33,6 +33,9 @@ from exchange_sandbox.ews.auth import (
     ntlm_message_type,
     verify_authenticate,
 )
+from exchange_sandbox.ews.control import PREFIX as EWS_CONTROL
+from exchange_sandbox.ews.control import ews_control, settings_problem
+from exchange_sandbox.ews.throttling import admit
 from exchange_sandbox.faults import Faults, answer_lost, parse_faults, pick_fault
 from exchange_sandbox.graph.mount import mount_graph, routes_to_graph, serve_graph
 from exchange_sandbox.httpserver import PromptStopHTTPServer
@@ -45,6 +48,9 @@ MAX_BODY = 64 * 1024 * 1024
 
 class SandboxServer(PromptStopHTTPServer):
     allow_reuse_address = True
+    # IIS accepts bursts of connections; socketserver's backlog of 5 would reset the 6th
+    # simultaneous one before the throttling budgets could answer it as Exchange does.
+    request_queue_size = 128
 
     def __init__(
         self,
@@ -157,6 +163,9 @@ class SandboxHandler(BaseHTTPRequestHandler):
         if routes_to_graph(self.server, path):
             serve_graph(self, verb, body)  # Microsoft Graph and its token endpoint
             return
+        if path.startswith(EWS_CONTROL):
+            self._json(*ews_control(self.server.ews, verb, path, body))
+            return
         if path.startswith("/_sandbox/"):
             self._json(
                 *control(self.server, verb, path[len("/_sandbox/") :], parse_qs(url.query), body)
@@ -223,17 +232,28 @@ class SandboxHandler(BaseHTTPRequestHandler):
             return
         op = operation_of(body) or "Unknown"
         srv.stats.count(operation=op)
-        if self._inject_fault(op):
-            return
-        if op == "GetStreamingEvents":
-            self._stream(body, user)
-            return
-        status, answer = srv.ews.handle(body, user)
-        if srv.recorder is not None:
-            srv.recorder(op, body, answer)
-        if self._answer_lost(op):
-            return
-        self._send(status, answer)
+        # A request holds its account's throttling budget from here until it is answered.
+        with admit(srv.ews.budgets, srv.ews.settings, op, user.name) as refusal:
+            if refusal is not None:
+                srv.stats.count_fault("throttled")
+                self._record(op, body, refusal)
+                self._send(500, refusal)
+                return
+            if self._inject_fault(op, body):
+                return
+            if op == "GetStreamingEvents":
+                self._stream(body, user)
+                return
+            status, answer = srv.ews.handle(body, user)
+            self._record(op, body, answer)
+            if self._answer_lost(op):
+                return
+            self._send(status, answer)
+
+    def _record(self, op: str, request: bytes, answer: bytes) -> None:
+        """Hand a complete EWS exchange to the recorder (tests check and keep the traffic)."""
+        if self.server.recorder is not None:
+            self.server.recorder(op, request, answer)
 
     def _answer_lost(self, op: str) -> bool:
         srv = self.server
@@ -275,7 +295,7 @@ class SandboxHandler(BaseHTTPRequestHandler):
             # The client stopped listening; Exchange just drops such a stream as well.
             self.close_connection = True
 
-    def _inject_fault(self, op: str) -> bool:
+    def _inject_fault(self, op: str, request: bytes) -> bool:
         """Answer with an injected fault (True), or go on with the request (False)."""
         srv = self.server
         name = pick_fault(srv.faults, srv.rng, op)
@@ -292,7 +312,9 @@ class SandboxHandler(BaseHTTPRequestHandler):
             self._send(503, b"<html><body>Service Unavailable</body></html>", "text/html")
             return True
         if name == "server_busy":
-            self._send(500, srv.ews.server_busy(srv.faults.backoff_ms))
+            busy = srv.ews.server_busy(srv.faults.backoff_ms)
+            self._record(op, request, busy)
+            self._send(500, busy)
             return True
         time.sleep(srv.faults.slow_ms / 1000)  # slow: answered, late
         return False
@@ -323,6 +345,13 @@ class SandboxHandle:
 
     def set_faults(self, spec: str | Faults) -> None:
         self.server.set_faults(parse_faults(spec) if isinstance(spec, str) else spec)
+
+    def set_ews(self, **settings: Any) -> None:
+        """Change EWS settings (``strict``, the throttling limits of ``[ews]``) while running."""
+        problem = settings_problem(settings)
+        if problem:
+            raise ValueError(problem)
+        self.server.ews.set(**settings)
 
     def stop(self) -> None:
         self.server.stopping.set()

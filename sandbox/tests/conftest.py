@@ -9,16 +9,19 @@ import requests
 from exchangelib import DELEGATE, IMPERSONATION, Account
 
 from exchange_sandbox.server import SandboxHandle, start_sandbox
-from sandbox_helpers import DEVRIES, SHARED, account
+from sandbox_helpers import DEVRIES, SHARED, account, check_answers
 
 
 @pytest.fixture
 def sandbox() -> Iterator[SandboxHandle]:
+    """A sandbox whose every EWS answer is checked against Microsoft's schema."""
     handle = start_sandbox()
+    problems = check_answers(handle)
     try:
         yield handle
     finally:
         handle.stop()
+    assert not problems, "schema-invalid EWS answers:\n" + "\n".join(problems)
 
 
 @pytest.fixture

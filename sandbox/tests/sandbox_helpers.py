@@ -15,6 +15,7 @@ from exchangelib import (
     Credentials,
     Version,
 )
+from lxml import etree
 
 from exchange_sandbox.server import SandboxHandle
 
@@ -82,3 +83,104 @@ def folder_items(handle: SandboxHandle, mailbox: str, folder: str) -> list[dict[
     resp.raise_for_status()
     result: list[dict[str, object]] = resp.json()
     return result
+
+
+SOAP_NS = "http://schemas.xmlsoap.org/soap/envelope/"
+MNS = "http://schemas.microsoft.com/exchange/services/2006/messages"
+TNS = "http://schemas.microsoft.com/exchange/services/2006/types"
+ENS = "http://schemas.microsoft.com/exchange/services/2006/errors"
+
+
+def envelope(body: str, header: str = "", version: str | None = "Exchange2016") -> bytes:
+    """A SOAP request as exchangelib writes it (one line), with a RequestServerVersion header."""
+    version_header = f'<t:RequestServerVersion Version="{version}"/>' if version else ""
+    return (
+        '<?xml version="1.0" encoding="utf-8"?>'
+        f'<soap:Envelope xmlns:soap="{SOAP_NS}" xmlns:m="{MNS}" xmlns:t="{TNS}">'
+        f"<soap:Header>{version_header}{header}</soap:Header>"
+        f"<soap:Body>{body}</soap:Body></soap:Envelope>"
+    ).encode()
+
+
+def post_soap(
+    handle: SandboxHandle,
+    body: str | bytes,
+    header: str = "",
+    user: str = SERVICE_USER,
+    version: str | None = "Exchange2016",
+) -> requests.Response:
+    """POST one SOAP request (a body fragment, or a whole envelope as bytes) with Basic auth."""
+    data = body if isinstance(body, bytes) else envelope(body, header, version)
+    return requests.post(
+        handle.ews_url,
+        data=data,
+        auth=(user, PASSWORD),
+        headers={"Content-Type": "text/xml; charset=utf-8"},
+        timeout=10,
+    )
+
+
+def fault_code(response: requests.Response) -> str:
+    """The EWS ResponseCode of a SOAP fault (HTTP 500), or "" when the answer is no fault."""
+    root = etree.fromstring(response.content)
+    code = root.findtext(f"{{{SOAP_NS}}}Body/{{{SOAP_NS}}}Fault/detail/{{{ENS}}}ResponseCode")
+    return code or ""
+
+
+def response_codes(response: requests.Response) -> list[str]:
+    """The ResponseCode of every response message of a normal answer, in order."""
+    root = etree.fromstring(response.content)
+    return [el.text or "" for el in root.iter(f"{{{MNS}}}ResponseCode")]
+
+
+_RECOVER = etree.XMLParser(recover=True, resolve_entities=False)
+
+
+def answer_problem(operation: str, request: bytes, response: bytes) -> str | None:
+    """Why an EWS answer is not what Exchange could send (schema-invalid), or None.
+
+    Exchange writes characters XML 1.0 cannot carry as character references (``&#x0;``);
+    clients parse such answers leniently, so the lenient parse is what is validated then.
+    """
+    from exchange_sandbox.ews.validation import ews_schema
+
+    try:
+        root = etree.fromstring(response)
+    except etree.XMLSyntaxError:
+        if b"&#x" not in response:
+            return f"{operation}: the answer is not XML: {response[:300]!r}"
+        root = etree.fromstring(response, _RECOVER)
+    body = root.find(f"{{{SOAP_NS}}}Body")
+    if body is None or len(body) != 1:
+        return f"{operation}: no single SOAP body element"
+    header = root.find(f"{{{SOAP_NS}}}Header")
+    fault = body.find(f"{{{SOAP_NS}}}Fault")
+    parts = [body[0]] if fault is None else []
+    if fault is None and header is None:
+        return f"{operation}: an answer without ServerVersionInfo"
+    if fault is not None:
+        if header is not None:
+            return f"{operation}: a SOAP fault with a soap:Header"
+        if not fault.findtext(f"detail/{{{ENS}}}ResponseCode"):
+            return f"{operation}: a SOAP fault without an EWS ResponseCode"
+        # detail/MessageXml has no global declaration (its content is lax "any" in the schema).
+    parts += list(header) if header is not None else []
+    schema = ews_schema()
+    for part in parts:
+        if not schema.validate(part):
+            errors = "; ".join(str(e) for e in list(schema.error_log)[:3])
+            return f"{operation}: {etree.QName(part).localname} is schema-invalid: {errors}"
+    return None
+
+
+def check_answers(handle: SandboxHandle) -> list[str]:
+    """Check every EWS answer of ``handle`` from now on; the list collects the problems."""
+    problems: list[str] = []
+
+    def check(operation: str, request: bytes, response: bytes) -> None:
+        problem = answer_problem(operation, request, response)
+        if problem:
+            problems.append(problem)
+
+    handle.server.recorder = check
+    return problems

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import time
 from collections.abc import Callable
 
@@ -100,13 +101,27 @@ def test_the_impersonation_header_selects_the_mailbox(sandbox: SandboxHandle) ->
     assert soap(sandbox, body).findtext(f".//{{{M}}}ResponseCode") == "ErrorNonExistentMailbox"
 
 
-def test_an_unknown_item_id_is_item_not_found(sandbox: SandboxHandle) -> None:
+@pytest.mark.parametrize(
+    ("item_id", "code"),
+    [
+        # An id of the store's form that names nothing (deleted, or never there).
+        (
+            base64.b64encode(bytes(4) + bytes(range(16)) + b"\x07\x00" + bytes(16)).decode(),
+            "ErrorItemNotFound",
+        ),
+        # Base64, but no id structure: Exchange refuses it before any lookup.
+        ("AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=", "ErrorInvalidIdMalformed"),
+    ],
+)
+def test_an_unknown_item_id_is_item_not_found_and_a_malformed_one_malformed(
+    sandbox: SandboxHandle, item_id: str, code: str
+) -> None:
     body = (
         "<m:GetItem><m:ItemShape><t:BaseShape>IdOnly</t:BaseShape></m:ItemShape>"
-        '<m:ItemIds><t:ItemId Id="AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA="/></m:ItemIds></m:GetItem>'
+        f'<m:ItemIds><t:ItemId Id="{item_id}"/></m:ItemIds></m:GetItem>'
     )
     answer = soap(sandbox, body)
-    assert answer.findtext(f".//{{{M}}}ResponseCode") == "ErrorItemNotFound"
+    assert answer.findtext(f".//{{{M}}}ResponseCode") == code
 
 
 def test_fault_specs_parse_and_reject_nonsense() -> None:

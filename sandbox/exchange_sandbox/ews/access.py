@@ -8,13 +8,12 @@ reference in a request is resolved here, with the access check Exchange makes.
 
 from __future__ import annotations
 
-import base64
-import binascii
 from dataclasses import dataclass
 
 from lxml import etree
 
 from exchange_sandbox.config import UserConfig
+from exchange_sandbox.ews import ids
 from exchange_sandbox.ews.faults import EwsFault
 from exchange_sandbox.ews.render import RenderContext
 from exchange_sandbox.ews.shapes import Shape
@@ -33,7 +32,7 @@ from exchange_sandbox.store import (
 class Caller:
     user: UserConfig
     impersonated: str | None = None
-    request_version: str = ""
+    request_version: str = "Exchange2007"
     """The RequestServerVersion of the request (Exchange2007_SP1, Exchange2016, ...)."""
 
     @property
@@ -41,12 +40,10 @@ class Caller:
         return self.impersonated or (self.user.mailbox.lower() if self.user.mailbox else None)
 
 
-def caller_of(store: MailStore, header: Element | None, user: UserConfig) -> Caller:
+def caller_of(store: MailStore, header: Element | None, user: UserConfig, version: str) -> Caller:
     """The caller of a request: its user, impersonation target and RequestServerVersion."""
     caller = _identity(store, header, user)
-    version = header.find(t("RequestServerVersion")) if header is not None else None
-    if version is not None:
-        caller.request_version = version.get("Version", "")
+    caller.request_version = version
     return caller
 
 
@@ -117,8 +114,8 @@ def folder_ref(store: MailStore, el: Element, caller: Caller) -> FolderInfo:
             raise EwsFault("ErrorFolderNotFound", f"The sandbox has no {name} folder.")
         return store.folder(mailbox, name)
     if el.tag == t("FolderId"):
-        folder_id = el.get("Id", "")
-        check_id_format(folder_id)
+        folder_id = ids.folder_id(el.get("Id", ""), caller.request_version)
+        ids.check_change_key(el.get("ChangeKey"))
         try:
             info = store.folder_by_id(folder_id)
         except FolderNotFound as exc:
@@ -138,12 +135,12 @@ def folder_list(container: Element | None) -> list[Element]:
 
 def item_ref(store: MailStore, el: Element, caller: Caller) -> Item:
     """The item an ItemId element names, if the caller may open its mailbox."""
-    if el.tag != t("ItemId"):
+    if el.tag not in (t("ItemId"), t("ReferenceItemId")):
         raise EwsFault(
             "ErrorInvalidRequest", f"Unsupported item reference {etree.QName(el).localname}."
         )
-    item_id = el.get("Id", "")
-    check_id_format(item_id)
+    item_id = ids.item_id(el.get("Id", ""), caller.request_version)
+    ids.check_change_key(el.get("ChangeKey"))
     try:
         item = store.get(item_id)
     except ItemNotFound as exc:
@@ -169,19 +166,15 @@ def check_send_as(store: MailStore, caller: Caller, address: str) -> None:
         )
 
 
-def check_id_format(value: str) -> None:
-    """Exchange ids are base64; anything else is ErrorInvalidIdMalformed, before any lookup."""
-    try:
-        base64.b64decode(value, validate=True)
-    except binascii.Error as exc:
-        raise EwsFault("ErrorInvalidIdMalformed", "Id is malformed.") from exc
-
-
-def render_context(store: MailStore, shape: Shape) -> RenderContext:
+def render_context(
+    store: MailStore, shape: Shape, caller: Caller, operation: str = "GetItem"
+) -> RenderContext:
     return RenderContext(
         folder_id=lambda mailbox, folder: store.folder(mailbox, folder).id,
         is_known=store.has_mailbox,
         shape=shape,
+        version=caller.request_version,
+        operation=operation,
     )
 
 

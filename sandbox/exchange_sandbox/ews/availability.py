@@ -12,6 +12,7 @@ from lxml import etree
 
 from exchange_sandbox.ews.access import Caller
 from exchange_sandbox.ews.faults import EwsFault
+from exchange_sandbox.ews.fields import REQUEST_ZONE
 from exchange_sandbox.ews.responses import response_message
 from exchange_sandbox.ews.xml import NSMAP, Element, local_iso, m, sub, t, text_of, xs_bool
 from exchange_sandbox.ews.zones import (
@@ -26,7 +27,10 @@ from exchange_sandbox.store import Item, MailStore
 
 
 def get_user_availability(store: MailStore, op: Element, caller: Caller) -> Element:
-    zone = SerializableZone.parse(op.find(t("TimeZone")))
+    # The request's own TimeZone; without it the TimeZoneContext, else UTC.
+    zone_el = op.find(t("TimeZone"))
+    context = REQUEST_ZONE.get()
+    zone = context if zone_el is None and context is not None else SerializableZone.parse(zone_el)
     options = op.find(t("FreeBusyViewOptions"))
     if options is None:
         raise EwsFault("ErrorInvalidRequest", "FreeBusyViewOptions are missing.")
@@ -102,13 +106,14 @@ def get_server_time_zones(store: MailStore, op: Element, caller: Caller) -> Elem
     msgs = sub(resp, m("ResponseMessages"))
     unknown = [w for w in wanted if w not in ZONES]
     if unknown:
-        response_message(
+        msg = response_message(
             "GetServerTimeZones",
             msgs,
             EwsFault(
                 "ErrorInvalidRequest", f"The sandbox does not model the time zone {unknown[0]}."
             ),
         )
+        sub(msg, m("TimeZoneDefinitions"))  # required by the schema, empty in an error
         return resp
     msg = response_message("GetServerTimeZones", msgs)
     defs = sub(msg, m("TimeZoneDefinitions"))

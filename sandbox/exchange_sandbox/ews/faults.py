@@ -11,7 +11,7 @@ from collections.abc import Sequence
 
 from lxml import etree
 
-from exchange_sandbox.ews.xml import ENS, SOAP_NS, TNS, Element, sub, t
+from exchange_sandbox.ews.xml import ENS, SOAP_NS, TNS, Element, serialized, sub, t, writable
 
 
 class EwsFault(Exception):
@@ -33,7 +33,7 @@ class EwsFault(Exception):
 
 
 def serialize(env: Element) -> bytes:
-    return bytes(etree.tostring(env, xml_declaration=True, encoding="utf-8"))
+    return serialized(env)
 
 
 def soap_fault(
@@ -41,6 +41,7 @@ def soap_fault(
     text: str,
     values: dict[str, str] | None = None,
     details: Sequence[tuple[str, str]] | None = None,
+    faultstring: str | None = None,
 ) -> bytes:
     """A SOAP fault as Exchange sends for throttling and request-level errors (HTTP 500).
 
@@ -52,11 +53,11 @@ def soap_fault(
     fault = sub(body, f"{{{SOAP_NS}}}Fault")
     code_el = etree.SubElement(fault, "faultcode", nsmap={"a": TNS})
     code_el.text = f"a:{code}"
-    fs = sub(fault, "faultstring", text)
+    fs = sub(fault, "faultstring", faultstring or text)
     fs.set("{http://www.w3.org/XML/1998/namespace}lang", "en-US")
     detail = sub(fault, "detail")
     etree.SubElement(detail, f"{{{ENS}}}ResponseCode", nsmap={"e": ENS}).text = code
-    etree.SubElement(detail, f"{{{ENS}}}Message", nsmap={"e": ENS}).text = text
+    etree.SubElement(detail, f"{{{ENS}}}Message", nsmap={"e": ENS}).text = writable(text)
     if values or details:
         mx = etree.SubElement(detail, f"{{{TNS}}}MessageXml", nsmap={"t": TNS})
         for name, value in (values or {}).items():
@@ -67,10 +68,12 @@ def soap_fault(
 
 
 def schema_fault(violation: str, line: int, position: int) -> bytes:
-    """ErrorSchemaValidation as Exchange sends it: where in the request, and what is wrong."""
+    """ErrorSchemaValidation as Exchange sends it: where in the request, and what is wrong
+    (the faultstring repeats the violation, as in ecederstrand/exchangelib#501)."""
     return soap_fault(
         "ErrorSchemaValidation",
         "The request failed schema validation.",
+        faultstring=f"The request failed schema validation: {violation}",
         details=(
             ("LineNumber", str(line)),
             ("LinePosition", str(position)),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+from contextvars import ContextVar
 from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any, cast
@@ -11,6 +12,7 @@ from lxml import etree
 
 from exchange_sandbox.ews.faults import EwsFault
 from exchange_sandbox.ews.xml import Element, boolean, t, text_of
+from exchange_sandbox.ews.zones import SerializableZone, from_local, item_zone
 from exchange_sandbox.store import (
     Address,
     Attendee,
@@ -22,15 +24,23 @@ from exchange_sandbox.store import (
     write_property,
 )
 
+REQUEST_ZONE: ContextVar[SerializableZone | None] = ContextVar("REQUEST_ZONE", default=None)
+"""The TimeZoneContext of the request being answered (None: UTC), set by the service."""
 
-def parse_dt(text: str | None) -> datetime:
+
+def parse_dt(text: str | None, zone: SerializableZone | None = None) -> datetime:
+    """An xs:dateTime of a request in UTC: an offset is honoured; a time without one is wall
+    clock time of ``zone``, else of the request's TimeZoneContext, else UTC (Exchange 2010+)."""
     if not text:
         raise EwsFault("ErrorInvalidRequest", "A date/time value is missing.")
     try:
         value = datetime.fromisoformat(text.strip())
     except ValueError as exc:
         raise EwsFault("ErrorInvalidRequest", f"Invalid date/time value {text!r}.") from exc
-    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+    if value.tzinfo is not None:
+        return value.astimezone(UTC)
+    zone = zone or REQUEST_ZONE.get()
+    return from_local(zone, value) if zone is not None else value.replace(tzinfo=UTC)
 
 
 def property_key(el: Element) -> PropertyKey:
@@ -119,6 +129,8 @@ def item_fields(el: Element) -> dict[str, Any]:
     """Python values of the properties set in a Message/CalendarItem element, by element name."""
     out: dict[str, Any] = {}
     extended: list[tuple[PropertyKey, str | tuple[str, ...]]] = []
+    times: dict[str, str | None] = {}
+    zones: dict[str, SerializableZone] = {}
     for child in el:
         name = etree.QName(child).localname
         if name == "MimeContent":
@@ -143,13 +155,22 @@ def item_fields(el: Element) -> dict[str, Any]:
         elif name == "Body":
             out[name] = (child.text or "", child.get("BodyType", "Text"))
         elif name in ("Start", "End"):
-            out[name] = parse_dt(child.text)
+            times[name] = child.text  # read once the item's own time zones are known
+        elif name in ("StartTimeZone", "EndTimeZone", "MeetingTimeZone"):
+            zones[name] = item_zone(child)
         elif name in ("IsRead", "IsAllDayEvent", "IsDraft"):
             out[name] = boolean(child.text)
         else:
             out[name] = child.text or ""
     if extended:
         out["ExtendedProperty"] = extended
+    # StartTimeZone governs Start, EndTimeZone End (Exchange 2010+); MeetingTimeZone both
+    # (Exchange 2007); otherwise the TimeZoneContext ("Time zones and EWS in Exchange").
+    meeting = zones.get("MeetingTimeZone")
+    start_zone = zones.get("StartTimeZone") or meeting
+    for name, text in times.items():
+        zone = start_zone if name == "Start" else zones.get("EndTimeZone") or meeting
+        out[name] = parse_dt(text, zone)
     return out
 
 

@@ -19,7 +19,7 @@ from exchange_sandbox.ews.fields import (
     parse_dt,
     property_key,
 )
-from exchange_sandbox.ews.kinds import applies_to, item_kind
+from exchange_sandbox.ews.kinds import NOT_FOUND_BY_FIND, applies_to, item_kind
 from exchange_sandbox.ews.render import render_item, render_item_id_only
 from exchange_sandbox.ews.responses import each, empty_items
 from exchange_sandbox.ews.restrictions import getter, matches, sort_key
@@ -30,7 +30,7 @@ from exchange_sandbox.store import ITEM_FOLDERS, ChangeKeyMismatch, Item, MailSt
 
 def get_item(store: MailStore, op: Element, caller: Caller) -> Element:
     shape = parse_shape(op.find(m("ItemShape")))
-    ctx = render_context(store, shape)
+    ctx = render_context(store, shape, caller)
 
     strict = caller.request_version.startswith("Exchange2007")
 
@@ -55,13 +55,23 @@ def get_item(store: MailStore, op: Element, caller: Caller) -> Element:
 
 def find_item(store: MailStore, op: Element, caller: Caller) -> Element:
     shape = parse_shape(op.find(m("ItemShape")))
-    ctx = render_context(store, shape)
+    ctx = render_context(store, shape, caller, "FindItem")
     restriction = op.find(m("Restriction"))
     sort = op.find(m("SortOrder"))
     paging = op.find(m("IndexedPageItemView"))
     calview = op.find(m("CalendarView"))
 
+    refused = [u for u in shape.uris if u.split(":", 1)[-1] in NOT_FOUND_BY_FIND]
+    if shape.include_mime:
+        refused.insert(0, "item:MimeContent")
+
     def build(ref: Element, out: Element) -> None:
+        if refused:
+            raise EwsFault(
+                "ErrorInvalidPropertyForOperation",
+                "This property is not valid for this operation.",
+                field_uri=refused[0],
+            )
         info = folder_ref(store, ref, caller)
         items = store.items(info.mailbox, info.name)
         if calview is not None:
@@ -160,7 +170,9 @@ def update_item(store: MailStore, op: Element, caller: Caller) -> Element:
         conflicts = sub(out, m("ConflictResults"))
         sub(conflicts, t("Count"), "0")
 
-    return each("UpdateItem", list(changes_el) if changes_el is not None else [], build)
+    return each(
+        "UpdateItem", list(changes_el) if changes_el is not None else [], build, empty_items
+    )
 
 
 def delete_item(store: MailStore, op: Element, caller: Caller) -> Element:
@@ -179,11 +191,12 @@ def delete_item(store: MailStore, op: Element, caller: Caller) -> Element:
 
 def move_item(store: MailStore, op: Element, caller: Caller) -> Element:
     target_box = op.find(m("ToFolderId"))
-    if target_box is None or len(target_box) == 0:
-        raise EwsFault("ErrorInvalidRequest", "ToFolderId is missing.")
-    target = folder_ref(store, target_box[0], caller)
 
     def build(ref: Element, out: Element) -> None:
+        if target_box is None or len(target_box) == 0:
+            raise EwsFault("ErrorInvalidRequest", "ToFolderId is missing.")
+        # Exchange answers a bad ToFolderId in each item's message, not as a fault.
+        target = folder_ref(store, target_box[0], caller)
         item = item_ref(store, ref, caller)
         if target.mailbox != item.mailbox:
             raise EwsFault(
@@ -195,4 +208,4 @@ def move_item(store: MailStore, op: Element, caller: Caller) -> Element:
         render_item_id_only(sub(out, m("Items")), moved)
 
     ids = op.find(m("ItemIds"))
-    return each("MoveItem", list(ids) if ids is not None else [], build)
+    return each("MoveItem", list(ids) if ids is not None else [], build, empty_items)

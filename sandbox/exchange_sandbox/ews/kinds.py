@@ -50,6 +50,7 @@ ITEM_ORDER = [
     "ConversationId",
     "UniqueBody",
     "Flag",
+    "TextBody",
 ]
 MESSAGE_ORDER = [
     "Sender",
@@ -135,7 +136,19 @@ DEFAULT_SHAPE = {
         "LegacyFreeBusyStatus", "Location", "CalendarItemType", "Organizer",
     },
 }  # fmt: skip
-NOT_IN_ALL_PROPERTIES = {"MimeContent", "UniqueBody", "InternetMessageHeaders"}
+NOT_IN_ALL_PROPERTIES = {"MimeContent", "UniqueBody", "InternetMessageHeaders", "TextBody"}
+NOT_FOUND_BY_FIND = frozenset(
+    {
+        "Body", "UniqueBody", "NormalizedBody", "TextBody", "MimeContent", "Attachments",
+        "InternetMessageHeaders", "ResponseObjects", "ToRecipients", "CcRecipients",
+        "BccRecipients", "ReplyTo", "RequiredAttendees", "OptionalAttendees", "Resources",
+    }
+)  # fmt: skip
+"""What FindItem and SyncFolderItems cannot return: "the message body formats or the recipient
+lists" (FindItem reference) and streamed properties; the EWS Managed API's property definitions
+without CanFind (OfficeDev/ews-managed-api, Core/ServiceObjects/Schemas). FindItem refuses them
+when asked (ErrorInvalidPropertyForOperation, WinRb/Viewpoint#191, exchangelib#214);
+SyncFolderItems leaves them out (exchangelib syncs with every field against Exchange Online)."""
 
 
 MESSAGE_KINDS = ("Message", "MeetingRequest", "MeetingResponse", "MeetingCancellation")

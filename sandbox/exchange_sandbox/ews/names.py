@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import re
+
+from exchange_sandbox.ews import ids
 from exchange_sandbox.ews.access import Caller
 from exchange_sandbox.ews.faults import EwsFault
 from exchange_sandbox.ews.responses import each
@@ -10,13 +13,34 @@ from exchange_sandbox.store import MailStore
 
 
 def convert_id(store: MailStore, op: Element, caller: Caller) -> Element:
-    # exchangelib probes the server version with a ConvertId of a dummy id; Exchange answers
-    # it with an error message, which carries the ServerVersionInfo header all the same.
-    def build(el: Element, out: Element) -> None:
-        raise EwsFault("ErrorInvalidIdMalformed", "Id is malformed.")
+    """Ids from one format into another (ConvertId); the mailbox is only checked for form."""
+    destination = op.get("DestinationFormat", "EwsId")
 
-    ids = op.find(m("SourceIds"))
-    return each("ConvertId", list(ids) if ids is not None else [], build)
+    def build(el: Element, out: Element) -> None:
+        if el.tag != t("AlternateId"):
+            raise EwsFault("ErrorInvalidIdMalformed", "The sandbox has no public folders.")
+        ref = ids.parse(el.get("Id", ""), el.get("Format", ""))
+        mailbox = el.get("Mailbox", "")
+        if not _SMTP.fullmatch(mailbox):
+            # "ConvertId validates that a given SMTP address has a valid format" (reference).
+            raise EwsFault("ErrorInvalidSmtpAddress", "The SMTP address format is invalid.")
+        sub(
+            out,
+            m("AlternateId"),
+            **{
+                f"{{{XSI}}}type": "t:AlternateIdType",
+                "Format": destination,
+                "Id": ids.render(ref, destination),
+                "Mailbox": mailbox,
+            },
+        )
+
+    source = op.find(m("SourceIds"))
+    return each("ConvertId", list(source) if source is not None else [], build)
+
+
+_SMTP = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
+XSI = "http://www.w3.org/2001/XMLSchema-instance"
 
 
 def resolve_names(store: MailStore, op: Element, caller: Caller) -> Element:

@@ -12,16 +12,15 @@ import binascii
 import threading
 import time
 import uuid
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 from lxml import etree
 
-from exchange_sandbox.config import UserConfig
-from exchange_sandbox.ews.access import Caller, caller_of, folder_ref, own_mailbox
-from exchange_sandbox.ews.faults import EwsFault, fault_of, serialize, syntax_fault
+from exchange_sandbox.ews.access import Caller, folder_ref, own_mailbox
+from exchange_sandbox.ews.faults import EwsFault, serialize
 from exchange_sandbox.ews.responses import Build, each, envelope, response_message
-from exchange_sandbox.ews.xml import MNS, PARSER, SOAP_NS, Element, iso, m, sub, t, text_of, xs_bool
+from exchange_sandbox.ews.xml import Element, iso, m, sub, t, text_of, xs_bool
 from exchange_sandbox.store import Change, ItemNotFound, MailStore, utcnow
 
 
@@ -35,6 +34,11 @@ class Subscription:
     watermark: int
     timeout_minutes: int
     last_seen: float = field(default_factory=time.monotonic)
+    budget: str = ""
+    """Whose EWSMaxSubscriptions budget it uses: the impersonated mailbox, else the account."""
+
+    def expired(self, now: float) -> bool:
+        return now - self.last_seen > self.timeout_minutes * 60
 
 
 def encode_watermark(seq: int) -> str:
@@ -62,24 +66,35 @@ class EventStream:
 class Notifications:
     """The subscriptions of one sandbox and the operations on them."""
 
-    def __init__(self, store: MailStore, build: Build) -> None:
+    def __init__(
+        self, store: MailStore, build: Build, max_subscriptions: Callable[[], int] = lambda: 0
+    ) -> None:
         self.store = store
         self.build = build
+        self.max_subscriptions = max_subscriptions
+        """EWSMaxSubscriptions in force (0: no limit); read at every Subscribe."""
         self._subs: dict[str, Subscription] = {}
         self._subs_lock = threading.Lock()
 
     def subscribe(self, op: Element, caller: Caller) -> Element:
-        req = op.find(m("PullSubscriptionRequest"))
-        streaming = False
-        if req is None:
-            req = op.find(m("StreamingSubscriptionRequest"))
-            streaming = True
-        if req is None:
-            raise EwsFault(
-                "ErrorInvalidRequest", "The sandbox supports pull and streaming subscriptions only."
-            )
+        # Since Exchange 2010 SP2 RU4 the budget is the target mailbox's when impersonating
+        # ("EWS throttling in Exchange", table 2), else the calling account's.
+        budget = f"mailbox:{caller.impersonated}" if caller.impersonated else caller.user.name
 
         def build(request: Element, out: Element) -> None:
+            if request.tag not in (m("PullSubscriptionRequest"), m("StreamingSubscriptionRequest")):
+                raise EwsFault(
+                    "ErrorInvalidRequest", "The sandbox has pull and streaming subscriptions only."
+                )
+            streaming = request.tag == m("StreamingSubscriptionRequest")
+            limit = self.max_subscriptions()
+            if limit and self.live_subscriptions(budget) >= limit:
+                raise EwsFault(
+                    "ErrorExceededSubscriptionCount",
+                    "You have exceeded the maximum number of subscriptions allowed for your "
+                    "account.",
+                    {"Policy": "MaxSubscriptions", "MaxSubscriptionsLimit": str(limit)},
+                )
             folder_ids = request.find(t("FolderIds"))
             if request.get("SubscribeToAllFolders") == "true" or folder_ids is None:
                 mailbox = own_mailbox(self.store, caller)
@@ -108,20 +123,26 @@ class Notifications:
                     event_types=types,
                     watermark=watermark,
                     timeout_minutes=timeout,
+                    budget=budget,
                 )
             sub(out, m("SubscriptionId"), sub_id)
             if not streaming:
                 sub(out, m("Watermark"), encode_watermark(watermark))
 
-        return each("Subscribe", [req], build)
+        return each("Subscribe", list(op), build)
+
+    def live_subscriptions(self, budget: str) -> int:
+        """Unexpired subscriptions charged to ``budget``; expired ones are forgotten."""
+        now = time.monotonic()
+        with self._subs_lock:
+            for gone in [k for k, v in self._subs.items() if v.expired(now)]:
+                del self._subs[gone]
+            return sum(1 for v in self._subs.values() if v.budget == budget)
 
     def _subscription(self, sub_id: str, caller: Caller) -> Subscription:
         with self._subs_lock:
             found = self._subs.get(sub_id)
-            if (
-                found is not None
-                and time.monotonic() - found.last_seen > found.timeout_minutes * 60
-            ):
+            if found is not None and found.expired(time.monotonic()):
                 del self._subs[sub_id]
                 found = None
         if found is None:
@@ -182,18 +203,8 @@ class Notifications:
                 emitted += 1
         return emitted
 
-    def open_stream(self, request: bytes, user: UserConfig) -> tuple[int, bytes] | EventStream:
+    def open_stream(self, op: Element, caller: Caller) -> tuple[int, bytes] | EventStream:
         """Start a GetStreamingEvents answer, or give the (status, body) of its refusal."""
-        try:
-            root = etree.fromstring(request, PARSER)
-            op = root.find(f"{{{SOAP_NS}}}Body/{{{MNS}}}GetStreamingEvents")
-            if op is None:
-                raise EwsFault("ErrorInvalidRequest", "GetStreamingEvents is missing.")
-            caller = caller_of(self.store, root.find(f"{{{SOAP_NS}}}Header"), user)
-        except etree.XMLSyntaxError as exc:
-            return 500, syntax_fault(exc)
-        except EwsFault as exc:
-            return 500, fault_of(exc)
         ids_el = op.find(m("SubscriptionIds"))
         ids = [i.text or "" for i in ids_el] if ids_el is not None else []
         timeout = int(text_of(op, m("ConnectionTimeout")) or "30")

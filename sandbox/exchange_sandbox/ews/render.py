@@ -10,8 +10,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
-from exchange_sandbox.ews.kinds import KIND_ORDER, item_kind
+from exchange_sandbox.ews.bodies import as_text
+from exchange_sandbox.ews.kinds import KIND_ORDER, NOT_FOUND_BY_FIND, item_kind
 from exchange_sandbox.ews.shapes import FolderShape, Shape, wanted
+from exchange_sandbox.ews.versions import has
 from exchange_sandbox.ews.xml import Element, boolean, iso, sub, t
 from exchange_sandbox.store import (
     Address,
@@ -24,14 +26,16 @@ from exchange_sandbox.store import (
 
 
 def mailbox_el(
-    parent: Element, addr: Address, tag: str = "Mailbox", known: bool = False
+    parent: Element, addr: Address, tag: str = "Mailbox", mailbox_type: str | None = "OneOff"
 ) -> Element:
+    """An EmailAddressType element; ``mailbox_type`` None leaves MailboxType out (Exchange 2007)."""
     box = sub(parent, t(tag))
     if addr.name:
         sub(box, t("Name"), addr.name)
     sub(box, t("EmailAddress"), addr.email)
     sub(box, t("RoutingType"), "SMTP")
-    sub(box, t("MailboxType"), "Mailbox" if known else "OneOff")
+    if mailbox_type is not None:
+        sub(box, t("MailboxType"), mailbox_type)
     return box
 
 
@@ -71,6 +75,15 @@ class RenderContext:
     folder_id: Callable[[str, str], str]
     is_known: Callable[[str], bool]
     shape: Shape
+    version: str = "Exchange2016"
+    """The RequestServerVersion: what a later version introduced is left out."""
+    operation: str = "GetItem"
+    """FindItem and SyncFolderItems return no bodies, recipient lists or headers."""
+
+    def mailbox_type(self, email: str) -> str | None:
+        if not has(self.version, "MailboxType"):
+            return None
+        return "Mailbox" if self.is_known(email) else "OneOff"
 
 
 def _recipients(tag: str, attr: str) -> Renderer:
@@ -79,7 +92,7 @@ def _recipients(tag: str, attr: str) -> Renderer:
         if addrs:
             box = sub(parent, t(tag))
             for a in addrs:
-                mailbox_el(box, a, known=ctx.is_known(a.email))
+                mailbox_el(box, a, mailbox_type=ctx.mailbox_type(a.email))
 
     return render
 
@@ -88,7 +101,7 @@ def _single(tag: str, attr: str) -> Renderer:
     def render(parent: Element, item: Item, ctx: RenderContext) -> None:
         addr: Address | None = getattr(item, attr)
         if addr is not None:
-            mailbox_el(sub(parent, t(tag)), addr, known=ctx.is_known(addr.email))
+            mailbox_el(sub(parent, t(tag)), addr, mailbox_type=ctx.mailbox_type(addr.email))
 
     return render
 
@@ -147,6 +160,17 @@ def _render_body(parent: Element, item: Item, ctx: RenderContext) -> None:
     sub(parent, t("Body"), body, BodyType=body_type, IsTruncated="false")
 
 
+def _render_text_body(parent: Element, item: Item, ctx: RenderContext) -> None:
+    # item:TextBody (Exchange 2013+): the body as plain text, whatever its stored format.
+    sub(
+        parent,
+        t("TextBody"),
+        as_text(item.body, item.body_type),
+        BodyType="Text",
+        IsTruncated="false",
+    )
+
+
 def _render_categories(parent: Element, item: Item, ctx: RenderContext) -> None:
     if item.categories:
         cats = sub(parent, t("Categories"))
@@ -193,7 +217,7 @@ def _render_references(parent: Element, item: Item, ctx: RenderContext) -> None:
 def _render_organizer(parent: Element, item: Item, ctx: RenderContext) -> None:
     if item.calendar is not None:
         org = item.calendar.organizer
-        mailbox_el(sub(parent, t("Organizer")), org, known=ctx.is_known(org.email))
+        mailbox_el(sub(parent, t("Organizer")), org, mailbox_type=ctx.mailbox_type(org.email))
 
 
 def _attendees(tag: str, required: bool) -> Renderer:
@@ -205,7 +229,7 @@ def _attendees(tag: str, required: bool) -> Renderer:
             box = sub(parent, t(tag))
             for a in chosen:
                 att = sub(box, t("Attendee"))
-                mailbox_el(att, a.address, known=ctx.is_known(a.address.email))
+                mailbox_el(att, a.address, mailbox_type=ctx.mailbox_type(a.address.email))
                 sub(att, t("ResponseType"), a.response)
 
     return render
@@ -298,6 +322,7 @@ RENDERERS: dict[str, Renderer] = {
     "IsAssociated": _bool("IsAssociated", lambda it: False),
     "ConversationId": _render_conversation,
     "Flag": _render_flag,
+    "TextBody": _render_text_body,
     "Sender": _single("Sender", "sender"),
     "ToRecipients": _recipients("ToRecipients", "to"),
     "CcRecipients": _recipients("CcRecipients", "cc"),
@@ -343,8 +368,10 @@ def render_item(parent: Element, item: Item, ctx: RenderContext) -> Element:
     names = wanted(ctx.shape, kind)
     if ctx.shape.extended:
         names.add("ExtendedProperty")
+    if ctx.operation in ("FindItem", "SyncFolderItems"):
+        names -= NOT_FOUND_BY_FIND
     for name in dict.fromkeys(KIND_ORDER[kind]):
-        if name in names and name in RENDERERS:
+        if name in names and name in RENDERERS and has(ctx.version, name):
             RENDERERS[name](el, item, ctx)
     return el
 

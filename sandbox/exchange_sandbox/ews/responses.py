@@ -11,6 +11,7 @@ from collections.abc import Callable
 from lxml import etree
 
 from exchange_sandbox.ews.faults import EwsFault
+from exchange_sandbox.ews.versions import server_schema_version
 from exchange_sandbox.ews.xml import NSMAP, SOAP_NS, TNS, Element, m, sub, t
 from exchange_sandbox.store import ReadOnlyProperty
 
@@ -31,7 +32,7 @@ def envelope(build: Build) -> tuple[Element, Element]:
             "MinorVersion": str(minor),
             "MajorBuildNumber": str(number),
             "MinorBuildNumber": str(rev),
-            "Version": "V2017_07_11",
+            "Version": server_schema_version(build),
         },
     )
     body = etree.SubElement(env, f"{{{SOAP_NS}}}Body", nsmap=NSMAP)

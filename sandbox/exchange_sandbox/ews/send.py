@@ -23,6 +23,7 @@ from exchange_sandbox.ews.access import (
 from exchange_sandbox.ews.faults import EwsFault
 from exchange_sandbox.ews.fields import item_fields
 from exchange_sandbox.ews.render import render_item_id_only
+from exchange_sandbox.ews.replies import RESPONSE_OBJECTS, create_response
 from exchange_sandbox.ews.responses import each, empty_items
 from exchange_sandbox.ews.xml import Element, boolean, m, sub
 from exchange_sandbox.store import (
@@ -68,10 +69,14 @@ def create_item(store: MailStore, op: Element, caller: Caller) -> Element:
     disposition = op.get("MessageDisposition", "SaveOnly")
     invitations = op.get("SendMeetingInvitations", "SendToNone")
     saved = op.find(m("SavedItemFolderId"))
-    target = folder_ref(store, saved[0], caller) if saved is not None and len(saved) else None
     items_el = op.find(m("Items"))
 
     def build(el: Element, out: Element) -> None:
+        # Exchange answers a bad SavedItemFolderId in each item's message, not as a fault.
+        target = folder_ref(store, saved[0], caller) if saved is not None and len(saved) else None
+        if etree.QName(el).localname in RESPONSE_OBJECTS:
+            create_response(store, caller, el, disposition, target, out)
+            return
         kind, new, fields = _new_item(el)
         items_out = sub(out, m("Items"))
         if kind == "CalendarItem":
@@ -166,9 +171,14 @@ def _create_calendar(
 def send_item(store: MailStore, op: Element, caller: Caller) -> Element:
     save = boolean(op.get("SaveItemToFolder", "true"))
     saved = op.find(m("SavedItemFolderId"))
-    target = folder_ref(store, saved[0], caller) if saved is not None and len(saved) else None
 
     def build(ref: Element, out: Element) -> None:
+        if saved is not None and not save:
+            raise EwsFault(
+                "ErrorInvalidSendItemSaveSettings",
+                "SavedItemFolderId is not allowed when SaveItemToFolder is false.",
+            )
+        target = folder_ref(store, saved[0], caller) if saved is not None and len(saved) else None
         item = item_ref(store, ref, caller)
         if target is not None and target.mailbox != item.mailbox:
             raise EwsFault("ErrorInvalidRequest", "A draft is sent from its own mailbox.")

@@ -10,12 +10,14 @@ and ``ResponseCode``, documented error codes, throttling as a SOAP fault carryin
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass, replace
 from functools import partial
+from typing import Any
 
 from lxml import etree
 
 from exchange_sandbox.config import SandboxConfig, UserConfig
-from exchange_sandbox.ews import availability, folders, items, names, send, sync
+from exchange_sandbox.ews import availability, folders, items, names, send, sync, versions
 from exchange_sandbox.ews.access import Caller, caller_of
 from exchange_sandbox.ews.faults import (
     EwsFault,
@@ -26,13 +28,27 @@ from exchange_sandbox.ews.faults import (
     soap_fault,
     syntax_fault,
 )
+from exchange_sandbox.ews.fields import REQUEST_ZONE
 from exchange_sandbox.ews.notifications import EventStream, Notifications, Subscription
 from exchange_sandbox.ews.responses import envelope
-from exchange_sandbox.ews.validation import schema_violation
+from exchange_sandbox.ews.throttling import Budgets
+from exchange_sandbox.ews.validation import violation
 from exchange_sandbox.ews.xml import MNS, PARSER, SOAP_NS, Element
+from exchange_sandbox.ews.zones import SerializableZone, context_zone
 from exchange_sandbox.store import MailStore
 
 Operation = Callable[[Element, Caller], Element]
+
+
+@dataclass(frozen=True)
+class Prepared:
+    """A request Exchange would run: its operation, the operation element, the caller."""
+
+    name: str
+    op: Element
+    caller: Caller
+    zone: SerializableZone | None = None
+    """The request's TimeZoneContext (Exchange2010 and later), None for UTC."""
 
 
 def operation_of(body: bytes) -> str:
@@ -58,7 +74,11 @@ class EwsService:
     def __init__(self, store: MailStore, config: SandboxConfig) -> None:
         self.store = store
         self.config = config
-        self.notifications = Notifications(store, config.build)
+        self.settings = config.ews
+        self.budgets = Budgets()
+        self.notifications = Notifications(
+            store, config.build, lambda: self.settings.max_subscriptions
+        )
         self._ops: dict[str, Operation] = {
             "GetFolder": partial(folders.get_folder, store),
             "FindFolder": partial(folders.find_folder, store),
@@ -75,12 +95,18 @@ class EwsService:
             "Subscribe": self.notifications.subscribe,
             "GetEvents": self.notifications.get_events,
             "Unsubscribe": self.notifications.unsubscribe,
+            "GetStreamingEvents": self._not_streamed,
             "ConvertId": partial(names.convert_id, store),
             "ResolveNames": partial(names.resolve_names, store),
         }
 
-    def handle(self, request: bytes, user: UserConfig) -> tuple[int, bytes]:
-        """Answer one SOAP request; returns (HTTP status, body)."""
+    def set(self, **settings: Any) -> None:
+        """Change EWS settings at runtime (``strict`` and the throttling limits of ``[ews]``)."""
+        self.settings = replace(self.settings, **settings)
+
+    def prepare(self, request: bytes, user: UserConfig) -> Prepared | tuple[int, bytes]:
+        """Read, version-check and validate a request as Exchange does before running it;
+        the refusal (HTTP status, SOAP fault) when it does not get that far."""
         try:
             root = etree.fromstring(request, PARSER)
         except etree.XMLSyntaxError as exc:
@@ -90,6 +116,14 @@ class EwsService:
         if soap_body is None or len(soap_body) == 0:
             return 500, soap_fault("ErrorInvalidRequest", "The request is invalid.")
         op_el = soap_body[0]
+        try:
+            version = versions.request_version(header, self.config.build)
+        except EwsFault as exc:
+            return 500, fault_of(exc)
+        if self.settings.strict:
+            found = violation(root, request)
+            if found is not None:
+                return 500, schema_fault(found.text, found.line, found.position)
         name = _op_name(etree.QName(op_el).localname)
         if etree.QName(op_el).namespace != MNS or name not in self._ops:
             # Not ErrorInvalidRequest: exchangelib takes that fault for a wrong schema version
@@ -97,18 +131,27 @@ class EwsService:
             return 500, soap_fault(
                 "ErrorInvalidOperation", f"The sandbox does not implement the operation {name}."
             )
-        violation = schema_violation(op_el, request)
-        if violation is not None:
-            return 500, schema_fault(*violation)
         try:
-            caller = caller_of(self.store, header, user)
+            versions.check_request(op_el, version)
+            zone = context_zone(header, version)
+            caller = caller_of(self.store, header, user, version)
         except EwsFault as exc:
             return 500, fault_of(exc)
+        return Prepared(name, op_el, caller, zone)
+
+    def handle(self, request: bytes, user: UserConfig) -> tuple[int, bytes]:
+        """Answer one SOAP request; returns (HTTP status, body)."""
+        prepared = self.prepare(request, user)
+        if isinstance(prepared, tuple):
+            return prepared
         env, body = envelope(self.config.build)
+        token = REQUEST_ZONE.set(prepared.zone)
         try:
-            body.append(self._ops[name](op_el, caller))
+            body.append(self._ops[prepared.name](prepared.op, prepared.caller))
         except EwsFault as exc:
             return 500, fault_of(exc)
+        finally:
+            REQUEST_ZONE.reset(token)
         return 200, serialize(env)
 
     # ------------------------------------------------------------ throttling and streaming
@@ -119,7 +162,14 @@ class EwsService:
 
     def open_stream(self, request: bytes, user: UserConfig) -> tuple[int, bytes] | EventStream:
         """Start a GetStreamingEvents answer, or give the (status, body) of its refusal."""
-        return self.notifications.open_stream(request, user)
+        prepared = self.prepare(request, user)
+        if isinstance(prepared, tuple):
+            return prepared
+        return self.notifications.open_stream(prepared.op, prepared.caller)
+
+    def _not_streamed(self, op: Element, caller: Caller) -> Element:
+        # The HTTP server streams GetStreamingEvents itself (open_stream); never called here.
+        raise EwsFault("ErrorInvalidRequest", "GetStreamingEvents is answered as a stream.")
 
     def stream_document(self, subs: Sequence[Subscription], status: str) -> bytes:
         return self.notifications.stream_document(subs, status)

@@ -39,7 +39,7 @@ def decode_sync_state(value: str, mailbox: str, folder: str) -> int:
 
 def sync_folder_items(store: MailStore, op: Element, caller: Caller) -> Element:
     shape = parse_shape(op.find(m("ItemShape")))
-    ctx = render_context(store, shape)
+    ctx = render_context(store, shape, caller, "SyncFolderItems")
     ref_box = op.find(m("SyncFolderId"))
     state = text_of(op, m("SyncState"))
     max_changes = int(text_of(op, m("MaxChangesReturned")) or "100")

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from exchange_sandbox.ews.faults import EwsFault
-from exchange_sandbox.ews.fields import parse_dt
+from exchange_sandbox.ews.versions import at_least
 from exchange_sandbox.ews.xml import Element, sub, t, text_of
 
 
@@ -20,36 +21,43 @@ class ZoneRule:
     dst: tuple[tuple[int, int, int], tuple[int, int, int]] | None  # (month, occurrence, hour) x2
 
 
-ZONES = {
-    z.ms_id: z
-    for z in (
-        ZoneRule("UTC", "(UTC) Coordinated Universal Time", 0, None),
-        ZoneRule(
-            "W. Europe Standard Time",
-            "(UTC+01:00) Amsterdam, Berlin, Bern, Rome, Stockholm, Vienna",
-            -60,
-            ((3, -1, 2), (10, -1, 3)),
-        ),
-        ZoneRule(
-            "Romance Standard Time",
-            "(UTC+01:00) Brussels, Copenhagen, Madrid, Paris",
-            -60,
-            ((3, -1, 2), (10, -1, 3)),
-        ),
-        ZoneRule(
-            "Central Europe Standard Time",
-            "(UTC+01:00) Belgrade, Bratislava, Budapest, Ljubljana, Prague",
-            -60,
-            ((3, -1, 2), (10, -1, 3)),
-        ),
-        ZoneRule(
-            "GMT Standard Time",
-            "(UTC+00:00) Dublin, Edinburgh, Lisbon, London",
-            0,
-            ((3, -1, 1), (10, -1, 2)),
-        ),
-    )
-}
+_EU = ((3, -1, 2), (10, -1, 3))  # last Sunday of March 02:00, of October 03:00
+_EET = ((3, -1, 3), (10, -1, 4))
+_US = ((3, 2, 2), (11, 1, 2))  # second Sunday of March, first of November, 02:00
+
+
+def _zones(*rules: ZoneRule) -> dict[str, ZoneRule]:
+    return {z.ms_id: z for z in rules}
+
+
+ZONES = _zones(
+    ZoneRule("UTC", "(UTC) Coordinated Universal Time", 0, None),
+    ZoneRule("W. Europe Standard Time", "(UTC+01:00) Amsterdam, Berlin, Bern, Rome, Stockholm, Vienna", -60, _EU),
+    ZoneRule("Romance Standard Time", "(UTC+01:00) Brussels, Copenhagen, Madrid, Paris", -60, _EU),
+    ZoneRule("Central Europe Standard Time", "(UTC+01:00) Belgrade, Bratislava, Budapest, Ljubljana, Prague", -60, _EU),
+    ZoneRule("Central European Standard Time", "(UTC+01:00) Sarajevo, Skopje, Warsaw, Zagreb", -60, _EU),
+    ZoneRule("GMT Standard Time", "(UTC+00:00) Dublin, Edinburgh, Lisbon, London", 0, ((3, -1, 1), (10, -1, 2))),
+    ZoneRule("Greenwich Standard Time", "(UTC+00:00) Monrovia, Reykjavik", 0, None),
+    ZoneRule("FLE Standard Time", "(UTC+02:00) Helsinki, Kyiv, Riga, Sofia, Tallinn, Vilnius", -120, _EET),
+    ZoneRule("GTB Standard Time", "(UTC+02:00) Athens, Bucharest", -120, _EET),
+    ZoneRule("South Africa Standard Time", "(UTC+02:00) Harare, Pretoria", -120, None),
+    ZoneRule("Turkey Standard Time", "(UTC+03:00) Istanbul", -180, None),
+    ZoneRule("Russian Standard Time", "(UTC+03:00) Moscow, St. Petersburg", -180, None),
+    ZoneRule("Arabian Standard Time", "(UTC+04:00) Abu Dhabi, Muscat", -240, None),
+    ZoneRule("India Standard Time", "(UTC+05:30) Chennai, Kolkata, Mumbai, New Delhi", -330, None),
+    ZoneRule("SE Asia Standard Time", "(UTC+07:00) Bangkok, Hanoi, Jakarta", -420, None),
+    ZoneRule("China Standard Time", "(UTC+08:00) Beijing, Chongqing, Hong Kong, Urumqi", -480, None),
+    ZoneRule("Singapore Standard Time", "(UTC+08:00) Kuala Lumpur, Singapore", -480, None),
+    ZoneRule("Tokyo Standard Time", "(UTC+09:00) Osaka, Sapporo, Tokyo", -540, None),
+    ZoneRule("AUS Eastern Standard Time", "(UTC+10:00) Canberra, Melbourne, Sydney", -600, ((10, 1, 2), (4, 1, 3))),
+    ZoneRule("E. South America Standard Time", "(UTC-03:00) Brasilia", 180, None),
+    ZoneRule("Eastern Standard Time", "(UTC-05:00) Eastern Time (US & Canada)", 300, _US),
+    ZoneRule("Central Standard Time", "(UTC-06:00) Central Time (US & Canada)", 360, _US),
+    ZoneRule("Mountain Standard Time", "(UTC-07:00) Mountain Time (US & Canada)", 420, _US),
+    ZoneRule("Pacific Standard Time", "(UTC-08:00) Pacific Time (US & Canada)", 480, _US),
+)  # fmt: skip
+"""The Windows time zones the sandbox knows, with Windows' yearly rules (tzutil /l; the
+registry's "Dynamic DST" of recent years)."""
 
 
 def render_zone(parent: Element, zone: ZoneRule) -> None:
@@ -123,6 +131,18 @@ class SerializableZone:
 
         return cls(int(text_of(el, t("Bias")) or 0), rule("StandardTime"), rule("DaylightTime"))
 
+    @classmethod
+    def of_rule(cls, rule: ZoneRule) -> SerializableZone:
+        """The SerializableTimeZone form of a Windows zone (as GetUserAvailability takes it)."""
+        if rule.dst is None:
+            return cls(rule.std_bias, None, None)
+        (d_month, d_occ, d_hour), (s_month, s_occ, s_hour) = rule.dst
+        return cls(
+            rule.std_bias,
+            (0, s_month, 5 if s_occ < 0 else s_occ, 6, s_hour * 60),
+            (-60, d_month, 5 if d_occ < 0 else d_occ, 6, d_hour * 60),
+        )
+
     @staticmethod
     def _transition(year: int, r: tuple[int, int, int, int, int]) -> datetime:
         _, month, order, weekday, minutes = r
@@ -142,7 +162,12 @@ class SerializableZone:
         dst_local = utc - timedelta(minutes=self.bias + self.dst[0])
         start = self._transition(utc.year, self.dst)
         end = self._transition(utc.year, self.std)
-        in_dst = start <= std_local < end if start < end else not (end <= std_local < start)
+        # The change to daylight time is at a standard-time wall clock, the change back at a
+        # daylight-time one (03:00 in Amsterdam's October is 02:00 standard time).
+        if start < end:
+            in_dst = start <= std_local and dst_local < end
+        else:
+            in_dst = not (end <= dst_local and std_local < start)
         return dst_local if in_dst else std_local
 
 
@@ -165,14 +190,51 @@ def window_time(zone: SerializableZone, text: str | None) -> datetime:
     except ValueError as exc:
         raise EwsFault("ErrorInvalidRequest", f"Invalid date/time value {text!r}.") from exc
     if value.tzinfo is not None:
-        return parse_dt(text)
+        return value.astimezone(UTC)
     return from_local(zone, value)
 
 
 def from_local(zone: SerializableZone, local: datetime) -> datetime:
+    """The UTC moment of a wall-clock time in ``zone`` (the earlier one when it is ambiguous)."""
     # Invert to_local by trying the zone's possible offsets (wall time -> UTC).
     for minutes in sorted({zone.bias + (r[0] if r else 0) for r in (zone.std, zone.dst)}):
         candidate = (local + timedelta(minutes=minutes)).replace(tzinfo=UTC)
         if zone.to_local(candidate) == local:
             return candidate
     return (local + timedelta(minutes=zone.bias)).replace(tzinfo=UTC)
+
+
+def windows_zone(ms_id: str) -> SerializableZone:
+    """A Windows time zone by its id; one the sandbox does not know is ErrorTimeZone."""
+    rule = ZONES.get(ms_id)
+    if rule is None:
+        raise EwsFault("ErrorTimeZone", f"The time zone '{ms_id}' is not one the sandbox models.")
+    return SerializableZone.of_rule(rule)
+
+
+def context_zone(header: Element | None, version: str) -> SerializableZone | None:
+    """The TimeZoneContext of a request, which Exchange applies from Exchange2010 requests on
+    ("Time zones and EWS in Exchange", table 2); None: times without offset are UTC."""
+    context = header.find(t("TimeZoneContext")) if header is not None else None
+    definition = context.find(t("TimeZoneDefinition")) if context is not None else None
+    if definition is None or not at_least(version, "Exchange2010"):
+        return None
+    return windows_zone(definition.get("Id", ""))
+
+
+def item_zone(el: Element) -> SerializableZone:
+    """The zone of a calendar item's StartTimeZone/EndTimeZone (a TimeZoneDefinition) or of its
+    MeetingTimeZone (Exchange 2007: a TimeZoneName, else a fixed BaseOffset)."""
+    if el.tag == t("MeetingTimeZone"):
+        name = el.get("TimeZoneName")
+        if name:
+            return windows_zone(name)
+        offset = text_of(el, t("BaseOffset")) or "PT0M"
+        sign = -1 if offset.startswith("-") else 1
+        hours = re.search(r"(\d+)H", offset)
+        minutes = re.search(r"(\d+)M", offset)
+        bias = sign * (
+            60 * int(hours.group(1) if hours else 0) + int(minutes.group(1) if minutes else 0)
+        )
+        return SerializableZone(bias, None, None)
+    return windows_zone(el.get("Id", ""))

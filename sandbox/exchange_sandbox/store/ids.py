@@ -54,3 +54,14 @@ def new_conversation_index(guid_hex: str | None = None, at: datetime | None = No
     stamp = struct.pack(">Q", filetime)[:5]
     guid = bytes.fromhex(guid_hex) if guid_hex else uuid.uuid4().bytes
     return b"\x01" + stamp + guid
+
+
+def decode_item_id(value: str) -> tuple[str, bytes] | None:
+    """(mailbox guid, unique part) of an item id made by :func:`new_item_id`, else None."""
+    try:
+        raw = base64.b64decode(value, validate=True)
+    except ValueError:
+        return None
+    if len(raw) != 38 or raw[:4] != b"\x00\x00\x00\x00" or raw[20:22] != b"\x07\x00":
+        return None
+    return raw[4:20].hex(), raw[22:]

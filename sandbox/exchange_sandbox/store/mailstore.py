@@ -274,6 +274,8 @@ class MailStore:
             headers = parsed.pop("headers")
             message_id = parsed.pop("message_id")
             date_sent = parsed.pop("date_sent")
+            if not draft.body:  # the body comes from the MIME, and so does its format
+                fields["body_type"] = parsed.pop("body_type")
             for key, value in parsed.items():
                 # Explicit fields win over MIME, like EWS properties set next to MimeContent.
                 if value and not fields.get(key):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import email.utils
+import re
 import uuid
 from datetime import UTC, datetime
 from email import policy
@@ -56,34 +57,81 @@ def _msgids(value: str) -> tuple[str, ...]:
     return tuple(found)
 
 
+def _message(mime: bytes) -> tuple[Message, bool]:
+    """The parsed message, and whether its parts were parsed.
+
+    Python's parser recurses once per multipart level and gives up (RecursionError) at a
+    depth Exchange stores without complaint (1,000 and more); such a message keeps its
+    headers, and its body is looked for without the parser.
+    """
+    try:
+        return BytesParser(policy=policy.compat32).parsebytes(mime), True
+    except RecursionError:
+        return BytesParser(policy=policy.compat32).parsebytes(mime, headersonly=True), False
+
+
+def _first_text_part(msg: Message) -> Message | None:
+    """The first text/* part, depth first, without recursion (nesting may be very deep)."""
+    stack = [msg]
+    while stack:
+        part = stack.pop()
+        if part.is_multipart():
+            payload = part.get_payload()
+            subparts = (
+                [p for p in payload if isinstance(p, Message)] if isinstance(payload, list) else []
+            )
+            stack.extend(reversed(subparts))
+        elif part.get_content_maintype() == "text":
+            return part
+    return None
+
+
+_TEXT_PART = re.compile(
+    rb"(?im)^content-type:[ \t]*text/(plain|html)\b[^\r\n]*(?:\r?\n[ \t][^\r\n]*)*\r?\n"
+    rb"(?:[^\r\n]+\r?\n)*\r?\n(.*?)(?=\r?\n--|\Z)",
+    re.DOTALL,
+)
+
+
+def _body(msg: Message, parsed: bool, mime: bytes) -> tuple[str, str]:
+    """The text of the first text part and its format ("Text" or "HTML")."""
+    if not parsed:
+        found = _TEXT_PART.search(mime)
+        if found is None:
+            return "", "Text"
+        text = found.group(2).decode("utf-8", errors="replace")
+        return text, "HTML" if found.group(1).lower() == b"html" else "Text"
+    part = _first_text_part(msg)
+    if part is None:
+        return "", "Text"
+    try:
+        payload = part.get_payload(decode=True)
+        if not isinstance(payload, bytes):
+            return "", "Text"
+        text = payload.decode(part.get_content_charset() or "utf-8", errors="replace")
+    except (LookupError, ValueError):
+        return "", "Text"
+    return text, "HTML" if part.get_content_subtype() == "html" else "Text"
+
+
 def parse_mime(mime: bytes) -> dict[str, Any]:
     """Header fields of an RFC 5322 message, tolerant of malformed input."""
-    msg = BytesParser(policy=policy.compat32).parsebytes(mime, headersonly=False)
+    msg, parsed = _message(mime)
     headers = tuple((k, " ".join(str(v).split())) for k, v in msg.items())
     from_ = _addresses(msg, "From")
     sender = _addresses(msg, "Sender")
     date_sent: datetime | None = None
     if msg.get("Date"):
         try:
-            parsed = email.utils.parsedate_to_datetime(str(msg["Date"]))
-            date_sent = parsed.astimezone(UTC) if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+            parsed_date = email.utils.parsedate_to_datetime(str(msg["Date"]))
+            date_sent = (
+                parsed_date.astimezone(UTC)
+                if parsed_date.tzinfo
+                else parsed_date.replace(tzinfo=UTC)
+            )
         except (TypeError, ValueError):
             date_sent = None
-    body = ""
-    body_type = "Text"
-    try:
-        part = msg
-        if msg.is_multipart():
-            for sub in msg.walk():
-                if sub.get_content_maintype() == "text":
-                    part = sub
-                    break
-        payload = part.get_payload(decode=True)
-        if isinstance(payload, bytes):
-            body = payload.decode(part.get_content_charset() or "utf-8", errors="replace")
-            body_type = "HTML" if part.get_content_subtype() == "html" else "Text"
-    except (LookupError, ValueError):
-        body = ""
+    body, body_type = _body(msg, parsed, mime)
     importance = {"high": "High", "low": "Low"}.get(
         str(msg.get("Importance", "")).strip().lower(), "Normal"
     )

@@ -33,7 +33,7 @@ import requests
 from lxml import etree
 
 from exchange_sandbox.server import SandboxHandle, start_sandbox
-from sandbox_helpers import BAKKER, DEVRIES, PASSWORD, SERVICE_USER, SHARED, eml
+from sandbox_helpers import BAKKER, DEVRIES, PASSWORD, SERVICE_USER, SHARED, check_answers, eml
 
 EXAMPLES = Path(__file__).with_name("ews_examples")
 
@@ -221,10 +221,12 @@ def _examples_present() -> None:
 def ews() -> Iterator[SandboxHandle]:
     """One sandbox for the module (stopping one takes half a second); tests add their own data."""
     handle = start_sandbox()
+    problems = check_answers(handle)
     try:
         yield handle
     finally:
         handle.stop()
+    assert not problems, "schema-invalid EWS answers:\n" + "\n".join(problems)
 
 
 def soap(
@@ -677,6 +679,28 @@ def test_get_events_error_subscription_access_denied(ews: SandboxHandle) -> None
     assert b'ResponseClass="Success"' in subscribed
     answer = _get_events(ews, subscribed, user="a.bakker")
     assert_matches("getevents-error", answer)
+
+
+# ------------------------------------------------------------------ ids
+
+
+def _convert_id(handle: SandboxHandle, item_id: str, destination: str) -> bytes:
+    # Microsoft's example request converts an EwsId of the mailbox into an OwaId.
+    return soap(
+        handle,
+        f'<m:ConvertId DestinationFormat="{destination}"><m:SourceIds>'
+        f'<t:AlternateId Format="EwsId" Id="{item_id}" Mailbox="{SHARED}"/>'
+        "</m:SourceIds></m:ConvertId>",
+    )
+
+
+def test_convert_id(ews: SandboxHandle) -> None:
+    assert_matches("convertid", _convert_id(ews, deliver(ews), "OwaId"))
+
+
+def test_convert_id_error(ews: SandboxHandle) -> None:
+    # The example's error: an id that is not of the format named.
+    assert_matches("convertid-error", _convert_id(ews, MALFORMED_ID, "OwaId"))
 
 
 # ------------------------------------------------------------------ SOAP faults
