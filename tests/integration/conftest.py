@@ -6,6 +6,7 @@ import email
 import email.policy
 import email.utils
 import os
+import random
 import signal
 import subprocess
 import sys
@@ -73,6 +74,22 @@ class Backend:
         log.close()
         self.processes.append(process)
         return process
+
+
+def seed_hitting(probability: float, *, lost: bool = False) -> int:
+    """A random fault seed whose first matching request surely gets the fault.
+
+    The sandbox rolls once per request for the fault kinds, and once more for a
+    lost answer; a seed whose roll for the first request falls under the
+    probability makes "at least one fault happened" certain, not likely.
+    """
+    start = random.randrange(10**6)
+    for seed in range(start, start + 10_000):
+        rng = random.Random(seed)
+        first = rng.random()
+        if (rng.random() if lost else first) < probability:
+            return seed
+    raise AssertionError("no seed found")  # practically impossible for any useful probability
 
 
 def write_config(

@@ -17,7 +17,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from exchange_sandbox import Item
-from tests.integration.conftest import DEMO_MAIL, FIXTURES, Backend
+from tests.integration.conftest import DEMO_MAIL, FIXTURES, Backend, seed_hitting
 
 pytestmark = pytest.mark.integration
 
@@ -187,9 +187,7 @@ def test_twenty_percent_faults_of_each_kind_still_exactly_once(backend: Backend,
     for n in range(40):
         backend.deliver(tenant_mail(n, start + timedelta(minutes=n)))
         expected.add(f"<backlog-{n}@example.nl>")
-    backend.sandbox.set_faults(
-        f"{kind}=0.2,backoff_ms=400,slow_ms=300,seed={random.randrange(10**6)}"
-    )
+    backend.sandbox.set_faults(f"{kind}=0.2,backoff_ms=400,slow_ms=300,seed={seed_hitting(0.2)}")
 
     result = backend.run_once()
     backend.sandbox.set_faults("")
@@ -230,7 +228,8 @@ def test_sends_whose_answer_is_lost_are_found_in_sent_items_not_repeated(backend
         backend.deliver(tenant_mail(n, start + timedelta(minutes=n)))
         expected.add(f"<backlog-{n}@example.nl>")
     # The send is carried out, then the connection drops before the answer.
-    backend.sandbox.set_faults(f"lost=0.4,ops=CreateItem,seed={random.randrange(10**6)}")
+    operation = "CreateItem" if backend.name == "ews" else "graph.batch"
+    backend.sandbox.set_faults(f"lost=0.4,ops={operation},seed={seed_hitting(0.4, lost=True)}")
 
     result = backend.run_once()
     backend.sandbox.set_faults("")

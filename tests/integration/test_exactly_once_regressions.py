@@ -13,7 +13,7 @@ from datetime import datetime, timedelta
 
 import pytest
 
-from tests.integration.conftest import Backend
+from tests.integration.conftest import Backend, seed_hitting
 from tests.integration.test_acknowledge_loop import AMS, assert_exactly_once, tenant_mail
 
 pytestmark = pytest.mark.integration
@@ -53,7 +53,7 @@ def test_lost_answers_in_daemon_mode_are_found_not_sent_again(backend: Backend) 
     backend.reconfigure(small_batches=True)
     expected = backlog(backend, 40)
     backend.sandbox.set_faults(
-        f"lost=0.3,ops={LOST_OPERATION[backend.name]},seed={random.randrange(10**6)}"
+        f"lost=0.3,ops={LOST_OPERATION[backend.name]},seed={seed_hitting(0.3, lost=True)}"
     )
 
     backend.start_daemon()  # the streaming thread holds a second session, as in production
@@ -66,10 +66,10 @@ def test_lost_answers_in_daemon_mode_are_found_not_sent_again(backend: Backend) 
 
 def test_answers_slower_than_the_client_waits_never_double(backend: Backend) -> None:
     """Was: 30 of 103 doubled on EWS, 36 of 103 got 2-7 on Graph (slow=0.3, timeout 3 s)."""
-    backend.reconfigure(small_batches=True, timeout=1.5, in_doubt=8)
+    backend.reconfigure(small_batches=True, timeout=1.5, in_doubt=30)
     expected = backlog(backend, 20)
     backend.sandbox.set_faults(
-        f"slow=0.3,slow_ms=3000,ops={SEND_OPERATION[backend.name]},seed={random.randrange(10**6)}"
+        f"slow=0.3,slow_ms=3000,ops={SEND_OPERATION[backend.name]},seed={seed_hitting(0.3)}"
     )
 
     result = backend.run_once(timeout=300)
