@@ -19,6 +19,8 @@ DISTINGUISHED_FOLDERS: dict[str, tuple[str, str | None]] = {
     "calendar": ("Calendar", "msgfolderroot"),
     "drafts": ("Drafts", "msgfolderroot"),
     "deleteditems": ("Deleted Items", "msgfolderroot"),
+    # Last, so that the ids of the folders above (their index in this table) stay as they were.
+    "outbox": ("Outbox", "msgfolderroot"),
 }
 ITEM_FOLDERS = tuple(n for n in DISTINGUISHED_FOLDERS if n not in ("root", "msgfolderroot"))
 
