@@ -5,9 +5,10 @@ folder it was saved in; transport picks it up, and only when it has taken the me
 the store copy or move it to Sent Items ([MS-OXOMSG] 3.3.5.1.3: with PidTagSentMailSvrEID
 "the message is copied to the folder identified by this property after the message is sent
 out") and deliver it. Graph documents the same steps, most of them "after the method
-response is returned" ("Send mail by using the Microsoft Graph API"), and warns that the
-Sent Items copy of a sent draft "might not" be found at once ("Obtain immutable identifiers
-for Outlook resources"). With a queue in front of transport, that takes seconds or minutes.
+response is returned" ("Send mail by using the Microsoft Graph API"), and warns that
+"Getting the message in Sent Items may not succeed immediately after sending the message"
+("Obtain immutable identifiers for Outlook resources"). With a queue in front of transport,
+that takes seconds or minutes.
 
 A send here puts the message in submission: a row in the ``submissions`` table that is due
 after the sender mailbox's delay plus a random jitter (:class:`SubmissionSettings`). Until

@@ -100,7 +100,7 @@ def test_a_sent_drafts_immutable_id_finds_the_copy_only_once_transport_has_it(
         assert sent.status_code == 202
 
         url = f"/users/{SHARED}/messages/{draft['id']}?{SELECT}&{EXPAND}"
-        assert graph.get(url, headers=IMMUTABLE).status_code == 404  # "might not succeed at once"
+        assert graph.get(url, headers=IMMUTABLE).status_code == 404  # "may not succeed immediately"
         delivered_after(handle.store, clock, 60_000)
 
         copy = graph.get(url, headers=IMMUTABLE)
