@@ -18,9 +18,8 @@ DISTINGUISHED_FOLDERS: dict[str, tuple[str, str | None]] = {
     "sentitems": ("Sent Items", "msgfolderroot"),
     "calendar": ("Calendar", "msgfolderroot"),
     "drafts": ("Drafts", "msgfolderroot"),
-    "deleteditems": ("Deleted Items", "msgfolderroot"),
-    # Last, so that the ids of the folders above (their index in this table) stay as they were.
     "outbox": ("Outbox", "msgfolderroot"),
+    "deleteditems": ("Deleted Items", "msgfolderroot"),
 }
 ITEM_FOLDERS = tuple(n for n in DISTINGUISHED_FOLDERS if n not in ("root", "msgfolderroot"))
 
