@@ -3,14 +3,20 @@
 ``load_config(path)`` reads the file (the shipped ``default.toml`` when ``path`` is None)
 into one :class:`SandboxConfig`: ``[server]`` (reported version, NTLM domain),
 ``[[mailboxes]]``, ``[[users]]`` with their delegate and impersonation rights, and
-``[graph]`` (:class:`GraphConfig`: tenant, app registrations, limits) and ``[ews]``
-(:class:`EwsConfig`: strictness and throttling limits). Every table is
-documented in ``default.toml``; the EWS and Graph fronts take their part from this object.
+``[graph]`` (:class:`GraphConfig`: tenant, app registrations, limits), ``[ews]``
+(:class:`EwsConfig`: strictness and throttling limits) and ``[submission]`` (how long
+transport takes before a sent message reaches Sent Items and its recipients; a mailbox may
+differ with its own ``submission`` table). Every table is documented in ``default.toml``;
+the EWS and Graph fronts take their part from this object. The variables in
+:data:`SUBMISSION_ENV` override the ``[submission]`` defaults, so a test run can be made
+slower without another file.
 """
 
 from __future__ import annotations
 
+import os
 import tomllib
+from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from importlib import resources
 from pathlib import Path
@@ -19,7 +25,15 @@ from typing import Any
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes
 
+from exchange_sandbox.store.submission import SubmissionSettings
+
 DEFAULT_ROLES = ("Mail.ReadWrite", "Mail.Send", "Calendars.ReadWrite")
+#: Environment variables that override the ``[submission]`` defaults of the loaded file.
+SUBMISSION_ENV = {
+    "EXCHANGE_SANDBOX_SUBMISSION_DELAY_MS": "delay_ms",
+    "EXCHANGE_SANDBOX_SUBMISSION_JITTER_MS": "jitter_ms",
+    "EXCHANGE_SANDBOX_SUBMISSION_IN_TRANSIT": "in_transit",
+}
 
 
 class ConfigError(ValueError):
@@ -30,6 +44,8 @@ class ConfigError(ValueError):
 class MailboxConfig:
     address: str
     name: str = ""
+    #: This mailbox's own submission settings; None follows ``[submission]``.
+    submission: SubmissionSettings | None = None
 
 
 @dataclass(frozen=True)
@@ -146,7 +162,12 @@ class SandboxConfig:
     domain: str = "WOONSERVICE"
     graph: GraphConfig = field(default_factory=GraphConfig)
     ews: EwsConfig = field(default_factory=EwsConfig)
+    submission: SubmissionSettings = field(default_factory=SubmissionSettings)
     extra: dict[str, Any] = field(default_factory=dict)
+
+    def submission_settings(self) -> dict[str, SubmissionSettings]:
+        """The mailboxes whose submission settings differ from ``submission``."""
+        return {m.address: m.submission for m in self.mailboxes if m.submission is not None}
 
     def user(self, name: str) -> UserConfig | None:
         # Windows logon names are case-insensitive; "DOMAIN\\user" and UPN forms are accepted.
@@ -164,8 +185,14 @@ class SandboxConfig:
         return parts[0], parts[1], parts[2], parts[3]
 
 
-def load_config(path: Path | None = None) -> SandboxConfig:
-    """Read a sandbox TOML file, or the shipped default when ``path`` is None."""
+def load_config(
+    path: Path | None = None, environ: Mapping[str, str] | None = None
+) -> SandboxConfig:
+    """Read a sandbox TOML file, or the shipped default when ``path`` is None.
+
+    ``environ`` (default: the process environment) may override the submission defaults
+    (:data:`SUBMISSION_ENV`).
+    """
     if path is None:
         text = resources.files("exchange_sandbox").joinpath("default.toml").read_text("utf-8")
     else:
@@ -174,18 +201,31 @@ def load_config(path: Path | None = None) -> SandboxConfig:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{path or 'default.toml'}: {exc}") from exc
-    return parse_config(data, path.parent if path is not None else None)
+    env = os.environ if environ is None else environ
+    return parse_config(data, path.parent if path is not None else None, env)
 
 
-def parse_config(data: dict[str, Any], base_dir: Path | None = None) -> SandboxConfig:
-    """A parsed sandbox TOML document; ``base_dir`` anchors relative certificate paths."""
+def parse_config(
+    data: dict[str, Any], base_dir: Path | None = None, environ: Mapping[str, str] | None = None
+) -> SandboxConfig:
+    """A parsed sandbox TOML document; ``base_dir`` anchors relative certificate paths,
+    ``environ`` may hold the submission overrides (:data:`SUBMISSION_ENV`)."""
     server = data.get("server", {})
+    submission = _submission(data.get("submission", {}), SubmissionSettings(), "[submission]")
+    submission = _submission_env(submission, environ or {})
     mailboxes = []
     for entry in data.get("mailboxes", []):
         if "address" not in entry:
             raise ConfigError("every [[mailboxes]] entry needs an address")
+        own = entry.get("submission")
         mailboxes.append(
-            MailboxConfig(address=str(entry["address"]), name=str(entry.get("name", "")))
+            MailboxConfig(
+                address=str(entry["address"]),
+                name=str(entry.get("name", "")),
+                submission=None
+                if own is None
+                else _submission(own, submission, f"mailbox {entry['address']}: submission"),
+            )
         )
     users = []
     for entry in data.get("users", []):
@@ -207,7 +247,34 @@ def parse_config(data: dict[str, Any], base_dir: Path | None = None) -> SandboxC
         domain=str(server.get("domain", "WOONSERVICE")),
         graph=_graph(data.get("graph", {}), base_dir),
         ews=_ews(data.get("ews", {})),
+        submission=submission,
     )
+
+
+def _submission(section: Any, base: SubmissionSettings, where: str) -> SubmissionSettings:
+    """A submission table (``delay_ms``, ``jitter_ms``, ``in_transit``) over ``base``."""
+    if not isinstance(section, dict):
+        raise ConfigError(f"{where} must be a table")
+    try:
+        return base.changed(section)
+    except (TypeError, ValueError) as exc:
+        raise ConfigError(f"{where}: {exc}") from exc
+
+
+def _submission_env(base: SubmissionSettings, environ: Mapping[str, str]) -> SubmissionSettings:
+    changes: dict[str, Any] = {}
+    for variable, key in SUBMISSION_ENV.items():
+        value = environ.get(variable, "").strip()
+        if not value:
+            continue
+        if key == "in_transit":
+            changes[key] = value
+            continue
+        try:
+            changes[key] = int(value)
+        except ValueError as exc:
+            raise ConfigError(f"{variable} must be a whole number of milliseconds") from exc
+    return _submission(changes, base, "environment")
 
 
 def _graph(section: Any, base_dir: Path | None) -> GraphConfig:

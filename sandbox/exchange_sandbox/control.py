@@ -5,7 +5,13 @@
 - ``GET /_sandbox/mailboxes`` and ``GET /_sandbox/mailboxes/ADDR/FOLDER``: read-only JSON views.
 - ``GET|POST /_sandbox/faults``: fault injection (body: a spec string or ``{"spec": ...}``,
   see :func:`~exchange_sandbox.faults.parse_faults`).
-- ``GET /_sandbox/stats``, ``POST /_sandbox/stats/reset``: request counters per operation.
+- ``GET /_sandbox/stats``, ``POST /_sandbox/stats/reset``: request counters per operation,
+  and how many sent messages are in transit and delivered (``submission``).
+- ``GET|POST /_sandbox/submission``: the submission (transport) settings, and the messages in
+  transit; POST ``{"delay_ms", "jitter_ms", "in_transit", "mailbox"}`` changes the given
+  settings of one mailbox, or of all when ``mailbox`` is absent.
+- ``POST /_sandbox/submission/run`` (``{"all": true}`` optional): transport delivers what is
+  due now (or everything in transit) at once.
 - ``GET /_sandbox/health``.
 
 They take no authentication and listen only where the server listens (loopback by default).
@@ -39,7 +45,9 @@ def control(
     if verb == "POST" and parts == ["deliver"]:
         return _deliver(server, query, body)
     if verb == "GET" and parts == ["stats"]:
-        return 200, server.stats.snapshot()
+        return 200, {**server.stats.snapshot(), "submission": server.store.submissions.counts()}
+    if parts[0] == "submission":
+        return _submission(server, verb, parts[1:], body)
     if verb == "POST" and parts == ["stats", "reset"]:
         server.stats.reset()
         return 200, {"status": "reset"}
@@ -78,6 +86,41 @@ def _deliver(server: SandboxServer, query: dict[str, list[str]], body: bytes) ->
     except MailboxNotFound:
         return 404, {"error": f"no mailbox {mailbox}"}
     return 200, {"id": item.id, "conversation_id": item.conversation_id}
+
+
+def _submission(server: SandboxServer, verb: str, rest: list[str], body: bytes) -> Answer:
+    queue = server.store.submissions
+    try:
+        data = json.loads(body or b"{}")
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        return 400, {"error": f"the body must be a JSON object: {exc}"}
+    if not isinstance(data, dict):
+        return 400, {"error": "the body must be a JSON object"}
+    if verb == "POST" and rest == ["run"]:
+        done = queue.run_due(everything=bool(data.get("all", False)))
+        return 200, {"delivered": [s.as_json() for s in done]}
+    if rest:
+        return 404, {
+            "error": f"unknown control endpoint {verb} /_sandbox/submission/{'/'.join(rest)}"
+        }
+    if verb == "POST":
+        mailbox = data.pop("mailbox", None)
+        if mailbox is not None and not server.store.has_mailbox(str(mailbox)):
+            return 404, {"error": f"no mailbox {mailbox}"}
+        try:
+            queue.change(data, None if mailbox is None else str(mailbox))
+        except (TypeError, ValueError) as exc:
+            return 400, {"error": str(exc)}
+    elif verb != "GET":
+        return 404, {"error": f"unknown control endpoint {verb} /_sandbox/submission"}
+    return 200, {
+        "default": queue.default.as_json(),
+        "mailboxes": {
+            box.email: queue.settings(box.email).as_json() for box in server.store.mailboxes()
+        },
+        **queue.counts(),
+        "queue": [s.as_json() for s in queue.in_transit()],
+    }
 
 
 def item_json(item: Item) -> dict[str, Any]:

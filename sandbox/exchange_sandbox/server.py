@@ -379,6 +379,8 @@ def build_server(
     store = MailStore(state_dir)
     for box in config.mailboxes:
         store.ensure_mailbox(box.address, box.name)
+    store.submissions.configure(config.submission, config.submission_settings())
+    store.submissions.start()  # transport: sent mail reaches Sent Items when its delay is over
     parsed = parse_faults(faults) if isinstance(faults, str) or faults is None else faults
     server = SandboxServer((host, port), store, config, latency_ms=latency_ms, faults=parsed)
     mount_graph(server)  # Graph front over the same store, stats, latency and faults

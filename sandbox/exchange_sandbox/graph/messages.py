@@ -31,7 +31,7 @@ from exchange_sandbox.store import Address, ChangeKeyMismatch, Item, NewItem
 if TYPE_CHECKING:
     from exchange_sandbox.graph.app import GraphApp
 
-MAIL_FOLDERS = ("inbox", "sentitems", "drafts", "deleteditems")
+MAIL_FOLDERS = ("inbox", "sentitems", "drafts", "deleteditems", "outbox")
 
 
 def get_message(app: GraphApp, req: Request, m: re.Match[str], mailbox: str) -> Response:

@@ -1,8 +1,10 @@
 """Replying and sending through the sandbox Graph endpoint (a test double).
 
-createReply, reply, send, sendMail (JSON or base64 MIME). The Sent Items copy is made in the
-send call; submitted MIME loses the headers Exchange Online strips; with a send limit set,
-sends over it are refused with 429 and a Retry-After (Exchange Online defers them instead).
+createReply, reply, send, sendMail (JSON or base64 MIME). A send hands the message to the
+store's transport (``_submit``): its Sent Items copy, without ``internetMessageHeaders``, and
+the recipients' copies come after the mailbox's submission delay; submitted MIME loses the
+headers Exchange Online strips; with a send limit set, sends over it are refused with 429 and
+a Retry-After (Exchange Online defers them instead).
 """
 
 from __future__ import annotations
@@ -133,30 +135,37 @@ def _send_item(app: GraphApp, mailbox: str, draft: Item, save_copy: bool) -> Non
     mime = outgoing_mime(
         draft, me, new_message_id(), thread_index=child_thread_index(draft.conversation_index)
     )
-    if save_copy:
-        copy = app.store.create(
-            mailbox,
-            "sentitems",
-            NewItem(
-                mime=mime,
-                subject=draft.subject,
-                from_=draft.from_ or me,
-                to=draft.to,
-                cc=draft.cc,
-                bcc=draft.bcc,
-                body=draft.body,
-                body_type=draft.body_type,
-                is_read=True,
-                categories=draft.categories,
-                extended=dict(draft.extended),
-                importance=draft.importance,
-                in_reply_to=draft.in_reply_to,
-                references=draft.references,
-            ),
-        )
-        app.ids.carry(draft, copy)
-    app.store.send(mailbox, NewItem(mime=mime, bcc=draft.bcc), save_copy=False)
+    message = NewItem(
+        mime=mime,
+        subject=draft.subject,
+        from_=draft.from_ or me,
+        to=draft.to,
+        cc=draft.cc,
+        bcc=draft.bcc,
+        body=draft.body,
+        body_type=draft.body_type,
+        categories=draft.categories,
+        extended=dict(draft.extended),
+        importance=draft.importance,
+        in_reply_to=draft.in_reply_to,
+        references=draft.references,
+    )
+    _submit(app, mailbox, message, save_copy, sent_draft=draft)
     app.store.delete(draft.id)
+
+
+def _submit(
+    app: GraphApp, mailbox: str, message: NewItem, save_copy: bool, sent_draft: Item | None = None
+) -> None:
+    """Hand a message to the store's transport: a 202 means accepted, not sent.
+
+    Its Sent Items copy comes when transport has taken it, without internetMessageHeaders
+    (Exchange keeps no transport headers on a message it sent); a sent draft's immutable id
+    then finds that copy, as Graph documents.
+    """
+    draft = sent_draft
+    carry = None if draft is None else (lambda copy: app.ids.carry(draft, copy))
+    app.store.submit(mailbox, message, save_copy, copy_headers="none", on_saved=carry)
 
 
 def _check_send_rate(app: GraphApp, mailbox: str) -> None:
@@ -178,8 +187,7 @@ def send_mail(app: GraphApp, req: Request, m: re.Match[str], mailbox: str) -> Re
     if req.headers.get("content-type", "").lower().startswith("text/plain"):
         mime, _ = sanitize_submission(_base64_mime(req.body), me)
         _check_send_rate(app, mailbox)
-        app.store.create(mailbox, "sentitems", NewItem(mime=mime, is_read=True))
-        app.store.send(mailbox, NewItem(mime=mime), save_copy=False)
+        _submit(app, mailbox, NewItem(mime=mime), save_copy=True)
         return 202, {"Content-Length": "0"}, b""
     params = parameters(req, "sendMail")
     message = params.get("Message")

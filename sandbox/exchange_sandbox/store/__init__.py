@@ -32,24 +32,33 @@ Value types (frozen dataclasses, datetimes always timezone-aware UTC):
   ``"create" | "update" | "read_flag" | "delete"``; ``ChangePage(changes, last_seq, more)``.
 - ``FolderInfo(id, mailbox, name, display_name, parent_name, total, unread, child_count)``.
 
-``MailStore(state_dir=None)``: SQLite file ``sandbox.sqlite3`` in ``state_dir`` (survives
-restarts and client crashes) or an in-memory database. Every method is thread-safe.
+``MailStore(state_dir=None, clock=None)``: SQLite file ``sandbox.sqlite3`` in ``state_dir``
+(survives restarts and client crashes) or an in-memory database; ``clock`` (default: the
+wall clock, UTC) times the submission queue. Every method is thread-safe.
 
 - mailboxes: ``ensure_mailbox(address, display_name="")``, ``has_mailbox(address)``,
   ``mailbox_name(address)``, ``mailboxes()``; addresses are case-insensitive.
 - folders (distinguished names ``root``, ``msgfolderroot``, ``inbox``, ``sentitems``,
-  ``calendar``, ``drafts``, ``deleteditems``): ``folder(address, name)``,
+  ``calendar``, ``drafts``, ``deleteditems``, ``outbox``): ``folder(address, name)``,
   ``folder_by_id(folder_id)``, ``child_folders(address, name)``.
 - items: ``create(address, folder, draft: NewItem) -> Item``, ``get(item_id)``,
   ``items(address, folder)``, ``update(item_id, mutate, expected_change_key=None)``
   (``mutate`` maps the old Item to the new one; the store bumps change key and
   last-modified and logs an update or read-flag change), ``move(item_id, folder)`` (new id,
-  as in Exchange), ``delete(item_id)``, ``calendar_between(address, start, end)``.
+  as in Exchange), ``delete(item_id)``, ``calendar_between(address, start, end)``;
+  ``compose(address, folder, draft)`` (the Item ``create`` would store, unstored),
+  ``add_copy(item, folder)`` (store an item value with a new id), ``atomic()`` (one
+  transaction around several calls).
 - transport: ``deliver(address, mime, received=None)`` (as Exchange transport does into
-  the Inbox), ``send(address, draft: NewItem, save_copy=True)`` (MIME composed when missing,
-  Message-ID/Date/From added when missing; Sent Items copy; delivery without Bcc to every
-  recipient that is a sandbox mailbox), ``send_meeting(item_id)`` (meeting request into each
-  attendee's Inbox plus a tentative calendar item).
+  the Inbox); ``submit(address, draft: NewItem, save_copy=True, copy_headers="kept",
+  on_saved=None) -> Submission`` (MIME composed when missing, Message-ID/Date/From added
+  when missing; after the mailbox's submission delay the Sent Items copy and delivery
+  without Bcc to every recipient that is a sandbox mailbox, see ``submission`` and
+  ``copies``); ``send(...)`` (``submit``, answering the Sent Items copy when it exists on
+  return); ``in_transit(address=None)``, ``run_due_submissions(everything=False)``, and
+  ``submissions`` (the queue: ``configure``, ``change``, ``settings``, ``clock``,
+  ``run_due``, ``counts``, ``start``/``stop`` of its worker); ``send_meeting(item_id)``
+  (meeting request into each attendee's Inbox plus a tentative calendar item, at once).
 - errors: ``StoreError`` and its subclasses ``MailboxNotFound``, ``FolderNotFound``,
   ``ItemNotFound``, ``ChangeKeyMismatch``, ``ReadOnlyProperty``.
 - change log: ``latest_seq()``, ``changes_since(address, folders, after_seq, limit=None)``.
@@ -95,6 +104,7 @@ from exchange_sandbox.store.model import (
     utcnow,
 )
 from exchange_sandbox.store.properties import read_property, write_property
+from exchange_sandbox.store.submission import Submission, SubmissionSettings
 
 __all__ = [
     "DISTINGUISHED_FOLDERS",
@@ -120,6 +130,8 @@ __all__ = [
     "PropertyKey",
     "ReadOnlyProperty",
     "StoreError",
+    "Submission",
+    "SubmissionSettings",
     "conversation_guid_from_index",
     "new_conversation_index",
     "parse_mime",

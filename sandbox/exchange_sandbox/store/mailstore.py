@@ -22,7 +22,7 @@ from exchange_sandbox.store.ids import (
     new_conversation_index,
     new_item_id,
 )
-from exchange_sandbox.store.mime import parse_mime, submitted_mime, without_header
+from exchange_sandbox.store.mime import parse_mime
 from exchange_sandbox.store.model import (
     DISTINGUISHED_FOLDERS,
     ITEM_FOLDERS,
@@ -31,7 +31,6 @@ from exchange_sandbox.store.model import (
     ChangeKeyMismatch,
     ChangeKind,
     ChangePage,
-    Flag,
     FolderInfo,
     FolderNotFound,
     Item,
@@ -42,6 +41,13 @@ from exchange_sandbox.store.model import (
     utcnow,
 )
 from exchange_sandbox.store.properties import write_property
+from exchange_sandbox.store.submission import (
+    Clock,
+    CopyHeaders,
+    Submission,
+    SubmissionQueue,
+    wall_clock,
+)
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS mailboxes (address TEXT PRIMARY KEY, display_name TEXT NOT NULL,
@@ -61,8 +67,9 @@ CREATE INDEX IF NOT EXISTS changes_folder ON changes (mailbox, folder, seq);
 class MailStore:
     """Thread-safe mailbox store, persisted in SQLite when given a state directory."""
 
-    def __init__(self, state_dir: Path | None = None) -> None:
+    def __init__(self, state_dir: Path | None = None, clock: Clock | None = None) -> None:
         self._lock = threading.RLock()
+        self._depth = 0  # nesting of _transaction
         if state_dir is not None:
             state_dir.mkdir(parents=True, exist_ok=True)
             target = str(state_dir / "sandbox.sqlite3")
@@ -75,19 +82,41 @@ class MailStore:
             self._db.execute("PRAGMA journal_mode=WAL")
             self._db.execute("PRAGMA synchronous=NORMAL")
         self._db.executescript(_SCHEMA)
+        #: Transport: sent messages wait here until their delay has passed (see ``submission``).
+        self.submissions = SubmissionQueue(self, self._db, self._lock, clock or wall_clock)
 
     @contextlib.contextmanager
     def _transaction(self) -> Iterator[None]:
-        """One explicit transaction (the caller holds the lock): committed, or rolled back."""
+        """One explicit transaction (the caller holds the lock): committed, or rolled back.
+
+        Nested use joins the outer transaction, so :meth:`atomic` can span several calls.
+        """
+        if self._depth:
+            self._depth += 1
+            try:
+                yield
+            finally:
+                self._depth -= 1
+            return
         self._db.execute("BEGIN")
+        self._depth = 1
         try:
             yield
         except BaseException:
             self._db.execute("ROLLBACK")
             raise
+        finally:
+            self._depth = 0
         self._db.execute("COMMIT")
 
+    @contextlib.contextmanager
+    def atomic(self) -> Iterator[None]:
+        """Hold the store and one transaction: the store calls made inside commit together."""
+        with self._lock, self._transaction():
+            yield
+
     def close(self) -> None:
+        self.submissions.stop()
         with self._lock:
             self._db.close()
 
@@ -247,6 +276,27 @@ class MailStore:
 
     def create(self, mailbox: str, folder: str, draft: NewItem) -> Item:
         """Store a new item; MIME content, when present, supplies headers and addresses."""
+        with self._lock:
+            return self._add(self.compose(mailbox, folder, draft))
+
+    def add_copy(self, template: Item, folder: str) -> Item:
+        """Store a copy of an item value in a folder of its mailbox, with a new id and change key."""
+        if folder not in ITEM_FOLDERS:
+            raise FolderNotFound(folder)
+        with self._lock:
+            guid = self._mailbox_row(template.mailbox)["guid"]
+            return self._add(
+                replace(template, id=new_item_id(guid), change_key=new_change_key(), folder=folder)
+            )
+
+    def _add(self, item: Item) -> Item:
+        with self._transaction():
+            seq = self._log(item, "create")
+            self._write(item, created_seq=seq)
+        return item
+
+    def compose(self, mailbox: str, folder: str, draft: NewItem) -> Item:
+        """The item :meth:`create` would store (id, conversation, dates), without storing it."""
         if folder not in ITEM_FOLDERS:
             raise FolderNotFound(folder)
         mailbox = mailbox.lower()
@@ -311,11 +361,7 @@ class MailStore:
             )
             for prop_key, prop_value in draft.extended.values():
                 item = write_property(item, prop_key, prop_value)
-            item = in_utc(item)
-            with self._transaction():
-                seq = self._log(item, "create")
-                self._write(item, created_seq=seq)
-            return item
+            return in_utc(item)
 
     def get(self, item_id: str) -> Item:
         with self._lock:
@@ -399,41 +445,37 @@ class MailStore:
         """Deliver raw RFC 5322 bytes into a mailbox's Inbox, as Exchange transport would."""
         return self.create(mailbox, "inbox", NewItem(mime=mime, date_received=received or utcnow()))
 
-    def send(self, mailbox: str, draft: NewItem, save_copy: bool = True) -> Item | None:
-        """Send a message from ``mailbox``: copy in Sent Items and delivery to sandbox recipients.
+    def submit(
+        self,
+        mailbox: str,
+        draft: NewItem,
+        save_copy: bool = True,
+        copy_headers: CopyHeaders = "kept",
+        on_saved: Callable[[Item], None] | None = None,
+    ) -> Submission:
+        """Send a message from ``mailbox``: it enters submission (see :class:`SubmissionQueue`).
 
         Like Exchange transport, the message gets MIME content when it had none, and a
-        Message-ID, Date and From header when they are missing; recipients' copies lose the
-        Bcc header. Returns the Sent Items copy, or None when no copy was requested.
+        Message-ID, Date and From header when they are missing. After the mailbox's
+        submission delay, a copy appears in Sent Items (when ``save_copy``), with the
+        headers Exchange keeps (``copy_headers="kept"``, EWS) or none (``"none"``, Graph),
+        and every recipient that is a sandbox mailbox receives it without the Bcc header.
+        ``on_saved`` is called with the Sent Items copy once it exists.
         """
-        sender = None
-        if draft.mime is None:
-            sender = draft.from_ or Address(mailbox, self.mailbox_name(mailbox))
-        mime = submitted_mime(mailbox, draft, sender)
-        parsed = parse_mime(mime)
-        sent = replace(draft, mime=mime, is_read=True, is_draft=False)
-        saved = self.create(mailbox, "sentitems", sent) if save_copy else None
-        recipients: tuple[Address, ...] = (
-            draft.to + draft.cc + draft.bcc + parsed["to"] + parsed["cc"] + parsed["bcc"]
-        )
-        delivered = replace(
-            draft,
-            mime=without_header(mime, "Bcc"),
-            bcc=(),
-            is_read=False,
-            is_draft=False,
-            flag=Flag(),
-            categories=(),
-            date_received=utcnow(),
-        )
-        seen: set[str] = set()
-        for rcpt in recipients:
-            addr = rcpt.email.lower()
-            if addr in seen or not self.has_mailbox(addr):
-                continue
-            seen.add(addr)
-            self.create(addr, "inbox", delivered)
-        return saved
+        return self.submissions.submit(mailbox, draft, save_copy, copy_headers, on_saved)
+
+    def send(self, mailbox: str, draft: NewItem, save_copy: bool = True) -> Item | None:
+        """:meth:`submit`, answering the Sent Items copy when it exists on return (no delay)."""
+        submission = self.submit(mailbox, draft, save_copy)
+        return self.get(submission.copy_id) if submission.copy_id else None
+
+    def in_transit(self, mailbox: str | None = None) -> list[Submission]:
+        """Messages submitted (by ``mailbox``, or by any) that transport has not delivered yet."""
+        return self.submissions.in_transit(mailbox)
+
+    def run_due_submissions(self, everything: bool = False) -> list[Submission]:
+        """Deliver the submissions whose time has come now (all of them with ``everything``)."""
+        return self.submissions.run_due(everything=everything)
 
     def send_meeting(self, item_id: str) -> list[Item]:
         """Deliver a meeting request for a calendar item to each attendee that is a sandbox mailbox.
