@@ -185,17 +185,7 @@ def test_read_gives_messages_in_full_and_leaves_out_unknown_ids(harness: Harness
     assert read.message.received == fetched.message.received
 
 
-def test_a_category_staff_add_after_the_message_was_read_is_kept(
-    harness: Harness, request: pytest.FixtureRequest
-) -> None:
-    if harness.name == "ews":
-        request.applymarker(
-            pytest.mark.xfail(
-                strict=True,
-                reason="the EWS adapter writes the categories read with the message; "
-                "optimistic concurrency (ChangeKey + NeverOverwrite) comes next",
-            )
-        )
+def test_a_category_staff_add_after_the_message_was_read_is_kept(harness: Harness) -> None:
     harness.deliver(tenant_mail(1))
     (fetched,), _ = drain(harness)
     harness.staff_categorise("<contract-1@example.nl>", "Blauw")  # while the service works

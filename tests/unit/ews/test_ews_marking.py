@@ -128,3 +128,33 @@ def test_a_busy_server_that_stays_busy_leaves_the_marks_for_later(
     assert [(o.ok, o.transient) for o in outcomes] == [(False, True), (False, True)]
     assert len(ews.sent("UpdateItem")) == 4
     assert sleeps == [0.5, 0.5, 0.5]
+
+
+def test_categories_staff_changed_since_the_read_are_read_again_not_overwritten(
+    ews: FakeEws, mailbox: EwsMailbox
+) -> None:
+    ews.on("GetItem", get_item_answer(Item("item-1", categories=["Rood"])))
+    ews.on("UpdateItem", update_answer("ErrorIrresolvableConflict"))
+    ews.on("GetItem", get_item_answer(Item("item-1", categories=["Rood", "Blauw"])))
+    ews.on("UpdateItem", update_answer("NoError"))
+
+    (outcome,) = mailbox.mark([tracked("item-1")])
+
+    assert outcome.ok
+    first, second = ews.sent("UpdateItem")
+    # Each update names the version it read and refuses to overwrite a newer one.
+    assert 'ConflictResolution="NeverOverwrite"' in first
+    assert 'ChangeKey="ck-item-1"' in first
+    assert item_changes(first)["item-1"]["categories"] == ["Rood", "Top Contact"]
+    assert item_changes(second)["item-1"]["categories"] == ["Rood", "Blauw", "Top Contact"]
+    assert len(ews.sent("GetItem")) == 2
+
+
+def test_a_mark_without_categories_needs_no_version(ews: FakeEws, mailbox: EwsMailbox) -> None:
+    ews.on("UpdateItem", update_answer("NoError"))
+
+    (outcome,) = mailbox.mark([tracked("item-1", category=None)])
+
+    assert outcome.ok
+    assert 'ConflictResolution="AutoResolve"' in ews.sent("UpdateItem")[0]
+    assert ews.sent("GetItem") == []

@@ -132,13 +132,13 @@ def categories_with(current: Sequence[str], category: str) -> list[str]:
 
 
 def mark_update(
-    account: Any, mark: Mark, current_categories: Sequence[str]
+    account: Any, mark: Mark, current_categories: Sequence[str], change_key: str | None = None
 ) -> tuple[Message, list[str]]:
     """The UpdateItem change for one mark: the item with marker, flag and categories set, and their fields.
 
     Setting the same marker, flag and categories twice is harmless: the update may be repeated.
     """
-    item = Message(account=account, id=mark.item_id)
+    item = Message(account=account, id=mark.item_id, changekey=change_key)
     item.topcontact_marker = mark.marker
     fields = ["topcontact_marker"]
     if mark.flag_due is not None:

@@ -114,7 +114,9 @@ class EwsMailbox:
         self.notifications = Notifications(
             account, retry_wait=retry_wait, log=self.log, sleep=sleep
         )
+        #: Staff's categories as last read, and the version (ChangeKey) they were read at.
         self._categories: dict[str, list[str]] = {}
+        self._change_keys: dict[str, str] = {}
         self._sync_fields = {
             FieldPath(field=Message.get_field_by_fieldname(f)) for f in SYNC_FIELDS
         }
@@ -236,6 +238,8 @@ class EwsMailbox:
                 )
                 continue
             self._categories[result.id] = list(result.categories or [])
+            if result.changekey:
+                self._change_keys[result.id] = result.changekey
             yield FetchedMessage(message_from_item(result), result.topcontact_marker or None)
 
     def _fetch(self, items: Sequence[Any], *, once: bool = False) -> list[Any]:
@@ -315,34 +319,67 @@ class EwsMailbox:
     # -- marking ------------------------------------------------------------------------
 
     def mark(self, marks: Sequence[Mark]) -> list[Outcome]:
+        """Marker, flag and categories; staff's categories kept even if they changed meanwhile.
+
+        A mark that writes categories names the version it read (the ChangeKey, with
+        ConflictResolution NeverOverwrite): if staff changed the message since,
+        Exchange refuses it (ErrorIrresolvableConflict), and the categories are read
+        again and the mark tried once more.
+        """
         self._load_categories(
             [m.item_id for m in marks if m.category and m.item_id not in self._categories]
         )
-        outcomes: list[Outcome] = []
-        for chunk in _chunks(marks, self.batch_size):
-            updates = [
-                mark_update(self.account, m, self._categories.get(m.item_id, [])) for m in chunk
-            ]
-            result = self.reads.run(
-                "UpdateItem",
-                attempt(
-                    lambda u=updates: list(  # type: ignore[misc]
-                        self.account.bulk_update(
-                            items=u, conflict_resolution="AutoResolve", chunk_size=self.batch_size
-                        )
+        outcomes: dict[str, Outcome] = {}
+        stale = self._update_all(marks, outcomes)
+        if stale:
+            self._load_categories([m.item_id for m in stale])
+            self._update_all(stale, outcomes)
+        return [outcomes[m.item_id] for m in marks]
+
+    def _update_all(self, marks: Sequence[Mark], outcomes: dict[str, Outcome]) -> list[Mark]:
+        """UpdateItem in batches; the marks refused as stale are returned, the rest settled."""
+        stale: list[Mark] = []
+        guarded = [m for m in marks if m.category and m.item_id in self._change_keys]
+        plain = [m for m in marks if m not in guarded]
+        for group, conflict in ((guarded, "NeverOverwrite"), (plain, "AutoResolve")):
+            for chunk in _chunks(group, self.batch_size):
+                updates = [
+                    mark_update(
+                        self.account,
+                        m,
+                        self._categories.get(m.item_id, []),
+                        self._change_keys.get(m.item_id) if conflict == "NeverOverwrite" else None,
+                    )
+                    for m in chunk
+                ]
+                result = self.reads.run(
+                    "UpdateItem",
+                    attempt(
+                        lambda u=updates, c=conflict: list(  # type: ignore[misc]
+                            self.account.bulk_update(
+                                items=u, conflict_resolution=c, chunk_size=self.batch_size
+                            )
+                        ),
+                        idempotent=True,
                     ),
-                    idempotent=True,
-                ),
-            )
-            if isinstance(result, Failure):
-                outcomes.extend(self._outcome(m.item_id, result, idempotent=True) for m in chunk)
-                continue
-            for mark, item_result in zip(chunk, result, strict=True):
-                outcome = self._outcome(mark.item_id, item_result, idempotent=True)
-                if outcome.ok:
-                    self._categories.pop(mark.item_id, None)
-                outcomes.append(outcome)
-        return outcomes
+                )
+                if isinstance(result, Failure):
+                    for m in chunk:
+                        outcomes[m.item_id] = self._outcome(m.item_id, result, idempotent=True)
+                        if result.code == "ErrorIrresolvableConflict":
+                            stale.append(m)
+                            self._change_keys.pop(m.item_id, None)
+                    continue
+                for mark, item_result in zip(chunk, result, strict=True):
+                    outcome = self._outcome(mark.item_id, item_result, idempotent=True)
+                    if outcome.ok:
+                        self._categories.pop(mark.item_id, None)
+                        self._change_keys.pop(mark.item_id, None)
+                    elif _code(item_result) == "ErrorIrresolvableConflict":
+                        stale.append(mark)
+                        self._change_keys.pop(mark.item_id, None)
+                    outcomes[mark.item_id] = outcome
+        return stale
 
     def _load_categories(self, item_ids: Sequence[str]) -> None:
         if not item_ids:
@@ -356,6 +393,8 @@ class EwsMailbox:
         for item_id, result in zip(item_ids, results, strict=True):
             if not isinstance(result, Exception):
                 self._categories[item_id] = list(result.categories or [])
+                if result.changekey:
+                    self._change_keys[item_id] = result.changekey
 
     # -- notifications --------------------------------------------------------------------
 
@@ -366,6 +405,14 @@ class EwsMailbox:
     def close(self) -> None:
         self.notifications.close()
         self.account.protocol.close()
+
+
+def _code(result: Any) -> str:
+    """The server's code of one item's error in a batch ('' when it is no error)."""
+    if not isinstance(result, BaseException):
+        return ""
+    failure = failure_of(result, idempotent=True, answered=True)
+    return failure.code if failure is not None else ""
 
 
 class _ItemRef:
