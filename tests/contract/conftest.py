@@ -51,6 +51,13 @@ class Harness:
     _sandbox: SandboxHandle | None = None
     _graph: GraphSandbox | None = None
     _delivered: dict[str, str] = field(default_factory=dict)
+    #: Seconds Exchange's transport takes before a sent message reaches Sent Items.
+    delay: float = 0
+
+    def finish_transport(self) -> None:
+        """As if the submission delay had passed: transport takes every message in transit."""
+        if self._sandbox is not None:
+            self._sandbox.store.run_due_submissions(everything=True)
 
     def deliver(self, raw: bytes) -> None:
         """As mail transport would: into the shared inbox, received at the message's Date."""
@@ -124,25 +131,37 @@ class Harness:
         ]
 
 
-@pytest.fixture(params=["memory", "ews", "graph"])
+#: backend, submission delay (s) and what a message in transport looks like meanwhile.
+BACKENDS = {
+    "memory": ("memory", 0, "outbox"),
+    "ews": ("ews", 0, "outbox"),
+    "graph": ("graph", 0, "outbox"),
+    "ews-5s": ("ews", 5, "outbox"),
+    "graph-5s": ("graph", 5, "outbox"),
+    "ews-60s-hidden": ("ews", 60, "hidden"),
+    "graph-60s-hidden": ("graph", 60, "hidden"),
+}
+
+
+@pytest.fixture(params=sorted(BACKENDS))
 def harness(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Harness]:
-    if request.param == "memory":
+    """Each backend; the sandbox's ones also with Exchange's asynchronous submission (a sent
+    message reaches Sent Items and its recipients only after transport took it)."""
+    backend, delay, in_transit = BACKENDS[request.param]
+    if backend == "memory":
         memory = MemoryMailbox(Address(SHARED, "Team Klantcontact"), page_size=5)
         yield Harness("memory", memory, _memory=memory)
         return
     sandbox = start_sandbox()
+    sandbox.store.submissions.change({"delay_ms": delay * 1000, "in_transit": in_transit})
     graph = (
-        serve_graph_tls(sandbox.server, tls_dir=tmp_path / "tls")
-        if request.param == "graph"
-        else None
+        serve_graph_tls(sandbox.server, tls_dir=tmp_path / "tls") if backend == "graph" else None
     )
     config = tmp_path / "topcontact.toml"
-    write_config(
-        config, request.param, sandbox, tmp_path / "state", graph=graph, small_batches=True
-    )
+    write_config(config, backend, sandbox, tmp_path / "state", graph=graph, small_batches=True)
     mailbox = open_mailbox(load_settings(config))
     try:
-        yield Harness(request.param, mailbox, _sandbox=sandbox, _graph=graph)
+        yield Harness(backend, mailbox, _sandbox=sandbox, _graph=graph, delay=delay)
     finally:
         mailbox.close()
         if graph is not None:

@@ -162,11 +162,32 @@ def test_an_acknowledgement_goes_out_threaded_and_is_found_by_its_ref(harness: H
     (outcome,) = harness.mailbox.send_acknowledgements([outgoing])
 
     assert outcome.ok, outcome.error
+    if harness.delay:
+        assert harness.sent() == []  # Exchange submits asynchronously: no copy yet
+    harness.finish_transport()
     (sent,) = harness.sent()
     assert sent["In-Reply-To"] == "<contract-1@example.nl>"
     assert sent["To"] == "huurder1@example.nl" or "huurder1@example.nl" in str(sent["To"])
     assert sent["X-TopContact-Mail"] == "acknowledgement"
     assert harness.mailbox.sent_refs({"a1b2c3", "unknown"}, FRIDAY) == {"a1b2c3"}
+
+
+def test_a_send_is_never_found_before_it_was_made_and_always_after_transport(
+    harness: Harness,
+) -> None:
+    harness.deliver(tenant_mail(1))
+    (fetched,), _ = drain(harness)
+    assert harness.mailbox.sent_refs({"r-late"}, FRIDAY) == set()
+
+    (outcome,) = harness.mailbox.send_acknowledgements([acknowledgement_of(fetched, "r-late")])
+    in_transport = harness.mailbox.sent_refs({"r-late"}, FRIDAY)
+    harness.finish_transport()
+
+    assert outcome.ok
+    # While in transport it may or may not be found (Exchange shows it in the Outbox, or not
+    # at all); once transport took it, it is found, wherever its copy went.
+    assert in_transport <= {"r-late"}
+    assert harness.mailbox.sent_refs({"r-late"}, FRIDAY) == {"r-late"}
 
 
 def test_nothing_sent_means_no_ref_is_found(harness: Harness) -> None:
@@ -212,5 +233,6 @@ def test_a_watermark_the_server_does_not_know_says_so(harness: Harness) -> None:
 
 def test_a_notice_reaches_the_administrator(harness: Harness) -> None:
     harness.mailbox.send_notice(Address("beheer@woonservice.example"), "Let op", "Er is iets mis.")
+    harness.finish_transport()
 
     assert harness.notices() == [("beheer@woonservice.example", "Let op")]

@@ -13,7 +13,7 @@ from datetime import datetime, timedelta
 
 import pytest
 
-from tests.integration.conftest import Backend, seed_hitting
+from tests.integration.conftest import SHARED, Backend, seed_hitting
 from tests.integration.test_acknowledge_loop import AMS, assert_exactly_once, tenant_mail
 
 pytestmark = pytest.mark.integration
@@ -125,4 +125,39 @@ def test_a_server_fault_on_folders_is_waited_out_not_a_crash(backend: Backend) -
     wait_until_settled(backend, expected, 60)
     stop(backend)
 
+    assert_exactly_once(backend, expected)
+
+
+@pytest.mark.parametrize("in_transit", ["outbox", "hidden"])
+def test_exactly_once_while_exchange_submits_asynchronously(
+    backend: Backend, in_transit: str
+) -> None:
+    """Copies reach Sent Items seconds after the send (or are invisible until then), answers
+    get lost, and the daemon is killed while it sends: still one acknowledgement each."""
+    backend.reconfigure(small_batches=True, in_doubt=20)
+    backend.sandbox.store.submissions.change(
+        {"delay_ms": 3000, "jitter_ms": 2000, "in_transit": in_transit}
+    )
+    expected = backlog(backend, 30)
+    backend.sandbox.set_faults(
+        f"lost=0.3,ops={LOST_OPERATION[backend.name]},seed={seed_hitting(0.3, lost=True)}"
+    )
+    for _ in range(3):
+        daemon = backend.start_daemon()
+        deadline = time.monotonic() + 8
+        while not backend.sandbox.store.in_transit(SHARED) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        time.sleep(random.uniform(0.0, 0.5))
+        daemon.kill()
+        daemon.wait()
+    backend.sandbox.set_faults("")
+
+    result = backend.run_once(timeout=300)
+    if result.returncode != 0:  # unsure sends may still wait out their window
+        result = backend.run_once(timeout=300)
+    deadline = time.monotonic() + 15
+    while backend.sandbox.store.in_transit(SHARED) and time.monotonic() < deadline:
+        time.sleep(0.2)
+
+    assert result.returncode == 0, result.stderr.decode()[-2000:]
     assert_exactly_once(backend, expected)
