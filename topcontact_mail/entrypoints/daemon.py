@@ -11,7 +11,7 @@ import signal
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from types import FrameType
 from typing import Any
 
@@ -19,6 +19,7 @@ from apscheduler.schedulers.background import BackgroundScheduler
 
 from topcontact_mail.config import Settings
 from topcontact_mail.entrypoints.health import Health
+from topcontact_mail.entrypoints.systemd import Notifier
 from topcontact_mail.logs import get_logger
 from topcontact_mail.ports import CredentialsRejected, Mailbox, MailboxUnavailable, WatermarkExpired
 from topcontact_mail.services.acknowledge import WATERMARK, AcknowledgeService, Summary
@@ -41,6 +42,7 @@ class Daemon:
     mailbox: Mailbox
     on_pass: Callable[[Summary], None] | None = None
     health: Health | None = None
+    notifier: Notifier = field(default_factory=Notifier)
 
     def __post_init__(self) -> None:
         self.stop = threading.Event()
@@ -58,14 +60,26 @@ class Daemon:
         signal.signal(signal.SIGTERM, handler)
         signal.signal(signal.SIGINT, handler)
 
+    def _should_stop(self) -> bool:
+        """Asked between messages: the watchdog hears from a pass that is working."""
+        self.notifier.heartbeat()
+        return self.stop.is_set()
+
+    def _pause(self, seconds: float) -> None:
+        """Wait (for the stop flag) in slices, so the watchdog keeps hearing from the loop."""
+        deadline = time.monotonic() + seconds
+        while not self.stop.is_set() and time.monotonic() < deadline:
+            self.notifier.heartbeat()
+            self.stop.wait(min(WAIT_SLICE_SECONDS, max(0.0, deadline - time.monotonic())))
+
     def one_pass(self) -> Summary:
         """One catch-up pass; a lost watermark starts a full sync (markers prevent double work)."""
         try:
-            summary = self.service.run_once(should_stop=self.stop.is_set)
+            summary = self.service.run_once(should_stop=self._should_stop)
         except WatermarkExpired as exc:
             self.log.warning("watermark expired, starting a full sync", reason=str(exc))
             self.service.store.clear_watermark(WATERMARK)
-            summary = self.service.run_once(should_stop=self.stop.is_set)
+            summary = self.service.run_once(should_stop=self._should_stop)
         self.total.add(summary)
         if self.health is not None:
             self.health.passed(summary)
@@ -131,11 +145,13 @@ class Daemon:
             backend=self.settings.connection.backend,
             dry_run=self.settings.service.dry_run,
         )
+        self.notifier.ready(f"watching {self.settings.connection.shared_mailbox}")
         delay = RETRY_START_SECONDS
         retry_at = 0.0  # when pending work that made no progress is tried again
         self.sync_due.set()
         try:
             while not self.stop.is_set():
+                self.notifier.heartbeat()
                 try:
                     changed = self.mailbox.wait_for_changes(WAIT_SLICE_SECONDS)
                     retry_due = time.monotonic() >= retry_at and self.service.has_pending()
@@ -150,9 +166,11 @@ class Daemon:
                         delay = RETRY_START_SECONDS
                 except MailboxUnavailable as exc:
                     self._unavailable(exc, delay)
-                    self.stop.wait(delay)
+                    self.notifier.status(f"mailbox unavailable, retrying in {delay:.0f} s")
+                    self._pause(delay)
                     delay = min(delay * 2, RETRY_MAX_SECONDS)
         finally:
+            self.notifier.stopping()
             scheduler.shutdown(wait=False)
             self.log.info("daemon stopped", **_summary_fields(self.total))
         return self.total

@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import signal
+import threading
 import time
 from pathlib import Path
+from types import FrameType
+from typing import Any
 
 import click
 
@@ -12,12 +16,26 @@ from topcontact_mail.adapters.texts import TemplateProblem, TextRenderer
 from topcontact_mail.entrypoints.common import config_option, fail, settings_or_exit
 from topcontact_mail.entrypoints.daemon import RETRY_MAX_SECONDS, RETRY_START_SECONDS, Daemon
 from topcontact_mail.entrypoints.health import Health, serve_health
+from topcontact_mail.entrypoints.systemd import Notifier
 from topcontact_mail.entrypoints.wiring import build_service, open_mailbox, open_store
 from topcontact_mail.logs import configure_logging, get_logger
 from topcontact_mail.ports import CredentialsRejected, MailboxUnavailable
 
 #: How long `--once` keeps trying to connect (the back-off doubles up to this) before giving up.
 ONCE_CONNECT_PATIENCE = 30.0
+
+
+def _stop_on_signals(stop: threading.Event, log: Any) -> None:
+    """SIGTERM and SIGINT let the message in hand finish, then the process ends (status 0)."""
+
+    def handler(signum: int, _: FrameType | None) -> None:
+        log.info(
+            "stop requested; finishing the message in hand", signal=signal.Signals(signum).name
+        )
+        stop.set()
+
+    signal.signal(signal.SIGTERM, handler)
+    signal.signal(signal.SIGINT, handler)
 
 
 @click.command()
@@ -43,8 +61,18 @@ def run(config_path: Path | None, once: bool) -> None:
         fail(
             f"cannot serve health on {settings.service.health_listen} ({exc.strerror}); set service.health_listen"
         )
+    notifier = Notifier()
+    stop = threading.Event()
+    _stop_on_signals(stop, log)
+    # Started as far as systemd is concerned: a mailbox that cannot be reached yet is the
+    # daemon's to keep trying (its status says so), not a start-up that times out and loops.
+    notifier.ready(f"connecting to {settings.connection.shared_mailbox}")
     delay = RETRY_START_SECONDS
     while True:
+        if stop.is_set():
+            notifier.stopping()
+            store.close()
+            return
         try:
             mailbox = open_mailbox(settings)
             break
@@ -61,10 +89,20 @@ def run(config_path: Path | None, once: bool) -> None:
             else:
                 log.warning("cannot reach the mailbox yet", error=str(exc), retry_in=delay)
                 health.degraded(f"cannot reach the mailbox: {exc}")
-            time.sleep(delay)
+            notifier.status(f"cannot reach the mailbox, retrying in {delay:.0f} s")
+            deadline = time.monotonic() + delay
+            while not stop.is_set() and time.monotonic() < deadline:
+                notifier.heartbeat()
+                stop.wait(min(1.0, max(0.0, deadline - time.monotonic())))
             delay = min(delay * 2, RETRY_MAX_SECONDS)
-    daemon = Daemon(settings, build_service(settings, mailbox, store), mailbox, health=health)
-    daemon.install_signal_handlers()
+    daemon = Daemon(
+        settings,
+        build_service(settings, mailbox, store),
+        mailbox,
+        health=health,
+        notifier=notifier,
+    )
+    daemon.stop = stop
     try:
         summary = daemon.drain() if once else daemon.run_forever()
         unfinished = once and daemon.service.has_pending()

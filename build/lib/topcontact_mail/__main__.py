@@ -1,0 +1,3 @@
+from topcontact_mail.entrypoints.cli import main
+
+main()

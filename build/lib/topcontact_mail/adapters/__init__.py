@@ -1,0 +1,1 @@
+"""Adapters behind the ports: EWS, Microsoft Graph, in-memory and SQLite."""

@@ -1,0 +1,154 @@
+"""exchangelib items and the domain's values: messages read, acknowledgements and notices to send, marks.
+
+Nothing here talks to the server; the mailbox sends what these functions build.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from typing import Any
+
+from exchangelib import EWSDateTime, Message
+
+from topcontact_mail.adapters.ews.fields import FollowupFlag
+from topcontact_mail.domain.acknowledgement import to_mime
+from topcontact_mail.domain.message import Address, IncomingMessage
+from topcontact_mail.domain.mime import UnreadableMessage, parse_message
+from topcontact_mail.ports import Mark, OutgoingAcknowledgement
+
+#: What GetItem asks for: enough to screen and to keep staff's categories, no attachments.
+FETCH_FIELDS = (
+    "subject",
+    "sender",
+    "author",
+    "to_recipients",
+    "cc_recipients",
+    "message_id",
+    "conversation_id",
+    "item_class",
+    "datetime_received",
+    "headers",
+    "text_body",
+    "categories",
+    "topcontact_marker",
+)
+#: What every sync change carries, so our own updates are recognised without a GetItem.
+SYNC_FIELDS = ("topcontact_marker", "datetime_received")
+#: Only the text needed to guess the language is read from a body.
+SAMPLE_CHARS = 4000
+
+
+def _address(mailbox: Any) -> Address | None:
+    if mailbox is None or not getattr(mailbox, "email_address", None):
+        return None
+    return Address(mailbox.email_address, mailbox.name or "")
+
+
+def ews_time(moment: datetime | None) -> EWSDateTime | None:
+    """exchangelib wants its own datetime type; UTC keeps the moment exact."""
+    return None if moment is None else EWSDateTime.from_datetime(moment.astimezone(UTC))
+
+
+def _plain_time(moment: datetime | None) -> datetime | None:
+    """A standard datetime: exchangelib's own subclass must not leak into the domain."""
+    if moment is None:
+        return None
+    return datetime.fromtimestamp(moment.timestamp(), UTC)
+
+
+def _header_block(headers: Sequence[Any], body: str) -> bytes:
+    lines = [f"{h.name}: {h.value or ''}" for h in headers if h.name]
+    return ("\r\n".join(lines) + "\r\n\r\n" + body[:SAMPLE_CHARS]).encode("utf-8", "replace")
+
+
+def message_from_item(item: Any) -> IncomingMessage:
+    """An IncomingMessage from an exchangelib Message, from its internet headers where it has them.
+
+    Mail submitted inside the organisation (MAPI) has no internet headers; then
+    the item's own fields are used.
+    """
+    body = str(item.text_body or "")
+    base = IncomingMessage()
+    if item.headers:
+        with contextlib.suppress(UnreadableMessage):
+            base = parse_message(_header_block(item.headers, body))
+    sender = base.sender or _address(item.author) or _address(item.sender)
+    recipients = base.recipients or tuple(
+        a
+        for a in (_address(r) for r in [*(item.to_recipients or ()), *(item.cc_recipients or ())])
+        if a
+    )
+    return IncomingMessage(
+        subject=base.subject or str(item.subject or ""),
+        sender=sender,
+        recipients=recipients,
+        headers=base.headers,
+        message_id=base.message_id or item.message_id,
+        return_path=base.return_path,
+        item_class=item.item_class,
+        content_type=base.content_type,
+        spam_confidence=base.spam_confidence,
+        conversation_id=item.conversation_id.id if item.conversation_id else None,
+        received=_plain_time(item.datetime_received),
+        text_sample=base.text_sample or body[:SAMPLE_CHARS],
+        item_id=item.id,
+        part_types=base.part_types,
+    )
+
+
+def acknowledgement_item(
+    account: Any, sent: Any, outgoing: OutgoingAcknowledgement, sender: Address, now: datetime
+) -> Message:
+    """The acknowledgement as a complete MIME message, so every header reaches the tenant.
+
+    `sent` is the Sent Items folder, where the copy is saved.
+    """
+    return Message(
+        account=account,
+        folder=sent,
+        mime_content=to_mime(
+            outgoing.acknowledgement, sender=sender, message_id=outgoing.message_id, date=now
+        ),
+        topcontact_ref=outgoing.ref,
+    )
+
+
+def notice_item(account: Any, sent: Any, to: Address, subject: str, text: str) -> Message:
+    """A plain internal notice (an alert to the administrator)."""
+    return Message(
+        account=account,
+        folder=sent,
+        subject=subject,
+        body=text,
+        to_recipients=[to.email],
+    )
+
+
+def categories_with(current: Sequence[str], category: str) -> list[str]:
+    """Staff's own categories, with ours appended once."""
+    return list(current) if category in current else [*current, category]
+
+
+def mark_update(
+    account: Any, mark: Mark, current_categories: Sequence[str], change_key: str | None = None
+) -> tuple[Message, list[str]]:
+    """The UpdateItem change for one mark: the item with marker, flag and categories set, and their fields.
+
+    Setting the same marker, flag and categories twice is harmless: the update may be repeated.
+    """
+    item = Message(account=account, id=mark.item_id, changekey=change_key)
+    item.topcontact_marker = mark.marker
+    fields = ["topcontact_marker"]
+    if mark.flag_due is not None:
+        item.followup_flag = FollowupFlag(
+            flag_status="Flagged",
+            start_date=ews_time(mark.flag_start),
+            due_date=ews_time(mark.flag_due),
+        )
+        fields.append("followup_flag")
+    if mark.category:
+        item.categories = categories_with(current_categories, mark.category)
+        fields.append("categories")
+    return item, fields

@@ -1,0 +1,213 @@
+"""One retry policy for both Exchange backends: what a failure means, how long to wait, when to stop.
+
+A failure is classified by what the server said (an EWS ResponseCode, an HTTP
+status, a Graph error code), or by the fact that no answer came; never by an
+exception's name or by words in a message:
+
+- **transient**: not carried out; the same request may succeed after a back-off;
+- **permanent**: trying again will not help (a refused or invalid request);
+- **outcome unknown**: it may have been carried out (the answer was lost, or the
+  server failed while working on it). For a request that may run twice this is
+  simply transient; a send is not repeated in place: the caller looks (in Sent
+  Items) before sending again.
+
+| what the server said | may run twice | a send |
+| --- | --- | --- |
+| EWS `ErrorServerBusy` (the server's own answer, with BackOffMilliseconds) | transient | transient |
+| EWS `ErrorTimeoutExpired`, `ErrorExceededConnectionCount`, `ErrorMailboxStoreUnavailable`, `ErrorInternalServerTransientError`, `ErrorMailboxMoveInProgress`, `ErrorTooManyObjectsOpened`, `ErrorConnectionFailed`, `ErrorConnectionFailedTransientError`, `ErrorBatchProcessingStopped` | transient | outcome unknown |
+| HTTP 429 or 503; Graph `TooManyRequests`, `ApplicationThrottled`, `activityLimitReached` | transient | transient |
+| HTTP 408, 409, other 5xx | transient | outcome unknown |
+| HTTP 412 (a stale If-Match: repeating it cannot help; the caller reads again) | permanent | permanent |
+| no answer: connection broken, time-out, unreadable answer | transient | outcome unknown |
+| no connection: the request never left | transient | transient |
+| any other EWS code; any other HTTP status (401, 403, 404, 3xx, ...) | permanent | permanent |
+
+Back-off: the server's hint (EWS BackOffMilliseconds, Retry-After in seconds or
+as an HTTP date) is honoured as given; a hint longer than `max_wait` leaves the
+work to a later pass instead of waiting in place. Without a hint the wait starts
+at the configured first wait and doubles, capped at `max_wait`. Attempts are
+bounded, and every retry is logged with the attempts left.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from email.utils import parsedate_to_datetime
+from enum import Enum
+from typing import Any, TypeVar
+
+from topcontact_mail.logs import get_logger
+
+T = TypeVar("T")
+
+#: The longest wait honoured in place; a longer hint leaves the work to a later pass.
+MAX_BACK_OFF_SECONDS = 300.0
+
+#: EWS codes with which the server refuses a request before doing any of it.
+EWS_NOT_DONE = frozenset({"ErrorServerBusy"})
+#: EWS codes of a passing condition of the server: trying again later may succeed.
+EWS_TRANSIENT = EWS_NOT_DONE | frozenset(
+    {
+        "ErrorTimeoutExpired",
+        "ErrorExceededConnectionCount",
+        "ErrorMailboxStoreUnavailable",
+        "ErrorInternalServerTransientError",
+        "ErrorMailboxMoveInProgress",
+        "ErrorTooManyObjectsOpened",
+        "ErrorConnectionFailed",
+        "ErrorConnectionFailedTransientError",
+        "ErrorBatchProcessingStopped",
+    }
+)
+#: HTTP statuses answered before any work is done (throttling, service unavailable).
+HTTP_NOT_DONE = frozenset({429, 503})
+#: Graph error codes of throttling, whatever the status they come with.
+GRAPH_THROTTLED = frozenset({"TooManyRequests", "ApplicationThrottled", "activityLimitReached"})
+#: HTTP statuses below 500 worth another try (a 5xx always is).
+HTTP_TRANSIENT = frozenset({408, 409})
+#: The code of a failure without an answer.
+NO_ANSWER = "NoAnswer"
+
+
+class Verdict(Enum):
+    TRANSIENT = "transient"
+    PERMANENT = "permanent"
+    UNKNOWN = "outcome unknown"
+
+
+@dataclass(frozen=True)
+class Failure:
+    """A classified failure of one request."""
+
+    verdict: Verdict
+    #: The server's code (EWS ResponseCode, Graph error code, "HTTP 503") or `NO_ANSWER`.
+    code: str
+    #: Seconds the server asked to wait, if it said.
+    hint: float | None = None
+    #: For logs and outcomes: what happened, briefly (never a body or a token).
+    detail: str = ""
+    #: The HTTP status when the failure is an HTTP answer without a SOAP or JSON reply of its own.
+    status: int = 0
+    #: How many attempts were made when the failure was handed back.
+    attempts: int = 1
+
+    def describe(self) -> str:
+        return f"{self.code}: {self.detail}" if self.detail else self.code
+
+
+def classify_ews(
+    code: str, *, idempotent: bool, hint: float | None = None, detail: str = ""
+) -> Failure:
+    """A failure the EWS server answered with `code` (a ResponseCode)."""
+    if code in EWS_NOT_DONE:
+        verdict = Verdict.TRANSIENT
+    elif code in EWS_TRANSIENT:
+        verdict = Verdict.TRANSIENT if idempotent else Verdict.UNKNOWN
+    else:
+        verdict = Verdict.PERMANENT
+    return Failure(verdict, code, hint, detail)
+
+
+def classify_http(
+    status: int, code: str = "", *, idempotent: bool, hint: float | None = None, detail: str = ""
+) -> Failure:
+    """A failure answered with HTTP `status` (and a Graph error `code`, if the body has one)."""
+    if status in HTTP_NOT_DONE or code in GRAPH_THROTTLED:
+        verdict = Verdict.TRANSIENT
+    elif status in HTTP_TRANSIENT or status >= 500:
+        verdict = Verdict.TRANSIENT if idempotent else Verdict.UNKNOWN
+    else:
+        verdict = Verdict.PERMANENT
+    return Failure(verdict, code or f"HTTP {status}", hint, detail, status=status)
+
+
+def no_answer(*, idempotent: bool, sent: bool = True, detail: str = "") -> Failure:
+    """No answer came; `sent`: the request may have reached the server (False: certainly not)."""
+    verdict = Verdict.TRANSIENT if idempotent or not sent else Verdict.UNKNOWN
+    return Failure(verdict, NO_ANSWER, None, detail)
+
+
+def retry_after(value: str | None, now: Callable[[], float] = time.time) -> float | None:
+    """Seconds from a Retry-After header: a number of seconds, or an HTTP date."""
+    if value is None:
+        return None
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        pass
+    try:
+        return max(0.0, parsedate_to_datetime(value).timestamp() - now())
+    except (TypeError, ValueError):
+        return None
+
+
+class Retry:
+    """Bounded attempts with back-off for one kind of request."""
+
+    def __init__(
+        self,
+        *,
+        first_wait: float,
+        attempts: int,
+        max_wait: float = MAX_BACK_OFF_SECONDS,
+        sleep: Callable[[float], None] = time.sleep,
+        log: Any = None,
+    ) -> None:
+        self.first_wait = first_wait
+        self.attempts = attempts
+        self.max_wait = max_wait
+        self._sleep = sleep
+        self.log = log if log is not None else get_logger("retry")
+
+    def wait_before(self, attempt: int, failure: Failure) -> float | None:
+        """Seconds to wait before the attempt after `attempt`; None: stop trying in place."""
+        if attempt >= self.attempts:
+            return None
+        if failure.hint is not None:
+            return failure.hint if failure.hint <= self.max_wait else None
+        return min(self.first_wait * 2.0 ** (attempt - 1), self.max_wait)
+
+    def back_off(self, attempt: int, failure: Failure, operation: str) -> bool:
+        """Wait before the next attempt of a transient failure; False when there is none in place."""
+        wait = self.wait_before(attempt, failure)
+        if wait is None:
+            self.log.warning(
+                "giving up for now",
+                operation=operation,
+                error=failure.describe(),
+                attempts=attempt,
+                reason="attempts used up"
+                if attempt >= self.attempts
+                else f"the server asks to wait {failure.hint:.0f} s, longer than we wait in place",
+            )
+            return False
+        self.log.warning(
+            "transient failure, backing off",
+            operation=operation,
+            error=failure.describe(),
+            seconds=round(wait, 3),
+            server_hint=failure.hint is not None,
+            attempt=attempt,
+            attempts_left=self.attempts - attempt,
+        )
+        self._sleep(wait)
+        return True
+
+    def run(self, operation: str, attempt: Callable[[], T | Failure]) -> T | Failure:
+        """Call `attempt` until it succeeds, fails other than transiently, or the attempts run out.
+
+        `attempt` returns its result, or its classified failure instead of raising.
+        """
+        number = 1
+        while True:
+            result = attempt()
+            if not isinstance(result, Failure):
+                return result
+            failure = replace(result, attempts=number)
+            if failure.verdict is not Verdict.TRANSIENT or not self.back_off(
+                number, failure, operation
+            ):
+                return failure
+            number += 1

@@ -1,0 +1,454 @@
+"""The state store in SQLite: per-message decisions, acknowledgement intents and watermarks.
+
+One file under the configured state directory, WAL mode, one short explicit
+transaction per write. It records everything needed to act exactly once across
+crashes (the intent before sending, the claim, the attempts, the outcome) and
+to explain any decision later. It never stores a tenant's subject or body; the
+acknowledgement waiting to be sent (our own text) is kept until it is sent.
+The file holds addresses, so it is created readable by its owner only (0600,
+in a 0700 folder when the service creates the folder).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sqlite3
+import threading
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from datetime import date, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from topcontact_mail.domain.message import Acknowledgement, Address, IncomingMessage
+from topcontact_mail.domain.screening import ScreeningHistory
+from topcontact_mail.domain.screening.evidence import thread_ids
+from topcontact_mail.ports import (
+    COUNTS_AS_ACKNOWLEDGED,
+    MessageRecord,
+    PendingSend,
+    SendResult,
+)
+
+SCHEMA_VERSION = 1
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS messages (
+    item_id TEXT PRIMARY KEY,
+    internet_message_id TEXT,
+    conversation_id TEXT,
+    sender TEXT,
+    received TEXT NOT NULL,
+    reception_day TEXT NOT NULL,
+    answer_by TEXT NOT NULL,
+    acknowledge INTEGER NOT NULL,
+    reason TEXT NOT NULL,
+    detail TEXT NOT NULL,
+    needs_answer INTEGER NOT NULL,
+    ack_state TEXT NOT NULL DEFAULT 'none',
+    ack_ref TEXT UNIQUE,
+    ack_message_id TEXT,
+    ack_sent_at TEXT,
+    marked INTEGER NOT NULL DEFAULT 0,
+    attempts INTEGER NOT NULL DEFAULT 0,
+    mark_attempts INTEGER NOT NULL DEFAULT 0,
+    last_attempt_at TEXT,
+    last_error TEXT NOT NULL DEFAULT '',
+    outbox TEXT,
+    recorded_at TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS messages_internet_id ON messages (internet_message_id);
+CREATE INDEX IF NOT EXISTS messages_conversation ON messages (conversation_id, ack_state);
+CREATE INDEX IF NOT EXISTS messages_sender ON messages (sender, recorded_at);
+CREATE INDEX IF NOT EXISTS messages_ack_state ON messages (ack_state, received);
+CREATE INDEX IF NOT EXISTS messages_recorded ON messages (recorded_at);
+CREATE TABLE IF NOT EXISTS watermarks (
+    name TEXT PRIMARY KEY,
+    value TEXT NOT NULL,
+    updated_at TEXT NOT NULL
+);
+"""
+
+_COLUMNS = (
+    "item_id, internet_message_id, conversation_id, sender, received, reception_day, answer_by, "
+    "acknowledge, reason, detail, needs_answer, ack_state, ack_ref, ack_message_id, ack_sent_at, "
+    "marked, attempts, last_attempt_at, last_error"
+)
+
+_COUNTS_AS_SENT = tuple(sorted(COUNTS_AS_ACKNOWLEDGED))
+
+
+def _iso(moment: datetime | None) -> str | None:
+    return moment.isoformat() if moment is not None else None
+
+
+def _record(row: sqlite3.Row) -> MessageRecord:
+    return MessageRecord(
+        item_id=row["item_id"],
+        internet_message_id=row["internet_message_id"],
+        conversation_id=row["conversation_id"],
+        sender=row["sender"],
+        received=datetime.fromisoformat(row["received"]),
+        reception_day=date.fromisoformat(row["reception_day"]),
+        answer_by=datetime.fromisoformat(row["answer_by"]),
+        acknowledge=bool(row["acknowledge"]),
+        reason=row["reason"],
+        detail=row["detail"],
+        needs_answer=bool(row["needs_answer"]),
+        ack_state=row["ack_state"],
+        ack_ref=row["ack_ref"],
+        ack_message_id=row["ack_message_id"],
+        ack_sent_at=datetime.fromisoformat(row["ack_sent_at"]) if row["ack_sent_at"] else None,
+        marked=bool(row["marked"]),
+        attempts=row["attempts"],
+        last_attempt=_moment(row["last_attempt_at"]),
+        last_error=row["last_error"],
+    )
+
+
+def _moment(value: str | None) -> datetime | None:
+    return datetime.fromisoformat(value) if value else None
+
+
+def _ack_to_json(ack: Acknowledgement) -> str:
+    return json.dumps(
+        {
+            "recipient": [ack.recipient.email, ack.recipient.name],
+            "subject": ack.subject,
+            "text_body": ack.text_body,
+            "html_body": ack.html_body,
+            "language": ack.language,
+            "in_reply_to": ack.in_reply_to,
+            "references": list(ack.references),
+            "headers": [list(h) for h in ack.headers],
+        },
+        ensure_ascii=False,
+    )
+
+
+def _ack_from_json(text: str) -> Acknowledgement:
+    data = json.loads(text)
+    email, name = data["recipient"]
+    return Acknowledgement(
+        recipient=Address(email, name),
+        subject=data["subject"],
+        text_body=data["text_body"],
+        html_body=data["html_body"],
+        language=data["language"],
+        in_reply_to=data["in_reply_to"],
+        references=tuple(data["references"]),
+        headers=tuple((str(k), str(v)) for k, v in data["headers"]),
+    )
+
+
+def _private_file(path: Path) -> None:
+    """Create the state folder (0700) and file (0600) before SQLite does, so others cannot read."""
+    if not path.parent.exists():
+        path.parent.mkdir(mode=0o700, parents=True)
+    descriptor = os.open(path, os.O_CREAT | os.O_RDWR, 0o600)
+    os.close(descriptor)
+    for candidate in (path, path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm")):
+        if candidate.exists() and candidate.stat().st_mode & 0o077:
+            candidate.chmod(0o600)
+
+
+class StoreError(Exception):
+    """The state file cannot be used (unreadable, from a newer version, locked)."""
+
+
+class SqliteStore:
+    """The service's memory, in one SQLite file (or in memory for unit tests)."""
+
+    def __init__(self, path: Path | str) -> None:
+        try:
+            if str(path) != ":memory:":
+                _private_file(Path(path))
+        except OSError as exc:
+            raise StoreError(f"{path}: cannot create the state file: {exc.strerror}") from None
+        try:
+            self._db = sqlite3.connect(
+                str(path), timeout=30, isolation_level=None, check_same_thread=False
+            )
+            self._db.row_factory = sqlite3.Row
+            self._db.execute("PRAGMA journal_mode=WAL")
+            # FULL: an acknowledgement intent must be on disk before the mail leaves.
+            self._db.execute("PRAGMA synchronous=FULL")
+            self._db.executescript(_SCHEMA)
+            version = self._db.execute("SELECT value FROM meta WHERE key='schema'").fetchone()
+        except sqlite3.DatabaseError as exc:
+            raise StoreError(f"{path}: cannot open the state file: {exc}") from None
+        if version is None:
+            self._db.execute("INSERT INTO meta VALUES ('schema', ?)", (str(SCHEMA_VERSION),))
+        elif int(version[0]) > SCHEMA_VERSION:
+            raise StoreError(
+                f"{path}: state file has schema {version[0]}, this version knows {SCHEMA_VERSION}"
+            )
+        self._lock = threading.RLock()
+        self.path = path
+
+    @classmethod
+    def read_only(cls, path: Path) -> SqliteStore:
+        """An existing state file opened for reading only (`explain` looks, never writes)."""
+        store = cls.__new__(cls)
+        try:
+            store._db = sqlite3.connect(
+                f"{path.resolve().as_uri()}?mode=ro", uri=True, timeout=30, check_same_thread=False
+            )
+            store._db.row_factory = sqlite3.Row
+            version = store._db.execute("SELECT value FROM meta WHERE key='schema'").fetchone()
+        except sqlite3.DatabaseError as exc:
+            raise StoreError(f"{path}: cannot read the state file: {exc}") from None
+        if version is None or int(version[0]) > SCHEMA_VERSION:
+            raise StoreError(f"{path}: not a state file this version can read")
+        store._lock = threading.RLock()
+        store.path = path
+        return store
+
+    def close(self) -> None:
+        self._db.close()
+
+    @contextmanager
+    def transaction(self) -> Iterator[sqlite3.Connection]:
+        """One explicit transaction: committed when the block ends, rolled back on error."""
+        with self._lock:
+            self._db.execute("BEGIN IMMEDIATE")
+            try:
+                yield self._db
+            except BaseException:
+                self._db.execute("ROLLBACK")
+                raise
+            self._db.execute("COMMIT")
+
+    def _query(self, sql: str, params: Sequence[Any] = ()) -> list[sqlite3.Row]:
+        with self._lock:
+            return self._db.execute(sql, params).fetchall()
+
+    # -- messages ---------------------------------------------------------------
+
+    def get(self, item_id: str) -> MessageRecord | None:
+        rows = self._query(f"SELECT {_COLUMNS} FROM messages WHERE item_id = ?", (item_id,))
+        return _record(rows[0]) if rows else None
+
+    def get_by_ref(self, ref: str) -> MessageRecord | None:
+        rows = self._query(f"SELECT {_COLUMNS} FROM messages WHERE ack_ref = ?", (ref,))
+        return _record(rows[0]) if rows else None
+
+    def record(
+        self, record: MessageRecord, now: datetime, acknowledgement: Acknowledgement | None = None
+    ) -> None:
+        """Store a decision; with an acknowledgement this is the intent, written before sending."""
+        rec = record
+        with self.transaction() as db:
+            db.execute(
+                f"INSERT INTO messages ({_COLUMNS}, outbox, recorded_at) "
+                "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                (
+                    rec.item_id,
+                    rec.internet_message_id,
+                    rec.conversation_id,
+                    rec.sender,
+                    _iso(rec.received),
+                    rec.reception_day.isoformat(),
+                    _iso(rec.answer_by),
+                    int(rec.acknowledge),
+                    rec.reason,
+                    rec.detail,
+                    int(rec.needs_answer),
+                    rec.ack_state,
+                    rec.ack_ref,
+                    rec.ack_message_id,
+                    _iso(rec.ack_sent_at),
+                    int(rec.marked),
+                    rec.attempts,
+                    _iso(rec.last_attempt),
+                    rec.last_error,
+                    _ack_to_json(acknowledgement) if acknowledgement is not None else None,
+                    _iso(now),
+                ),
+            )
+
+    def history(
+        self, message: IncomingMessage, day_start: datetime, now: datetime, hour_cap: int
+    ) -> ScreeningHistory:
+        """What screening weighs of earlier work; the marker is the caller's to add.
+
+        The hour's count stops at `hour_cap`: past the cap the exact number does not
+        matter, and counting a whole backlog for every message would be quadratic.
+        """
+        states = ",".join("?" * len(_COUNTS_AS_SENT))
+        earlier = (
+            self._query(
+                "SELECT reason FROM messages WHERE internet_message_id = ? "
+                "ORDER BY recorded_at LIMIT 1",
+                (message.message_id,),
+            )
+            if message.message_id
+            else []
+        )
+        conversation = bool(
+            message.conversation_id
+            and self._query(
+                f"SELECT 1 FROM messages WHERE conversation_id = ? AND ack_state IN ({states}) LIMIT 1",
+                (message.conversation_id, *_COUNTS_AS_SENT),
+            )
+        ) or self._thread_acknowledged(thread_ids(message))
+        sender = message.sender.key if message.sender else None
+        today = (
+            self._query(
+                f"SELECT COUNT(*) FROM messages WHERE sender = ? AND recorded_at >= ? "
+                f"AND ack_state IN ({states})",
+                (sender, _iso(day_start), *_COUNTS_AS_SENT),
+            )[0][0]
+            if sender
+            else 0
+        )
+        last_hour = self._query(
+            f"SELECT COUNT(*) FROM (SELECT 1 FROM messages WHERE recorded_at >= ? "
+            f"AND ack_state IN ({states}) LIMIT ?)",
+            (_iso(now - timedelta(hours=1)), *_COUNTS_AS_SENT, hour_cap),
+        )[0][0]
+        return ScreeningHistory(
+            earlier_reason=str(earlier[0][0]) if earlier else None,
+            conversation_acknowledged=conversation,
+            sender_acknowledged_today=int(today),
+            acknowledged_last_hour=int(last_hour),
+        )
+
+    def _thread_acknowledged(self, ids: Sequence[str]) -> bool:
+        """Whether a message this one refers to (or our acknowledgement of it) was acknowledged.
+
+        Exchange's conversation id already joins a thread; the references join it
+        too where no conversation id is known (`explain`) or a changed subject split it.
+        """
+        if not ids:
+            return False
+        marks = ",".join("?" * len(ids))
+        states = ",".join("?" * len(_COUNTS_AS_SENT))
+        rows = self._query(
+            f"SELECT 1 FROM messages WHERE (internet_message_id IN ({marks}) "
+            f"OR ack_message_id IN ({marks})) AND (ack_state IN ({states}) "
+            f"OR conversation_id IN (SELECT conversation_id FROM messages "
+            f"WHERE conversation_id IS NOT NULL AND ack_state IN ({states}))) LIMIT 1",
+            (*ids, *ids, *_COUNTS_AS_SENT, *_COUNTS_AS_SENT),
+        )
+        return bool(rows)
+
+    def pending_sends(self, limit: int, *, attempted: bool) -> list[PendingSend]:
+        """Claimed intents (or those whose claim was given up), oldest reception first."""
+        # Unsure ones may lack their text (a claim adopted after the state was lost).
+        which = (
+            "last_attempt_at IS NOT NULL"
+            if attempted
+            else ("last_attempt_at IS NULL AND outbox IS NOT NULL")
+        )
+        rows = self._query(
+            "SELECT item_id, ack_ref, ack_message_id, outbox, attempts, last_attempt_at "
+            f"FROM messages WHERE ack_state = 'intent' AND marked != 0 AND {which} "
+            "ORDER BY received LIMIT ?",
+            (limit,),
+        )
+        return [
+            PendingSend(
+                item_id=row["item_id"],
+                ref=row["ack_ref"],
+                message_id=row["ack_message_id"],
+                acknowledgement=_ack_from_json(row["outbox"]) if row["outbox"] else None,
+                attempts=row["attempts"],
+                last_attempt=_moment(row["last_attempt_at"]),
+            )
+            for row in rows
+        ]
+
+    def attempting(self, item_ids: Sequence[str], now: datetime) -> None:
+        """A send is about to start: after a crash these are looked for in the mailbox first."""
+        with self.transaction() as db:
+            db.executemany(
+                "UPDATE messages SET attempts = attempts + 1, last_attempt_at = ? WHERE item_id = ?",
+                [(_iso(now), i) for i in item_ids],
+            )
+
+    def settle(self, results: Sequence[SendResult], now: datetime) -> None:
+        """The outcomes of one round of sends, in one transaction."""
+        with self.transaction() as db:
+            for result in results:
+                if result.outcome == "retry":
+                    # Not sent for certain: the next try needs no lookup first.
+                    db.execute(
+                        "UPDATE messages SET last_error = ?, last_attempt_at = "
+                        "CASE WHEN ? THEN NULL ELSE last_attempt_at END WHERE item_id = ?",
+                        (result.error, int(result.not_sent), result.item_id),
+                    )
+                    continue
+                db.execute(
+                    "UPDATE messages SET ack_state = ?, last_error = ?, outbox = NULL, "
+                    "ack_sent_at = CASE WHEN ? = 'sent' THEN ? ELSE ack_sent_at END "
+                    "WHERE item_id = ?",
+                    (result.outcome, result.error, result.outcome, _iso(now), result.item_id),
+                )
+
+    def pending_marks(self, limit: int) -> list[MessageRecord]:
+        """Decisions whose marker is not yet on the message: skips, and intents to be claimed."""
+        rows = self._query(
+            f"SELECT {_COLUMNS} FROM messages WHERE marked = 0 AND ack_state IN ('none', 'intent') "
+            "ORDER BY received LIMIT ?",
+            (limit,),
+        )
+        return [_record(r) for r in rows]
+
+    def set_marked(self, item_ids: Sequence[str]) -> None:
+        """Marks set in the mailbox, in one transaction."""
+        with self.transaction() as db:
+            db.executemany(
+                "UPDATE messages SET marked = 1, last_error = '' WHERE item_id = ?",
+                [(i,) for i in item_ids],
+            )
+
+    def mark_failed(self, item_id: str, error: str, give_up_after: int) -> bool:
+        """Count a failed mark; True when it is given up (then it is left unmarked, recorded)."""
+        with self.transaction() as db:
+            db.execute(
+                "UPDATE messages SET mark_attempts = mark_attempts + 1, last_error = ? "
+                "WHERE item_id = ?",
+                (error, item_id),
+            )
+            attempts = db.execute(
+                "SELECT mark_attempts FROM messages WHERE item_id = ?", (item_id,)
+            ).fetchone()[0]
+            if attempts >= give_up_after:
+                db.execute("UPDATE messages SET marked = -1 WHERE item_id = ?", (item_id,))
+                return True
+        return False
+
+    def counts(self) -> dict[str, int]:
+        rows = self._query(
+            "SELECT reason, ack_state, COUNT(*) AS n FROM messages GROUP BY reason, ack_state"
+        )
+        result: dict[str, int] = {}
+        for row in rows:
+            result[f"{row['reason']}/{row['ack_state']}"] = row["n"]
+        return result
+
+    def records(self) -> list[MessageRecord]:
+        return [
+            _record(r) for r in self._query(f"SELECT {_COLUMNS} FROM messages ORDER BY received")
+        ]
+
+    # -- watermarks ---------------------------------------------------------------
+
+    def watermark(self, name: str) -> str | None:
+        rows = self._query("SELECT value FROM watermarks WHERE name = ?", (name,))
+        return str(rows[0][0]) if rows else None
+
+    def set_watermark(self, name: str, value: str, now: datetime) -> None:
+        with self.transaction() as db:
+            db.execute(
+                "INSERT INTO watermarks VALUES (?, ?, ?) "
+                "ON CONFLICT(name) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at",
+                (name, value, _iso(now)),
+            )
+
+    def clear_watermark(self, name: str) -> None:
+        with self.transaction() as db:
+            db.execute("DELETE FROM watermarks WHERE name = ?", (name,))

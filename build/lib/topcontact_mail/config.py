@@ -1,0 +1,502 @@
+"""The one typed configuration object: loaded from TOML and the environment, validated at start.
+
+Sources, strongest first: environment variables (`TOPCONTACT_` prefix, `__`
+between nested keys), the TOML file, the defaults below. Secrets are
+`SecretStr` and can also come from a file (`*_file` keys, e.g. a systemd
+credential); they are never printed.
+"""
+
+from __future__ import annotations
+
+import itertools
+import os
+import re
+import tomllib
+from datetime import date, time
+from pathlib import Path
+from typing import Annotated, Any, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    SecretStr,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+)
+
+from topcontact_mail.domain.calendar import (
+    BusinessCalendar,
+    ClosureRange,
+    Interval,
+    netherlands_holidays,
+)
+
+DEFAULT_CONFIG_PATH = Path("config/topcontact.toml")
+ENV_PREFIX = "TOPCONTACT_"
+WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
+_HOURS_RE = re.compile(r"^\s*(\d{1,2}):(\d{2})\s*-\s*(\d{1,2}):(\d{2})\s*$")
+
+
+_ADDRESS_RE = re.compile(r"^[^@\s<>()\[\],;:\"]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+$")
+
+
+def _check_address(value: str) -> str:
+    if not _ADDRESS_RE.match(value.strip()):
+        raise ValueError(f"{value!r} is not a mail address like 'naam@organisatie.nl'")
+    return value.strip()
+
+
+#: A plain SMTP address; internal domains such as `.local` are allowed, display names are not.
+MailAddress = Annotated[str, AfterValidator(_check_address)]
+
+
+class ConfigError(Exception):
+    """A configuration that cannot be used; `str()` is the message for the administrator."""
+
+
+class Section(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+def _parse_interval(text: str) -> Interval:
+    match = _HOURS_RE.match(text)
+    if not match:
+        raise ValueError(f"expected office hours like '08:30-17:00', got {text!r}")
+    h1, m1, h2, m2 = (int(g) for g in match.groups())
+    try:
+        start, end = time(h1, m1), time(h2, m2)
+    except ValueError:
+        raise ValueError(f"{text!r} is not a valid time range (hours 0-23, minutes 0-59)") from None
+    return Interval(start, end)
+
+
+HoursList = list[str]
+
+
+class OfficeHours(Section):
+    monday: HoursList = ["08:30-17:00"]
+    tuesday: HoursList = ["08:30-17:00"]
+    wednesday: HoursList = ["08:30-17:00"]
+    thursday: HoursList = ["08:30-17:00"]
+    friday: HoursList = ["08:30-17:00"]
+    saturday: HoursList = []
+    sunday: HoursList = []
+
+    @field_validator(*WEEKDAYS)
+    @classmethod
+    def _valid_intervals(cls, value: HoursList) -> HoursList:
+        intervals = sorted(_parse_interval(v) for v in value)
+        for before, after in itertools.pairwise(intervals):
+            if after.start < before.end:
+                raise ValueError(f"office hours overlap: {value}")
+        return value
+
+    @model_validator(mode="after")
+    def _some_day_open(self) -> OfficeHours:
+        if not any(getattr(self, day) for day in WEEKDAYS):
+            raise ValueError("office hours are empty on every weekday: there would be no workday")
+        return self
+
+    def intervals(self) -> dict[int, tuple[Interval, ...]]:
+        return {
+            number: tuple(_parse_interval(v) for v in getattr(self, day))
+            for number, day in enumerate(WEEKDAYS, start=1)
+        }
+
+
+class ClosedRange(Section):
+    first: date
+    last: date
+
+    @model_validator(mode="after")
+    def _ordered(self) -> ClosedRange:
+        if self.last < self.first:
+            raise ValueError(f"'last' ({self.last}) is before 'first' ({self.first})")
+        return self
+
+
+class CalendarSettings(Section):
+    timezone: str = "Europe/Amsterdam"
+    office_hours: OfficeHours = OfficeHours()
+    holiday_categories: list[Literal["public", "optional"]] = ["public"]
+    ignore_holidays: list[str] = []
+    closed_dates: list[date] = []
+    closed_ranges: list[ClosedRange] = []
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(
+                f"unknown time zone {value!r}; use an IANA name like 'Europe/Amsterdam'"
+            ) from None
+        return value
+
+    def build(self) -> BusinessCalendar:
+        return BusinessCalendar(
+            tz=ZoneInfo(self.timezone),
+            office_hours=self.office_hours.intervals(),
+            holiday=netherlands_holidays(self.holiday_categories, self.ignore_holidays),
+            closed_dates=frozenset(self.closed_dates),
+            closed_ranges=tuple(ClosureRange(r.first, r.last) for r in self.closed_ranges),
+        )
+
+
+class TeamSettings(Section):
+    """Who the tenant deals with: shown in every text."""
+
+    name: str = "Team Klantcontact"
+    organisation: str = "Woonservice IJsselland"
+    phone: str = "0313 000 000"
+    email: MailAddress = "klantcontact@woonservice.example"
+    website: str = ""
+    address: str = ""
+
+
+def _read_secret(secret: SecretStr | None, path: Path | None, what: str) -> SecretStr | None:
+    if secret is not None and secret.get_secret_value():
+        return secret
+    if path is None:
+        return secret
+    try:
+        return SecretStr(path.read_text(encoding="utf-8").strip())
+    except OSError as exc:
+        raise ValueError(f"cannot read {what} from file {str(path)!r}: {exc.strerror}") from None
+
+
+class EwsSettings(Section):
+    service_endpoint: str | None = None
+    autodiscover: bool = False
+    username: str = ""
+    password: SecretStr | None = None
+    password_file: Path | None = None
+    auth_type: Literal["basic", "ntlm", "oauth"] = "ntlm"
+    access_type: Literal["delegate", "impersonation"] = "delegate"
+    #: OAuth (hybrid set-ups) only.
+    client_id: str = ""
+    tenant_id: str = ""
+    client_secret: SecretStr | None = None
+    client_secret_file: Path | None = None
+    verify_tls: bool = True
+    timeout_seconds: float = Field(default=60, gt=0)
+    #: First wait after a failure the server gave no back-off hint for (it doubles after that).
+    retry_wait_seconds: float = Field(default=10, gt=0, le=300)
+    #: Changes per SyncFolderItems page (Exchange allows at most 512).
+    page_size: int = Field(default=512, ge=1, le=512)
+    #: Items per GetItem, CreateItem and UpdateItem request.
+    batch_size: int = Field(default=250, ge=1, le=500)
+
+    @model_validator(mode="after")
+    def _complete(self) -> EwsSettings:
+        object.__setattr__(
+            self, "password", _read_secret(self.password, self.password_file, "password")
+        )
+        object.__setattr__(
+            self,
+            "client_secret",
+            _read_secret(self.client_secret, self.client_secret_file, "client_secret"),
+        )
+        if not self.autodiscover and not self.service_endpoint:
+            raise ValueError(
+                "set 'service_endpoint' (https://.../EWS/Exchange.asmx) or 'autodiscover = true'"
+            )
+        if self.service_endpoint and not re.match(r"^https?://", self.service_endpoint):
+            raise ValueError(
+                f"'service_endpoint' must be an http(s) URL, got {self.service_endpoint!r}"
+            )
+        if self.service_endpoint and _USERINFO_RE.match(self.service_endpoint):
+            raise ValueError(
+                "'service_endpoint' must not hold a user name or password: "
+                "use 'username' and 'password' (or 'password_file')"
+            )
+        return self
+
+
+class GraphSettings(Section):
+    tenant_id: str = ""
+    client_id: str = ""
+    client_secret: SecretStr | None = None
+    client_secret_file: Path | None = None
+    certificate_path: Path | None = None
+    certificate_thumbprint: str = ""
+    authority_url: str = "https://login.microsoftonline.com"
+    graph_url: str = "https://graph.microsoft.com"
+    poll_interval_seconds: float = Field(default=10, ge=1)
+    send_rate_per_minute: int = Field(default=25, ge=0)
+    verify_tls: bool = True
+    timeout_seconds: float = Field(default=60, gt=0)
+    #: Extra CA certificate (PEM) to trust, e.g. a TLS-inspecting proxy's; None = system CAs.
+    ca_file: Path | None = None
+    #: The app-only scope; other than the default only in a national cloud.
+    token_scope: str = "https://graph.microsoft.com/.default"  # noqa: S105  # a public scope, no secret
+    #: Messages per delta page (Prefer: odata.maxpagesize).
+    page_size: int = Field(default=100, ge=1, le=1000)
+    #: First wait after a failure the server gave no back-off hint for (it doubles after that).
+    retry_wait_seconds: float = Field(default=10, gt=0, le=300)
+
+    @model_validator(mode="after")
+    def _complete(self) -> GraphSettings:
+        object.__setattr__(
+            self,
+            "client_secret",
+            _read_secret(self.client_secret, self.client_secret_file, "client_secret"),
+        )
+        if not self.tenant_id or not self.client_id:
+            raise ValueError("Graph needs 'tenant_id' and 'client_id' of the app registration")
+        if self.client_secret is None and self.certificate_path is None:
+            raise ValueError("Graph needs 'certificate_path' (preferred) or 'client_secret'")
+        return self
+
+
+class ConnectionSettings(Section):
+    backend: Literal["ews", "graph"] = "ews"
+    shared_mailbox: MailAddress = "klantcontact@woonservice.example"
+    #: Colleagues in whose calendars the service books callbacks (test-connection checks them).
+    colleague_mailboxes: list[MailAddress] = []
+    ews: EwsSettings | None = None
+    graph: GraphSettings | None = None
+
+    def missing_section(self) -> str | None:
+        """Why the service cannot connect with this section, or None when it can.
+
+        Commands that never connect (deadlines, explain, preview) work without
+        one; `run`, `test-connection` and `check-config` require it. The other
+        backend's section may stay (for switching over).
+        """
+        if getattr(self, self.backend) is None:
+            return (
+                f"backend is {self.backend!r} but there is no [connection.{self.backend}] section"
+            )
+        return None
+
+
+class ScreeningSettings(Section):
+    #: Domains of the organisation itself; mail from these counts as colleagues.
+    internal_domains: list[str] = []
+    acknowledge_internal: bool = False
+    #: Exchange spam confidence level (SCL) from which a message counts as spam.
+    spam_threshold: int = Field(default=5, ge=0, le=9)
+    per_sender_per_day: int = Field(default=3, ge=1)
+    global_per_hour: int = Field(default=200, ge=1)
+    #: Extra addresses of the organisation's own systems that must never be answered.
+    own_addresses: list[MailAddress] = []
+
+
+class AcknowledgementSettings(Section):
+    languages: list[str] = ["nl", "en"]
+    default_language: str = "nl"
+    #: How the language is chosen: from Content-Language, by simple detection of the text, or fixed.
+    language_rule: Literal["content-language", "detect", "fixed"] = "detect"
+    #: A folder of the administrator's own templates (they replace built-in ones of the same
+    #: name); None: the built-in templates only. Relative paths count from the config file.
+    templates_dir: Path | None = None
+    max_subject_length: int = Field(default=200, ge=40)
+
+    @model_validator(mode="after")
+    def _default_in_languages(self) -> AcknowledgementSettings:
+        if self.default_language not in self.languages:
+            raise ValueError(
+                f"default_language {self.default_language!r} is not in languages {self.languages}"
+            )
+        return self
+
+
+class TrackingSettings(Section):
+    #: Category put on a handled message; {date} becomes the answer date ("4 dec").
+    category: str = "Top Contact: antwoord vóór {date}"
+
+
+class ServiceSettings(Section):
+    dry_run: bool = False
+    state_dir: Path = Path("var/state")
+    sync_interval_seconds: float = Field(default=60, ge=1)
+    #: A send whose outcome is unknown (answer lost, server slow) is looked for in the mailbox;
+    #: only when it is not found this long after the attempt is it sent again (docs/exactly-once.md).
+    in_doubt_seconds: float = Field(default=600, ge=1)
+    log_level: Literal["debug", "info", "warning", "error"] = "info"
+    admin_address: MailAddress | None = None
+    #: Where the health and metrics endpoint listens; empty to switch it off.
+    health_listen: str = "127.0.0.1:9310"
+
+    @field_validator("health_listen")
+    @classmethod
+    def _host_port(cls, value: str) -> str:
+        if value.strip() and not re.fullmatch(r"[\w.:\[\]-]*:\d{1,5}", value.strip()):
+            raise ValueError(
+                f"expected 'host:port' like '127.0.0.1:9310' (or empty), got {value!r}"
+            )
+        return value.strip()
+
+
+class _TomlSource(PydanticBaseSettingsSource):
+    """Reads the already-parsed TOML document handed over by `load_settings`."""
+
+    def __init__(self, settings_cls: type[BaseSettings], data: dict[str, Any]) -> None:
+        super().__init__(settings_cls)
+        self._data = data
+
+    def get_field_value(self, field: Any, field_name: str) -> tuple[Any, str, bool]:
+        return self._data.get(field_name), field_name, False
+
+    def __call__(self) -> dict[str, Any]:
+        return dict(self._data)
+
+
+class Settings(BaseSettings):
+    """Everything the service can be told, with the defaults of DESIGN.md."""
+
+    model_config = SettingsConfigDict(
+        env_prefix=ENV_PREFIX,
+        env_nested_delimiter="__",
+        extra="forbid",
+        frozen=True,
+    )
+
+    calendar: CalendarSettings = CalendarSettings()
+    team: TeamSettings = TeamSettings()
+    connection: ConnectionSettings = ConnectionSettings()
+    screening: ScreeningSettings = ScreeningSettings()
+    acknowledgement: AcknowledgementSettings = AcknowledgementSettings()
+    tracking: TrackingSettings = TrackingSettings()
+    service: ServiceSettings = ServiceSettings()
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        return (
+            init_settings,
+            env_settings,
+            _TomlSource(settings_cls, _PENDING_TOML.get("data", {})),
+        )
+
+
+# The TOML document being loaded; pydantic-settings builds sources from the class,
+# so the parsed file is handed over here for the duration of one `load_settings` call.
+_PENDING_TOML: dict[str, dict[str, Any]] = {}
+
+
+def resolve_config_path(explicit: Path | None) -> tuple[Path | None, bool]:
+    """The file to read and whether the user asked for it (then it must exist)."""
+    if explicit is not None:
+        return explicit, True
+    from_env = os.environ.get(f"{ENV_PREFIX}CONFIG")
+    if from_env:
+        return Path(from_env), True
+    return DEFAULT_CONFIG_PATH, False
+
+
+def load_settings(path: Path | None = None) -> Settings:
+    """Load and validate the configuration; raise `ConfigError` with an admin-readable message."""
+    file, required = resolve_config_path(path)
+    data: dict[str, Any] = {}
+    source = "defaults"
+    base: Path | None = None
+    if file is not None and (required or file.exists()):
+        source = str(file)
+        try:
+            data = tomllib.loads(file.read_text(encoding="utf-8"))
+        except FileNotFoundError:
+            raise ConfigError(f"{file}: configuration file not found") from None
+        except (OSError, UnicodeDecodeError) as exc:
+            raise ConfigError(f"{file}: cannot read the file ({exc})") from None
+        except tomllib.TOMLDecodeError as exc:
+            raise ConfigError(f"{file}: not valid TOML: {exc}") from None
+        base = file.resolve().parent
+        data = _anchored(data, base)
+    _PENDING_TOML["data"] = data
+    try:
+        settings = Settings()
+    except ValidationError as exc:
+        raise ConfigError(_describe(exc, source)) from None
+    finally:
+        _PENDING_TOML.clear()
+    state_dir = settings.service.state_dir
+    if base is not None and not state_dir.is_absolute():
+        # The default state folder belongs with the configuration file, not wherever a command ran.
+        service = settings.service.model_copy(update={"state_dir": base / state_dir})
+        settings = settings.model_copy(update={"service": service})
+    return settings
+
+
+#: Keys that name files or folders; their relative values count from the configuration file.
+_PATH_KEY_SUFFIXES = ("_dir", "_file", "_path")
+
+
+def _anchored(data: dict[str, Any], base: Path) -> dict[str, Any]:
+    """`data` with every relative path value made absolute against `base` (the file's folder)."""
+    result: dict[str, Any] = {}
+    for key, value in data.items():
+        if isinstance(value, dict):
+            result[key] = _anchored(value, base)
+        elif isinstance(value, str) and value and key.endswith(_PATH_KEY_SUFFIXES):
+            path = Path(value).expanduser()
+            result[key] = str(path if path.is_absolute() else base / path)
+        else:
+            result[key] = value
+    return result
+
+
+def _describe(exc: ValidationError, source: str) -> str:
+    lines = [f"{source}: the configuration is not valid:"]
+    for err in exc.errors():
+        key = ".".join(str(p) for p in err["loc"])
+        env_name = ENV_PREFIX + "__".join(str(p) for p in err["loc"]).upper()
+        origin = f" (from environment variable {env_name})" if env_name in os.environ else ""
+        message = err["msg"].removeprefix("Value error, ")
+        if err["type"] == "extra_forbidden":
+            message = "unknown key (check the spelling against config/topcontact.example.toml)"
+        value = err.get("input")
+        # An unknown key is often a misspelled secret ("passwd"): its value is never shown.
+        hidden = err["type"] == "extra_forbidden" or _looks_secret(key)
+        shown = "" if hidden or isinstance(value, dict | list) else f" = {_no_userinfo(value)!r}"
+        lines.append(f"  {key or '(top level)'}{shown}{origin}: {_no_userinfo(message)}")
+    return "\n".join(lines)
+
+
+_SECRET_WORDS = ("password", "passwd", "pwd", "pass", "secret", "certificate", "token", "key")
+_USERINFO_RE = re.compile(r"(?i)\b([a-z][a-z0-9+.-]*://)[^/@\s]*@")
+
+
+def _looks_secret(key: str) -> bool:
+    lowered = key.lower()
+    return any(word in lowered for word in _SECRET_WORDS)
+
+
+def _no_userinfo(value: object) -> object:
+    """A URL's user name and password replaced by '****' (anything else unchanged)."""
+    if isinstance(value, str):
+        return _USERINFO_RE.sub(r"\1****@", value)
+    return value
+
+
+def masked(settings: Settings) -> dict[str, Any]:
+    """The effective configuration as plain data, secrets replaced by '********'."""
+    dumped: dict[str, Any] = settings.model_dump(mode="json")
+
+    def scrub(node: Any, key: str = "") -> Any:
+        if isinstance(node, dict):
+            return {k: scrub(v, k) for k, v in node.items()}
+        if isinstance(node, list):
+            return [scrub(v, key) for v in node]
+        if _looks_secret(key) and node not in (None, ""):
+            return "********"
+        return _no_userinfo(node)
+
+    return dict(scrub(dumped))

@@ -1,0 +1,1 @@
+"""How the service is started: command line, daemon, health and metrics endpoint."""

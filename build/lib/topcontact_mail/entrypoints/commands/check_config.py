@@ -1,0 +1,22 @@
+"""`topcontact-mail check-config`: validate the configuration and show what is in effect."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import click
+
+from topcontact_mail.config import masked, resolve_config_path
+from topcontact_mail.entrypoints.common import config_option, settings_or_exit
+
+
+@click.command("check-config")
+@config_option
+def check_config(config_path: Path | None) -> None:
+    """Validate the configuration and print it with secrets masked."""
+    settings = settings_or_exit(config_path, connects=True)
+    file, required = resolve_config_path(config_path)
+    origin = str(file) if file is not None and (required or file.exists()) else "built-in defaults"
+    click.echo(f"# configuration OK ({origin}); secrets are shown as ********", err=True)
+    click.echo(json.dumps(masked(settings), indent=2, ensure_ascii=False))

@@ -1,0 +1,217 @@
+"""`topcontact-mail demo`: the main job on the embedded sandbox Exchange server, end to end.
+
+Starts the sandbox (a test double) with a shared mailbox and two colleagues,
+delivers a realistic mix of tenant mail and machine mail, runs the real daemon
+against it over HTTP, shows a live table, and leaves the acknowledgements as
+.eml files.
+"""
+
+from __future__ import annotations
+
+import email.utils
+import tempfile
+import threading
+import time
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import click
+from pydantic import SecretStr
+from rich.console import Console
+from rich.live import Live
+from rich.table import Table
+
+from exchange_sandbox import GraphSandbox, SandboxHandle, serve_graph_tls, start_sandbox
+from topcontact_mail.adapters.sqlite_store import SqliteStore
+from topcontact_mail.config import (
+    ConnectionSettings,
+    EwsSettings,
+    GraphSettings,
+    ServiceSettings,
+    Settings,
+)
+from topcontact_mail.domain.dates import clock, short_day
+from topcontact_mail.entrypoints.common import config_option, settings_or_exit
+from topcontact_mail.entrypoints.daemon import Daemon
+from topcontact_mail.entrypoints.wiring import build_service, open_mailbox
+from topcontact_mail.logs import configure_logging
+
+SHARED = "klantcontact@woonservice.example"
+SERVICE_USER = "svc-topcontact"
+SERVICE_PASSWORD = "Sandbox-Demo-2026!"  # noqa: S105  # the sandbox's documented demo password
+#: The first mails are there when the daemon starts; these arrive while it runs.
+LATE_ARRIVALS = ("03-en-repair.eml", "06-nl-tweede-bericht.eml", "08-out-of-office.eml")
+
+REASONS_NL = {
+    "person": "persoon",
+    "conversation_already_acknowledged": "gesprek al bevestigd",
+    "auto_submitted": "automatisch bericht",
+    "delivery_report": "afleverbericht",
+    "null_return_path": "afleverbericht",
+    "bulk_precedence": "nieuwsbrief/bulk",
+    "mailing_list": "mailinglijst",
+    "auto_reply_subject": "afwezigheidsmelding",
+    "auto_reply_header": "automatisch antwoord",
+    "machine_sender": "systeemafzender",
+}
+
+
+def _demo_mail() -> list[tuple[str, bytes]]:
+    folder = resources.files("topcontact_mail.entrypoints") / "demo_mail"
+    return sorted((f.name, f.read_bytes()) for f in folder.iterdir() if f.name.endswith(".eml"))
+
+
+def _deliver(sandbox: SandboxHandle, raw: bytes) -> None:
+    """As mail transport would; the sample's Date is its moment of reception."""
+    date_header = email.message_from_bytes(raw).get("Date")
+    received = email.utils.parsedate_to_datetime(date_header) if date_header else None
+    sandbox.store.deliver(SHARED, raw, received=received)
+
+
+def _table(sandbox: SandboxHandle, store: SqliteStore, settings: Settings) -> Table:
+    calendar = settings.calendar.build()
+    table = Table(title="Gedeelde mailbox klantcontact@woonservice.example")
+    for column in ("Ontvangen", "Van", "Onderwerp", "Besluit", "Bevestiging", "Antwoord vóór"):
+        table.add_column(column)
+    # By Message-ID: Graph shows immutable ids, not the store's own.
+    subjects = {item.message_id: item.subject for item in sandbox.store.items(SHARED, "inbox")}
+    for record in store.records():
+        received = calendar.local(record.received)
+        state = {"sent": "verstuurd", "intent": "wordt verstuurd", "failed": "mislukt"}.get(
+            record.ack_state, "-"
+        )
+        reason = REASONS_NL.get(record.reason, record.reason)
+        table.add_row(
+            f"{short_day(received.date())} {clock(received)}",
+            record.sender or "?",
+            (subjects.get(record.internet_message_id or "", "") or "")[:34],
+            ("[green]bevestigen[/green] " if record.acknowledge else "[yellow]overslaan[/yellow] ")
+            + f"({reason})",
+            state,
+            short_day(record.answer_by.date()) if record.needs_answer else "-",
+        )
+    return table
+
+
+def _settings_for(
+    sandbox: SandboxHandle, base: Settings, state_dir: Path, graph: GraphSandbox | None = None
+) -> Settings:
+    connection = ConnectionSettings(
+        backend="ews",
+        shared_mailbox=SHARED,
+        ews=EwsSettings(
+            service_endpoint=sandbox.ews_url,
+            username=SERVICE_USER,
+            password=SecretStr(SERVICE_PASSWORD),
+            auth_type="ntlm",
+            retry_wait_seconds=0.5,
+        ),
+    )
+    if graph is not None:
+        # The sandbox's own app registration (default.toml) and its throw-away TLS CA.
+        app = graph.app.config.apps[0]
+        connection = ConnectionSettings(
+            backend="graph",
+            shared_mailbox=SHARED,
+            graph=GraphSettings(
+                tenant_id=graph.app.config.tenant_id,
+                client_id=app.client_id,
+                client_secret=SecretStr(app.client_secret or ""),
+                authority_url=graph.base_url,
+                graph_url=graph.base_url,
+                ca_file=graph.ca_file,
+                poll_interval_seconds=1,
+                retry_wait_seconds=0.5,
+            ),
+        )
+    service = ServiceSettings(state_dir=state_dir, sync_interval_seconds=5, log_level="warning")
+    return base.model_copy(update={"connection": connection, "service": service})
+
+
+def _write_acknowledgements(sandbox: SandboxHandle, output: Path) -> list[Path]:
+    output.mkdir(parents=True, exist_ok=True)
+    written = []
+    for number, item in enumerate(sandbox.store.items(SHARED, "sentitems"), start=1):
+        path = output / f"bevestiging-{number:02d}.eml"
+        path.write_bytes(item.mime or b"")
+        written.append(path)
+    return written
+
+
+@click.command()
+@config_option
+@click.option("--backend", type=click.Choice(["ews", "graph"]), default="ews", show_default=True)
+@click.option(
+    "--output",
+    type=click.Path(path_type=Path, file_okay=False),
+    default=Path("demo-output"),
+    show_default=True,
+    help="Where the acknowledgements are left as .eml files.",
+)
+def demo(config_path: Path | None, backend: str, output: Path) -> None:
+    """Run the service against the sandbox Exchange server (a test double) with sample mail."""
+    base = settings_or_exit(config_path)
+    configure_logging("warning")
+    console = Console()
+    if not console.is_terminal:
+        console.width = 160  # a log file or pipe gets whole rows
+    console.print(
+        "[bold]topcontact-mail demo[/bold] — a sandbox Exchange server (test double) with a shared "
+        "mailbox and two colleagues; the real daemon talks "
+        + ("Microsoft Graph to it over HTTPS." if backend == "graph" else "EWS to it over HTTP.")
+    )
+    mail = _demo_mail()
+    sandbox = start_sandbox()
+    graph = serve_graph_tls(sandbox.server) if backend == "graph" else None
+    with tempfile.TemporaryDirectory(prefix="topcontact-demo-") as state:
+        settings = _settings_for(sandbox, base, Path(state), graph)
+        for name, raw in mail:
+            if name not in LATE_ARRIVALS:
+                _deliver(sandbox, raw)
+        mailbox = open_mailbox(settings)
+        store = SqliteStore(Path(state) / "topcontact.sqlite3")
+        daemon = Daemon(settings, build_service(settings, mailbox, store), mailbox)
+        worker = threading.Thread(target=daemon.run_forever, name="daemon")
+        worker.start()
+        late = [raw for name, raw in mail if name in LATE_ARRIVALS]
+        try:
+            with Live(
+                _table(sandbox, store, settings), console=console, refresh_per_second=4
+            ) as live:
+                deadline = time.monotonic() + 60
+                while time.monotonic() < deadline:
+                    time.sleep(0.5)
+                    if late and len(store.records()) >= len(mail) - len(late):
+                        _deliver(sandbox, late.pop(0))
+                    live.update(_table(sandbox, store, settings))
+                    if (
+                        not late
+                        and len(store.records()) == len(mail)
+                        and not daemon.service.has_pending()
+                    ):
+                        break
+        finally:
+            daemon.stop.set()
+            worker.join(timeout=30)
+            mailbox.close()
+        written = _write_acknowledgements(sandbox, output)
+        summary: dict[str, Any] = {
+            "berichten": len(store.records()),
+            "bevestigd": sum(1 for r in store.records() if r.ack_state == "sent"),
+            "overgeslagen": sum(1 for r in store.records() if not r.acknowledge),
+            "gemarkeerd": sum(1 for r in store.records() if r.marked),
+        }
+        store.close()
+    if graph is not None:
+        graph.stop()
+    sandbox.stop()
+    console.print()
+    console.print(
+        f"Klaar: {summary['berichten']} berichten, {summary['bevestigd']} ontvangstbevestigingen verstuurd, "
+        f"{summary['overgeslagen']} overgeslagen (machines of al bevestigd), {summary['gemarkeerd']} gemarkeerd "
+        "in Outlook (vlag met termijn, categorie, markering)."
+    )
+    console.print(
+        f"De ontvangstbevestigingen staan als .eml in {output}/ ({len(written)} bestanden)."
+    )

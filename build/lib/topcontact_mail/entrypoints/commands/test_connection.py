@@ -1,0 +1,77 @@
+"""`topcontact-mail test-connection`: does the configured account have every right the service needs?
+
+Runs the configured backend's diagnosis (sign-in, reading the shared mailbox,
+send-as, marking, the colleagues' calendars) and prints one line per check
+with the fix for what is missing. Nothing is sent and nothing is left behind.
+Exit status: 0 all ok, 1 something missing, 2 the configuration is not valid.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict
+from pathlib import Path
+
+import click
+from rich.console import Console
+from rich.table import Table
+
+from topcontact_mail.config import Settings
+from topcontact_mail.entrypoints.common import config_option, settings_or_exit
+from topcontact_mail.logs import configure_logging
+from topcontact_mail.ports.diagnostics import Check
+
+EXIT_MISSING = 1
+_STYLE = {"ok": "green", "missing": "bold red", "not run": "yellow"}
+
+
+def run_diagnosis(settings: Settings) -> list[Check]:
+    """The configured backend's checks (imported here so no backend loads unless chosen)."""
+    if settings.connection.backend == "graph":
+        from topcontact_mail.adapters.graph.diagnose import diagnose as diagnose_graph
+
+        return diagnose_graph(settings)
+    from topcontact_mail.adapters.ews.diagnose import diagnose as diagnose_ews
+
+    return diagnose_ews(settings)
+
+
+def _table(settings: Settings, checks: list[Check]) -> Table:
+    connection = settings.connection
+    table = Table(
+        title=f"test-connection: {connection.backend.upper()}, {connection.shared_mailbox}",
+        show_lines=True,
+    )
+    table.add_column("check", no_wrap=True)
+    table.add_column("status", no_wrap=True)
+    table.add_column("detail")
+    table.add_column("fix")
+    for check in checks:
+        status = check.status
+        table.add_row(
+            check.name,
+            f"[{_STYLE[status]}]{status}[/]",
+            check.detail,
+            "" if check.ok else check.fix,
+        )
+    return table
+
+
+@click.command("test-connection")
+@config_option
+@click.option("--json", "as_json", is_flag=True, help="One JSON object per check, one per line.")
+def test_connection(config_path: Path | None, as_json: bool) -> None:
+    """Check sign-in, mailbox, send-as, marking and calendar rights; exit 1 when one is missing."""
+    settings = settings_or_exit(config_path, connects=True)
+    # The checks carry every failure; the adapters' own error logs would only repeat them.
+    configure_logging("critical")
+    checks = run_diagnosis(settings)
+    if as_json:
+        for check in checks:
+            click.echo(json.dumps({**asdict(check), "status": check.status}, ensure_ascii=False))
+    else:
+        Console(soft_wrap=False).print(_table(settings, checks))
+        if not settings.connection.colleague_mailboxes:
+            click.echo("No colleague_mailboxes configured: no calendar was checked.", err=True)
+    if not all(check.ok for check in checks):
+        raise SystemExit(EXIT_MISSING)

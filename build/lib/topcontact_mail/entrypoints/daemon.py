@@ -1,0 +1,186 @@
+"""The daemon: runs the acknowledge service over the mailbox until told to stop.
+
+The loop reacts to the mailbox's notifications for low latency and syncs on a
+timer as a safety net (APScheduler). SIGTERM and SIGINT let the message in hand
+finish; `--once` drains what is there and exits.
+"""
+
+from __future__ import annotations
+
+import signal
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from types import FrameType
+from typing import Any
+
+from apscheduler.schedulers.background import BackgroundScheduler
+
+from topcontact_mail.config import Settings
+from topcontact_mail.entrypoints.health import Health
+from topcontact_mail.entrypoints.systemd import Notifier
+from topcontact_mail.logs import get_logger
+from topcontact_mail.ports import CredentialsRejected, Mailbox, MailboxUnavailable, WatermarkExpired
+from topcontact_mail.services.acknowledge import WATERMARK, AcknowledgeService, Summary
+
+#: How long one wait for notifications lasts before the stop flag is looked at again.
+WAIT_SLICE_SECONDS = 1.0
+#: Back-off after the mailbox could not be reached, doubling up to the maximum.
+RETRY_START_SECONDS = 2.0
+RETRY_MAX_SECONDS = 300.0
+#: `--once` is watched by a person or a script: it retries sooner than the daemon does.
+DRAIN_RETRY_MAX_SECONDS = 30.0
+
+
+@dataclass
+class Daemon:
+    """Runs the acknowledge service until told to stop."""
+
+    settings: Settings
+    service: AcknowledgeService
+    mailbox: Mailbox
+    on_pass: Callable[[Summary], None] | None = None
+    health: Health | None = None
+    notifier: Notifier = field(default_factory=Notifier)
+
+    def __post_init__(self) -> None:
+        self.stop = threading.Event()
+        self.sync_due = threading.Event()
+        self.log = get_logger("daemon")
+        self.total = Summary()
+
+    def install_signal_handlers(self) -> None:
+        def handler(signum: int, _: FrameType | None) -> None:
+            self.log.info(
+                "stop requested; finishing the message in hand", signal=signal.Signals(signum).name
+            )
+            self.stop.set()
+
+        signal.signal(signal.SIGTERM, handler)
+        signal.signal(signal.SIGINT, handler)
+
+    def _should_stop(self) -> bool:
+        """Asked between messages: the watchdog hears from a pass that is working."""
+        self.notifier.heartbeat()
+        return self.stop.is_set()
+
+    def _pause(self, seconds: float) -> None:
+        """Wait (for the stop flag) in slices, so the watchdog keeps hearing from the loop."""
+        deadline = time.monotonic() + seconds
+        while not self.stop.is_set() and time.monotonic() < deadline:
+            self.notifier.heartbeat()
+            self.stop.wait(min(WAIT_SLICE_SECONDS, max(0.0, deadline - time.monotonic())))
+
+    def one_pass(self) -> Summary:
+        """One catch-up pass; a lost watermark starts a full sync (markers prevent double work)."""
+        try:
+            summary = self.service.run_once(should_stop=self._should_stop)
+        except WatermarkExpired as exc:
+            self.log.warning("watermark expired, starting a full sync", reason=str(exc))
+            self.service.store.clear_watermark(WATERMARK)
+            summary = self.service.run_once(should_stop=self._should_stop)
+        self.total.add(summary)
+        if self.health is not None:
+            self.health.passed(summary)
+        if self.on_pass is not None:
+            self.on_pass(summary)
+        return summary
+
+    def _unavailable(self, exc: MailboxUnavailable, retry_in: float) -> None:
+        """Report loudly: a refused credential is an administrator's job, not a passing fault."""
+        if isinstance(exc, CredentialsRejected):
+            self.log.error(
+                "the server refuses the service's credentials; nothing is handled until they are fixed",
+                code=exc.code,
+                error=str(exc),
+                retry_in=retry_in,
+            )
+            if self.health is not None:
+                self.health.credentials_refused(f"credentials refused: {exc}")
+            if self.service.alerts is not None:
+                self.service.alerts.raise_alert("credentials", detail=str(exc))
+            return
+        self.log.warning("mailbox unavailable", error=str(exc), retry_in=retry_in)
+        if self.health is not None:
+            self.health.degraded(f"mailbox unavailable: {exc}")
+
+    def drain(self, max_seconds: float = 600.0) -> Summary:
+        """`--once`: work until nothing is pending (retrying transient failures), then return."""
+        deadline = time.monotonic() + max_seconds
+        delay = RETRY_START_SECONDS
+        while not self.stop.is_set():
+            try:
+                summary = self.one_pass()
+            except MailboxUnavailable as exc:
+                self._unavailable(exc, delay)
+            else:
+                if not self.service.has_pending():
+                    break
+                if summary.sent or summary.marked:
+                    delay = RETRY_START_SECONDS  # progress: the trouble is passing
+                    continue
+            if time.monotonic() + delay > deadline:
+                self.log.error(
+                    "giving up draining: work is still pending", pending=self.service.has_pending()
+                )
+                break
+            self.stop.wait(delay)
+            delay = min(delay * 2, DRAIN_RETRY_MAX_SECONDS)
+        return self.total
+
+    def run_forever(self) -> Summary:
+        scheduler = BackgroundScheduler(timezone=self.settings.calendar.timezone)
+        scheduler.add_job(
+            self.sync_due.set,
+            "interval",
+            seconds=self.settings.service.sync_interval_seconds,
+            id="safety-net-sync",
+            max_instances=1,
+            coalesce=True,
+        )
+        scheduler.start()
+        self.log.info(
+            "daemon started",
+            backend=self.settings.connection.backend,
+            dry_run=self.settings.service.dry_run,
+        )
+        self.notifier.ready(f"watching {self.settings.connection.shared_mailbox}")
+        delay = RETRY_START_SECONDS
+        retry_at = 0.0  # when pending work that made no progress is tried again
+        self.sync_due.set()
+        try:
+            while not self.stop.is_set():
+                self.notifier.heartbeat()
+                try:
+                    changed = self.mailbox.wait_for_changes(WAIT_SLICE_SECONDS)
+                    retry_due = time.monotonic() >= retry_at and self.service.has_pending()
+                    if not (changed or self.sync_due.is_set() or retry_due):
+                        continue
+                    self.sync_due.clear()
+                    summary = self.one_pass()
+                    if self.service.has_pending() and not (summary.sent or summary.marked):
+                        retry_at = time.monotonic() + delay
+                        delay = min(delay * 2, RETRY_MAX_SECONDS)
+                    else:
+                        delay = RETRY_START_SECONDS
+                except MailboxUnavailable as exc:
+                    self._unavailable(exc, delay)
+                    self.notifier.status(f"mailbox unavailable, retrying in {delay:.0f} s")
+                    self._pause(delay)
+                    delay = min(delay * 2, RETRY_MAX_SECONDS)
+        finally:
+            self.notifier.stopping()
+            scheduler.shutdown(wait=False)
+            self.log.info("daemon stopped", **_summary_fields(self.total))
+        return self.total
+
+
+def _summary_fields(summary: Summary) -> dict[str, Any]:
+    return {
+        "seen": summary.seen,
+        "recorded": summary.recorded,
+        "sent": summary.sent,
+        "marked": summary.marked,
+        "failed": summary.failed,
+    }

@@ -1,0 +1,84 @@
+"""systemd's notify protocol: readiness, status, stopping, and the watchdog's heartbeat.
+
+With `Type=notify` systemd waits for `READY=1` before it counts the service as
+started; with `WatchdogSec=` it restarts a service that stops sending
+`WATCHDOG=1` — a hung process, not only a dead one. The messages are datagrams
+to the socket in `$NOTIFY_SOCKET` (sd_notify(3)); without that variable (not
+under systemd, or `Type=simple`) every call does nothing.
+
+The heartbeat is sent from the daemon's own loop, never from a helper thread:
+a loop that hangs must stop the heartbeat.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import time
+from collections.abc import Callable, Mapping
+
+
+class Notifier:
+    """Sends sd_notify messages when systemd asked for them; silent otherwise."""
+
+    def __init__(
+        self,
+        environ: Mapping[str, str] | None = None,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        env = os.environ if environ is None else environ
+        self._address = _socket_address(env.get("NOTIFY_SOCKET", ""))
+        usec = env.get("WATCHDOG_USEC", "")
+        pid = env.get("WATCHDOG_PID", "")
+        watched = usec.isdigit() and (not pid or pid == str(os.getpid()))
+        #: Seconds between heartbeats: half the watchdog's timeout, as sd_watchdog_enabled(3) advises.
+        self.interval = int(usec) / 2_000_000 if watched else None
+        self._clock = clock
+        self._last_beat = float("-inf")
+        self._ready = False
+
+    @property
+    def active(self) -> bool:
+        return self._address is not None
+
+    def _send(self, message: str) -> None:
+        if self._address is None:
+            return
+        with socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM) as sock:
+            try:
+                sock.connect(self._address)
+                sock.sendall(message.encode("utf-8"))
+            except OSError:
+                pass  # systemd went away (shutdown): nothing to tell
+
+    def ready(self, status: str = "") -> None:
+        """READY=1 the first time (later calls only update the status)."""
+        if self._ready:
+            if status:
+                self.status(status)
+            return
+        self._ready = True
+        self._send("READY=1" + (f"\nSTATUS={status}" if status else ""))
+
+    def status(self, status: str) -> None:
+        self._send(f"STATUS={status}")
+
+    def stopping(self) -> None:
+        self._send("STOPPING=1")
+
+    def heartbeat(self) -> None:
+        """WATCHDOG=1, at most once per interval (cheap to call from every loop turn)."""
+        if self.interval is None:
+            return
+        now = self._clock()
+        if now - self._last_beat >= self.interval:
+            self._last_beat = now
+            self._send("WATCHDOG=1")
+
+
+def _socket_address(value: str) -> str | None:
+    if not value:
+        return None
+    if value.startswith("@"):
+        return "\0" + value[1:]  # an abstract socket
+    return value if value.startswith("/") else None
