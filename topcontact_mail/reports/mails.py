@@ -141,8 +141,13 @@ def overview_context(
     calendar: BusinessCalendar,
     *,
     team_name: str = "",
+    soon: Sequence[TrackedTarget] = (),
 ) -> dict[str, Any]:
-    """Data for the daily overview (`overview.daily_overview`)."""
+    """Data for the daily overview (`overview.daily_overview`).
+
+    `soon`: open targets already in their warning period but due after the next
+    workday (only with `warn_workdays_before` of 2 or more), listed as such.
+    """
     return {
         **_common(now, calendar, team_name),
         "day": overview.day,
@@ -152,6 +157,7 @@ def overview_context(
         "overdue": message_rows(overview.overdue, details, now, calendar),
         "due_today": message_rows(overview.due_today, details, now, calendar),
         "due_next_workday": message_rows(overview.due_next_workday, details, now, calendar),
+        "soon": message_rows(soon, details, now, calendar),
         "callbacks_today": callback_rows(overview.callbacks_today, calendar),
         "missed_callbacks": callback_rows(overview.missed_callbacks, calendar),
     }
