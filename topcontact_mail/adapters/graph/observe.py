@@ -135,6 +135,9 @@ class GraphObserver:
 
     def _load_folders(self, folder_ids: Iterable[str]) -> None:
         """Read the folders (and their parents) not known yet, up to the mailbox root."""
+        wanted = {f for f in folder_ids if f and f not in self._folders}
+        if not wanted:
+            return
         if self._root is None:
             # The root ("Top of Information Store") is the Inbox's parent: one request that
             # works everywhere (the sandbox does not know the name `msgfolderroot`).
@@ -144,7 +147,7 @@ class GraphObserver:
             if not inbox.ok or not isinstance(inbox.body, dict):
                 raise MailboxUnavailable(f"reading the mailbox root failed: {inbox.describe()}")
             self._root = str(inbox.body.get("parentFolderId") or "")
-        todo = {f for f in folder_ids if f and f not in self._folders and f != self._root}
+        todo = {f for f in wanted if f != self._root}
         for _ in range(MAX_FOLDER_DEPTH):
             if not todo:
                 return
