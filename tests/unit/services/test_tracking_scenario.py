@@ -185,9 +185,11 @@ def build_december(world: World) -> None:
     world.track("wo 16 dec 2026 12:00")
 
 
-@pytest.fixture
-def december(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    state = tmp_path / "state"
+@pytest.fixture(scope="module")
+def december_state(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """December's state file and its configuration, built once (the commands only read it)."""
+    folder = tmp_path_factory.mktemp("december")
+    state = folder / "state"
     state.mkdir()
     world = World(
         state / "topcontact.sqlite3",
@@ -196,13 +198,18 @@ def december(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     )
     build_december(world)
     world.store.close()
-    config = tmp_path / "topcontact.toml"
+    config = folder / "topcontact.toml"
     config.write_text(
         f'[tracking]\ndone_categories = ["Afgehandeld"]\n[service]\nstate_dir = "{state}"\n',
         encoding="utf-8",
     )
-    monkeypatch.setattr(wiring, "callback_source", lambda settings: FixedCallbacks(CALLBACKS))
     return config
+
+
+@pytest.fixture
+def december(december_state: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    monkeypatch.setattr(wiring, "callback_source", lambda settings: FixedCallbacks(CALLBACKS))
+    return december_state
 
 
 def run(config: Path, *args: str) -> tuple[int, str]:

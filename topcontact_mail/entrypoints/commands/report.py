@@ -37,6 +37,7 @@ def _subjects(settings: Settings, item_ids: list[str]) -> dict[str, str] | None:
         return {}
     if settings.connection.missing_section() is not None:
         return None
+    configure_logging("error")  # the adapters' warnings would only repeat the one line below
     try:
         mailbox = wiring.open_mailbox(settings)
     except MailboxUnavailable:
@@ -124,7 +125,6 @@ def report(
       topcontact-mail report --month 2026-12 --format csv --output december.csv
     """
     settings = settings_or_exit(config_path)
-    configure_logging("error")
     result, complete = build_report(settings, month, as_of)
     if output_format == "json":
         text = to_json(result)
