@@ -37,14 +37,19 @@ def _when(value: datetime) -> str:
     return f"{short_day(value.date())} {clock(value)}"
 
 
-def status_table(view: Status) -> Table:
-    """The open messages, worst first, with the counts in the title."""
-    title = (
+def headline(view: Status) -> Text:
+    """The counts in one line, red when something is late."""
+    return Text(
         f"Top Contact, stand op {_when(view.as_of)}: "
         f"{view.overdue} te laat, {view.warning} waarschuwing, {view.on_time} op tijd"
-        f" ({view.answered_today} vandaag beantwoord)"
+        f" ({view.answered_today} vandaag beantwoord)",
+        style="bold red" if view.overdue else "bold",
     )
-    table = Table(title=title, title_justify="left")
+
+
+def status_table(view: Status) -> Table:
+    """The open messages, worst first."""
+    table = Table()
     for column in ("Status", "Antwoord vóór", "Ontvangen", "Van"):
         table.add_column(column, no_wrap=True)
     for row in view.rows:
@@ -61,12 +66,16 @@ def status_table(view: Status) -> Table:
     return table
 
 
-def callbacks_table(view: Status) -> Table:
-    table = Table(
-        title=f"Terugbellen: {len(view.callbacks_planned)} gepland, "
-        f"{len(view.callbacks_missed)} gemist",
-        title_justify="left",
+def callbacks_headline(view: Status) -> Text:
+    missed = len(view.callbacks_missed)
+    return Text(
+        f"Terugbellen: {len(view.callbacks_planned)} gepland, {missed} gemist",
+        style="bold red" if missed else "bold",
     )
+
+
+def callbacks_table(view: Status) -> Table:
+    table = Table()
     for column in ("Status", "Moment", "Collega"):
         table.add_column(column, no_wrap=True)
     for c in view.callbacks_missed:
@@ -76,6 +85,13 @@ def callbacks_table(view: Status) -> Table:
     if not (view.callbacks_missed or view.callbacks_planned):
         table.add_row("geen", "", "")
     return table
+
+
+def print_status(console: Console, view: Status) -> None:
+    console.print(headline(view))
+    console.print(status_table(view))
+    console.print(callbacks_headline(view))
+    console.print(callbacks_table(view))
 
 
 def current_status(config_path: Path | None, as_of: str | None) -> tuple[Status, BusinessCalendar]:
@@ -121,7 +137,6 @@ def status_command(config_path: Path | None, as_json: bool, as_of: str | None) -
         console = Console()
         if not console.is_terminal:
             console.width = 160  # a file or pipe gets whole rows
-        console.print(status_table(view))
-        console.print(callbacks_table(view))
+        print_status(console, view)
     if view.needs_attention:
         raise SystemExit(EXIT_LATE)
