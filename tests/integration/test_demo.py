@@ -19,7 +19,16 @@ def test_the_demo_ends_with_the_status_table_and_the_months_report(
     output = tmp_path / "demo-output"
 
     result = subprocess.run(
-        [sys.executable, "-m", "topcontact_mail", "demo", "--backend", backend, "--output", str(output)],
+        [
+            sys.executable,
+            "-m",
+            "topcontact_mail",
+            "demo",
+            "--backend",
+            backend,
+            "--output",
+            str(output),
+        ],
         capture_output=True,
         timeout=240,
         check=False,
