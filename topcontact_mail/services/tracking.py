@@ -395,8 +395,8 @@ class TrackingService:
 
     def _categories(self, now: datetime, summary: TrackingSummary) -> None:
         progress = self.store.progress()
-        targets = self.store.targets()
-        open_targets = [t for t in targets if t.open_at(now)]
+        open_targets = [t for t in self.store.targets(open_only=True) if t.open_at(now)]
+        open_ids = {t.item_id for t in open_targets}
         warned = {i for i, p in progress.items() if p.warned_at is not None or p.category != "none"}
         warn = warnings_due(open_targets, warned, now, self.calendar, self.options.schedule)
         overdue = [
@@ -406,12 +406,11 @@ class TrackingService:
             and state_at(t.answer_by, now, self.calendar, self.options.schedule)
             is TargetState.OVERDUE
         ]
+        # Answered (the store keeps those still carrying a tracking category in the progress).
         cleared = [
-            t
-            for t in targets
-            if not t.open_at(now)
-            and progress.get(t.item_id, TargetProgress(t.item_id)).category
-            in ("warning", "overdue")
+            item_id
+            for item_id, p in progress.items()
+            if item_id not in open_ids and p.category in ("warning", "overdue")
         ]
         options = self.options
         summary.warned += self._mark(
@@ -435,11 +434,11 @@ class TrackingService:
         summary.cleared += self._mark(
             [
                 Mark(
-                    t.item_id,
+                    item_id,
                     None,
                     remove_categories=(options.warning_category, options.overdue_category),
                 )
-                for t in cleared
+                for item_id in cleared
             ],
             "cleared",
             now,
