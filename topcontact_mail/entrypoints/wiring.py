@@ -16,6 +16,7 @@ from topcontact_mail.domain.screening import ScreeningPolicy
 from topcontact_mail.domain.tracking import AnsweredPolicy, AnswerMethod, SchedulePolicy
 from topcontact_mail.ports import Clock, Mailbox
 from topcontact_mail.ports.callbacks import CallbackSource, NoCallbacks
+from topcontact_mail.reports.mails import TeamMails
 from topcontact_mail.reports.templating import report_environment
 from topcontact_mail.services.acknowledge import AcknowledgeService, Options
 from topcontact_mail.services.alerts import Alerts
@@ -80,7 +81,6 @@ def tracking_options(settings: Settings) -> TrackingOptions:
         overdue_category=tracking.overdue_category,
         team_lead=Address(tracking.team_lead_address) if tracking.team_lead_address else None,
         team=Address(tracking.team_address) if tracking.team_address else None,
-        team_name=team.name,
         own_names=tuple(n for n in (team.name, team.organisation) if n),
         dry_run=settings.service.dry_run,
         in_doubt_seconds=settings.service.in_doubt_seconds,
@@ -95,13 +95,18 @@ def callback_source(settings: Settings) -> CallbackSource:
 def build_tracking(
     settings: Settings, mailbox: Mailbox, store: SqliteStore, clock: Clock | None = None
 ) -> TrackingService:
+    calendar = settings.calendar.build()
     return TrackingService(
         mailbox=mailbox,
         store=store,
         clock=clock or SystemClock(),
-        calendar=settings.calendar.build(),
+        calendar=calendar,
+        texts=TeamMails(
+            report_environment(settings.acknowledgement.templates_dir),
+            calendar,
+            settings.team.name,
+        ),
         options=tracking_options(settings),
-        env=report_environment(settings.acknowledgement.templates_dir),
         callbacks=callback_source(settings),
     )
 

@@ -31,8 +31,6 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import TypeVar
 
-from jinja2 import Environment
-
 from topcontact_mail.domain.calendar import BusinessCalendar
 from topcontact_mail.domain.message import Address, IncomingMessage
 from topcontact_mail.domain.tracking import (
@@ -69,14 +67,7 @@ from topcontact_mail.ports import (
     Watched,
 )
 from topcontact_mail.ports.callbacks import CallbackSource, NoCallbacks
-from topcontact_mail.reports.mails import (
-    MessageDetails,
-    RenderedMail,
-    escalation_context,
-    overview_context,
-    render_mail,
-)
-from topcontact_mail.reports.templating import report_environment
+from topcontact_mail.ports.texts import MessageDetails, TeamMailTexts
 from topcontact_mail.services.exactly_once import IN_DOUBT_SECONDS, Round
 
 #: Observing stops for this pass after this many failed requests in a row (the mailbox is away).
@@ -103,7 +94,6 @@ class TrackingOptions:
     overdue_category: str = "Top Contact: te laat"
     team_lead: Address | None = None
     team: Address | None = None
-    team_name: str = ""
     #: Names that may stand in a thanks-only reply (the team's and the organisation's).
     own_names: tuple[str, ...] = ()
     dry_run: bool = False
@@ -148,16 +138,16 @@ class TrackingService:
         store: StateStore,
         clock: Clock,
         calendar: BusinessCalendar,
+        texts: TeamMailTexts,
         options: TrackingOptions = TrackingOptions(),
-        env: Environment | None = None,
         callbacks: CallbackSource | None = None,
     ) -> None:
         self.mailbox = mailbox
         self.store = store
         self.clock = clock
         self.calendar = calendar
+        self.texts = texts
         self.options = options
-        self.env = env if env is not None else report_environment()
         self.callbacks: CallbackSource = callbacks if callbacks is not None else NoCallbacks()
         self.log = get_logger("tracking", mailbox=mailbox.address.email)
         self._answer_prefix = options.answer_category.split("{", 1)[0].strip().casefold()
@@ -489,10 +479,8 @@ class TrackingService:
         due = escalations_due(self.store.targets(open_only=True), last, now, self.calendar)
         if not due:
             return
-        context = escalation_context(
-            due, details, now, self.calendar, team_name=self.options.team_name
-        )
-        if self._queue("escalation", lead, render_mail(self.env, "escalation", context), due, now):
+        mail = self.texts.escalation(due, details, now)
+        if self._queue("escalation", lead, mail, due, now):
             summary.escalated += len(due)
 
     def _overview(
@@ -516,31 +504,30 @@ class TrackingService:
             and state_at(t.answer_by, now, self.calendar, self.options.schedule)
             is TargetState.WARNING
         ]
-        context = overview_context(
-            overview, details, now, self.calendar, team_name=self.options.team_name, soon=soon
-        )
-        if self._queue("overview", team, render_mail(self.env, "overview", context), [], now):
+        mail = self.texts.overview(overview, details, now, soon)
+        if self._queue("overview", team, mail, [], now):
             summary.overviews += 1
 
     def _queue(
         self,
         kind: NoticeKind,
         to: Address,
-        mail: RenderedMail,
+        mail: tuple[str, str],
         escalated: Sequence[TrackedTarget],
         now: datetime,
     ) -> bool:
         """Record a team mail's intent (with the targets it escalates); sent by `_send_notices`."""
+        subject, text = mail
         if self.options.dry_run:
-            self.log.info(f"dry run: would mail the {kind}", to=to.email, subject=mail.subject)
+            self.log.info(f"dry run: would mail the {kind}", to=to.email, subject=subject)
             return False
         notice = PendingNotice(
-            OutgoingNotice(uuid.uuid4().hex, (to,), mail.subject, mail.text),
+            OutgoingNotice(uuid.uuid4().hex, (to,), subject, text),
             kind,
             self.calendar.local(now).date(),
         )
         self.store.queue_notice(notice, [t.item_id for t in escalated], now)
-        self.log.info(f"{kind} recorded", to=to.email, messages=len(escalated), ref=notice.ref)
+        self.log.info(f"{kind} recorded", to=to.email, escalated=len(escalated), ref=notice.ref)
         return True
 
     # -- 5. send -----------------------------------------------------------------------------

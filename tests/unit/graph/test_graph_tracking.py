@@ -130,6 +130,23 @@ def test_a_message_not_found_by_id_is_looked_for_by_its_message_id(
     assert seen["A"].observation.item_id == "A2"
 
 
+def test_an_id_graph_cannot_read_is_looked_for_by_its_message_id(
+    mailbox: GraphMailbox, http: responses.RequestsMock
+) -> None:
+    # An EWS id kept in the state from before the switch to Graph.
+    malformed = {"error": {"code": "ErrorInvalidIdMalformed", "message": "Id is malformed."}}
+    http.post(BATCH, json=answers(("AAMkEWS=", 400, malformed)))
+    http.post(BATCH, json=answers(("AAMkEWS=", 200, {"value": [{"id": "A2"}]})))
+    http.post(
+        BATCH,
+        json=answers(("AAMkEWS=", 200, tracked("A2", conversationId=None, parentFolderId=None))),
+    )
+
+    seen = mailbox.observe([Watched("AAMkEWS=", "<A@example.nl>")])
+
+    assert seen["AAMkEWS="].observation.item_id == "A2"
+
+
 def test_a_team_mail_is_one_send_mail_with_its_ref(
     mailbox: GraphMailbox, http: responses.RequestsMock
 ) -> None:

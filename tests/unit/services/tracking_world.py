@@ -24,6 +24,8 @@ from topcontact_mail.domain.screening import ScreeningPolicy
 from topcontact_mail.domain.tracking import TrackedTarget
 from topcontact_mail.ports import TargetProgress
 from topcontact_mail.ports.callbacks import CallbackSource
+from topcontact_mail.reports.mails import TeamMails
+from topcontact_mail.reports.templating import report_environment
 from topcontact_mail.services.acknowledge import AcknowledgeService
 from topcontact_mail.services.tracking import TrackingOptions, TrackingService, TrackingSummary
 
@@ -86,9 +88,7 @@ class World:
         self.path = path
         self.calendar = calendar or default_calendar()
         self.callbacks = callbacks
-        self.options = TrackingOptions(
-            **{"team_lead": LEAD, "team": TEAM, "team_name": "Team Klantcontact", **options}
-        )
+        self.options = TrackingOptions(**{"team_lead": LEAD, "team": TEAM, **options})
         self.clock = Clock(at(start))
         self.mailbox = MemoryMailbox(SHARED, page_size=10)
         self.mailbox.clock_now = self.clock.moment
@@ -102,6 +102,7 @@ class World:
             store=self.store,
             clock=self.clock,
             calendar=self.calendar,
+            texts=TeamMails(report_environment(), self.calendar, "Team Klantcontact"),
             options=self.options,
             callbacks=self.callbacks,
         )

@@ -51,14 +51,16 @@ class GraphObserver:
         return f"{self.user}/messages/{quote(item_id, safe='')}"
 
     def _batch(self, steps: list[BatchStep], what: str) -> dict[str, Any]:
-        """Run GETs in batches of 20; the bodies by step id (404: left out)."""
+        """Run GETs in batches of 20; the bodies by step id. Not found (404), and an id Graph
+        cannot read (400 ErrorInvalidIdMalformed: an EWS id kept from before a switch of
+        backend) are left out: the message is then looked for by its Message-ID."""
         bodies: dict[str, Any] = {}
         for start in range(0, len(steps), MAX_BATCH):
             chunk = steps[start : start + MAX_BATCH]
             answers = self.client.batch(chunk, may_repeat=True)
             for step in chunk:
                 answer = answers[step.id]
-                if answer.status == 404:
+                if answer.status == 404 or answer.error_code == "ErrorInvalidIdMalformed":
                     continue
                 if not answer.ok or not isinstance(answer.body, dict):
                     raise MailboxUnavailable(f"{what} failed: {answer.describe()}")
