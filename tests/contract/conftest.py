@@ -1,8 +1,11 @@
 """The Mailbox port's contract, held against every adapter: the in-memory fake, EWS, Graph.
 
 Each backend comes as a `Harness`: the adapter under test, plus the transport's
-side (deliver a message, see what staff see in Outlook, what was sent). EWS and
-Graph run in-process against the sandbox Exchange server over real HTTP.
+side (deliver a message, see what staff see in Outlook, what was sent) and
+staff's (reply from the shared mailbox, Outlook's last verb, completing the
+flag, moving a message). EWS and Graph run in-process against the sandbox
+Exchange server over real HTTP; staff's actions there go straight to the
+sandbox's store, as Outlook's would reach Exchange.
 """
 
 from __future__ import annotations
@@ -12,19 +15,22 @@ import email.policy
 import email.utils
 from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
-from datetime import datetime
+from datetime import UTC, datetime
 from email.message import EmailMessage
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from exchange_sandbox import GraphSandbox, SandboxHandle, serve_graph_tls, start_sandbox
+from exchange_sandbox.store import Flag, NewItem, PropertyKey, write_property
 from tests.integration.conftest import write_config
 from topcontact_mail.adapters.memory import MemoryMailbox
 from topcontact_mail.config import load_settings
 from topcontact_mail.domain.acknowledgement import to_mime
 from topcontact_mail.domain.message import Address
 from topcontact_mail.domain.mime import parse_message
+from topcontact_mail.domain.tracking import SentKind
 from topcontact_mail.entrypoints.wiring import open_mailbox
 from topcontact_mail.ports import Mailbox
 
@@ -100,6 +106,75 @@ class Harness:
         self._sandbox.store.update(
             stored.id, lambda item: replace(item, categories=(*item.categories, *categories))
         )
+
+    # -- staff's side --------------------------------------------------------------------------
+
+    def _memory_item(self, message_id: str) -> str:
+        assert self._memory is not None
+        return next(k for k, i in self._memory.items.items() if i.message.message_id == message_id)
+
+    def _stored(self, message_id: str) -> Any:
+        assert self._sandbox is not None
+        return next(
+            i
+            for folder in ("inbox", "deleteditems")
+            for i in self._sandbox.store.items(SHARED, folder)
+            if i.message_id == message_id
+        )
+
+    def staff_reply(self, message_id: str, at: datetime, *, forward: bool = False) -> None:
+        """A colleague replies (or forwards) from the shared mailbox; the copy is in Sent Items."""
+        if self._memory is not None:
+            kind = SentKind.FORWARD if forward else SentKind.REPLY
+            self._memory.staff_send(self._memory_item(message_id), at, kind, sets_verb=False)
+            return
+        assert self._sandbox is not None
+        subject = "FW: Vraag" if forward else "RE: Vraag"
+        to = "collega@elders.example" if forward else "huurder@example.nl"
+        mime = (
+            f"From: {SHARED}\r\nTo: {to}\r\nSubject: {subject}\r\n"
+            f"Date: {email.utils.format_datetime(at)}\r\n"
+            f"In-Reply-To: {message_id}\r\nReferences: {message_id}\r\n\r\nZie hieronder.\r\n"
+        ).encode()
+        self._sandbox.store.send(SHARED, NewItem(mime=mime))
+
+    def set_last_verb(self, message_id: str, verb: int, at: datetime) -> None:
+        """Outlook records what was last done with the message (0x1081) and when (0x1082)."""
+        if self._memory is not None:
+            self._memory.set_last_verb(self._memory_item(message_id), verb, at)
+            return
+        assert self._sandbox is not None
+        stamp = at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+        self._sandbox.store.update(
+            self._stored(message_id).id,
+            lambda item: write_property(
+                write_property(item, PropertyKey("Integer", property_tag=0x1081), str(verb)),
+                PropertyKey("SystemTime", property_tag=0x1082),
+                stamp,
+            ),
+        )
+
+    def complete_flag(self, message_id: str, at: datetime) -> None:
+        if self._memory is not None:
+            self._memory.complete_flag(self._memory_item(message_id), at)
+            return
+        assert self._sandbox is not None
+        self._sandbox.store.update(
+            self._stored(message_id).id,
+            lambda item: replace(item, flag=Flag("Complete", item.flag.start, item.flag.due, at)),
+        )
+
+    def move_to_deleted_items(self, message_id: str) -> None:
+        """Staff move the message to Deleted Items (the only other mail folder the sandbox has)."""
+        if self._memory is not None:
+            item = self._memory_item(message_id)
+            self._memory.move_to_folder(item, "Deleted Items", datetime.now(UTC))
+            return
+        assert self._sandbox is not None
+        old = self._stored(message_id)
+        moved = self._sandbox.store.move(old.id, "deleteditems")
+        if self._graph is not None:
+            self._graph.app.ids.carry(old, moved)  # a move through Graph keeps the immutable id
 
     def notices(self) -> list[tuple[str, str]]:
         """(recipient, subject) of the internal notices sent."""

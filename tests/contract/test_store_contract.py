@@ -3,7 +3,9 @@
 The exactly-once protocol (docs/exactly-once.md) rests on these promises: an
 intent is durable with its acknowledgement, a claim is only sent once marked,
 an attempt makes the outcome unsure until it is settled, and a settled
-acknowledgement never comes back.
+acknowledgement never comes back. Keeping the promise (docs/tracking.md) rests
+on the targets, their progress and the team's mails being state: an answer
+stays, a warning is given once, an escalation is recorded with its mail.
 """
 
 from __future__ import annotations
@@ -18,7 +20,16 @@ import pytest
 from topcontact_mail.adapters.sqlite_store import SqliteStore
 from topcontact_mail.domain.acknowledgement import LOOP_HEADERS
 from topcontact_mail.domain.message import Acknowledgement, Address, IncomingMessage
-from topcontact_mail.ports import MessageRecord, SendResult, StateStore
+from topcontact_mail.domain.tracking import Answered, AnswerMethod, TrackedTarget
+from topcontact_mail.ports import (
+    MessageRecord,
+    NoticeKind,
+    OutgoingNotice,
+    PendingNotice,
+    SendResult,
+    StateStore,
+    TargetProgress,
+)
 
 AMS = ZoneInfo("Europe/Amsterdam")
 NOW = datetime(2026, 11, 27, 10, 0, tzinfo=AMS)
@@ -154,3 +165,161 @@ def test_watermarks_are_kept_until_cleared(store: StateStore) -> None:
     assert store.watermark("inbox") == "state-2"
     store.clear_watermark("inbox")
     assert store.watermark("inbox") is None
+
+
+# -- keeping the promise: targets, progress and the team's mails ------------------------------
+
+
+def target(n: int, *, minutes: int = 0, **extra: object) -> TrackedTarget:
+    values: dict[str, object] = {
+        "item_id": f"item-{n}",
+        "received": NOW + timedelta(minutes=minutes),
+        "reception_day": date(2026, 11, 27),
+        "answer_by": datetime(2026, 12, 4, 17, 0, tzinfo=AMS),
+        "conversation_id": f"conv-{n}",
+        "sender": f"huurder{n}@example.nl",
+    }
+    values.update(extra)
+    return TrackedTarget(**values)  # type: ignore[arg-type]
+
+
+def notice(
+    ref: str, kind: NoticeKind = "escalation", day: date = date(2026, 12, 7)
+) -> PendingNotice:
+    mail = OutgoingNotice(
+        ref, (Address("teamleider@woonservice.example"),), "Termijn voorbij", "Lijst van berichten"
+    )
+    return PendingNotice(mail, kind, day)
+
+
+def test_a_target_is_kept_with_its_decision_and_found_by_conversation(store: StateStore) -> None:
+    store.record(record(1), NOW, ack(1), target(1))
+    store.record(
+        record(2, conversation_id="conv-1"),
+        NOW,
+        ack(2),
+        target(2, conversation_id="conv-1", joined_to="item-1"),
+    )
+    store.record(record(3, intent=False), NOW)
+
+    assert store.targets() == [target(1), target(2, conversation_id="conv-1", joined_to="item-1")]
+    assert [t.item_id for t in store.conversation_targets("conv-1")] == ["item-1", "item-2"]
+    assert store.conversation_targets("conv-3") == []
+    assert store.records_without_target(10) == []
+
+
+def test_records_that_need_an_answer_without_a_target_are_found_and_get_one(
+    store: StateStore,
+) -> None:
+    store.record(record(1), NOW, ack(1))
+    store.record(record(2, intent=False), NOW)
+
+    (missing,) = store.records_without_target(10)
+    assert missing.item_id == "item-1"
+    store.add_targets([target(1)], NOW)
+    store.add_targets([target(1, answer_by=NOW)], NOW)  # one already there stays as it is
+
+    assert store.targets() == [target(1)]
+    assert store.records_without_target(10) == []
+
+
+def test_an_answer_closes_a_target_once_and_for_all(store: StateStore) -> None:
+    store.add_targets([target(1), target(2, minutes=5)], NOW)
+    first = Answered(NOW + timedelta(days=1), "reply_sent", AnswerMethod.REPLY, "a reply")
+    later = Answered(NOW + timedelta(days=2), "flag_completed", AnswerMethod.FLAG_COMPLETE, "")
+
+    store.record_answers({"item-1": first}, NOW)
+    store.record_answers({"item-1": later}, NOW)
+
+    (answered, still_open) = store.targets()
+    assert (answered.answered_at, answered.answered_how) == (first.when, "reply_sent")
+    assert [t.item_id for t in store.targets(open_only=True)] == ["item-2"]
+    assert [o.item_id for o in store.to_observe()] == ["item-2"]
+    assert still_open.answered_at is None
+
+
+def test_what_observing_needs_comes_with_the_open_targets(store: StateStore) -> None:
+    store.record(record(1), NOW, ack(1), target(1))
+    store.set_marked(["item-1"])
+    (before,) = store.to_observe()
+    assert (before.internet_message_id, before.acknowledgement_message_id) == (
+        "<m1@example.nl>",
+        "<ref1@woonservice.example>",
+    )
+    assert before.acknowledgement_sent_at is None  # not sent yet
+    store.attempting(["item-1"], NOW)
+    store.settle([SendResult("item-1", "sent")], NOW + timedelta(seconds=3))
+
+    (after,) = store.to_observe()
+    assert after.acknowledgement_sent_at == NOW + timedelta(seconds=3)
+
+
+def test_a_moved_message_takes_its_target_and_progress_along(store: StateStore) -> None:
+    store.record(record(1), NOW, ack(1), target(1))
+    store.add_targets([target(2, joined_to="item-1")], NOW)
+    store.set_category(["item-1"], "warning", NOW)
+
+    store.retarget("item-1", "item-1b")
+
+    assert [t.item_id for t in store.targets()] == ["item-1b", "item-2"]
+    assert store.targets()[1].joined_to == "item-1b"
+    assert store.progress()["item-1b"].category == "warning"
+    (watched, _) = store.to_observe()
+    assert watched.internet_message_id == "<m1@example.nl>"  # still joined to its record
+
+
+def test_progress_keeps_the_warning_once_and_the_category_until_cleared(
+    store: StateStore,
+) -> None:
+    store.add_targets([target(1), target(2)], NOW)
+    store.set_category(["item-1"], "warning", NOW)
+    store.set_category(["item-1"], "overdue", NOW + timedelta(days=1))
+    store.set_category(["item-1"], "warning", NOW + timedelta(days=2))  # warned_at stays
+
+    progress = store.progress()
+    assert progress["item-1"] == TargetProgress("item-1", "warning", NOW, None)
+    assert progress["item-2"] == TargetProgress("item-2")
+    answer = Answered(NOW, "done_category", AnswerMethod.DONE_CATEGORY, "")
+    store.record_answers({"item-1": answer, "item-2": answer}, NOW)
+    # Answered, but still carrying a tracking category: it stays in the progress until cleared.
+    assert set(store.progress()) == {"item-1"}
+    store.set_category(["item-1"], "cleared", NOW)
+    assert store.progress() == {}
+
+
+def test_an_escalation_is_recorded_with_its_mail_in_one_go(store: StateStore) -> None:
+    store.add_targets([target(1), target(2)], NOW)
+    later = NOW + timedelta(days=10)
+
+    store.queue_notice(notice("n1"), ["item-1"], later)
+
+    assert store.progress()["item-1"].last_escalated == later
+    assert store.progress()["item-2"].last_escalated is None
+    (pending,) = store.pending_notices(10, attempted=False)
+    assert pending == notice("n1")
+    assert store.pending_notices(10, attempted=True) == []
+
+
+def test_a_notice_follows_the_exactly_once_protocol(store: StateStore) -> None:
+    store.queue_notice(notice("n1"), [], NOW)
+    store.notices_attempting(["n1"], NOW)
+
+    assert store.pending_notices(10, attempted=False) == []
+    (unsure,) = store.pending_notices(10, attempted=True)
+    assert (unsure.attempts, unsure.last_attempt) == (1, NOW)
+    store.settle_notices([SendResult("n1", "retry", "refused", not_sent=True)], NOW)
+    assert [p.ref for p in store.pending_notices(10, attempted=False)] == ["n1"]
+    store.notices_attempting(["n1"], NOW)
+    store.settle_notices([SendResult("n1", "sent")], NOW)
+
+    assert store.pending_notices(10, attempted=False) == []
+    assert store.pending_notices(10, attempted=True) == []
+
+
+def test_the_last_overview_day_is_the_latest_recorded(store: StateStore) -> None:
+    assert store.last_overview_day() is None
+    store.queue_notice(notice("o1", "overview", date(2026, 12, 7)), [], NOW)
+    store.queue_notice(notice("o2", "overview", date(2026, 12, 8)), [], NOW)
+    store.queue_notice(notice("e1", "escalation", date(2026, 12, 9)), [], NOW)
+
+    assert store.last_overview_day() == date(2026, 12, 8)

@@ -1,7 +1,8 @@
 """`topcontact-mail test-connection` against the sandbox over HTTP(S), for both backends.
 
 Each right the service needs is reported ok or missing with its fix; nothing
-is ever sent and nothing is left in any folder or calendar afterwards.
+is ever sent and nothing is left in any folder or calendar afterwards. The
+setting no API shows (sent-as copies) is reported last, as "check by hand".
 """
 
 from __future__ import annotations
@@ -40,6 +41,7 @@ CHECKS = [
     "mark messages",
     *(f"calendar {c}" for c in COLLEAGUES),
 ]
+SENT_COPIES = "sent-as copies in the shared mailbox"
 
 
 @dataclass
@@ -108,8 +110,13 @@ def test_every_right_of_the_default_sandbox_is_ok_and_nothing_is_left_behind(rig
     code, checks, output = rig.run(rig.configure())
 
     assert code == 0, output
-    assert list(checks) == CHECKS
-    assert all(c["status"] == "ok" and c["fix"] == "" for c in checks.values()), output
+    assert list(checks) == [*CHECKS, SENT_COPIES]
+    assert all(checks[n]["status"] == "ok" and checks[n]["fix"] == "" for n in CHECKS), output
+    sent_copies = checks[SENT_COPIES]
+    assert sent_copies["status"] == "check by hand"
+    assert "cannot read MessageCopyForSentAsEnabled" in sent_copies["detail"]
+    assert f"Get-Mailbox {SHARED}" in sent_copies["fix"]
+    assert "-MessageCopyForSentAsEnabled $true" in sent_copies["fix"]
     assert rig.leftovers() == []
     assert PASSWORD not in output
     assert "Sandbox-Graph-Secret" not in output
@@ -152,7 +159,7 @@ def test_a_wrong_ews_password_fails_authentication_and_skips_the_rest(tmp_path: 
     assert auth["status"] == "missing"
     assert "svc-topcontact" in auth["fix"]
     assert "password" in auth["fix"]
-    assert [c["status"] for c in checks.values()][1:] == ["not run"] * (len(CHECKS) - 1)
+    assert [checks[n]["status"] for n in CHECKS[1:]] == ["not run"] * (len(CHECKS) - 1)
     assert "Wrong-Password-1" not in output
 
 
@@ -172,7 +179,7 @@ def test_a_revoked_graph_secret_fails_authentication_with_its_aadsts_code(tmp_pa
     assert auth["status"] == "missing"
     assert "AADSTS7000222" in auth["detail"]
     assert "new secret" in auth["fix"]
-    assert all(c["status"] == "not run" for name, c in checks.items() if name != "authentication")
+    assert all(checks[n]["status"] == "not run" for n in CHECKS[1:])
     assert "Sandbox-Graph-Secret" not in output
 
 

@@ -21,7 +21,7 @@ from topcontact_mail.reports.figures import (
 )
 
 from ..tracking.support import at
-from .support import AS_OF, CALENDAR, CALLBACKS, RECORDS, SUBJECTS, TARGETS
+from .support import AS_OF, CALENDAR, CALLBACKS, RECORDS, SUBJECTS, TARGETS, record
 
 
 @pytest.fixture(scope="module")
@@ -196,3 +196,25 @@ def test_answered_in_time_exactly_when_within_five_workdays(
     assert workdays is not None
     assert workdays >= 0
     assert (workdays <= ANSWER_WORKDAYS) == (answered_at < terms.answer_by)
+
+
+def test_a_message_seen_again_is_not_received_again() -> None:
+    # After a switch of backend the inbox is read anew: each message comes back with another
+    # item id and the service's marker, and is recorded as already handled.
+    again = [
+        record(
+            f"graph-{r.item_id}",
+            r.received,
+            "already_handled",
+            internet_message_id=r.internet_message_id,
+        )
+        for r in RECORDS
+    ]
+    # A message seen only as already handled (its first decision was lost) still counts once.
+    lost = record("only-again", at("di 15 dec 2026 10:00"), "already_handled")
+
+    twice = month_report([*RECORDS, *again, lost], TARGETS, CALLBACKS, "2026-12", CALENDAR, AS_OF)
+    once = month_report([*RECORDS, lost], TARGETS, CALLBACKS, "2026-12", CALENDAR, AS_OF)
+
+    assert twice.totals == once.totals
+    assert twice.totals.skipped_by_reason.count(("already_handled", 1)) == 1

@@ -366,10 +366,10 @@ def test_a_permanent_refusal_is_given_up_after_the_attempts_and_recorded(
     mailbox.deliver(person(3))
     original_record = store.record
 
-    def refusing_record(rec, now, ack=None):  # type: ignore[no-untyped-def]
+    def refusing_record(rec, now, ack=None, target=None):  # type: ignore[no-untyped-def]
         if rec.ack_ref:
             mailbox.refuse.add(rec.ack_ref)
-        original_record(rec, now, ack)
+        original_record(rec, now, ack, target)
 
     store.record = refusing_record  # type: ignore[method-assign]
     for _ in range(3):

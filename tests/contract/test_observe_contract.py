@@ -1,0 +1,150 @@
+"""The Mailbox port's contract for keeping the promise: observe, the team's mails, tracking marks.
+
+Held against the memory fake, EWS and Graph on the sandbox. What a backend of
+the sandbox cannot show is said where it matters (see docs/tracking.md, "What
+the sandbox lacks"). Exchange submits asynchronously: a sent message reaches
+Sent Items only when transport has taken it, so the tests let transport
+finish (where the harness has a transport that takes time) before they look.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from tests.contract.conftest import Harness
+from tests.contract.test_mailbox_contract import (
+    FRIDAY,
+    acknowledgement_of,
+    by_message_id,
+    drain,
+    tenant_mail,
+)
+from topcontact_mail.domain.message import Address
+from topcontact_mail.domain.tracking import SentKind
+from topcontact_mail.ports import Mark, OutgoingNotice, Watched
+
+MONDAY = FRIDAY + timedelta(days=3)
+
+
+def transport_done(harness: Harness) -> None:
+    """As if Exchange's transport had taken every message in transit (a no-op where sending is
+    synchronous)."""
+    finish = getattr(harness, "finish_transport", None)
+    if finish is not None:
+        finish()
+
+
+def delivered(harness: Harness, *numbers: int) -> dict[str, str]:
+    """Deliver tenant mails; their item ids by Message-ID."""
+    for n in numbers:
+        harness.deliver(tenant_mail(n))
+    fetched, _ = drain(harness)
+    return {k: f.message.item_id or "" for k, f in by_message_id(fetched).items()}
+
+
+def test_observe_shows_replies_and_forwards_in_the_conversation_but_marks_our_own(
+    harness: Harness,
+) -> None:
+    ids = delivered(harness, 1, 2)
+    (ack,) = harness.mailbox.send_acknowledgements(
+        [
+            acknowledgement_of(f, "ackref1")
+            for f in harness.mailbox.read([ids["<contract-1@example.nl>"]])
+        ]
+    )
+    assert ack.ok
+    harness.staff_reply("<contract-1@example.nl>", MONDAY)
+    harness.staff_reply("<contract-1@example.nl>", MONDAY + timedelta(hours=2), forward=True)
+    transport_done(harness)
+
+    seen = harness.mailbox.observe(
+        [Watched(ids["<contract-1@example.nl>"]), Watched(ids["<contract-2@example.nl>"])]
+    )
+
+    first = seen[ids["<contract-1@example.nl>"]].observation
+    staff = sorted((s for s in first.sent if not s.from_service), key=lambda s: s.sent_at)
+    assert [(s.kind, s.sent_at) for s in staff] == [
+        (SentKind.REPLY, MONDAY),
+        (SentKind.FORWARD, MONDAY + timedelta(hours=2)),
+    ]
+    assert [s.from_service for s in first.sent].count(True) == 1  # the acknowledgement
+    assert first.received == FRIDAY + timedelta(minutes=1)
+    assert first.folder == "Inbox"
+    # Another conversation sees none of it.
+    assert seen[ids["<contract-2@example.nl>"]].observation.sent == ()
+    assert seen[ids["<contract-1@example.nl>"]].subject == "Vraag 1"
+    assert seen[ids["<contract-1@example.nl>"]].tenant == "Huurder 1"
+
+
+def test_observe_shows_the_last_verb_the_completed_flag_and_the_categories(
+    harness: Harness,
+) -> None:
+    ids = delivered(harness, 1)
+    item_id = ids["<contract-1@example.nl>"]
+    harness.mailbox.mark([Mark(item_id, '{"v":2}', FRIDAY, MONDAY, "Top Contact")])
+    harness.set_last_verb("<contract-1@example.nl>", 103, MONDAY)
+    harness.complete_flag("<contract-1@example.nl>", MONDAY + timedelta(hours=1))
+    harness.staff_categorise("<contract-1@example.nl>", "Jan")
+
+    (observed,) = harness.mailbox.observe([Watched(item_id)]).values()
+
+    seen = observed.observation
+    assert (seen.last_verb, seen.last_verb_at) == (103, MONDAY)
+    assert seen.flag_complete
+    assert seen.flag_completed_at == MONDAY + timedelta(hours=1)
+    assert seen.categories == ("Top Contact", "Jan")
+    assert seen.last_modified is not None
+
+
+def test_a_moved_message_is_still_observed_in_its_new_folder(harness: Harness) -> None:
+    ids = delivered(harness, 1)
+    harness.move_to_deleted_items("<contract-1@example.nl>")
+
+    seen = harness.mailbox.observe(
+        [
+            Watched(ids["<contract-1@example.nl>"], "<contract-1@example.nl>"),
+            Watched("gone-for-good", "<never-delivered@example.nl>"),
+        ]
+    )
+
+    assert set(seen) == {ids["<contract-1@example.nl>"]}  # by the id asked for
+    observation = seen[ids["<contract-1@example.nl>"]].observation
+    assert observation.folder == "Deleted Items"
+    assert observation.item_id  # EWS gives a moved item a new id; Graph's immutable id stays
+
+
+def test_a_tracking_mark_leaves_the_marker_and_takes_only_its_own_categories_off(
+    harness: Harness,
+) -> None:
+    ids = delivered(harness, 1)
+    item_id = ids["<contract-1@example.nl>"]
+    harness.mailbox.mark(
+        [Mark(item_id, '{"v":2,"decision":"acknowledge"}', category="Top Contact")]
+    )
+    harness.staff_categorise("<contract-1@example.nl>", "Jan")
+    harness.mailbox.read([item_id])  # the adapters learn staff's categories by reading
+
+    harness.mailbox.mark([Mark(item_id, None, category="bijna te laat")])
+    harness.mailbox.mark(
+        [Mark(item_id, None, category="te laat", remove_categories=("bijna te laat",))]
+    )
+
+    assert harness.seen("<contract-1@example.nl>").categories == ("Top Contact", "Jan", "te laat")
+    (again,) = harness.mailbox.read([item_id])
+    assert again.marker == '{"v":2,"decision":"acknowledge"}'  # untouched
+
+
+def test_a_team_mail_carries_its_ref_and_is_found_by_it(harness: Harness) -> None:
+    notice = OutgoingNotice(
+        "team-ref-1",
+        (Address("j.devries@woonservice.example"),),
+        "[Top Contact] Overzicht",
+        "Dit is het overzicht.",
+    )
+
+    (outcome,) = harness.mailbox.send_notices([notice])
+
+    assert outcome.ok, outcome.error
+    transport_done(harness)
+    since = datetime.now(UTC) - timedelta(minutes=5)
+    assert harness.mailbox.sent_refs({"team-ref-1", "other"}, since) == {"team-ref-1"}
