@@ -312,9 +312,59 @@ class AcknowledgementSettings(Section):
         return self
 
 
+AnswerMethodName = Literal["reply", "forward", "flag_complete", "done_folder", "done_category"]
+ALL_ANSWER_METHODS: list[AnswerMethodName] = [
+    "reply",
+    "forward",
+    "flag_complete",
+    "done_folder",
+    "done_category",
+]
+
+
 class TrackingSettings(Section):
+    """Keeping the promise: answer targets tracked until met, warnings, escalations, reports."""
+
     #: Category put on a handled message; {date} becomes the answer date ("4 dec").
     category: str = "Top Contact: antwoord vóór {date}"
+    #: Off: targets are still recorded, but nothing is observed, marked or mailed.
+    enabled: bool = True
+    #: Which signs count as "answered" (docs/tracking.md).
+    answered_methods: list[AnswerMethodName] = Field(
+        default_factory=lambda: list(ALL_ANSWER_METHODS), min_length=1
+    )
+    #: Folders (path from the mailbox root, or own name; any case) that mean "done".
+    done_folders: list[str] = []
+    #: Categories (any case) that mean "done".
+    done_categories: list[str] = []
+    #: The warning starts at the opening of the due day (0), or of the n-th workday before it.
+    warn_workdays_before: int = Field(default=0, ge=0, le=10)
+    #: Category put on a message in its warning period, and on an overdue one.
+    warning_category: str = "Top Contact: bijna te laat"
+    overdue_category: str = "Top Contact: te laat"
+    #: Who gets the escalation of overdue messages (at most once per message per workday).
+    team_lead_address: MailAddress | None = None
+    #: Who gets the daily overview at opening time (the team, or a distribution group).
+    team_address: MailAddress | None = None
+    #: How often the open targets are looked at in the mailbox (seconds).
+    observe_interval_seconds: float = Field(default=300, ge=10)
+    #: "aggregate": numbers only; "identified": also the late and overdue messages with
+    #: sender and subject (read from the mailbox for the report, never stored).
+    report_privacy: Literal["aggregate", "identified"] = "aggregate"
+
+    @field_validator("category", "warning_category", "overdue_category")
+    @classmethod
+    def _one_line(cls, value: str) -> str:
+        if not value.strip() or any(c in value for c in "\r\n,;"):
+            raise ValueError(
+                f"a category is one non-empty line without ',' or ';' (Outlook splits on them), got {value!r}"
+            )
+        return value.strip()
+
+    @field_validator("answered_methods")
+    @classmethod
+    def _no_repeats(cls, value: list[AnswerMethodName]) -> list[AnswerMethodName]:
+        return list(dict.fromkeys(value))
 
 
 class ServiceSettings(Section):

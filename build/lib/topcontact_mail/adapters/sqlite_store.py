@@ -1,12 +1,20 @@
-"""The state store in SQLite: per-message decisions, acknowledgement intents and watermarks.
+"""The state store in SQLite: per-message decisions, acknowledgement intents, watermarks,
+answer targets and the team's mails.
 
 One file under the configured state directory, WAL mode, one short explicit
 transaction per write. It records everything needed to act exactly once across
 crashes (the intent before sending, the claim, the attempts, the outcome) and
-to explain any decision later. It never stores a tenant's subject or body; the
-acknowledgement waiting to be sent (our own text) is kept until it is sent.
-The file holds addresses, so it is created readable by its owner only (0600,
-in a 0700 folder when the service creates the folder).
+to explain any decision later. It never stores a tenant's subject or body; a
+mail waiting to be sent (the acknowledgement, a team mail) is kept until it is
+sent. The file holds addresses, so it is created readable by its owner only
+(0600, in a 0700 folder when the service creates the folder).
+
+Schema versions: 1 (decisions, intents, watermarks); 2 adds `targets` (one
+answer target per message that needs an answer: when and how it was answered,
+the tracking category on it, the last escalation) and `notices` (the team's
+mails, with their intent). A version-1 file is migrated in place when it is
+opened: the two tables are created and every message that needs an answer gets
+its target with its own term, in one transaction.
 """
 
 from __future__ import annotations
@@ -15,7 +23,7 @@ import json
 import os
 import sqlite3
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import date, datetime, timedelta
 from pathlib import Path
@@ -24,14 +32,20 @@ from typing import Any
 from topcontact_mail.domain.message import Acknowledgement, Address, IncomingMessage
 from topcontact_mail.domain.screening import ScreeningHistory
 from topcontact_mail.domain.screening.evidence import thread_ids
+from topcontact_mail.domain.tracking.model import Answered, TrackedTarget
 from topcontact_mail.ports import (
     COUNTS_AS_ACKNOWLEDGED,
+    CategoryState,
     MessageRecord,
+    OutgoingNotice,
+    PendingNotice,
     PendingSend,
     SendResult,
+    TargetProgress,
+    ToObserve,
 )
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -70,6 +84,60 @@ CREATE TABLE IF NOT EXISTS watermarks (
     updated_at TEXT NOT NULL
 );
 """
+
+#: Version 2: answer targets and the team's mails. `record_id` is the message's row in
+#: `messages` (its first item id); `item_id` follows the message when EWS moves it.
+_SCHEMA_2 = """
+CREATE TABLE IF NOT EXISTS targets (
+    item_id TEXT PRIMARY KEY,
+    record_id TEXT NOT NULL,
+    received TEXT NOT NULL,
+    reception_day TEXT NOT NULL,
+    answer_by TEXT NOT NULL,
+    conversation_id TEXT,
+    sender TEXT,
+    joined_to TEXT,
+    answered_at TEXT,
+    answered_how TEXT,
+    category TEXT NOT NULL DEFAULT 'none',
+    warned_at TEXT,
+    last_escalated_at TEXT,
+    created_at TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS targets_open ON targets (answered_at, received);
+CREATE INDEX IF NOT EXISTS targets_conversation ON targets (conversation_id);
+CREATE INDEX IF NOT EXISTS targets_record ON targets (record_id);
+CREATE TABLE IF NOT EXISTS notices (
+    ref TEXT PRIMARY KEY,
+    kind TEXT NOT NULL,
+    day TEXT NOT NULL,
+    recipients TEXT NOT NULL,
+    subject TEXT NOT NULL,
+    body TEXT,
+    state TEXT NOT NULL DEFAULT 'intent',
+    attempts INTEGER NOT NULL DEFAULT 0,
+    last_attempt_at TEXT,
+    sent_at TEXT,
+    last_error TEXT NOT NULL DEFAULT '',
+    created_at TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS notices_kind_day ON notices (kind, day);
+CREATE INDEX IF NOT EXISTS notices_state ON notices (state, created_at);
+"""
+
+#: A version-1 file's messages that need an answer get their own target (no joining: the
+#: flag a version-1 run put on each message shows its own term).
+_BACKFILL_TARGETS = """
+INSERT OR IGNORE INTO targets (item_id, record_id, received, reception_day, answer_by,
+    conversation_id, sender, created_at)
+SELECT item_id, item_id, received, reception_day, answer_by, conversation_id, sender, ?
+FROM messages WHERE needs_answer = 1
+"""
+
+_TARGET_COLUMNS = (
+    "item_id, received, reception_day, answer_by, conversation_id, sender, joined_to, "
+    "answered_at, answered_how"
+)
 
 _COLUMNS = (
     "item_id, internet_message_id, conversation_id, sender, received, reception_day, answer_by, "
@@ -110,6 +178,58 @@ def _record(row: sqlite3.Row) -> MessageRecord:
 
 def _moment(value: str | None) -> datetime | None:
     return datetime.fromisoformat(value) if value else None
+
+
+def _target(row: sqlite3.Row) -> TrackedTarget:
+    return TrackedTarget(
+        item_id=row["item_id"],
+        received=datetime.fromisoformat(row["received"]),
+        reception_day=date.fromisoformat(row["reception_day"]),
+        answer_by=datetime.fromisoformat(row["answer_by"]),
+        conversation_id=row["conversation_id"],
+        sender=row["sender"],
+        joined_to=row["joined_to"],
+        answered_at=_moment(row["answered_at"]),
+        answered_how=row["answered_how"],
+    )
+
+
+def _target_values(target: TrackedTarget, now: datetime) -> tuple[Any, ...]:
+    return (
+        target.item_id,
+        target.item_id,
+        _iso(target.received),
+        target.reception_day.isoformat(),
+        _iso(target.answer_by),
+        target.conversation_id,
+        target.sender,
+        target.joined_to,
+        _iso(target.answered_at),
+        target.answered_how,
+        _iso(now),
+    )
+
+
+_INSERT_TARGET = (
+    "INSERT OR IGNORE INTO targets (item_id, record_id, received, reception_day, answer_by, "
+    "conversation_id, sender, joined_to, answered_at, answered_how, created_at) "
+    "VALUES (?,?,?,?,?,?,?,?,?,?,?)"
+)
+
+
+def _notice(row: sqlite3.Row) -> PendingNotice:
+    return PendingNotice(
+        notice=OutgoingNotice(
+            ref=row["ref"],
+            to=tuple(Address(a) for a in row["recipients"].split(",") if a),
+            subject=row["subject"],
+            text=row["body"] or "",
+        ),
+        kind=row["kind"],
+        day=date.fromisoformat(row["day"]),
+        attempts=row["attempts"],
+        last_attempt=_moment(row["last_attempt_at"]),
+    )
 
 
 def _ack_to_json(ack: Acknowledgement) -> str:
@@ -179,14 +299,35 @@ class SqliteStore:
             version = self._db.execute("SELECT value FROM meta WHERE key='schema'").fetchone()
         except sqlite3.DatabaseError as exc:
             raise StoreError(f"{path}: cannot open the state file: {exc}") from None
-        if version is None:
-            self._db.execute("INSERT INTO meta VALUES ('schema', ?)", (str(SCHEMA_VERSION),))
-        elif int(version[0]) > SCHEMA_VERSION:
+        if version is not None and int(version[0]) > SCHEMA_VERSION:
             raise StoreError(
                 f"{path}: state file has schema {version[0]}, this version knows {SCHEMA_VERSION}"
             )
         self._lock = threading.RLock()
         self.path = path
+        try:
+            self._migrate(None if version is None else int(version[0]))
+        except sqlite3.DatabaseError as exc:
+            raise StoreError(f"{path}: cannot bring the state file up to date: {exc}") from None
+
+    def _migrate(self, version: int | None) -> None:
+        """Bring the file to `SCHEMA_VERSION`, in one transaction (a new file is simply created)."""
+        if version == SCHEMA_VERSION:
+            return
+        with self.transaction() as db:
+            for statement in _SCHEMA_2.split(";"):
+                if statement.strip():
+                    db.execute(statement)
+            if version is None:
+                db.execute("INSERT INTO meta VALUES ('schema', ?)", (str(SCHEMA_VERSION),))
+                return
+            # Version 1 -> 2: every message that needs an answer gets its own target.
+            db.execute(_BACKFILL_TARGETS, (datetime.now().astimezone().isoformat(),))
+            db.execute("UPDATE meta SET value = ? WHERE key = 'schema'", (str(SCHEMA_VERSION),))
+
+    def schema_version(self) -> int:
+        rows = self._query("SELECT value FROM meta WHERE key='schema'")
+        return int(rows[0][0])
 
     @classmethod
     def read_only(cls, path: Path) -> SqliteStore:
@@ -236,11 +377,20 @@ class SqliteStore:
         return _record(rows[0]) if rows else None
 
     def record(
-        self, record: MessageRecord, now: datetime, acknowledgement: Acknowledgement | None = None
+        self,
+        record: MessageRecord,
+        now: datetime,
+        acknowledgement: Acknowledgement | None = None,
+        target: TrackedTarget | None = None,
     ) -> None:
-        """Store a decision; with an acknowledgement this is the intent, written before sending."""
+        """Store a decision; with an acknowledgement this is the intent, written before sending.
+
+        With a target, the message's answer target is stored in the same transaction.
+        """
         rec = record
         with self.transaction() as db:
+            if target is not None:
+                db.execute(_INSERT_TARGET, _target_values(target, now))
             db.execute(
                 f"INSERT INTO messages ({_COLUMNS}, outbox, recorded_at) "
                 "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
@@ -452,3 +602,151 @@ class SqliteStore:
     def clear_watermark(self, name: str) -> None:
         with self.transaction() as db:
             db.execute("DELETE FROM watermarks WHERE name = ?", (name,))
+
+    # -- keeping the promise: targets ------------------------------------------------
+
+    def targets(self, *, open_only: bool = False) -> list[TrackedTarget]:
+        where = "WHERE answered_at IS NULL " if open_only else ""
+        rows = self._query(
+            f"SELECT {_TARGET_COLUMNS} FROM targets {where}ORDER BY received, item_id"
+        )
+        return [_target(r) for r in rows]
+
+    def conversation_targets(self, conversation_id: str) -> list[TrackedTarget]:
+        rows = self._query(
+            f"SELECT {_TARGET_COLUMNS} FROM targets WHERE conversation_id = ? "
+            "ORDER BY received, item_id",
+            (conversation_id,),
+        )
+        return [_target(r) for r in rows]
+
+    def add_targets(self, targets: Sequence[TrackedTarget], now: datetime) -> None:
+        with self.transaction() as db:
+            db.executemany(_INSERT_TARGET, [_target_values(t, now) for t in targets])
+
+    def to_observe(self) -> list[ToObserve]:
+        rows = self._query(
+            "SELECT t.item_id, m.internet_message_id, m.ack_message_id, m.ack_sent_at, "
+            "m.ack_state FROM targets t LEFT JOIN messages m ON m.item_id = t.record_id "
+            "WHERE t.answered_at IS NULL ORDER BY t.received, t.item_id"
+        )
+        return [
+            ToObserve(
+                item_id=row["item_id"],
+                internet_message_id=row["internet_message_id"],
+                acknowledgement_message_id=row["ack_message_id"],
+                acknowledgement_sent_at=_moment(row["ack_sent_at"])
+                if row["ack_state"] == "sent"
+                else None,
+            )
+            for row in rows
+        ]
+
+    def records_without_target(self, limit: int) -> list[MessageRecord]:
+        rows = self._query(
+            f"SELECT {_COLUMNS} FROM messages m WHERE needs_answer = 1 AND NOT EXISTS "
+            "(SELECT 1 FROM targets t WHERE t.record_id = m.item_id) ORDER BY received LIMIT ?",
+            (limit,),
+        )
+        return [_record(r) for r in rows]
+
+    def record_answers(self, answers: Mapping[str, Answered], now: datetime) -> None:
+        with self.transaction() as db:
+            db.executemany(
+                "UPDATE targets SET answered_at = ?, answered_how = ? "
+                "WHERE item_id = ? AND answered_at IS NULL",
+                [(_iso(a.when), a.how, item_id) for item_id, a in answers.items()],
+            )
+
+    def retarget(self, item_id: str, new_item_id: str) -> None:
+        with self.transaction() as db:
+            taken = db.execute("SELECT 1 FROM targets WHERE item_id = ?", (new_item_id,)).fetchone()
+            if taken is not None:
+                return  # already known under its new id
+            db.execute("UPDATE targets SET item_id = ? WHERE item_id = ?", (new_item_id, item_id))
+            db.execute(
+                "UPDATE targets SET joined_to = ? WHERE joined_to = ?", (new_item_id, item_id)
+            )
+
+    def progress(self) -> dict[str, TargetProgress]:
+        rows = self._query(
+            "SELECT item_id, category, warned_at, last_escalated_at FROM targets "
+            "WHERE answered_at IS NULL OR category IN ('warning', 'overdue')"
+        )
+        return {
+            row["item_id"]: TargetProgress(
+                item_id=row["item_id"],
+                category=row["category"],
+                warned_at=_moment(row["warned_at"]),
+                last_escalated=_moment(row["last_escalated_at"]),
+            )
+            for row in rows
+        }
+
+    def set_category(self, item_ids: Sequence[str], state: CategoryState, now: datetime) -> None:
+        with self.transaction() as db:
+            db.executemany(
+                "UPDATE targets SET category = ?, warned_at = CASE WHEN ? = 'warning' "
+                "AND warned_at IS NULL THEN ? ELSE warned_at END WHERE item_id = ?",
+                [(state, state, _iso(now), i) for i in item_ids],
+            )
+
+    # -- keeping the promise: the team's mails -------------------------------------------
+
+    def queue_notice(self, notice: PendingNotice, escalated: Sequence[str], now: datetime) -> None:
+        mail = notice.notice
+        with self.transaction() as db:
+            db.execute(
+                "INSERT INTO notices (ref, kind, day, recipients, subject, body, created_at) "
+                "VALUES (?,?,?,?,?,?,?)",
+                (
+                    mail.ref,
+                    notice.kind,
+                    notice.day.isoformat(),
+                    ",".join(a.email for a in mail.to),
+                    mail.subject,
+                    mail.text,
+                    _iso(now),
+                ),
+            )
+            db.executemany(
+                "UPDATE targets SET last_escalated_at = ? WHERE item_id = ?",
+                [(_iso(now), i) for i in escalated],
+            )
+
+    def last_overview_day(self) -> date | None:
+        rows = self._query("SELECT MAX(day) FROM notices WHERE kind = 'overview'")
+        return date.fromisoformat(rows[0][0]) if rows and rows[0][0] else None
+
+    def pending_notices(self, limit: int, *, attempted: bool) -> list[PendingNotice]:
+        which = "last_attempt_at IS NOT NULL" if attempted else "last_attempt_at IS NULL"
+        rows = self._query(
+            "SELECT ref, kind, day, recipients, subject, body, attempts, last_attempt_at "
+            f"FROM notices WHERE state = 'intent' AND {which} ORDER BY created_at, ref LIMIT ?",
+            (limit,),
+        )
+        return [_notice(r) for r in rows]
+
+    def notices_attempting(self, refs: Sequence[str], now: datetime) -> None:
+        with self.transaction() as db:
+            db.executemany(
+                "UPDATE notices SET attempts = attempts + 1, last_attempt_at = ? WHERE ref = ?",
+                [(_iso(now), r) for r in refs],
+            )
+
+    def settle_notices(self, results: Sequence[SendResult], now: datetime) -> None:
+        with self.transaction() as db:
+            for result in results:
+                if result.outcome == "retry":
+                    db.execute(
+                        "UPDATE notices SET last_error = ?, last_attempt_at = "
+                        "CASE WHEN ? THEN NULL ELSE last_attempt_at END WHERE ref = ?",
+                        (result.error, int(result.not_sent), result.item_id),
+                    )
+                    continue
+                # The text lists tenants' subjects: kept only until the mail is sent.
+                db.execute(
+                    "UPDATE notices SET state = ?, last_error = ?, body = NULL, "
+                    "sent_at = CASE WHEN ? = 'sent' THEN ? ELSE sent_at END WHERE ref = ?",
+                    (result.outcome, result.error, result.outcome, _iso(now), result.item_id),
+                )

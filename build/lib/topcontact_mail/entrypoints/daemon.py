@@ -1,8 +1,15 @@
-"""The daemon: runs the acknowledge service over the mailbox until told to stop.
+"""The daemon: runs the acknowledge service over the mailbox until told to stop, and the tracking.
 
 The loop reacts to the mailbox's notifications for low latency and syncs on a
-timer as a safety net (APScheduler). SIGTERM and SIGINT let the message in hand
-finish; `--once` drains what is there and exits.
+timer as a safety net (APScheduler). The tracking service's timed work is
+APScheduler's too: a pass at start, one at the moment the last pass named as
+its `next_wakeup` (a warning, an overdue target, an opening, an overview), and
+one every `tracking.observe_interval_seconds` to see answers. The jobs only
+raise a flag; the passes run on the loop's thread, one at a time, so nothing
+else touches the mailbox meanwhile. The schedule is derived from the state:
+after a restart the first pass finds what is due. SIGTERM and SIGINT let the
+message in hand finish; `--once` drains what is there, then makes one tracking
+pass, and exits.
 """
 
 from __future__ import annotations
@@ -23,6 +30,7 @@ from topcontact_mail.entrypoints.systemd import Notifier
 from topcontact_mail.logs import get_logger
 from topcontact_mail.ports import CredentialsRejected, Mailbox, MailboxUnavailable, WatermarkExpired
 from topcontact_mail.services.acknowledge import WATERMARK, AcknowledgeService, Summary
+from topcontact_mail.services.tracking import TrackingService, TrackingSummary
 
 #: How long one wait for notifications lasts before the stop flag is looked at again.
 WAIT_SLICE_SECONDS = 1.0
@@ -42,13 +50,52 @@ class Daemon:
     mailbox: Mailbox
     on_pass: Callable[[Summary], None] | None = None
     health: Health | None = None
+    tracking: TrackingService | None = None
     notifier: Notifier = field(default_factory=Notifier)
 
     def __post_init__(self) -> None:
         self.stop = threading.Event()
         self.sync_due = threading.Event()
+        self.tracking_due = threading.Event()
         self.log = get_logger("daemon")
         self.total = Summary()
+        self.last_tracking: TrackingSummary | None = None
+        self._scheduler: BackgroundScheduler | None = None
+
+    def track(self) -> TrackingSummary | None:
+        """One tracking pass; the next is armed at its `next_wakeup`. A failure in it is logged
+        and never stops the acknowledgements."""
+        if self.tracking is None:
+            return None
+        try:
+            summary = self.tracking.run_once(should_stop=self.stop.is_set)
+        except Exception as exc:  # tracking trouble must never stop the acknowledgements
+            self.log.exception("tracking pass failed", error=type(exc).__name__)
+            return None
+        self.last_tracking = summary
+        if self.health is not None:
+            self.health.tracked(summary)
+        self.log.info(
+            "tracking pass",
+            observed=summary.observed,
+            answered=summary.answered,
+            warned=summary.warned,
+            overdue=summary.overdue,
+            escalated=summary.escalated,
+            overviews=summary.overviews,
+            mails_sent=summary.notices_sent,
+            interrupted=summary.interrupted,
+            next_wakeup=summary.next_wakeup.isoformat() if summary.next_wakeup else None,
+        )
+        if self._scheduler is not None and summary.next_wakeup is not None:
+            self._scheduler.add_job(
+                self.tracking_due.set,
+                "date",
+                run_date=summary.next_wakeup,
+                id="tracking-wakeup",
+                replace_existing=True,
+            )
+        return summary
 
     def install_signal_handlers(self) -> None:
         def handler(signum: int, _: FrameType | None) -> None:
@@ -116,6 +163,7 @@ class Daemon:
                 self._unavailable(exc, delay)
             else:
                 if not self.service.has_pending():
+                    self.track()
                     break
                 if summary.sent or summary.marked:
                     delay = RETRY_START_SECONDS  # progress: the trouble is passing
@@ -139,6 +187,16 @@ class Daemon:
             max_instances=1,
             coalesce=True,
         )
+        if self.tracking is not None:
+            scheduler.add_job(
+                self.tracking_due.set,
+                "interval",
+                seconds=self.settings.tracking.observe_interval_seconds,
+                id="tracking-observe",
+                max_instances=1,
+                coalesce=True,
+            )
+        self._scheduler = scheduler
         scheduler.start()
         self.log.info(
             "daemon started",
@@ -149,21 +207,24 @@ class Daemon:
         delay = RETRY_START_SECONDS
         retry_at = 0.0  # when pending work that made no progress is tried again
         self.sync_due.set()
+        self.tracking_due.set()  # the schedule follows from the state: look at once
         try:
             while not self.stop.is_set():
                 self.notifier.heartbeat()
                 try:
                     changed = self.mailbox.wait_for_changes(WAIT_SLICE_SECONDS)
                     retry_due = time.monotonic() >= retry_at and self.service.has_pending()
-                    if not (changed or self.sync_due.is_set() or retry_due):
-                        continue
-                    self.sync_due.clear()
-                    summary = self.one_pass()
-                    if self.service.has_pending() and not (summary.sent or summary.marked):
-                        retry_at = time.monotonic() + delay
-                        delay = min(delay * 2, RETRY_MAX_SECONDS)
-                    else:
-                        delay = RETRY_START_SECONDS
+                    if changed or self.sync_due.is_set() or retry_due:
+                        self.sync_due.clear()
+                        summary = self.one_pass()
+                        if self.service.has_pending() and not (summary.sent or summary.marked):
+                            retry_at = time.monotonic() + delay
+                            delay = min(delay * 2, RETRY_MAX_SECONDS)
+                        else:
+                            delay = RETRY_START_SECONDS
+                    if self.tracking_due.is_set() and not self.stop.is_set():
+                        self.tracking_due.clear()
+                        self.track()
                 except MailboxUnavailable as exc:
                     self._unavailable(exc, delay)
                     self.notifier.status(f"mailbox unavailable, retrying in {delay:.0f} s")
@@ -171,6 +232,7 @@ class Daemon:
                     delay = min(delay * 2, RETRY_MAX_SECONDS)
         finally:
             self.notifier.stopping()
+            self._scheduler = None
             scheduler.shutdown(wait=False)
             self.log.info("daemon stopped", **_summary_fields(self.total))
         return self.total

@@ -24,6 +24,7 @@ from prometheus_client import (
 )
 
 from topcontact_mail.services.acknowledge import Summary
+from topcontact_mail.services.tracking import TrackingSummary
 
 
 @dataclass
@@ -61,6 +62,24 @@ class Health:
             registry=r,
         )
         self.credentials_ok.set(1)
+        self.answered = Counter(
+            "topcontact_targets_answered", "Answer targets met, by how", ["how"], registry=r
+        )
+        self.team_mails = Counter(
+            "topcontact_team_mails_sent", "Escalations and overviews sent", registry=r
+        )
+        self.last_tracking_gauge = Gauge(
+            "topcontact_last_tracking_pass_timestamp_seconds",
+            "When the last tracking pass ended",
+            registry=r,
+        )
+
+    def tracked(self, summary: TrackingSummary) -> None:
+        with self._lock:
+            for how, count in summary.answers.items():
+                self.answered.labels(how=how).inc(count)
+            self.team_mails.inc(summary.notices_sent)
+            self.last_tracking_gauge.set(time.time())
 
     def passed(self, summary: Summary) -> None:
         with self._lock:

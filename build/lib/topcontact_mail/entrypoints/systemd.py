@@ -35,6 +35,7 @@ class Notifier:
         self.interval = int(usec) / 2_000_000 if watched else None
         self._clock = clock
         self._last_beat = float("-inf")
+        self._ready = False
 
     @property
     def active(self) -> bool:
@@ -51,6 +52,12 @@ class Notifier:
                 pass  # systemd went away (shutdown): nothing to tell
 
     def ready(self, status: str = "") -> None:
+        """READY=1 the first time (later calls only update the status)."""
+        if self._ready:
+            if status:
+                self.status(status)
+            return
+        self._ready = True
         self._send("READY=1" + (f"\nSTATUS={status}" if status else ""))
 
     def status(self, status: str) -> None:

@@ -13,9 +13,14 @@ from topcontact_mail.adapters.texts import TextRenderer
 from topcontact_mail.config import Settings
 from topcontact_mail.domain.message import Address
 from topcontact_mail.domain.screening import ScreeningPolicy
-from topcontact_mail.ports import Mailbox
+from topcontact_mail.domain.tracking import AnsweredPolicy, AnswerMethod, SchedulePolicy
+from topcontact_mail.ports import Clock, Mailbox
+from topcontact_mail.ports.callbacks import CallbackSource, NoCallbacks
+from topcontact_mail.reports.mails import TeamMails
+from topcontact_mail.reports.templating import report_environment
 from topcontact_mail.services.acknowledge import AcknowledgeService, Options
 from topcontact_mail.services.alerts import Alerts
+from topcontact_mail.services.tracking import TrackingOptions, TrackingService
 
 
 class SystemClock:
@@ -59,7 +64,60 @@ def screening_policy(settings: Settings) -> ScreeningPolicy:
     return ScreeningPolicy.from_settings(settings.screening, settings.connection.shared_mailbox)
 
 
-def build_service(settings: Settings, mailbox: Mailbox, store: SqliteStore) -> AcknowledgeService:
+def tracking_options(settings: Settings) -> TrackingOptions:
+    """The tracking service's options as the configuration sets them."""
+    tracking = settings.tracking
+    team = settings.team
+    return TrackingOptions(
+        answered=AnsweredPolicy(
+            methods=frozenset(AnswerMethod(m) for m in tracking.answered_methods),
+            done_folders=frozenset(tracking.done_folders),
+            done_categories=frozenset(tracking.done_categories),
+        ),
+        schedule=SchedulePolicy(warn_workdays_before=tracking.warn_workdays_before),
+        enabled=tracking.enabled,
+        answer_category=tracking.category,
+        warning_category=tracking.warning_category,
+        overdue_category=tracking.overdue_category,
+        team_lead=Address(tracking.team_lead_address) if tracking.team_lead_address else None,
+        team=Address(tracking.team_address) if tracking.team_address else None,
+        own_names=tuple(n for n in (team.name, team.organisation) if n),
+        dry_run=settings.service.dry_run,
+        in_doubt_seconds=settings.service.in_doubt_seconds,
+    )
+
+
+def callback_source(settings: Settings) -> CallbackSource:
+    """Where the callbacks come from: none yet (booking them is a later feature)."""
+    return NoCallbacks()
+
+
+def build_tracking(
+    settings: Settings, mailbox: Mailbox, store: SqliteStore, clock: Clock | None = None
+) -> TrackingService:
+    calendar = settings.calendar.build()
+    return TrackingService(
+        mailbox=mailbox,
+        store=store,
+        clock=clock or SystemClock(),
+        calendar=calendar,
+        texts=TeamMails(
+            report_environment(settings.acknowledgement.templates_dir),
+            calendar,
+            settings.team.name,
+        ),
+        options=tracking_options(settings),
+        callbacks=callback_source(settings),
+    )
+
+
+def build_service(
+    settings: Settings,
+    mailbox: Mailbox,
+    store: SqliteStore,
+    tracking: TrackingService | None = None,
+) -> AcknowledgeService:
+    """The acknowledge service; with `tracking`, each message gets its answer target at intake."""
     texts = TextRenderer.from_settings(settings)
     clock = SystemClock()
     admin = settings.service.admin_address
@@ -72,4 +130,5 @@ def build_service(settings: Settings, mailbox: Mailbox, store: SqliteStore) -> A
         calendar=settings.calendar.build(),
         policy=screening_policy(settings),
         options=service_options(settings),
+        targets=tracking,
     )

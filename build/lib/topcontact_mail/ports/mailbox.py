@@ -1,4 +1,4 @@
-"""The shared mailbox as the services need it: read new mail, send, mark, find what was sent."""
+"""The shared mailbox as the services need it: read new mail, send, mark, find what was sent, observe."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ from datetime import datetime
 from typing import Protocol
 
 from topcontact_mail.domain.message import Acknowledgement, Address, IncomingMessage
+from topcontact_mail.domain.tracking.model import Observation
 
 
 @dataclass(frozen=True)
@@ -50,12 +51,52 @@ class Mark:
     """What the service puts on a handled message in Outlook."""
 
     item_id: str
-    #: The marker property's value: the recorded decision, so a re-run can tell what was done.
-    marker: str
+    #: The marker property's value: the recorded decision, so a re-run can tell what was done;
+    #: None leaves the marker as it is (a later change, such as a warning category).
+    marker: str | None
     #: Follow-up flag: start at reception, due at the answer term; None for no flag.
     flag_start: datetime | None = None
     flag_due: datetime | None = None
     category: str | None = None
+    #: The service's own categories to take off again (staff's are never touched).
+    remove_categories: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class OutgoingNotice:
+    """A plain internal mail to colleagues (an escalation, the daily overview).
+
+    `ref` goes on the mail as the service's ref property, so `sent_refs` finds
+    it after a send whose outcome is unknown: it is sent exactly once.
+    """
+
+    ref: str
+    to: tuple[Address, ...]
+    subject: str
+    text: str
+
+
+@dataclass(frozen=True)
+class Watched:
+    """A tracked message to observe, with what finds it again where the backend gives moved
+    messages a new id (EWS): its Message-ID."""
+
+    item_id: str
+    internet_message_id: str | None = None
+
+
+@dataclass(frozen=True)
+class Observed:
+    """What the mailbox shows of one watched message now: the facts the "answered?" rules read,
+    and what the team's mails show of it (read for the mail, never stored)."""
+
+    #: `observation.item_id` is the message's id now (it changes when EWS moves a message).
+    observation: Observation
+    subject: str = ""
+    #: The sender as the mailbox shows it: display name, else address.
+    tenant: str = ""
+    #: A link that opens the message (Outlook on the web), when the backend gives one.
+    link: str = ""
 
 
 @dataclass(frozen=True)
@@ -114,11 +155,28 @@ class Mailbox(Protocol):
         ...
 
     def sent_refs(self, refs: Collection[str], since: datetime) -> set[str]:
-        """Which of these acknowledgements are already in Sent Items (sent at or after `since`)."""
+        """Which of these acknowledgements or notices are already in Sent Items (sent at or after
+        `since`)."""
         ...
 
     def mark(self, marks: Sequence[Mark]) -> list[Outcome]:
         """Put flag, category and marker on messages; one outcome per `item_id`."""
+        ...
+
+    def observe(self, watched: Sequence[Watched]) -> dict[str, Observed]:
+        """What each message shows now, by the watched `item_id`; a message gone is left out.
+
+        Each observation holds the replies and forwards the shared mailbox sent in
+        the message's conversation at or after it arrived (with send time, kind,
+        Message-ID and whether it carries the service's ref), Outlook's last verb
+        (PidTagLastVerbExecuted 0x1081, PidTagLastVerbExecutionTime 0x1082), the
+        follow-up flag's completion, the folder's path from the mailbox root, the
+        categories and the last change. The acknowledgement fields are the service's.
+        """
+        ...
+
+    def send_notices(self, batch: Sequence[OutgoingNotice]) -> list[Outcome]:
+        """Send internal mails as the shared mailbox, each carrying its ref; one outcome per ref."""
         ...
 
     def send_notice(self, to: Address, subject: str, text: str) -> None:

@@ -7,6 +7,11 @@ definitions, exactly (docs/tracking.md, "The monthly report"):
 - A message belongs to the month (and ISO week, and weekday) of its local
   *received* date; a callback to that of its local *booked_at* date; a target
   to that of its message.
+- A message counts once: the decisions recorded when the same message is seen
+  again (a message staff moved back, a full resynchronisation after switching
+  backends, whose item ids differ) carry its Message-ID and the reason
+  `already_handled` or `duplicate_message`; only the first decision counts
+  (`distinct_messages`).
 - `received`: every recorded decision. `acknowledged`: acknowledgements sent
   (`ack_state` "sent"); `acknowledgement_failed` / `acknowledgement_pending`:
   decided to acknowledge but given up / not yet sent. `skipped`: decided not
@@ -157,6 +162,35 @@ class MonthReport:
     messages: tuple[MessageLine, ...] = ()
 
 
+#: Reasons of a decision about a message the service had already decided on.
+SEEN_AGAIN = frozenset({"already_handled", "duplicate_message"})
+
+
+def distinct_messages(records: Iterable[MessageRecord]) -> list[MessageRecord]:
+    """One decision per message: a message seen again (same Message-ID, decided as already
+    handled or a duplicate) is not received again."""
+    first: dict[str, MessageRecord] = {}
+    kept: list[MessageRecord] = []
+    later: list[MessageRecord] = []
+    for record in records:
+        key = (record.internet_message_id or "").strip().lower()
+        if not key:
+            kept.append(record)
+        elif record.reason in SEEN_AGAIN:
+            later.append(record)
+        elif key not in first:
+            first[key] = record
+            kept.append(record)
+        else:
+            kept.append(record)  # two real decisions: two messages that share a Message-ID
+    for record in later:
+        key = (record.internet_message_id or "").strip().lower()
+        if key not in first:
+            first[key] = record
+            kept.append(record)
+    return kept
+
+
 def month_bounds(month: str) -> tuple[date, date]:
     """First and last day of "YYYY-MM"; a malformed month is a ValueError naming it."""
     try:
@@ -277,7 +311,7 @@ def month_report(
     def in_month(moment: datetime) -> bool:
         return first <= local_day(moment) <= last
 
-    month_records = [r for r in records if in_month(r.received)]
+    month_records = [r for r in distinct_messages(records) if in_month(r.received)]
     month_targets = [t for t in targets if t.joined_to is None and in_month(t.received)]
     month_callbacks = [c for c in callbacks if in_month(c.booked_at)]
 

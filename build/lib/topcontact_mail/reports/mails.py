@@ -7,7 +7,8 @@ one harmless line. `render_mail` renders `tracking_<kind>.subject.txt.j2` and
 (or any environment with the same filters). Variables: docs/tracking.md.
 
 The service supplies what the mailbox knows of each message (`MessageDetails`:
-subject, tenant, who has it flagged); the store keeps none of it.
+subject, tenant, who has it flagged); the store keeps none of it. `TeamMails`
+is the `TeamMailTexts` port the tracking service writes its mails through.
 """
 
 from __future__ import annotations
@@ -23,25 +24,25 @@ from topcontact_mail.domain.acknowledgement import clean_subject
 from topcontact_mail.domain.calendar import BusinessCalendar
 from topcontact_mail.domain.tracking.model import TrackedCallback, TrackedTarget, utc
 from topcontact_mail.domain.tracking.overview import DailyOverview
+from topcontact_mail.ports.texts import MessageDetails
 from topcontact_mail.reports.templating import FORMATS
+
+__all__ = [
+    "MessageDetails",
+    "RenderedMail",
+    "TeamMails",
+    "callback_rows",
+    "escalation_context",
+    "message_rows",
+    "overview_context",
+    "render_mail",
+    "warning_context",
+]
 
 MailKind = Literal["warning", "escalation", "overview"]
 #: Long subjects are cut: the list must stay readable.
 SUBJECT_LENGTH = 120
 NAME_LENGTH = 80
-
-
-@dataclass(frozen=True)
-class MessageDetails:
-    """What the mailbox shows of a tracked message, read when a mail is written."""
-
-    subject: str = ""
-    #: The tenant as the mailbox shows the sender: display name, else address.
-    tenant: str = ""
-    #: The colleague who has it flagged or assigned, if anyone.
-    flagged_by: str = ""
-    #: A link that opens the message (Outlook on the web), if the backend gives one.
-    link: str = ""
 
 
 @dataclass(frozen=True)
@@ -141,8 +142,13 @@ def overview_context(
     calendar: BusinessCalendar,
     *,
     team_name: str = "",
+    soon: Sequence[TrackedTarget] = (),
 ) -> dict[str, Any]:
-    """Data for the daily overview (`overview.daily_overview`)."""
+    """Data for the daily overview (`overview.daily_overview`).
+
+    `soon`: open targets already in their warning period but due after the next
+    workday (only with `warn_workdays_before` of 2 or more), listed as such.
+    """
     return {
         **_common(now, calendar, team_name),
         "day": overview.day,
@@ -152,6 +158,7 @@ def overview_context(
         "overdue": message_rows(overview.overdue, details, now, calendar),
         "due_today": message_rows(overview.due_today, details, now, calendar),
         "due_next_workday": message_rows(overview.due_next_workday, details, now, calendar),
+        "soon": message_rows(soon, details, now, calendar),
         "callbacks_today": callback_rows(overview.callbacks_today, calendar),
         "missed_callbacks": callback_rows(overview.missed_callbacks, calendar),
     }
@@ -162,3 +169,35 @@ def render_mail(env: Environment, kind: MailKind, context: Mapping[str, Any]) ->
     subject = env.get_template(f"tracking_{kind}.subject.txt.j2").render(context)
     text = env.get_template(f"tracking_{kind}.txt.j2").render(context)
     return RenderedMail(subject=" ".join(subject.split()), text=text)
+
+
+@dataclass(frozen=True)
+class TeamMails:
+    """The `TeamMailTexts` port: the team's mails rendered in `env`, times in the calendar's zone."""
+
+    env: Environment
+    calendar: BusinessCalendar
+    team_name: str = ""
+
+    def escalation(
+        self,
+        targets: Sequence[TrackedTarget],
+        details: Mapping[str, MessageDetails],
+        now: datetime,
+    ) -> tuple[str, str]:
+        context = escalation_context(targets, details, now, self.calendar, team_name=self.team_name)
+        mail = render_mail(self.env, "escalation", context)
+        return mail.subject, mail.text
+
+    def overview(
+        self,
+        overview: DailyOverview,
+        details: Mapping[str, MessageDetails],
+        now: datetime,
+        soon: Sequence[TrackedTarget] = (),
+    ) -> tuple[str, str]:
+        context = overview_context(
+            overview, details, now, self.calendar, team_name=self.team_name, soon=soon
+        )
+        mail = render_mail(self.env, "overview", context)
+        return mail.subject, mail.text

@@ -11,6 +11,11 @@ The flow per message is one-way and recorded at every step (docs/exactly-once.md
 3. *send*: claimed intents go out in batches; one whose earlier attempt has an
    unknown outcome is looked for in the mailbox first and sent again only after
    the in-doubt window (services/exactly_once.py).
+
+With a `TargetChooser` (the tracking service), a message that needs an answer
+gets its answer target in the same transaction as its decision (step 1): a
+newer message of the same tenant keeps the conversation's open target, a reply
+that only thanks gets none (services/tracking.py).
 """
 
 from __future__ import annotations
@@ -20,6 +25,7 @@ from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
+from typing import Protocol
 
 from topcontact_mail.domain.acknowledgement import (
     build_acknowledgement,
@@ -30,6 +36,7 @@ from topcontact_mail.domain.dates import short_date
 from topcontact_mail.domain.message import Acknowledgement, IncomingMessage
 from topcontact_mail.domain.screening import ScreeningHistory, ScreeningPolicy, Verdict, screen
 from topcontact_mail.domain.screening.reasons import Reason, needs_answer
+from topcontact_mail.domain.tracking.model import TrackedTarget
 from topcontact_mail.logs import get_logger
 from topcontact_mail.ports import (
     AckState,
@@ -128,6 +135,14 @@ def look_up_history(
     return replace(store.history(message, day_start, now, hour_cap), marker=marker)
 
 
+class TargetChooser(Protocol):
+    def target_for(
+        self, message: IncomingMessage, record: MessageRecord
+    ) -> tuple[MessageRecord, TrackedTarget | None]:
+        """The decision as it is to be recorded, and the message's answer target (or none)."""
+        ...
+
+
 class AcknowledgeService:
     """Screens, acknowledges and marks the shared inbox through the ports."""
 
@@ -142,6 +157,7 @@ class AcknowledgeService:
         policy: ScreeningPolicy,
         options: Options = Options(),
         alerts: Alerts | None = None,
+        targets: TargetChooser | None = None,
     ) -> None:
         self.mailbox = mailbox
         self.store = store
@@ -151,6 +167,7 @@ class AcknowledgeService:
         self.policy = policy
         self.options = options
         self.alerts = alerts
+        self.targets = targets
         self.log = get_logger("acknowledge", mailbox=mailbox.address.email)
         self._own_domain = mailbox.address.domain or "topcontact.invalid"
         self._cap_alerted_hour: datetime | None = None
@@ -229,7 +246,13 @@ class AcknowledgeService:
             except Exception as exc:  # one bad message must never stop the others
                 log.exception("message quarantined", error=type(exc).__name__)
                 record = self._quarantine(message, now, f"processing failed: {type(exc).__name__}")
-        self.store.record(record, now, ack)
+        target: TrackedTarget | None = None
+        if self.targets is not None:
+            # May join the conversation's open target (the flag then shows that date) or drop
+            # the target of a thanks-only reply. An acknowledgement composed above keeps its own
+            # date: one is only composed when the conversation had none, a rare case.
+            record, target = self.targets.target_for(message, record)
+        self.store.record(record, now, ack, target)
         log.info(
             "message screened",
             acknowledge=record.acknowledge,
@@ -379,7 +402,7 @@ class AcknowledgeService:
             summary.interrupted = True
         return summary
 
-    def _round(self) -> Round:
+    def _round(self) -> Round[PendingSend]:
         return Round(
             find=self.mailbox.sent_refs,
             act=self._send,

@@ -16,8 +16,8 @@ tenant's behalf:
    has passed since the last attempt, so a slow server that is still working, or
    a copy still in transport, never causes a second mail.
 
-This module holds steps 3 and 4 for any kind of mail; the caller supplies how
-to send a batch and how to look for refs.
+This module holds steps 3 and 4 for any kind of mail (acknowledgements, the
+team's mails); the caller supplies how to send a batch and how to look for refs.
 """
 
 from __future__ import annotations
@@ -25,9 +25,31 @@ from __future__ import annotations
 from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import Generic, Protocol, TypeVar
 
 from topcontact_mail.logs import get_logger
-from topcontact_mail.ports import MailboxUnavailable, Outcome, PendingSend, SendResult
+from topcontact_mail.ports import MailboxUnavailable, Outcome, SendResult
+
+
+class Pending(Protocol):
+    """A mail waiting to be sent or confirmed (`PendingSend`, `PendingNotice`)."""
+
+    @property
+    def item_id(self) -> str:
+        """The key its outcome is settled by."""
+        ...
+
+    @property
+    def ref(self) -> str: ...
+
+    @property
+    def attempts(self) -> int: ...
+
+    @property
+    def last_attempt(self) -> datetime | None: ...
+
+
+P = TypeVar("P", bound=Pending)
 
 #: Default for how long an attempt whose outcome is unknown waits for its copy before a new try.
 IN_DOUBT_SECONDS = 600.0
@@ -50,22 +72,20 @@ class RoundResult:
 
 
 @dataclass(frozen=True)
-class Round:
+class Round(Generic[P]):
     """One round of sending for a batch of pending mail: verify the unsure ones, send the rest."""
 
     #: Looks refs up in the mailbox; raises `MailboxUnavailable` when it cannot look now.
     find: Callable[[Collection[str], datetime], set[str]]
     #: Sends a batch; one `Outcome` per ref.
-    act: Callable[[Sequence[PendingSend]], list[Outcome]]
+    act: Callable[[Sequence[P]], list[Outcome]]
     #: Records that attempts are starting (durably, before `act`).
     attempting: Callable[[Sequence[str], datetime], None]
     in_doubt: timedelta = timedelta(seconds=IN_DOUBT_SECONDS)
     max_attempts: int = 5
     kind: str = "acknowledgement"
 
-    def verify(
-        self, unsure: Sequence[PendingSend], now: datetime
-    ) -> tuple[RoundResult, list[PendingSend]]:
+    def verify(self, unsure: Sequence[P], now: datetime) -> tuple[RoundResult, list[P]]:
         """Look up attempts with an unknown outcome; returns what is settled and what may go again."""
         result = RoundResult()
         if not unsure:
@@ -79,7 +99,7 @@ class Round:
             log.warning(f"cannot look for sent {self.kind}s now; they wait", error=str(exc))
             result.waiting = len(unsure)
             return result, []
-        again: list[PendingSend] = []
+        again: list[P] = []
         for pending in unsure:
             if pending.ref in found:
                 result.results.append(SendResult(pending.item_id, "sent"))
@@ -97,7 +117,7 @@ class Round:
                 result.waiting += 1
         return result, again
 
-    def send(self, batch: Sequence[PendingSend], now: datetime) -> RoundResult:
+    def send(self, batch: Sequence[P], now: datetime) -> RoundResult:
         """Send a batch whose previous attempts (if any) are known not to have gone out."""
         result = RoundResult()
         if not batch:

@@ -1,7 +1,9 @@
-"""exchangelib extensions: the follow-up flag element and the service's own marker property.
+"""exchangelib extensions: the follow-up flag element, the service's own properties, the last verb.
 
 exchangelib 5 knows neither `t:Flag` (Exchange 2013+, `item:Flag`) nor our
-marker, so both are registered on `Message` once, at import of this module.
+marker, nor Outlook's last verb (PidTagLastVerbExecuted 0x1081 and
+PidTagLastVerbExecutionTime 0x1082), so they are registered on `Message`
+once, at import of this module.
 """
 
 from __future__ import annotations
@@ -58,6 +60,20 @@ class SendRef(ExtendedProperty):  # type: ignore[misc]  # exchangelib is untyped
     property_type = "String"
 
 
+class LastVerb(ExtendedProperty):  # type: ignore[misc]  # exchangelib is untyped
+    """PidTagLastVerbExecuted: 102 replied, 103 replied to all, 104 forwarded."""
+
+    property_tag = 0x1081
+    property_type = "Integer"
+
+
+class LastVerbTime(ExtendedProperty):  # type: ignore[misc]  # exchangelib is untyped
+    """PidTagLastVerbExecutionTime: when the last verb was executed."""
+
+    property_tag = 0x1082
+    property_type = "SystemTime"
+
+
 def _register() -> None:
     try:
         Message.get_field_by_fieldname("followup_flag")
@@ -77,6 +93,11 @@ def _register() -> None:
         Message.get_field_by_fieldname("topcontact_ref")
     except InvalidField:
         Message.register("topcontact_ref", SendRef)
+    for name, prop in (("last_verb", LastVerb), ("last_verb_at", LastVerbTime)):
+        try:
+            Message.get_field_by_fieldname(name)
+        except InvalidField:
+            Message.register(name, prop)
 
 
 _register()

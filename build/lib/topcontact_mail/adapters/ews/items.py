@@ -1,4 +1,5 @@
-"""exchangelib items and the domain's values: messages read, acknowledgements and notices to send, marks.
+"""exchangelib items and the domain's values: messages read, acknowledgements and notices to send,
+marks, and what a tracked message shows.
 
 Nothing here talks to the server; the mailbox sends what these functions build.
 """
@@ -16,7 +17,9 @@ from topcontact_mail.adapters.ews.fields import FollowupFlag
 from topcontact_mail.domain.acknowledgement import to_mime
 from topcontact_mail.domain.message import Address, IncomingMessage
 from topcontact_mail.domain.mime import UnreadableMessage, parse_message
-from topcontact_mail.ports import Mark, OutgoingAcknowledgement
+from topcontact_mail.domain.tracking.model import Observation, SentMessage
+from topcontact_mail.domain.tracking.rules.sent import kind_from_subject
+from topcontact_mail.ports import Mark, Observed, OutgoingAcknowledgement, OutgoingNotice
 
 #: What GetItem asks for: enough to screen and to keep staff's categories, no attachments.
 FETCH_FIELDS = (
@@ -36,6 +39,24 @@ FETCH_FIELDS = (
 )
 #: What every sync change carries, so our own updates are recognised without a GetItem.
 SYNC_FIELDS = ("topcontact_marker", "datetime_received")
+#: What observing a tracked message reads (no body).
+OBSERVE_FIELDS = (
+    "subject",
+    "sender",
+    "author",
+    "message_id",
+    "conversation_id",
+    "datetime_received",
+    "parent_folder_id",
+    "last_modified_time",
+    "categories",
+    "followup_flag",
+    "last_verb",
+    "last_verb_at",
+    "web_client_read_form_query_string",
+)
+#: What the Sent Items search reads of each sent message (FindItem can return all of these).
+SENT_FIELDS = ("conversation_id", "datetime_sent", "subject", "message_id", "topcontact_ref")
 #: Only the text needed to guess the language is read from a body.
 SAMPLE_CHARS = 4000
 
@@ -126,6 +147,62 @@ def notice_item(account: Any, sent: Any, to: Address, subject: str, text: str) -
     )
 
 
+def team_mail_item(account: Any, sent: Any, notice: OutgoingNotice) -> Message:
+    """A team mail (escalation, overview) carrying its ref."""
+    item = Message(
+        account=account,
+        folder=sent,
+        subject=notice.subject,
+        body=notice.text,
+        to_recipients=[a.email for a in notice.to],
+    )
+    item.topcontact_ref = notice.ref
+    return item
+
+
+def sent_message(item: Any) -> SentMessage | None:
+    """A message found in Sent Items, as the "answered?" rules read it (None without a send time)."""
+    sent_at = _plain_time(item.datetime_sent)
+    if sent_at is None:
+        return None
+    return SentMessage(
+        kind=kind_from_subject(str(item.subject or "")),
+        sent_at=sent_at,
+        message_id=item.message_id,
+        from_service=bool(getattr(item, "topcontact_ref", None)),
+    )
+
+
+def observed_from_item(
+    item: Any, folder: str, sent: Sequence[SentMessage], now: datetime
+) -> Observed:
+    """What a tracked message shows: the facts for the rules, and subject and sender for mails."""
+    flag = getattr(item, "followup_flag", None)
+    received = _plain_time(item.datetime_received) or now
+    sender = _address(item.author) or _address(item.sender)
+    verb = getattr(item, "last_verb", None)
+    observation = Observation(
+        item_id=item.id,
+        received=received,
+        observed_at=now,
+        sent=tuple(s for s in sent if s.sent_at >= received),
+        last_verb=int(verb) if verb is not None else None,
+        last_verb_at=_plain_time(getattr(item, "last_verb_at", None)),
+        flag_complete=flag is not None and flag.flag_status == "Complete",
+        flag_completed_at=_plain_time(flag.complete_date) if flag is not None else None,
+        folder=folder,
+        categories=tuple(item.categories or ()),
+        last_modified=_plain_time(item.last_modified_time),
+    )
+    query = getattr(item, "web_client_read_form_query_string", None)
+    return Observed(
+        observation,
+        subject=str(item.subject or ""),
+        tenant=(sender.name or sender.email) if sender else "",
+        link=str(query or ""),
+    )
+
+
 def categories_with(current: Sequence[str], category: str) -> list[str]:
     """Staff's own categories, with ours appended once."""
     return list(current) if category in current else [*current, category]
@@ -139,8 +216,10 @@ def mark_update(
     Setting the same marker, flag and categories twice is harmless: the update may be repeated.
     """
     item = Message(account=account, id=mark.item_id, changekey=change_key)
-    item.topcontact_marker = mark.marker
-    fields = ["topcontact_marker"]
+    fields = []
+    if mark.marker is not None:
+        item.topcontact_marker = mark.marker
+        fields.append("topcontact_marker")
     if mark.flag_due is not None:
         item.followup_flag = FollowupFlag(
             flag_status="Flagged",
@@ -148,7 +227,8 @@ def mark_update(
             due_date=ews_time(mark.flag_due),
         )
         fields.append("followup_flag")
-    if mark.category:
-        item.categories = categories_with(current_categories, mark.category)
+    if mark.category or mark.remove_categories:
+        kept = [c for c in current_categories if c not in mark.remove_categories]
+        item.categories = categories_with(kept, mark.category) if mark.category else kept
         fields.append("categories")
     return item, fields

@@ -4,7 +4,8 @@ Reads new mail with SyncFolderItems from a persisted sync state, one page at a
 time so the watermark can be saved after every page; fetches only the fields it
 needs, in batches; sends acknowledgements as complete MIME messages (so every
 header, `Auto-Submitted` included, reaches the recipient) with SendAndSaveCopy;
-sets flag, category and marker with batched UpdateItem calls.
+sets flag, category and marker with batched UpdateItem calls; observes tracked
+messages (`observe.py`) and sends the team's mails with their refs.
 
 Retries follow `topcontact_mail.adapters.retry`. Reads and updates may run
 twice and are tried again after any transient failure. A send is repeated in
@@ -35,8 +36,10 @@ from topcontact_mail.adapters.ews.items import (
     mark_update,
     message_from_item,
     notice_item,
+    team_mail_item,
 )
 from topcontact_mail.adapters.ews.notifications import Notifications
+from topcontact_mail.adapters.ews.observe import EwsObserver
 from topcontact_mail.adapters.retry import Failure, Retry, Verdict
 from topcontact_mail.config import Settings
 from topcontact_mail.domain.message import Address, IncomingMessage
@@ -46,8 +49,11 @@ from topcontact_mail.ports import (
     FetchedMessage,
     MailboxUnavailable,
     Mark,
+    Observed,
     Outcome,
     OutgoingAcknowledgement,
+    OutgoingNotice,
+    Watched,
     WatermarkExpired,
 )
 
@@ -117,6 +123,7 @@ class EwsMailbox:
         #: Staff's categories as last read, and the version (ChangeKey) they were read at.
         self._categories: dict[str, list[str]] = {}
         self._change_keys: dict[str, str] = {}
+        self.observer = EwsObserver(account, self._read, self.log)
         self._sync_fields = {
             FieldPath(field=Message.get_field_by_fieldname(f)) for f in SYNC_FIELDS
         }
@@ -293,6 +300,28 @@ class EwsMailbox:
         if not outcome.ok:
             raise MailboxUnavailable(f"notice not sent: {outcome.error}")
 
+    def send_notices(self, batch: Sequence[OutgoingNotice]) -> list[Outcome]:
+        """The team's mails, each with its ref, in one request per batch (as acknowledgements)."""
+        outcomes: list[Outcome] = []
+        sent = self._sent()
+        for chunk in _chunks(batch, self.batch_size):
+            items = [team_mail_item(self.account, sent, n) for n in chunk]
+            result = self.sends.run("CreateItem", lambda i=items: send_once(self.account, sent, i))  # type: ignore[misc]
+            if isinstance(result, Failure):
+                outcomes.extend(_send_failed(n.ref, result) for n in chunk)
+            else:
+                outcomes.extend(
+                    self._outcome(n.ref, r, idempotent=False)
+                    for n, r in zip(chunk, result, strict=True)
+                )
+        return outcomes
+
+    def observe(self, watched: Sequence[Watched]) -> dict[str, Observed]:
+        found: dict[str, Observed] = {}
+        for chunk in _chunks(watched, self.batch_size):
+            found.update(self.observer.observe(chunk, datetime.now().astimezone()))
+        return found
+
     def sent_refs(self, refs: Collection[str], since: datetime) -> set[str]:
         """Which refs are on a mail in the mailbox: in Sent Items, the Outbox (still in
         transport) or Deleted Items (staff may have deleted the copy).
@@ -327,7 +356,11 @@ class EwsMailbox:
         again and the mark tried once more.
         """
         self._load_categories(
-            [m.item_id for m in marks if m.category and m.item_id not in self._categories]
+            [
+                m.item_id
+                for m in marks
+                if (m.category or m.remove_categories) and m.item_id not in self._categories
+            ]
         )
         outcomes: dict[str, Outcome] = {}
         stale = self._update_all(marks, outcomes)
@@ -339,7 +372,11 @@ class EwsMailbox:
     def _update_all(self, marks: Sequence[Mark], outcomes: dict[str, Outcome]) -> list[Mark]:
         """UpdateItem in batches; the marks refused as stale are returned, the rest settled."""
         stale: list[Mark] = []
-        guarded = [m for m in marks if m.category and m.item_id in self._change_keys]
+        guarded = [
+            m
+            for m in marks
+            if (m.category or m.remove_categories) and m.item_id in self._change_keys
+        ]
         plain = [m for m in marks if m not in guarded]
         for group, conflict in ((guarded, "NeverOverwrite"), (plain, "AutoResolve")):
             for chunk in _chunks(group, self.batch_size):

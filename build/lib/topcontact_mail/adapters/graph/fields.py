@@ -31,6 +31,25 @@ MESSAGE_CLASS_PROPERTY = "String 0x001A"
 SPAM_CONFIDENCE_PROPERTY = "Integer 0x4076"
 #: Read with every change, so our own updates and the screening need no second request.
 EXPANDED_PROPERTIES = (MARKER_PROPERTY, MESSAGE_CLASS_PROPERTY, SPAM_CONFIDENCE_PROPERTY)
+#: PidTagLastVerbExecuted (102 replied, 103 replied to all, 104 forwarded) and its time.
+LAST_VERB_PROPERTY = "Integer 0x1081"
+LAST_VERB_TIME_PROPERTY = "SystemTime 0x1082"
+#: What observing a tracked message reads (no body).
+OBSERVE_FIELDS = (
+    "subject",
+    "from",
+    "sender",
+    "internetMessageId",
+    "conversationId",
+    "receivedDateTime",
+    "parentFolderId",
+    "lastModifiedDateTime",
+    "categories",
+    "flag",
+    "webLink",
+)
+#: What the Sent Items search reads of each sent message.
+SENT_FIELDS = ("subject", "sentDateTime", "internetMessageId", "conversationId")
 
 #: What a delta page carries per message: enough to screen, no body but the 255-character preview.
 SELECT_FIELDS = (
@@ -64,9 +83,10 @@ WINDOWS_ZONES = {
 }
 
 
-def expand_parameter() -> str:
-    """The `$expand` value that brings our marker and the screening's MAPI properties along."""
-    clauses = " or ".join(f"id eq '{p}'" for p in EXPANDED_PROPERTIES)
+def expand_parameter(properties: Sequence[str] = EXPANDED_PROPERTIES) -> str:
+    """The `$expand` value that brings these MAPI properties along (by default our marker and
+    the screening's)."""
+    clauses = " or ".join(f"id eq '{p}'" for p in properties)
     return f"singleValueExtendedProperties($filter={clauses})"
 
 
@@ -99,6 +119,27 @@ def _address(value: Any) -> Address | None:
     address = str(email["address"])
     name = str(email.get("name") or "")
     return Address(address, "" if name == address else name)
+
+
+def message_sender(data: Mapping[str, Any]) -> Address | None:
+    """The sender as the mailbox shows it (`from`, else `sender`)."""
+    return _address(data.get("from")) or _address(data.get("sender"))
+
+
+def parse_date_time_time_zone(value: Any) -> datetime | None:
+    """A `dateTimeTimeZone` ({"dateTime", "timeZone"}) as an instant; an unknown zone is UTC."""
+    if not isinstance(value, dict):
+        return None
+    moment = parse_time(str(value.get("dateTime") or ""))
+    if moment is None:
+        return None
+    zone_name = str(value.get("timeZone") or "UTC")
+    iana = next((k for k, v in WINDOWS_ZONES.items() if v == zone_name), zone_name)
+    try:
+        zone = ZoneInfo(iana)
+    except (KeyError, ValueError):
+        zone = ZoneInfo("UTC")
+    return moment.replace(tzinfo=zone).astimezone(UTC)
 
 
 def parse_time(text: Any) -> datetime | None:
@@ -256,17 +297,18 @@ def reply_message(ack: Acknowledgement, ref: str) -> tuple[dict[str, Any], list[
 
 
 def mark_patch(
-    marker: str,
+    marker: str | None,
     *,
     zone: str,
     flag_start: datetime | None,
     flag_due: datetime | None,
     categories: Sequence[str] | None,
 ) -> dict[str, Any]:
-    """The PATCH body that puts marker, follow-up flag and categories on a message."""
-    patch: dict[str, Any] = {
-        "singleValueExtendedProperties": [{"id": MARKER_PROPERTY, "value": marker}]
-    }
+    """The PATCH body that puts marker (None: left as it is), follow-up flag and categories on
+    a message."""
+    patch: dict[str, Any] = {}
+    if marker is not None:
+        patch["singleValueExtendedProperties"] = [{"id": MARKER_PROPERTY, "value": marker}]
     if flag_due is not None:
         patch["flag"] = {
             "flagStatus": "flagged",
@@ -276,3 +318,13 @@ def mark_patch(
     if categories is not None:
         patch["categories"] = list(categories)
     return patch
+
+
+def team_mail(to: Sequence[Address], subject: str, text: str, ref: str) -> dict[str, Any]:
+    """The `message` of a sendMail for a team mail, carrying its ref (found again by it)."""
+    return {
+        "subject": clean_text(subject),
+        "body": {"contentType": "Text", "content": text},
+        "toRecipients": [recipient(a) for a in to],
+        "singleValueExtendedProperties": [{"id": ACK_REF_PROPERTY, "value": ref}],
+    }

@@ -13,6 +13,8 @@
   The acknowledgement's ref travels as a property, so `sent_refs` finds it.
 - Marking: one PATCH per message with marker, follow-up flag and categories
   (appended to staff's own), in batches of at most 20.
+- Observing tracked messages (`observe.py`) and the team's mails (`sendMail`,
+  one request each, with the ref property so `sent_refs` finds them).
 
 `Auto-Submitted` cannot be carried: Graph accepts only `x-` internet headers
 and is reported to strip `Auto-Submitted` from MIME submissions. The README
@@ -38,6 +40,7 @@ from topcontact_mail.adapters.graph.client import (
     GraphClient,
     GraphResponse,
 )
+from topcontact_mail.adapters.graph.observe import GraphObserver
 from topcontact_mail.config import Settings
 from topcontact_mail.domain.message import Address, IncomingMessage
 from topcontact_mail.logs import get_logger
@@ -46,8 +49,11 @@ from topcontact_mail.ports import (
     FetchedMessage,
     MailboxUnavailable,
     Mark,
+    Observed,
     Outcome,
     OutgoingAcknowledgement,
+    OutgoingNotice,
+    Watched,
     WatermarkExpired,
 )
 
@@ -170,6 +176,7 @@ class GraphMailbox:
         self._etags: dict[str, str] = {}
         self._last_poll = clock()
         self.log = get_logger("graph", mailbox=address)
+        self.observer = GraphObserver(client, self._user)
 
     @property
     def address(self) -> Address:
@@ -360,6 +367,28 @@ class GraphMailbox:
         if not answer.ok:
             raise MailboxUnavailable(f"notice not sent: {answer.describe()}")
 
+    def send_notices(self, batch: Sequence[OutgoingNotice]) -> list[Outcome]:
+        """The team's mails, one sendMail each (they are few), each with its ref."""
+        outcomes = []
+        for notice in batch:
+            self.pacer.take(1)
+            self.pacer.record(1)
+            message = fields.team_mail(notice.to, notice.subject, notice.text, notice.ref)
+            try:
+                answer = self.client.request(
+                    "POST", f"{self._user}/sendMail", body={"message": message}, may_repeat=False
+                )
+            except AnswerLost as exc:
+                outcomes.append(
+                    Outcome(notice.ref, False, f"send interrupted: {exc}", transient=True)
+                )
+                continue
+            outcomes.append(self._send_outcome(notice.ref, answer))
+        return outcomes
+
+    def observe(self, watched: Sequence[Watched]) -> dict[str, Observed]:
+        return self.observer.observe(watched, datetime.now().astimezone())
+
     def sent_refs(self, refs: Collection[str], since: datetime) -> set[str]:
         """Acknowledgements found by their ref property, in Sent Items or wherever staff moved them.
 
@@ -396,7 +425,11 @@ class GraphMailbox:
 
     def mark(self, marks: Sequence[Mark]) -> list[Outcome]:
         outcomes: dict[str, Outcome] = {}
-        unknown = [m.item_id for m in marks if m.category and m.item_id not in self._categories]
+        unknown = [
+            m.item_id
+            for m in marks
+            if (m.category or m.remove_categories) and m.item_id not in self._categories
+        ]
         outcomes.update(self._load_categories(unknown))
         todo = [m for m in marks if m.item_id not in outcomes]
         stale = self._patch_all(todo, outcomes)
@@ -418,7 +451,7 @@ class GraphMailbox:
                     self._message_url(m.item_id),
                     self._patch(m),
                     {"If-Match": self._etags[m.item_id]}
-                    if m.category and m.item_id in self._etags
+                    if (m.category or m.remove_categories) and m.item_id in self._etags
                     else None,
                 )
                 for n, m in enumerate(chunk)
@@ -444,9 +477,13 @@ class GraphMailbox:
 
     def _patch(self, mark: Mark) -> dict[str, Any]:
         categories = None
-        if mark.category:
-            current = self._categories.get(mark.item_id, [])
-            categories = current if mark.category in current else [*current, mark.category]
+        if mark.category or mark.remove_categories:
+            current = [
+                c for c in self._categories.get(mark.item_id, []) if c not in mark.remove_categories
+            ]
+            if mark.category and mark.category not in current:
+                current.append(mark.category)
+            categories = current
         return fields.mark_patch(
             mark.marker,
             zone=self.time_zone,

@@ -3,7 +3,10 @@
 Starts the sandbox (a test double) with a shared mailbox and two colleagues,
 delivers a realistic mix of tenant mail and machine mail, runs the real daemon
 against it over HTTP, shows a live table, and leaves the acknowledgements as
-.eml files.
+.eml files. Then colleagues act as they would in Outlook (one replies from the
+shared mailbox, one marks a flag complete), the tracking service looks, and
+the demo ends with the `status` table and the HTML report of the demo month
+in the output folder.
 """
 
 from __future__ import annotations
@@ -12,6 +15,9 @@ import email.utils
 import tempfile
 import threading
 import time
+from collections import Counter
+from dataclasses import replace
+from datetime import UTC, datetime
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -23,6 +29,7 @@ from rich.live import Live
 from rich.table import Table
 
 from exchange_sandbox import GraphSandbox, SandboxHandle, serve_graph_tls, start_sandbox
+from exchange_sandbox.store import Flag, NewItem
 from topcontact_mail.adapters.sqlite_store import SqliteStore
 from topcontact_mail.config import (
     ConnectionSettings,
@@ -32,10 +39,21 @@ from topcontact_mail.config import (
     Settings,
 )
 from topcontact_mail.domain.dates import clock, short_day
+from topcontact_mail.domain.tracking import SchedulePolicy
+from topcontact_mail.entrypoints.commands.status import print_status
 from topcontact_mail.entrypoints.common import config_option, settings_or_exit
 from topcontact_mail.entrypoints.daemon import Daemon
-from topcontact_mail.entrypoints.wiring import build_service, open_mailbox
+from topcontact_mail.entrypoints.wiring import (
+    build_service,
+    build_tracking,
+    callback_source,
+    open_mailbox,
+)
 from topcontact_mail.logs import configure_logging
+from topcontact_mail.reports.figures import month_report
+from topcontact_mail.reports.render import to_html
+from topcontact_mail.reports.status import status
+from topcontact_mail.reports.templating import report_environment
 
 SHARED = "klantcontact@woonservice.example"
 SERVICE_USER = "svc-topcontact"
@@ -126,17 +144,91 @@ def _settings_for(
             ),
         )
     service = ServiceSettings(state_dir=state_dir, sync_interval_seconds=5, log_level="warning")
-    return base.model_copy(update={"connection": connection, "service": service})
+    # Escalations and the overview go to the sandbox's colleagues, unless the config names others.
+    tracking = base.tracking.model_copy(
+        update={
+            "team_lead_address": base.tracking.team_lead_address or "j.devries@woonservice.example",
+            "team_address": base.tracking.team_address or "a.bakker@woonservice.example",
+        }
+    )
+    return base.model_copy(
+        update={"connection": connection, "service": service, "tracking": tracking}
+    )
 
 
 def _write_acknowledgements(sandbox: SandboxHandle, output: Path) -> list[Path]:
+    """The acknowledgements (not the team's mails or staff's replies) as .eml files."""
     output.mkdir(parents=True, exist_ok=True)
     written = []
-    for number, item in enumerate(sandbox.store.items(SHARED, "sentitems"), start=1):
+    acknowledgements = [
+        item
+        for item in sandbox.store.items(SHARED, "sentitems")
+        if email.message_from_bytes(item.mime or b"").get("X-TopContact-Mail") == "acknowledgement"
+    ]
+    for number, item in enumerate(acknowledgements, start=1):
         path = output / f"bevestiging-{number:02d}.eml"
         path.write_bytes(item.mime or b"")
         written.append(path)
     return written
+
+
+def _colleagues_act(sandbox: SandboxHandle) -> list[str]:
+    """As staff in Outlook: a reply from the shared mailbox to the first tenant, and a flag
+    marked complete (answered by phone) on the second. What was done, for the console."""
+    done = []
+    inbox = {item.message_id: item for item in sandbox.store.items(SHARED, "inbox")}
+    now = datetime.now(UTC).replace(microsecond=0)
+    first = inbox.get("<demo-01-lekkage@example.nl>")
+    if first is not None:
+        reply = (
+            f"From: {SHARED}\r\nTo: {first.from_.email if first.from_ else ''}\r\n"
+            f"Subject: RE: {first.subject}\r\nDate: {email.utils.format_datetime(now)}\r\n"
+            f"In-Reply-To: {first.message_id}\r\nReferences: {first.message_id}\r\n\r\n"
+            "Beste mevrouw El Amrani, de loodgieter komt morgen tussen 8 en 12 uur.\r\n"
+        ).encode()
+        sandbox.store.send(SHARED, NewItem(mime=reply))
+        done.append(f"beantwoord vanuit de gedeelde mailbox: {first.subject}")
+    second = inbox.get("<demo-02-huur@example.nl>")
+    if second is not None:
+        sandbox.store.update(
+            second.id,
+            lambda item: replace(item, flag=Flag("Complete", item.flag.start, item.flag.due, now)),
+        )
+        done.append(f"vlag op voltooid (telefonisch beantwoord): {second.subject}")
+    return done
+
+
+def _demo_month(store: SqliteStore, settings: Settings) -> str:
+    """The month most demo mail was received in (local dates)."""
+    calendar = settings.calendar.build()
+    months = Counter(f"{calendar.local(r.received):%Y-%m}" for r in store.records())
+    return months.most_common(1)[0][0] if months else f"{calendar.local(datetime.now(UTC)):%Y-%m}"
+
+
+def _end_of_demo(
+    console: Console, store: SqliteStore, settings: Settings, output: Path
+) -> tuple[Path, str]:
+    """The status table, and the HTML report of the demo month in the output folder."""
+    calendar = settings.calendar.build()
+    now = calendar.local(datetime.now(UTC))
+    callbacks = callback_source(settings).tracked_callbacks()
+    view = status(
+        store.targets(),
+        callbacks,
+        now,
+        calendar,
+        SchedulePolicy(warn_workdays_before=settings.tracking.warn_workdays_before),
+    )
+    console.print()
+    print_status(console, view)
+    month = _demo_month(store, settings)
+    report = month_report(store.records(), store.targets(), callbacks, month, calendar, now)
+    path = output / f"rapport-{month}.html"
+    output.mkdir(parents=True, exist_ok=True)
+    path.write_text(
+        to_html(report, report_environment(), team_name=settings.team.name), encoding="utf-8"
+    )
+    return path, month
 
 
 @click.command()
@@ -171,7 +263,10 @@ def demo(config_path: Path | None, backend: str, output: Path) -> None:
                 _deliver(sandbox, raw)
         mailbox = open_mailbox(settings)
         store = SqliteStore(Path(state) / "topcontact.sqlite3")
-        daemon = Daemon(settings, build_service(settings, mailbox, store), mailbox)
+        tracking = build_tracking(settings, mailbox, store)
+        daemon = Daemon(
+            settings, build_service(settings, mailbox, store, tracking), mailbox, tracking=tracking
+        )
         worker = threading.Thread(target=daemon.run_forever, name="daemon")
         worker.start()
         late = [raw for name, raw in mail if name in LATE_ARRIVALS]
@@ -194,14 +289,22 @@ def demo(config_path: Path | None, backend: str, output: Path) -> None:
         finally:
             daemon.stop.set()
             worker.join(timeout=30)
-            mailbox.close()
         written = _write_acknowledgements(sandbox, output)
+        try:
+            console.print()
+            for line in _colleagues_act(sandbox):
+                console.print(f"Een collega heeft gewerkt: {line}.")
+            tracked = tracking.run_once()  # the daemon would look within observe_interval
+        finally:
+            mailbox.close()
         summary: dict[str, Any] = {
             "berichten": len(store.records()),
             "bevestigd": sum(1 for r in store.records() if r.ack_state == "sent"),
             "overgeslagen": sum(1 for r in store.records() if not r.acknowledge),
             "gemarkeerd": sum(1 for r in store.records() if r.marked),
+            "beantwoord": tracked.answered,
         }
+        report, month = _end_of_demo(console, store, settings, output)
         store.close()
     if graph is not None:
         graph.stop()
@@ -214,4 +317,8 @@ def demo(config_path: Path | None, backend: str, output: Path) -> None:
     )
     console.print(
         f"De ontvangstbevestigingen staan als .eml in {output}/ ({len(written)} bestanden)."
+    )
+    console.print(
+        f"Bewaking van de termijnen: {summary['beantwoord']} berichten als beantwoord herkend; "
+        f"het maandrapport van {month} staat in {report}."
     )

@@ -17,7 +17,12 @@ from topcontact_mail.entrypoints.common import config_option, fail, settings_or_
 from topcontact_mail.entrypoints.daemon import RETRY_MAX_SECONDS, RETRY_START_SECONDS, Daemon
 from topcontact_mail.entrypoints.health import Health, serve_health
 from topcontact_mail.entrypoints.systemd import Notifier
-from topcontact_mail.entrypoints.wiring import build_service, open_mailbox, open_store
+from topcontact_mail.entrypoints.wiring import (
+    build_service,
+    build_tracking,
+    open_mailbox,
+    open_store,
+)
 from topcontact_mail.logs import configure_logging, get_logger
 from topcontact_mail.ports import CredentialsRejected, MailboxUnavailable
 
@@ -40,9 +45,22 @@ def _stop_on_signals(stop: threading.Event, log: Any) -> None:
 
 @click.command()
 @config_option
-@click.option("--once", is_flag=True, help="Drain what is there (send, mark, retry) and exit.")
+@click.option(
+    "--once",
+    is_flag=True,
+    help="Drain what is there (send, mark, retry), make one tracking pass, and exit.",
+)
 def run(config_path: Path | None, once: bool) -> None:
-    """Watch the shared mailbox: acknowledge, flag and record every new message."""
+    """Watch the shared mailbox: acknowledge, flag and record every new message, and keep the
+    promise (warnings, escalations, the daily overview).
+
+    Exit status 0 when done, 1 when work is left (with --once) or the mailbox cannot be
+    reached, 2 for an invalid configuration.
+
+    \b
+    Example:
+      topcontact-mail run --config /etc/topcontact-mail/topcontact.toml --once
+    """
     settings = settings_or_exit(config_path, connects=True)
     configure_logging(settings.service.log_level)
     log = get_logger("run")
@@ -95,17 +113,22 @@ def run(config_path: Path | None, once: bool) -> None:
                 notifier.heartbeat()
                 stop.wait(min(1.0, max(0.0, deadline - time.monotonic())))
             delay = min(delay * 2, RETRY_MAX_SECONDS)
+    tracking = build_tracking(settings, mailbox, store)
     daemon = Daemon(
         settings,
-        build_service(settings, mailbox, store),
+        build_service(settings, mailbox, store, tracking),
         mailbox,
         health=health,
+        tracking=tracking,
         notifier=notifier,
     )
     daemon.stop = stop
     try:
         summary = daemon.drain() if once else daemon.run_forever()
-        unfinished = once and daemon.service.has_pending()
+        tracking_left = tracking.has_pending() or (
+            daemon.last_tracking is not None and daemon.last_tracking.interrupted
+        )
+        unfinished = once and (daemon.service.has_pending() or tracking_left)
     finally:
         mailbox.close()
         store.close()

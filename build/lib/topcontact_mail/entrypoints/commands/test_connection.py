@@ -3,6 +3,9 @@
 Runs the configured backend's diagnosis (sign-in, reading the shared mailbox,
 send-as, marking, the colleagues' calendars) and prints one line per check
 with the fix for what is missing. Nothing is sent and nothing is left behind.
+Settings no API shows (whether the shared mailbox keeps a copy of what staff
+send as it: MessageCopyForSentAsEnabled) are listed as "check by hand", with
+the PowerShell to check them.
 Exit status: 0 all ok, 1 something missing, 2 the configuration is not valid.
 """
 
@@ -19,10 +22,10 @@ from rich.table import Table
 from topcontact_mail.config import Settings
 from topcontact_mail.entrypoints.common import config_option, settings_or_exit
 from topcontact_mail.logs import configure_logging
-from topcontact_mail.ports.diagnostics import Check
+from topcontact_mail.ports.diagnostics import Check, sent_copies
 
 EXIT_MISSING = 1
-_STYLE = {"ok": "green", "missing": "bold red", "not run": "yellow"}
+_STYLE = {"ok": "green", "missing": "bold red", "not run": "yellow", "check by hand": "cyan"}
 
 
 def run_diagnosis(settings: Settings) -> list[Check]:
@@ -52,7 +55,7 @@ def _table(settings: Settings, checks: list[Check]) -> Table:
             check.name,
             f"[{_STYLE[status]}]{status}[/]",
             check.detail,
-            "" if check.ok else check.fix,
+            check.fix if (check.manual or not check.ok) else "",
         )
     return table
 
@@ -65,7 +68,7 @@ def test_connection(config_path: Path | None, as_json: bool) -> None:
     settings = settings_or_exit(config_path, connects=True)
     # The checks carry every failure; the adapters' own error logs would only repeat them.
     configure_logging("critical")
-    checks = run_diagnosis(settings)
+    checks = [*run_diagnosis(settings), sent_copies(settings.connection.shared_mailbox)]
     if as_json:
         for check in checks:
             click.echo(json.dumps({**asdict(check), "status": check.status}, ensure_ascii=False))

@@ -8,6 +8,8 @@ service's marker, or has the Message-ID the service recorded for it.
 
 from __future__ import annotations
 
+import re
+
 from topcontact_mail.domain.tracking.model import (
     AnsweredPolicy,
     Evidence,
@@ -19,6 +21,19 @@ from topcontact_mail.domain.tracking.model import (
 
 _REPLIES = frozenset({SentKind.REPLY, SentKind.REPLY_ALL})
 _FORWARDS = frozenset({SentKind.FORWARD})
+#: Forward prefixes Outlook writes in the languages of the region ("FW:", Dutch "Doorst:",
+#: German "WG:", French "TR:", Spanish "RV:", Scandinavian "VS:"/"VB:"), and "Fwd:".
+_FORWARD_PREFIX = re.compile(r"^\s*(?:fw|fwd|doorst|wg|tr|rv|vs|vb)\s*:", re.IGNORECASE)
+
+
+def kind_from_subject(subject: str) -> SentKind:
+    """What a sent message in a tracked conversation was, as far as its subject tells.
+
+    Sent Items does not say whether a message was a reply or a forward; Outlook's
+    forward prefix does. Anything else sent in the conversation is a reply (the
+    rules treat reply and reply-all alike).
+    """
+    return SentKind.FORWARD if _FORWARD_PREFIX.match(subject or "") else SentKind.REPLY
 
 
 def _message_id_key(value: str | None) -> str:

@@ -1,0 +1,42 @@
+"""Reading the state store from a command (`status`, `report`): the file, the moment, the callbacks."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from topcontact_mail.adapters.sqlite_store import SqliteStore, StoreError
+from topcontact_mail.config import Settings
+from topcontact_mail.domain.calendar import BusinessCalendar
+from topcontact_mail.entrypoints import wiring
+from topcontact_mail.entrypoints.common import fail
+
+
+def open_state(settings: Settings) -> SqliteStore:
+    """The state file, brought up to date if it can be written, else read as it is; a missing
+    or unusable file ends the command with status 2 and what to do."""
+    path = wiring.state_file(settings)
+    if not path.exists():
+        fail(
+            f"{path}: no state file: the service has not run yet with this configuration "
+            "(check service.state_dir)"
+        )
+    try:
+        return SqliteStore(path)
+    except StoreError as first:
+        try:
+            return SqliteStore.read_only(path)
+        except StoreError:
+            fail(str(first))
+
+
+def moment(text: str | None, calendar: BusinessCalendar) -> datetime:
+    """`--as-of` (ISO 8601, local time without an offset), or now."""
+    if not text:
+        return calendar.local(datetime.now().astimezone())
+    value = text.strip()
+    if value.endswith(("z", "Z")):
+        value = value[:-1] + "+00:00"
+    try:
+        return calendar.local(datetime.fromisoformat(value))
+    except ValueError:
+        fail(f"--as-of {text!r} is not an ISO 8601 moment (e.g. 2026-12-07T09:00)")
