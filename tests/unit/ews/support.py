@@ -10,7 +10,7 @@ from __future__ import annotations
 import base64
 import re
 from collections import defaultdict, deque
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 from xml.etree import ElementTree
@@ -372,6 +372,8 @@ class FakeEws:
 
     def __init__(self, http: responses.RequestsMock) -> None:
         self.queued: dict[str, deque[Answer]] = defaultdict(deque)
+        #: Answers chosen by the request's body, when nothing is queued for the operation.
+        self.responders: dict[str, Callable[[str], Answer]] = {}
         self.requests: list[tuple[str, str]] = []
         http.add_callback(responses.POST, URL, callback=self._answer)
 
@@ -390,6 +392,8 @@ class FakeEws:
         self.requests.append((operation, body))
         if self.queued[operation]:
             answer = self.queued[operation].popleft()
+        elif operation in self.responders:
+            answer = self.responders[operation](body)
         elif operation == "GetFolder":
             answer = folder_answer(re.findall(r'DistinguishedFolderId Id="(\w+)"', body)[0])
         elif operation == "ConvertId":

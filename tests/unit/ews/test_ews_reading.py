@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+from collections.abc import Callable
 from datetime import UTC, datetime
 
 import pytest
@@ -221,3 +223,61 @@ def test_sent_items_that_cannot_be_read_raise_so_nothing_is_sent_blind(
     with pytest.raises(MailboxUnavailable):
         mailbox.sent_refs({"ref1"}, datetime(2026, 11, 27, tzinfo=UTC))
     assert sleeps == [1.0, 2.0, 4.0]
+
+
+# -- a message the server cannot serve -----------------------------------------------------------
+
+
+def _poisoned(poison: str) -> Callable[[str], object]:
+    """A server that breaks off every GetItem asking for `poison`, and serves the rest."""
+
+    def answer(body: str) -> object:
+        asked = re.findall(r'ItemId Id="([^"]+)"', body)
+        if poison in asked:
+            return connection_dropped()
+        return get_item_answer(*(Item(i, message_id=f"<{i}@example.nl>") for i in asked))
+
+    return answer
+
+
+def test_a_message_the_server_breaks_off_on_is_isolated_and_the_others_are_read(
+    ews: FakeEws, mailbox: EwsMailbox, sleeps: Sleeps
+) -> None:
+    ids = [f"item-{n}" for n in range(8)]
+    ews.on("SyncFolderItems", sync_answer([(i, None) for i in ids]))
+    ews.responders["GetItem"] = _poisoned("item-5")
+
+    page = mailbox.fetch_changes(None)
+
+    read = {f.message.item_id: f for f in page.messages}
+    assert set(read) == set(ids)
+    assert read["item-5"].unreadable is not None
+    assert all(read[i].unreadable is None for i in ids if i != "item-5")
+    assert read["item-2"].message.message_id == "<item-2@example.nl>"
+    # Halving found it in a few requests; only the lone message got the full patience.
+    assert len(ews.sent("GetItem")) < 4 + 2 * 3 + 4 + 1
+    assert sleeps.count(1.0) == 2  # the whole batch's first retry, and the lone message's
+
+
+def test_a_busy_server_is_waited_for_not_taken_for_a_bad_message(
+    ews: FakeEws, mailbox: EwsMailbox
+) -> None:
+    ews.on("SyncFolderItems", sync_answer([("item-1", None), ("item-2", None)]))
+    ews.on("GetItem", *[fault("ErrorServerBusy", back_off_ms=100)] * 4)
+
+    with pytest.raises(MailboxUnavailable, match="ErrorServerBusy"):
+        mailbox.fetch_changes(None)
+    assert len(ews.sent("GetItem")) == 4  # no halving, no message called unreadable
+
+
+def test_a_server_that_stops_answering_altogether_is_not_blamed_on_the_messages(
+    ews: FakeEws, mailbox: EwsMailbox
+) -> None:
+    assert mailbox.account.inbox  # looked up before the server goes away
+    ews.on("SyncFolderItems", sync_answer([("item-1", None), ("item-2", None)]))
+    ews.on("GetItem", *[connection_dropped()] * 4)
+    ews.on("GetFolder", *[connection_dropped()] * 4)  # the probe fails too: the server is away
+
+    with pytest.raises(MailboxUnavailable):
+        mailbox.fetch_changes(None)
+    assert len(ews.sent("GetItem")) == 4

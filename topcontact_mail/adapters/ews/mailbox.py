@@ -40,7 +40,7 @@ from topcontact_mail.adapters.ews.items import (
 )
 from topcontact_mail.adapters.ews.notifications import Notifications
 from topcontact_mail.adapters.ews.observe import EwsObserver
-from topcontact_mail.adapters.retry import Failure, Retry, Verdict
+from topcontact_mail.adapters.retry import NO_ANSWER, Failure, Retry, Verdict
 from topcontact_mail.config import Settings
 from topcontact_mail.domain.message import Address, IncomingMessage
 from topcontact_mail.logs import get_logger
@@ -213,54 +213,67 @@ class EwsMailbox:
     ) -> Iterator[FetchedMessage]:
         """GetItem in batches; a batch the server keeps failing on is split until the culprit
         stands alone, which is reported unreadable so the others go on (one bad message must
-        never stall the inbox). While splitting, each part gets one try: the server answered
-        the probe, so a failure is the items', and waiting would only stall the rest."""
+        never stall the inbox).
+
+        Only a failure that may be the items' own (no answer, an error answer) is split up,
+        and only while the server answers a probe: a busy or throttled server, or one that is
+        away, leaves the whole page for the next pass. While splitting, each part gets one
+        try; a message standing alone gets the full patience before it is judged unreadable.
+        """
         if not items:
             return
-        try:
-            results = self._fetch(items, once=isolating)
-        except MailboxUnavailable as exc:
-            if not self._server_answers():
-                raise  # the server itself is away: the whole page waits for the next pass
+        result = self._fetch(items, self.once if isolating else self.reads)
+        if isinstance(result, Failure) and len(items) == 1 and isolating:
+            result = self._fetch(items, self.reads)
+        if isinstance(result, Failure):
+            if not _may_be_the_items(result) or not self._server_answers():
+                raise MailboxUnavailable(
+                    f"GetItem failed {result.attempts} times: {result.describe()}"
+                )
             if len(items) == 1:
                 self.log.error(
                     "message cannot be read; it is skipped and recorded",
                     item_id=items[0].id,
-                    error=str(exc),
+                    error=result.describe(),
                 )
-                yield FetchedMessage(IncomingMessage(item_id=items[0].id), unreadable=str(exc))
+                yield FetchedMessage(
+                    IncomingMessage(item_id=items[0].id), unreadable=result.describe()
+                )
                 return
             middle = len(items) // 2
             yield from self._get_items(items[:middle], isolating=True)
             yield from self._get_items(items[middle:], isolating=True)
             return
-        for source, result in zip(items, results, strict=True):
-            if isinstance(result, ErrorItemNotFound):
+        for source, item in zip(items, result, strict=True):
+            if isinstance(item, ErrorItemNotFound):
                 continue  # deleted or moved since the sync; a move shows up as a new item
-            if isinstance(result, Exception):
-                self.log.warning("item could not be read", item_id=source.id, error=str(result))
+            if isinstance(item, Exception):
+                self.log.warning("item could not be read", item_id=source.id, error=str(item))
                 yield FetchedMessage(
                     IncomingMessage(item_id=source.id),
-                    unreadable=f"{type(result).__name__}: {result}",
+                    unreadable=f"{type(item).__name__}: {item}",
                 )
                 continue
-            self._categories[result.id] = list(result.categories or [])
-            if result.changekey:
-                self._change_keys[result.id] = result.changekey
-            yield FetchedMessage(message_from_item(result), result.topcontact_marker or None)
+            self._categories[item.id] = list(item.categories or [])
+            if item.changekey:
+                self._change_keys[item.id] = item.changekey
+            yield FetchedMessage(message_from_item(item), item.topcontact_marker or None)
 
-    def _fetch(self, items: Sequence[Any], *, once: bool = False) -> list[Any]:
-        return self._read(
+    def _fetch(self, items: Sequence[Any], retry: Retry) -> list[Any] | Failure:
+        result: list[Any] | Failure = retry.run(
             "GetItem",
-            retry=self.once if once else self.reads,
-            call=lambda: list(
-                self.account.fetch(
-                    ids=[(i.id, i.changekey) for i in items],
-                    only_fields=FETCH_FIELDS,
-                    chunk_size=self.batch_size,
-                )
+            attempt(
+                lambda: list(
+                    self.account.fetch(
+                        ids=[(i.id, i.changekey) for i in items],
+                        only_fields=FETCH_FIELDS,
+                        chunk_size=self.batch_size,
+                    )
+                ),
+                idempotent=True,
             ),
         )
+        return result
 
     def _server_answers(self) -> bool:
         """One cheap request: does the server answer at all (then a failing batch is its items')."""
@@ -442,6 +455,19 @@ class EwsMailbox:
     def close(self) -> None:
         self.notifications.close()
         self.account.protocol.close()
+
+
+#: Failures a message itself can cause (the server broke off or failed on it); the others
+#: (busy, throttled, a mailbox moving) say nothing about the items asked for.
+_ITEMS_MAY_CAUSE = frozenset({NO_ANSWER, "ErrorTimeoutExpired", "ErrorInternalServerError"})
+
+
+def _may_be_the_items(failure: Failure) -> bool:
+    return (
+        failure.code in _ITEMS_MAY_CAUSE
+        or failure.status == 500
+        or failure.verdict is Verdict.PERMANENT
+    )
 
 
 def _code(result: Any) -> str:
