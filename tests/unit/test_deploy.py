@@ -103,8 +103,18 @@ def test_compose_runs_it_read_only_unprivileged_and_healthy() -> None:
 
 @pytest.mark.integration
 def test_the_wheel_installs_the_product_without_the_test_double(tmp_path: Path) -> None:
+    # Built from a copy: setuptools leaves a build/ folder behind in the tree it builds.
+    source = tmp_path / "source"
+    source.mkdir()
+    for name in ("pyproject.toml", "README.md"):
+        shutil.copy(ROOT / name, source / name)
+    shutil.copytree(
+        ROOT / "topcontact_mail",
+        source / "topcontact_mail",
+        ignore=shutil.ignore_patterns("__pycache__"),
+    )
     subprocess.run(
-        [sys.executable, "-m", "pip", "wheel", "--no-deps", "-q", "-w", str(tmp_path), str(ROOT)],
+        [sys.executable, "-m", "pip", "wheel", "--no-deps", "-q", "-w", str(tmp_path), str(source)],
         check=True,
         capture_output=True,
     )

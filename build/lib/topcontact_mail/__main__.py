@@ -1,3 +1,0 @@
-from topcontact_mail.entrypoints.cli import main
-
-main()

@@ -1,1 +1,0 @@
-"""Adapters behind the ports: EWS, Microsoft Graph, in-memory and SQLite."""

@@ -1,1 +1,0 @@
-"""The pure core: business calendar, response terms, screening and value types; no I/O."""

@@ -1,1 +1,0 @@
-"""The "answered?" rules, one short module per kind of sign; `answered.RULES` puts them in order."""

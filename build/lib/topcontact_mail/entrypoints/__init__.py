@@ -1,1 +1,0 @@
-"""How the service is started: command line, daemon, health and metrics endpoint."""
