@@ -23,15 +23,10 @@ from exchange_sandbox.graph.render import (
     recipient,
     zone,
 )
-from exchange_sandbox.store import Attendee, Item, PropertyKey, read_property
+from exchange_sandbox.store import Attendee, Item, meetings, read_property
 from exchange_sandbox.timezones import windows_rule
 
-# Where the sandbox keeps an event's transactionId (Graph's idempotency key for POST events).
-TRANSACTION_ID = PropertyKey(
-    property_type="String",
-    property_set_id="6ed8da90-450b-101b-98da-00aa003f1305",
-    property_name="topcontact-sandbox-transactionId",
-)
+TRANSACTION_ID = meetings.TRANSACTION_ID
 NO_TIME = "0001-01-01T00:00:00Z"
 
 _SHOW_AS = {

@@ -41,6 +41,7 @@ from exchange_sandbox.store.model import (
     CalendarFields,
     Item,
     NewItem,
+    PropertyKey,
     StoreError,
     utcnow,
 )
@@ -59,6 +60,12 @@ ANSWERS = {
     "Decline": ("IPM.Schedule.Meeting.Resp.Neg", "Declined: ", "DECLINED"),
 }
 CANCELED_PREFIX = "Canceled: "
+#: Where the sandbox keeps an event's Graph ``transactionId`` (its POST idempotency key).
+TRANSACTION_ID = PropertyKey(
+    property_type="String",
+    property_set_id="6ed8da90-450b-101b-98da-00aa003f1305",
+    property_name="topcontact-sandbox-transactionId",
+)
 
 
 class MeetingError(StoreError):
@@ -548,6 +555,7 @@ __all__ = [
     "CANCELED",
     "REQUEST",
     "RESPONSE",
+    "TRANSACTION_ID",
     "MeetingError",
     "after_organizer_change",
     "calendar_item",
