@@ -140,7 +140,10 @@ def _filter(text: str) -> Callable[[Person], bool]:
     for alternative in re.split(r"\s+or\s+", text.strip(), flags=re.IGNORECASE):
         tests = []
         for clause in re.split(r"\s+and\s+", alternative, flags=re.IGNORECASE):
-            match = _CLAUSE.match(clause.strip().strip("()"))
+            clause = clause.strip()
+            if clause.startswith("(") and clause.endswith(")"):
+                clause = clause[1:-1]  # one clause in parentheses
+            match = _CLAUSE.match(clause)
             if match is None:
                 raise _unsupported()
             prop = (match.group(1) or match.group(3)).lower()
