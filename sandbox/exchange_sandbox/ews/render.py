@@ -6,7 +6,6 @@ Properties that are not set are left out, as Exchange does.
 from __future__ import annotations
 
 import base64
-from collections.abc import Callable
 
 from exchange_sandbox.ews.bodies import as_text
 from exchange_sandbox.ews.kinds import KIND_ORDER, NOT_FOUND_BY_FIND, item_kind
@@ -166,8 +165,18 @@ def _render_references(parent: Element, item: Item, ctx: RenderContext) -> None:
         sub(parent, t("References"), " ".join(item.references))
 
 
-def _display(attr: str) -> Callable[[Item], str]:
-    return lambda it: "; ".join(a.name or a.email for a in getattr(it, attr))
+def _display(tag: str, attr: str) -> Renderer:
+    """DisplayTo/DisplayCc: the names, ``;``-separated, written even when empty (as Exchange
+    does); a calendar item's are its required and optional attendees."""
+
+    def render(parent: Element, item: Item, ctx: RenderContext) -> None:
+        addresses: tuple[Address, ...] = getattr(item, attr)
+        if item.calendar is not None and item_kind(item) == "CalendarItem":
+            wanted = attr == "to"
+            addresses = tuple(a.address for a in item.calendar.attendees if a.required == wanted)
+        sub(parent, t(tag), "; ".join(a.name or a.email for a in addresses))
+
+    return render
 
 
 RENDERERS: dict[str, Renderer] = {
@@ -194,8 +203,8 @@ RENDERERS: dict[str, Renderer] = {
     "DateTimeSent": date("DateTimeSent", lambda it: it.date_sent),
     "DateTimeCreated": date("DateTimeCreated", lambda it: it.date_created),
     "ReminderIsSet": boolean("ReminderIsSet", lambda it: False),
-    "DisplayCc": text("DisplayCc", _display("cc")),
-    "DisplayTo": text("DisplayTo", _display("to")),
+    "DisplayCc": _display("DisplayCc", "cc"),
+    "DisplayTo": _display("DisplayTo", "to"),
     "HasAttachments": boolean("HasAttachments", lambda it: False),
     "ExtendedProperty": _render_extended,
     "LastModifiedTime": date("LastModifiedTime", lambda it: it.last_modified),
