@@ -114,7 +114,9 @@ def event_json(item: Item, graph_id: str, tz_name: str, web_base: str) -> JsonOb
             "locationType": "default",
             "uniqueIdType": "unknown",
         },
-        "locations": [{"displayName": cal.location, "locationType": "default"}]
+        "locations": [
+            {"displayName": cal.location, "locationType": "default", "uniqueIdType": "unknown"}
+        ]
         if cal.location
         else [],
         "recurrence": None,

@@ -94,6 +94,11 @@ def settings_json(app: GraphApp, address: str) -> dict[str, Any]:
         "automaticRepliesSetting": {
             "status": "disabled",
             "externalAudience": "all",
+            "scheduledStartDateTime": {
+                "dateTime": "0001-01-01T00:00:00.0000000",
+                "timeZone": "UTC",
+            },
+            "scheduledEndDateTime": {"dateTime": "0001-01-01T00:00:00.0000000", "timeZone": "UTC"},
             "internalReplyMessage": "",
             "externalReplyMessage": "",
         },
