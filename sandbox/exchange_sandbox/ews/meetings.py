@@ -137,6 +137,10 @@ def meeting_response(
         body_el = el.find(t("Body"))
     comment = (body_el.text or "") if body_el is not None else ""
     body_type = body_el.get("BodyType", "Text") if body_el is not None else "Text"
+    if el.find(t("ProposedStart")) is not None or el.find(t("ProposedEnd")) is not None:
+        raise EwsFault(
+            "ErrorInvalidRequest", "The sandbox does not model new time proposals (ProposedStart)."
+        )
     send = disposition != "SaveOnly"
     save_copy = disposition == "SendAndSaveCopy"
     items_out = sub(out, m("Items"))

@@ -197,7 +197,7 @@ RENDERERS: dict[str, Renderer] = {
     "IsRecurring": part.text("IsRecurring", part.cal(lambda c: "false")),
     "MeetingRequestWasSent": part.text(
         "MeetingRequestWasSent",
-        part.cal(lambda c: "true" if c.meeting_request_sent or c.attendees else "false"),
+        part.cal(lambda c: "true" if c.meeting_request_sent else "false"),
     ),
     "IsResponseRequested": part.text(
         "IsResponseRequested", part.cal(lambda c: "true" if c.response_requested else "false")

@@ -422,6 +422,7 @@ def _attendee_item(message: Item, cal: CalendarFields) -> NewItem:
             request_type="",
             previous_start=None,
             previous_end=None,
+            meeting_request_sent=False,
         ),
     )
 
