@@ -19,6 +19,7 @@ from exchangelib.errors import (
     ErrorTimeIntervalTooBig,
 )
 from exchangelib.items import (
+    SEND_ONLY_TO_ALL,
     SEND_TO_ALL_AND_SAVE_COPY,
     SEND_TO_NONE,
     MeetingCancellation,
@@ -28,6 +29,7 @@ from exchangelib.items import (
 
 from exchange_sandbox.server import SandboxHandle
 from sandbox_helpers import BAKKER, DEVRIES, SHARED, account, post_soap, response_codes
+from submission_helpers import delivered_after, sandbox_with_clock
 
 AMS = EWSTimeZone("Europe/Amsterdam")
 
@@ -320,3 +322,39 @@ def test_the_delegate_sees_details_of_the_shared_calendar(
     )
     assert view.view_type == "DetailedMerged"
     assert [e.details.subject for e in view.calendar_events] == ["Terugbellen"]
+
+
+def test_send_only_to_all_keeps_no_copy_and_send_to_none_sends_nothing(
+    shared: Account, devries: Account
+) -> None:
+    start = EWSDateTime(2026, 11, 30, 10, 0, tzinfo=AMS)
+    for subject, mode in (("Alleen sturen", SEND_ONLY_TO_ALL), ("Niet sturen", SEND_TO_NONE)):
+        CalendarItem(
+            account=shared,
+            folder=shared.calendar,
+            subject=subject,
+            start=start,
+            end=start + timedelta(minutes=15),
+            required_attendees=[DEVRIES],
+        ).save(send_meeting_invitations=mode)
+    assert list(shared.sent.all()) == []
+    assert [i.subject for i in devries.inbox.all()] == ["Alleen sturen"]
+    unsent = shared.calendar.get(subject="Niet sturen")
+    assert unsent.meeting_request_was_sent is False
+
+
+@pytest.mark.parametrize("delay_ms", [5_000, 60_000])
+def test_with_a_transport_delay_the_colleague_sees_the_request_only_when_delivered(
+    delay_ms: int,
+) -> None:
+    with sandbox_with_clock(delay_ms) as (handle, clock):
+        shared = account(handle, SHARED, DELEGATE)
+        devries = account(handle, DEVRIES, IMPERSONATION)
+        book(shared, EWSDateTime(2026, 11, 30, 10, 0, tzinfo=AMS), DEVRIES)
+        assert list(devries.inbox.all()) == []
+        assert list(devries.calendar.all()) == []
+        assert [type(i).__name__ for i in shared.outbox.all()] == ["MeetingRequest"]
+        delivered_after(handle.store, clock, delay_ms)
+        assert [type(i).__name__ for i in devries.inbox.all()] == ["MeetingRequest"]
+        assert devries.calendar.get(subject="Terugbellen").legacy_free_busy_status == "Tentative"
+        assert [type(i).__name__ for i in shared.sent.all()] == ["MeetingRequest"]

@@ -201,3 +201,25 @@ def test_an_all_day_event_and_every_show_as_value_round_trip(cal: Client) -> Non
         },
     )
     assert bad.status == 400
+
+
+def test_the_colleague_controls_answer_on_a_graph_app_that_runs_alone(cal: Client) -> None:
+    meeting(cal, JAN)
+    leave = cal.post(
+        "/_sandbox/graph/calendar",
+        {
+            "mailbox": ANOUK,
+            "subject": "Verlof",
+            "start": "2026-11-30",
+            "all_day": True,
+            "free_busy": "OOF",
+        },
+    )
+    assert leave.status == 201, leave.raw
+    answered = cal.post(
+        "/_sandbox/graph/calendar/respond",
+        {"mailbox": JAN, "event": "Terugbellen", "response": "decline"},
+    )
+    assert answered.json["my_response"] == "Decline"
+    organizer = their_event(cal, SHARED)
+    assert organizer["attendees"][0]["status"]["response"] == "declined"
