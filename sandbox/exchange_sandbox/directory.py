@@ -69,3 +69,10 @@ def resolve(people: Iterable[Person], text: str) -> list[Person]:
     """Every person ANR finds for ``text``, by display name (a front returns at most
     :data:`MAX_CANDIDATES` of them)."""
     return sorted((p for p in people if matches(p, text)), key=lambda p: p.name.lower())
+
+
+def address_book(known: list[Person], mailboxes: Iterable[tuple[str, str]]) -> list[Person]:
+    """The configured people, then every other mailbox of the store (address, display name)."""
+    named = {p.email for p in known}
+    extra = [Person(email, name or email) for email, name in mailboxes if email not in named]
+    return [*known, *extra]

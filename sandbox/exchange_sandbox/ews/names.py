@@ -7,7 +7,7 @@ import re
 from lxml import etree
 
 from exchange_sandbox.config import SandboxConfig
-from exchange_sandbox.directory import MAX_CANDIDATES, Person, resolve
+from exchange_sandbox.directory import MAX_CANDIDATES, Person, address_book, resolve
 from exchange_sandbox.ews import ids
 from exchange_sandbox.ews.access import Caller
 from exchange_sandbox.ews.faults import EwsFault
@@ -97,10 +97,7 @@ def resolve_names(store: MailStore, config: SandboxConfig, op: Element, caller: 
 
 def people(store: MailStore, config: SandboxConfig) -> list[Person]:
     """The address book: the configured people, and any store mailbox the file does not name."""
-    known = config.people()
-    named = {p.email for p in known}
-    extra = [Person(a.email, a.name or a.email) for a in store.mailboxes() if a.email not in named]
-    return [*known, *extra]
+    return address_book(config.people(), ((a.email, a.name) for a in store.mailboxes()))
 
 
 def _contact(el: Element, person: Person) -> None:

@@ -31,7 +31,7 @@ from typing import Any
 from urllib.parse import unquote
 
 from exchange_sandbox.config import GraphConfig, SandboxConfig
-from exchange_sandbox.directory import Person
+from exchange_sandbox.directory import Person, address_book
 from exchange_sandbox.graph import render
 from exchange_sandbox.graph.auth import Principal, TokenService
 from exchange_sandbox.graph.batch import batch
@@ -349,14 +349,8 @@ class GraphApp:
 
     def people(self) -> list[Person]:
         """The address book: the configured people and any other mailbox of the store."""
-        known = self.sandbox.people()
-        named = {p.email for p in known}
-        extra = [
-            Person(a.email, a.name or a.email)
-            for a in self.store.mailboxes()
-            if a.email not in named
-        ]
-        return [*known, *extra]
+        mailboxes = ((a.email, a.name) for a in self.store.mailboxes())
+        return address_book(self.sandbox.people(), mailboxes)
 
     def is_shared(self, mailbox: str) -> bool:
         """A mailbox no configured user owns (a shared mailbox, opened by delegates)."""
