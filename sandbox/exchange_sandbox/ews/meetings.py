@@ -116,9 +116,11 @@ def meeting_response(
     caller: Caller,
     el: Element,
     disposition: str | None,
+    target: FolderInfo | None,
     out: Element,
 ) -> None:
-    """CreateItem of AcceptItem, TentativelyAcceptItem, DeclineItem or CancelCalendarItem."""
+    """CreateItem of AcceptItem, TentativelyAcceptItem, DeclineItem or CancelCalendarItem;
+    a SaveOnly answer goes to ``target`` (SavedItemFolderId), else to Drafts."""
     kind = etree.QName(el).localname
     if disposition is None:
         raise EwsFault(
@@ -164,6 +166,7 @@ def meeting_response(
             save_copy=save_copy,
             body_type=body_type,
             draft=not send,
+            draft_folder=_draft_folder(item, target),
         )
     except MeetingError as exc:
         raise _fault(exc, kind) from exc
@@ -172,6 +175,14 @@ def meeting_response(
         render_item_id_only(items_out, request)
     if draft is not None:
         render_item_id_only(items_out, draft)
+
+
+def _draft_folder(item: Item, target: FolderInfo | None) -> str:
+    if target is None:
+        return "drafts"
+    if target.mailbox != item.mailbox or target.name in ("root", "msgfolderroot", "calendar"):
+        raise EwsFault("ErrorInvalidRequest", "A meeting answer is saved in its own mailbox.")
+    return target.name
 
 
 def _fault(exc: MeetingError, kind: str) -> EwsFault:

@@ -76,7 +76,7 @@ def create_item(store: MailStore, op: Element, caller: Caller) -> Element:
         target = folder_ref(store, saved[0], caller) if saved is not None and len(saved) else None
         kind = etree.QName(el).localname
         if kind in MEETING_RESPONSE_OBJECTS:
-            meetings.meeting_response(store, caller, el, given, out)
+            meetings.meeting_response(store, caller, el, given, target, out)
             return
         if kind == "CalendarItem":
             _, new, fields = _new_item(el)

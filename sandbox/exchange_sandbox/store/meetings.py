@@ -246,12 +246,14 @@ def respond(
     copy_headers: CopyHeaders = "kept",
     body_type: str = "Text",
     draft: bool = False,
+    draft_folder: str = "drafts",
 ) -> tuple[Item, Item | None, Item | None]:
     """An attendee answers a meeting request or their calendar item (Accept, Tentative, Decline).
 
     Returns the attendee's calendar item after the answer (in Deleted Items when declined),
     the request as moved to Deleted Items (None when the calendar item was answered) and the
-    response saved as a draft (``draft``: EWS SaveOnly; sent later with SendItem), else None.
+    response saved as a draft (``draft``: EWS SaveOnly, in ``draft_folder``; sent later with
+    SendItem), else None.
     """
     if answer not in ANSWERS:
         raise ValueError(f"unknown answer {answer!r}")
@@ -296,7 +298,7 @@ def respond(
             cls, prefix, _ = ANSWERS[answer]
             message = _message(store, own, cls, prefix + own.subject, comment, snapshot, body_type)
             if draft:
-                saved = store.create(own.mailbox, "drafts", replace(message, is_draft=True))
+                saved = store.create(own.mailbox, draft_folder, replace(message, is_draft=True))
             else:
                 store.submit(own.mailbox, message, save_copy, copy_headers)
     return own, moved, saved

@@ -19,6 +19,7 @@ from exchangelib.errors import (
     ErrorTimeIntervalTooBig,
 )
 from exchangelib.items import (
+    SAVE_ONLY,
     SEND_ONLY_TO_ALL,
     SEND_TO_ALL_AND_SAVE_COPY,
     SEND_TO_NONE,
@@ -358,3 +359,25 @@ def test_with_a_transport_delay_the_colleague_sees_the_request_only_when_deliver
         assert [type(i).__name__ for i in devries.inbox.all()] == ["MeetingRequest"]
         assert devries.calendar.get(subject="Terugbellen").legacy_free_busy_status == "Tentative"
         assert [type(i).__name__ for i in shared.sent.all()] == ["MeetingRequest"]
+
+
+def test_an_answer_saved_as_a_draft_goes_out_with_send_item(
+    sandbox: SandboxHandle, shared: Account, devries: Account
+) -> None:
+    book(shared, EWSDateTime(2026, 11, 30, 10, 0, tzinfo=AMS), DEVRIES)
+    [request] = list(devries.inbox.all())
+    saved = request.accept(message_disposition=SAVE_ONLY, folder=devries.drafts)
+    assert isinstance(saved, list)
+    assert len(saved) == 3  # the calendar item, the request and the draft answer
+    [draft] = list(devries.drafts.all())
+    assert isinstance(draft, MeetingResponse)
+    assert attendee_answers(shared) == {DEVRIES: "Unknown"}  # nothing sent yet
+    sent = post_soap(
+        sandbox,
+        f'<m:SendItem SaveItemToFolder="true"><m:ItemIds><t:ItemId Id="{draft.id}"/>'
+        "</m:ItemIds></m:SendItem>",
+        header=f"<t:ExchangeImpersonation><t:ConnectingSID><t:PrimarySmtpAddress>{DEVRIES}"
+        "</t:PrimarySmtpAddress></t:ConnectingSID></t:ExchangeImpersonation>",
+    )
+    assert response_codes(sent) == ["NoError"]
+    assert attendee_answers(shared) == {DEVRIES: "Accept"}
