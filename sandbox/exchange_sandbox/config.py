@@ -2,7 +2,9 @@
 
 ``load_config(path)`` reads the file (the shipped ``default.toml`` when ``path`` is None)
 into one :class:`SandboxConfig`: ``[server]`` (reported version, NTLM domain),
-``[[mailboxes]]``, ``[[users]]`` with their delegate and impersonation rights, and
+``[[mailboxes]]`` (with directory attributes and working hours), ``[working_hours]`` (the
+default), ``[[directory]]`` (mail contacts of the address book), ``[[users]]`` with their
+delegate and impersonation rights, and
 ``[graph]`` (:class:`GraphConfig`: tenant, app registrations, limits), ``[ews]``
 (:class:`EwsConfig`: strictness and throttling limits) and ``[submission]`` (how long
 transport takes before a sent message reaches Sent Items and its recipients; a mailbox may
@@ -25,6 +27,8 @@ from typing import Any
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes
 
+from exchange_sandbox.directory import Person
+from exchange_sandbox.schedule import WorkingHours, WorkingHoursError
 from exchange_sandbox.store.submission import SubmissionSettings
 
 DEFAULT_ROLES = ("Mail.ReadWrite", "Mail.Send", "Calendars.ReadWrite")
@@ -46,6 +50,13 @@ class MailboxConfig:
     name: str = ""
     #: This mailbox's own submission settings; None follows ``[submission]``.
     submission: SubmissionSettings | None = None
+    #: This mailbox's working hours; None follows ``[working_hours]``.
+    working_hours: WorkingHours | None = None
+    #: Directory attributes ResolveNames and Graph ``/users`` search (alias: the local part).
+    given_name: str = ""
+    surname: str = ""
+    alias: str = ""
+    job_title: str = ""
 
 
 @dataclass(frozen=True)
@@ -116,7 +127,6 @@ class GraphConfig:
     # Graph runs up to four batch steps in parallel, so steps beyond the fourth that target
     # one mailbox are reported to get 429 MailboxConcurrency; off keeps batches deterministic.
     batch_parallel_throttling: bool = False
-    working_hours_time_zone: str = "W. Europe Standard Time"
     # Requests per app and mailbox in a sliding window (Exchange Online: 10,000 per 10 minutes).
     request_budget: int = 10_000
     request_budget_window_seconds: int = 600
@@ -125,6 +135,9 @@ class GraphConfig:
     delta_token_cache_size: int = 100
     # A message only updated since the last round comes back with its id and a few properties.
     delta_partial_updates: bool = True
+    # getSchedule: at most this many schedules and a window shorter than this many days.
+    schedule_max_mailboxes: int = 20
+    schedule_max_days: int = 62
     extra: dict[str, Any] = field(default_factory=dict)
 
     def app(self, client_id: str) -> AppRegistration | None:
@@ -152,6 +165,8 @@ class EwsConfig:
     hanging_connection_limit: int = 10
     #: ConcurrentSyncCalls: SyncFolderItems/SyncFolderHierarchy in progress per account (Online: 5).
     concurrent_sync_calls: int = 5
+    #: GetUserAvailability's longest time window in days (ErrorTimeIntervalTooBig; default 42).
+    availability_max_days: int = 42
 
 
 @dataclass(frozen=True)
@@ -163,7 +178,33 @@ class SandboxConfig:
     graph: GraphConfig = field(default_factory=GraphConfig)
     ews: EwsConfig = field(default_factory=EwsConfig)
     submission: SubmissionSettings = field(default_factory=SubmissionSettings)
+    #: The working hours of a mailbox without its own (``[working_hours]``).
+    working_hours: WorkingHours = field(default_factory=WorkingHours)
+    #: Mail contacts of the global address list (``[[directory]]``), beside the mailboxes.
+    directory: tuple[Person, ...] = ()
     extra: dict[str, Any] = field(default_factory=dict)
+
+    def hours_of(self, address: str) -> WorkingHours:
+        """The working hours of a mailbox (its own, else the ``[working_hours]`` default)."""
+        for box in self.mailboxes:
+            if box.address.lower() == address.lower() and box.working_hours is not None:
+                return box.working_hours
+        return self.working_hours
+
+    def people(self) -> list[Person]:
+        """The global address list: every mailbox user, then the mail contacts."""
+        users = [
+            Person(
+                email=box.address.lower(),
+                name=box.name or box.address,
+                given_name=box.given_name,
+                surname=box.surname,
+                alias=box.alias,
+                job_title=box.job_title,
+            )
+            for box in self.mailboxes
+        ]
+        return [*users, *self.directory]
 
     def submission_settings(self) -> dict[str, SubmissionSettings]:
         """The mailboxes whose submission settings differ from ``submission``."""
@@ -213,18 +254,45 @@ def parse_config(
     server = data.get("server", {})
     submission = _submission(data.get("submission", {}), SubmissionSettings(), "[submission]")
     submission = _submission_env(submission, environ or {})
+    hours = _hours(data.get("working_hours", {}), WorkingHours(), "[working_hours]")
     mailboxes = []
     for entry in data.get("mailboxes", []):
         if "address" not in entry:
             raise ConfigError("every [[mailboxes]] entry needs an address")
         own = entry.get("submission")
+        own_hours = entry.get("working_hours")
+        where = f"mailbox {entry['address']}"
         mailboxes.append(
             MailboxConfig(
                 address=str(entry["address"]),
                 name=str(entry.get("name", "")),
                 submission=None
                 if own is None
-                else _submission(own, submission, f"mailbox {entry['address']}: submission"),
+                else _submission(own, submission, f"{where}: submission"),
+                working_hours=None
+                if own_hours is None
+                else _hours(own_hours, hours, f"{where}: working_hours"),
+                given_name=str(entry.get("given_name", "")),
+                surname=str(entry.get("surname", "")),
+                alias=str(entry.get("alias", "")),
+                job_title=str(entry.get("job_title", "")),
+            )
+        )
+    contacts = []
+    for entry in data.get("directory", []):
+        if "address" not in entry or "name" not in entry:
+            raise ConfigError("every [[directory]] entry needs an address and a name")
+        contacts.append(
+            Person(
+                email=str(entry["address"]).lower(),
+                name=str(entry["name"]),
+                given_name=str(entry.get("given_name", "")),
+                surname=str(entry.get("surname", "")),
+                alias=str(entry.get("alias", "")),
+                kind="Contact",
+                job_title=str(entry.get("job_title", "")),
+                department=str(entry.get("department", "")),
+                phone=str(entry.get("phone", "")),
             )
         )
     users = []
@@ -248,7 +316,19 @@ def parse_config(
         graph=_graph(data.get("graph", {}), base_dir),
         ews=_ews(data.get("ews", {})),
         submission=submission,
+        working_hours=hours,
+        directory=tuple(contacts),
     )
+
+
+def _hours(section: Any, base: WorkingHours, where: str) -> WorkingHours:
+    """A working-hours table (``days``, ``start``, ``end``, ``time_zone``) over ``base``."""
+    if not isinstance(section, dict):
+        raise ConfigError(f"{where} must be a table")
+    try:
+        return base.changed(section, where)
+    except WorkingHoursError as exc:
+        raise ConfigError(str(exc)) from exc
 
 
 def _submission(section: Any, base: SubmissionSettings, where: str) -> SubmissionSettings:
@@ -309,6 +389,11 @@ def _graph(section: Any, base_dir: Path | None) -> GraphConfig:
                 mailboxes=None if mailboxes is None else _strs(mailboxes, "graph.apps.mailboxes"),
             )
         )
+    if "working_hours_time_zone" in section:
+        raise ConfigError(
+            "[graph] working_hours_time_zone is gone: working hours are per mailbox now, the "
+            "same on both fronts ([working_hours] time_zone, or a mailbox's working_hours)"
+        )
     defaults = GraphConfig()
     return GraphConfig(
         tenant_id=str(section.get("tenant_id", defaults.tenant_id)),
@@ -318,9 +403,10 @@ def _graph(section: Any, base_dir: Path | None) -> GraphConfig:
         mailbox_concurrency=_int(section, "mailbox_concurrency", 4, 1),
         default_page_size=_int(section, "default_page_size", 10, 1),
         batch_parallel_throttling=bool(section.get("batch_parallel_throttling", False)),
-        working_hours_time_zone=str(
-            section.get("working_hours_time_zone", defaults.working_hours_time_zone)
+        schedule_max_mailboxes=_int(
+            section, "schedule_max_mailboxes", defaults.schedule_max_mailboxes, 1
         ),
+        schedule_max_days=_int(section, "schedule_max_days", defaults.schedule_max_days, 1),
         request_budget=_int(section, "request_budget", defaults.request_budget),
         request_budget_window_seconds=_int(
             section, "request_budget_window_seconds", defaults.request_budget_window_seconds, 1
@@ -355,6 +441,7 @@ def _ews(section: Any) -> EwsConfig:
             "max_subscriptions",
             "hanging_connection_limit",
             "concurrent_sync_calls",
+            "availability_max_days",
         )
     }
     return EwsConfig(strict=strict, **limits)

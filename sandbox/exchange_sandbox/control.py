@@ -12,6 +12,9 @@
   settings of one mailbox, or of all when ``mailbox`` is absent.
 - ``POST /_sandbox/submission/run`` (``{"all": true}`` optional): transport delivers what is
   due now (or everything in transit) at once.
+- ``POST /_sandbox/calendar``, ``/_sandbox/calendar/respond``, ``/move``, ``/delete``: what a
+  colleague does in Outlook (an appointment, an answer, a moved or deleted meeting; see
+  :mod:`exchange_sandbox.calendar_control`).
 - ``GET /_sandbox/health``.
 
 They take no authentication and listen only where the server listens (loopback by default).
@@ -26,6 +29,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote
 
+from exchange_sandbox.calendar_control import calendar_control
 from exchange_sandbox.faults import FaultSpecError, parse_faults
 from exchange_sandbox.store import ITEM_FOLDERS, Item, MailboxNotFound
 
@@ -48,6 +52,8 @@ def control(
         return 200, {**server.stats.snapshot(), "submission": server.store.submissions.counts()}
     if parts[0] == "submission":
         return _submission(server, verb, parts[1:], body)
+    if parts[0] == "calendar":
+        return calendar_control(server.store, server.config, verb, parts[1:], body)
     if verb == "POST" and parts == ["stats", "reset"]:
         server.stats.reset()
         return 200, {"status": "reset"}
@@ -169,5 +175,9 @@ def item_json(item: Item) -> dict[str, Any]:
             ],
             "free_busy": item.calendar.free_busy,
             "location": item.calendar.location,
+            "uid": item.calendar.uid,
+            "my_response": item.calendar.my_response,
+            "is_cancelled": item.calendar.is_cancelled,
+            "sequence": item.calendar.sequence,
         },
     }

@@ -15,7 +15,7 @@ from lxml import etree
 from exchange_sandbox.config import UserConfig
 from exchange_sandbox.ews import ids
 from exchange_sandbox.ews.faults import EwsFault
-from exchange_sandbox.ews.render import RenderContext
+from exchange_sandbox.ews.render_parts import RenderContext
 from exchange_sandbox.ews.shapes import Shape
 from exchange_sandbox.ews.xml import Element, t, text_of
 from exchange_sandbox.store import (
@@ -25,6 +25,7 @@ from exchange_sandbox.store import (
     Item,
     ItemNotFound,
     MailStore,
+    meetings,
 )
 
 
@@ -175,6 +176,7 @@ def render_context(
         shape=shape,
         version=caller.request_version,
         operation=operation,
+        calendar_item=lambda mailbox, uid: meetings.calendar_item(store, mailbox, uid),
     )
 
 

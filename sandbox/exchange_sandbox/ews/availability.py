@@ -1,32 +1,43 @@
 """EWS free/busy of the sandbox (a test double): GetUserAvailability and GetServerTimeZones.
 
-Users with delegate or impersonation rights on a mailbox see event details, others times
-only; working hours are Monday to Friday 08:30-17:00 in the request's time zone.
+Each mailbox answers with its own working hours, in its own time zone (``WorkingHours``:
+the zone as a SerializableTimeZone with its bias and daylight-saving rule, one
+``WorkingPeriod``; see :mod:`exchange_sandbox.schedule`); events come in the request's time
+zone. The merged string is :func:`exchange_sandbox.schedule.merged_view`'s (0 free or working
+elsewhere, 1 tentative, 2 busy, 3 OOF, 4 no data). A caller sees subjects and locations of
+its own calendar and of those it has full access to; an impersonated colleague sees another
+colleague's times only. A window longer than ``[ews] availability_max_days`` (42) is
+ErrorTimeIntervalTooBig, an empty or reversed one ErrorInvalidTimeInterval (SOAP faults).
 """
 
 from __future__ import annotations
 
+import math
 from datetime import datetime, timedelta
 
 from lxml import etree
 
+from exchange_sandbox.config import SandboxConfig
 from exchange_sandbox.ews.access import Caller
 from exchange_sandbox.ews.faults import EwsFault
 from exchange_sandbox.ews.fields import REQUEST_ZONE
 from exchange_sandbox.ews.responses import response_message
+from exchange_sandbox.ews.versions import at_least
 from exchange_sandbox.ews.xml import NSMAP, Element, local_iso, m, sub, t, text_of, xs_bool
 from exchange_sandbox.ews.zones import (
-    WEEKDAYS,
     ZONES,
     SerializableZone,
     render_serializable_zone,
     render_zone,
     window_time,
 )
+from exchange_sandbox.schedule import BUSY_TYPES, WorkingHours, merged_view
 from exchange_sandbox.store import Item, MailStore
 
 
-def get_user_availability(store: MailStore, op: Element, caller: Caller) -> Element:
+def get_user_availability(
+    store: MailStore, config: SandboxConfig, op: Element, caller: Caller
+) -> Element:
     # The request's own TimeZone; without it the TimeZoneContext, else UTC.
     zone_el = op.find(t("TimeZone"))
     context = REQUEST_ZONE.get()
@@ -40,6 +51,7 @@ def get_user_availability(store: MailStore, op: Element, caller: Caller) -> Elem
     # The window is wall-clock time of the request's time zone; compare in UTC.
     start = window_time(zone, text_of(window, t("StartTime")))
     end = window_time(zone, text_of(window, t("EndTime")))
+    _check_window(start, end, config.ews.availability_max_days)
     requested = text_of(options, t("RequestedView")) or "DetailedMerged"
     interval = int(text_of(options, t("MergedFreeBusyIntervalInMinutes")) or "30")
     resp = etree.Element(m("GetUserAvailabilityResponse"), nsmap=NSMAP)
@@ -57,46 +69,84 @@ def get_user_availability(store: MailStore, op: Element, caller: Caller) -> Elem
             continue
         msg = sub(fb, m("ResponseMessage"), ResponseClass="Success")
         sub(msg, m("ResponseCode"), "NoError")
-        events = store.calendar_between(address, start, end)
-        detailed = caller.user.may_open(address) or caller.user.may_impersonate(address)
+        events = [e for e in store.calendar_between(address, start, end) if e.calendar]
         view = sub(fb, m("FreeBusyView"))
         merged = "Merged" in requested
-        if requested.startswith("Detailed") and detailed:
+        if requested.startswith("Detailed") and _sees_details(caller, address):
             view_type = "DetailedMerged" if merged else "Detailed"
         else:
             view_type = "FreeBusyMerged" if merged else "FreeBusy"
         sub(view, t("FreeBusyViewType"), view_type)
         if merged:
-            sub(view, t("MergedFreeBusy"), _merged(events, start, end, interval))
+            spans = [
+                (e.calendar.start, e.calendar.end, e.calendar.free_busy)
+                for e in events
+                if e.calendar
+            ]
+            sub(view, t("MergedFreeBusy"), merged_view(spans, start, end, max(interval, 5)))
         if events:
-            arr = sub(view, t("CalendarEventArray"))
-            for ev in events:
-                cal = ev.calendar
-                if cal is None:
-                    continue
-                ce = sub(arr, t("CalendarEvent"))
-                sub(ce, t("StartTime"), local_iso(zone.to_local(cal.start)))
-                sub(ce, t("EndTime"), local_iso(zone.to_local(cal.end)))
-                sub(ce, t("BusyType"), cal.free_busy)
-                if view_type.startswith("Detailed"):
-                    det = sub(ce, t("CalendarEventDetails"))
-                    sub(det, t("ID"), ev.id)
-                    sub(det, t("Subject"), ev.subject)
-                    sub(det, t("Location"), cal.location)
-                    sub(det, t("IsMeeting"), xs_bool(bool(cal.attendees)))
-                    sub(det, t("IsRecurring"), "false")
-                    sub(det, t("IsException"), "false")
-                    sub(det, t("IsReminderSet"), "false")
-                    sub(det, t("IsPrivate"), "false")
-        hours = sub(view, t("WorkingHours"))
-        tz = sub(hours, t("TimeZone"))
-        render_serializable_zone(tz, zone)
-        periods = sub(hours, t("WorkingPeriodArray"))
-        period = sub(periods, t("WorkingPeriod"))
-        sub(period, t("DayOfWeek"), " ".join(WEEKDAYS[:5]))
-        sub(period, t("StartTimeInMinutes"), "510")
-        sub(period, t("EndTimeInMinutes"), "1020")
+            _events(sub(view, t("CalendarEventArray")), events, zone, view_type, caller)
+        _working_hours(view, config.hours_of(address))
     return resp
+
+
+def _check_window(start: datetime, end: datetime, max_days: int) -> None:
+    if end <= start:
+        raise EwsFault(
+            "ErrorInvalidTimeInterval", "The start time must be earlier than the end time."
+        )
+    days = math.ceil((end - start) / timedelta(days=1))
+    if max_days and days > max_days:
+        # The wording Exchange Online gives through Graph (microsoftgraph/microsoft-graph-docs#19703).
+        raise EwsFault(
+            "ErrorTimeIntervalTooBig",
+            "The requested time duration specified for FreeBusyViewOptions.TimeWindow is too "
+            f"long. The allowed limit = {max_days} days; the actual limit = {days} days.",
+        )
+
+
+def _sees_details(caller: Caller, address: str) -> bool:
+    """Whether the requester sees subjects and locations: its own calendar, or one it has full
+    access to. An impersonated colleague is that colleague, who sees another's times only (the
+    default free/busy permission, AvailabilityOnly)."""
+    if caller.impersonated is not None:
+        return caller.impersonated == address.lower()
+    return caller.user.may_open(address)
+
+
+def _events(
+    arr: Element, events: list[Item], zone: SerializableZone, view_type: str, caller: Caller
+) -> None:
+    busy_types = BUSY_TYPES if at_least(caller.request_version, "Exchange2013") else _OLD_TYPES
+    for ev in events:
+        cal = ev.calendar
+        if cal is None:
+            continue
+        ce = sub(arr, t("CalendarEvent"))
+        sub(ce, t("StartTime"), local_iso(zone.to_local(cal.start)))
+        sub(ce, t("EndTime"), local_iso(zone.to_local(cal.end)))
+        # WorkingElsewhere came with Exchange 2013; an older request sees it as Free.
+        sub(ce, t("BusyType"), cal.free_busy if cal.free_busy in busy_types else "Free")
+        if view_type.startswith("Detailed"):
+            det = sub(ce, t("CalendarEventDetails"))
+            sub(det, t("ID"), ev.id)
+            sub(det, t("Subject"), ev.subject)
+            sub(det, t("Location"), cal.location)
+            sub(det, t("IsMeeting"), xs_bool(bool(cal.attendees)))
+            sub(det, t("IsRecurring"), "false")
+            sub(det, t("IsException"), "false")
+            sub(det, t("IsReminderSet"), "false")
+            sub(det, t("IsPrivate"), "false")
+
+
+def _working_hours(view: Element, hours: WorkingHours) -> None:
+    """The mailbox's working hours, in its own time zone (as Exchange stores them)."""
+    el = sub(view, t("WorkingHours"))
+    render_serializable_zone(sub(el, t("TimeZone")), SerializableZone.of_rule(hours.zone))
+    period = sub(sub(el, t("WorkingPeriodArray")), t("WorkingPeriod"))
+    sub(period, t("DayOfWeek"), " ".join(d.capitalize() for d in hours.days))
+    sub(period, t("StartTimeInMinutes"), str(hours.start))
+    sub(period, t("EndTimeInMinutes"), str(hours.end))
 
 
 def get_server_time_zones(store: MailStore, op: Element, caller: Caller) -> Element:
@@ -122,26 +172,4 @@ def get_server_time_zones(store: MailStore, op: Element, caller: Caller) -> Elem
     return resp
 
 
-_BUSY_RANK = {"Free": 0, "WorkingElsewhere": 1, "Tentative": 2, "Busy": 3, "OOF": 4}
-_BUSY_DIGIT = {"Free": "0", "Tentative": "1", "Busy": "2", "OOF": "3", "WorkingElsewhere": "4"}
-
-
-def _merged(events: list[Item], start: datetime, end: datetime, interval: int) -> str:
-    out = []
-    slot = start
-    step = timedelta(minutes=max(interval, 5))
-    while slot < end:
-        slot_end = slot + step
-        status = "Free"
-        for ev in events:
-            cal = ev.calendar
-            overlaps = cal is not None and cal.start < slot_end and cal.end > slot
-            if (
-                overlaps
-                and cal is not None
-                and _BUSY_RANK.get(cal.free_busy, 0) > _BUSY_RANK[status]
-            ):
-                status = cal.free_busy
-        out.append(_BUSY_DIGIT.get(status, "0"))
-        slot = slot_end
-    return "".join(out)
+_OLD_TYPES = ("Free", "Tentative", "Busy", "OOF", "NoData")

@@ -158,6 +158,10 @@ def item_fields(el: Element) -> dict[str, Any]:
             times[name] = child.text  # read once the item's own time zones are known
         elif name in ("StartTimeZone", "EndTimeZone", "MeetingTimeZone"):
             zones[name] = item_zone(child)
+            if name != "MeetingTimeZone" and child.get("Id"):
+                out[f"{name}Id"] = child.get("Id")
+            elif child.get("TimeZoneName"):
+                out["StartTimeZoneId"] = out["EndTimeZoneId"] = child.get("TimeZoneName")
         elif name in ("IsRead", "IsAllDayEvent", "IsDraft"):
             out[name] = boolean(child.text)
         else:
@@ -172,6 +176,13 @@ def item_fields(el: Element) -> dict[str, Any]:
         zone = start_zone if name == "Start" else zones.get("EndTimeZone") or meeting
         out[name] = parse_dt(text, zone)
     return out
+
+
+CALENDAR_FIELDS = {
+    "Start": "start", "End": "end", "Location": "location", "LegacyFreeBusyStatus": "free_busy",
+    "IsAllDayEvent": "is_all_day", "StartTimeZoneId": "start_zone", "EndTimeZoneId": "end_zone",
+}  # fmt: skip
+"""Calendar properties an update may set, by the name ``item_fields`` gives them."""
 
 
 def apply_fields(item: Item, fields: dict[str, Any], append: bool = False) -> Item:
@@ -208,13 +219,10 @@ def apply_fields(item: Item, fields: dict[str, Any], append: bool = False) -> It
                     raise EwsFault(
                         "ErrorInvalidPropertySet", f"{key.canonical} is read-only."
                     ) from exc
-        elif name in ("Start", "End", "Location", "LegacyFreeBusyStatus", "IsAllDayEvent"):
+        elif name in CALENDAR_FIELDS:
             if item.calendar is None:
                 raise EwsFault("ErrorInvalidPropertySet", f"{name} is not a property of this item.")
-            attr = {
-                "Start": "start", "End": "end", "Location": "location",
-                "LegacyFreeBusyStatus": "free_busy", "IsAllDayEvent": "is_all_day",
-            }[name]  # fmt: skip
+            attr = CALENDAR_FIELDS[name]
             changes["calendar"] = replace(changes.get("calendar", item.calendar), **{attr: value})
         elif name in ("RequiredAttendees", "OptionalAttendees"):
             if item.calendar is None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from lxml import etree
 
+from exchange_sandbox.ews import meetings
 from exchange_sandbox.ews.access import (
     Caller,
     folder_list,
@@ -124,6 +125,7 @@ def find_item(store: MailStore, op: Element, caller: Caller) -> Element:
 
 def update_item(store: MailStore, op: Element, caller: Caller) -> Element:
     conflict = op.get("ConflictResolution", "AutoResolve")
+    invitations = op.get("SendMeetingInvitationsOrCancellations")
     changes_el = op.find(m("ItemChanges"))
 
     def build(change: Element, out: Element) -> None:
@@ -166,6 +168,8 @@ def update_item(store: MailStore, op: Element, caller: Caller) -> Element:
                 "The send or update operation could not be performed because the change key passed in the "
                 "request does not match the current change key for the item.",
             ) from exc
+        if updated.calendar is not None:
+            updated = meetings.after_update(store, item, updated, invitations)
         render_item_id_only(sub(out, m("Items")), updated)
         conflicts = sub(out, m("ConflictResults"))
         sub(conflicts, t("Count"), "0")
@@ -177,9 +181,13 @@ def update_item(store: MailStore, op: Element, caller: Caller) -> Element:
 
 def delete_item(store: MailStore, op: Element, caller: Caller) -> Element:
     delete_type = op.get("DeleteType", "MoveToDeletedItems")
+    cancellations = op.get("SendMeetingCancellations")
 
     def build(ref: Element, out: Element) -> None:
         item = item_ref(store, ref, caller)
+        if item_kind(item) == "CalendarItem":
+            meetings.delete_calendar_item(store, item, delete_type, cancellations)
+            return
         if delete_type == "MoveToDeletedItems" and item.folder != "deleteditems":
             store.move(item.id, "deleteditems")
         else:

@@ -91,6 +91,14 @@ CALENDAR_ORDER = [
     "Organizer",
     "RequiredAttendees",
     "OptionalAttendees",
+    "Duration",
+    "TimeZone",
+    "AppointmentReplyTime",
+    "AppointmentSequenceNumber",
+    "AppointmentState",
+    "StartTimeZone",
+    "EndTimeZone",
+    "IsOrganizer",
 ]
 MEETING_ORDER = [
     "AssociatedCalendarItemId",
@@ -99,6 +107,9 @@ MEETING_ORDER = [
     "HasBeenProcessed",
     "ResponseType",
     "UID",
+    "RecurrenceId",
+    "DateTimeStamp",
+    "IsOrganizer",
 ]
 MEETING_REQUEST_ORDER = [
     "MeetingRequestType",
@@ -119,14 +130,25 @@ MEETING_REQUEST_ORDER = [
     "Organizer",
     "RequiredAttendees",
     "OptionalAttendees",
+    "Duration",
+    "TimeZone",
+    "AppointmentReplyTime",
+    "AppointmentSequenceNumber",
+    "AppointmentState",
+    "StartTimeZone",
+    "EndTimeZone",
 ]
+MEETING_RESPONSE_ORDER = ["Start", "End", "Location", "CalendarItemType"]
+MEETING_CANCELLATION_ORDER = ["Start", "End", "Location", "CalendarItemType"]
+"""The orders of types.xsd (CalendarItemType, MeetingMessageType and its three subtypes),
+limited to the elements the sandbox renders."""
 
 KIND_ORDER: dict[str, list[str]] = {
     "Message": ITEM_ORDER + MESSAGE_ORDER,
     "CalendarItem": ITEM_ORDER + CALENDAR_ORDER,
     "MeetingRequest": ITEM_ORDER + MESSAGE_ORDER + MEETING_ORDER + MEETING_REQUEST_ORDER,
-    "MeetingResponse": ITEM_ORDER + MESSAGE_ORDER + MEETING_ORDER,
-    "MeetingCancellation": ITEM_ORDER + MESSAGE_ORDER + MEETING_ORDER,
+    "MeetingResponse": ITEM_ORDER + MESSAGE_ORDER + MEETING_ORDER + MEETING_RESPONSE_ORDER,
+    "MeetingCancellation": ITEM_ORDER + MESSAGE_ORDER + MEETING_ORDER + MEETING_CANCELLATION_ORDER,
 }
 
 DEFAULT_SHAPE = {

@@ -4,11 +4,16 @@ from __future__ import annotations
 
 import re
 
+from lxml import etree
+
+from exchange_sandbox.config import SandboxConfig
+from exchange_sandbox.directory import MAX_CANDIDATES, Person, address_book, resolve
 from exchange_sandbox.ews import ids
 from exchange_sandbox.ews.access import Caller
 from exchange_sandbox.ews.faults import EwsFault
-from exchange_sandbox.ews.responses import each
-from exchange_sandbox.ews.xml import Element, m, sub, t, text_of
+from exchange_sandbox.ews.responses import each, response_message
+from exchange_sandbox.ews.versions import has
+from exchange_sandbox.ews.xml import NSMAP, Element, boolean, m, sub, t, text_of, xs_bool
 from exchange_sandbox.store import MailStore
 
 
@@ -43,28 +48,72 @@ _SMTP = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
 XSI = "http://www.w3.org/2001/XMLSchema-instance"
 
 
-def resolve_names(store: MailStore, op: Element, caller: Caller) -> Element:
-    def build(el: Element, out: Element) -> None:
-        entry = (text_of(op, m("UnresolvedEntry")) or "").strip().lower()
-        if entry.startswith("smtp:"):
-            entry = entry[5:]
-        matches = [
-            a for a in store.mailboxes() if entry and (entry in a.email or entry in a.name.lower())
-        ]
-        if not matches:
-            raise EwsFault("ErrorNameResolutionNoResults", "No results were found.")
-        res = sub(
-            out,
-            m("ResolutionSet"),
-            TotalItemsInView=str(len(matches)),
-            IncludesLastItemInRange="true",
-        )
-        for addr in matches:
-            resolution = sub(res, t("Resolution"))
-            box = sub(resolution, t("Mailbox"))
-            sub(box, t("Name"), addr.name)
-            sub(box, t("EmailAddress"), addr.email)
-            sub(box, t("RoutingType"), "SMTP")
-            sub(box, t("MailboxType"), "Mailbox")
+def resolve_names(store: MailStore, config: SandboxConfig, op: Element, caller: Caller) -> Element:
+    """ResolveNames by ambiguous name resolution over the address book (see ``directory``).
 
-    return each("ResolveNames", [op], build)
+    One candidate: Success. Several: Warning ErrorNameResolutionMultipleResults ("Multiple
+    results were found.") with every candidate, at most 100 (IncludesLastItemInRange false
+    beyond). None: Error ErrorNameResolutionNoResults ("No results were found.").
+    ``ReturnFullContactData`` adds each one's directory entry as a Contact.
+    """
+    entry = (text_of(op, m("UnresolvedEntry")) or "").strip()
+    full = boolean(op.get("ReturnFullContactData"))
+    found = resolve(people(store, config), entry)
+    resp = etree.Element(m("ResolveNamesResponse"), nsmap=NSMAP)
+    msgs = sub(resp, m("ResponseMessages"))
+    if not found:
+        response_message(
+            "ResolveNames",
+            msgs,
+            EwsFault("ErrorNameResolutionNoResults", "No results were found."),
+        )
+        return resp
+    if len(found) == 1:
+        msg = response_message("ResolveNames", msgs)
+    else:
+        msg = sub(msgs, m("ResolveNamesResponseMessage"), ResponseClass="Warning")
+        sub(msg, m("MessageText"), "Multiple results were found.")
+        sub(msg, m("ResponseCode"), "ErrorNameResolutionMultipleResults")
+        sub(msg, m("DescriptiveLinkKey"), "0")
+    shown = found[:MAX_CANDIDATES]
+    res = sub(
+        msg,
+        m("ResolutionSet"),
+        TotalItemsInView=str(len(shown)),
+        IncludesLastItemInRange=xs_bool(len(found) <= MAX_CANDIDATES),
+    )
+    for person in shown:
+        resolution = sub(res, t("Resolution"))
+        box = sub(resolution, t("Mailbox"))
+        sub(box, t("Name"), person.name)
+        sub(box, t("EmailAddress"), person.email)
+        sub(box, t("RoutingType"), "SMTP")
+        if has(caller.request_version, "MailboxType"):
+            sub(box, t("MailboxType"), person.kind)
+        if full:
+            _contact(sub(resolution, t("Contact")), person)
+    return resp
+
+
+def people(store: MailStore, config: SandboxConfig) -> list[Person]:
+    """The address book: the configured people, and any store mailbox the file does not name."""
+    return address_book(config.people(), ((a.email, a.name) for a in store.mailboxes()))
+
+
+def _contact(el: Element, person: Person) -> None:
+    """A directory entry as a Contact, in ContactItemType's order."""
+    sub(el, t("DisplayName"), person.name)
+    if person.given_name:
+        sub(el, t("GivenName"), person.given_name)
+    addresses = sub(el, t("EmailAddresses"))
+    sub(addresses, t("Entry"), f"SMTP:{person.email}", Key="EmailAddress1")
+    if person.phone:
+        phones = sub(el, t("PhoneNumbers"))
+        sub(phones, t("Entry"), person.phone, Key="BusinessPhone")
+    sub(el, t("ContactSource"), "ActiveDirectory")
+    if person.department:
+        sub(el, t("Department"), person.department)
+    if person.job_title:
+        sub(el, t("JobTitle"), person.job_title)
+    if person.surname:
+        sub(el, t("Surname"), person.surname)

@@ -6,12 +6,12 @@ submitted, not saved, so the answer carries no id, as with Exchange.
 
 from __future__ import annotations
 
-import uuid
 from dataclasses import replace
 from typing import Any
 
 from lxml import etree
 
+from exchange_sandbox.ews import meetings
 from exchange_sandbox.ews.access import (
     Caller,
     check_mailbox,
@@ -22,17 +22,15 @@ from exchange_sandbox.ews.access import (
 )
 from exchange_sandbox.ews.faults import EwsFault
 from exchange_sandbox.ews.fields import item_fields
+from exchange_sandbox.ews.meetings import MEETING_RESPONSE_OBJECTS
 from exchange_sandbox.ews.render import render_item_id_only
 from exchange_sandbox.ews.replies import RESPONSE_OBJECTS, create_response
 from exchange_sandbox.ews.responses import each, empty_items
 from exchange_sandbox.ews.xml import Element, boolean, m, sub
 from exchange_sandbox.store import (
     Address,
-    Attendee,
-    CalendarFields,
     Flag,
     FolderInfo,
-    Item,
     MailStore,
     NewItem,
     parse_mime,
@@ -66,23 +64,36 @@ def _new_item(el: Element) -> tuple[str, NewItem, dict[str, Any]]:
 
 
 def create_item(store: MailStore, op: Element, caller: Caller) -> Element:
-    disposition = op.get("MessageDisposition", "SaveOnly")
-    invitations = op.get("SendMeetingInvitations", "SendToNone")
+    # Both are required where they apply (ErrorMessageDispositionRequired for messages and
+    # responses, ErrorSendMeetingInvitationsRequired for calendar items); no default.
+    given = op.get("MessageDisposition")
+    invitations = op.get("SendMeetingInvitations")
     saved = op.find(m("SavedItemFolderId"))
     items_el = op.find(m("Items"))
 
     def build(el: Element, out: Element) -> None:
         # Exchange answers a bad SavedItemFolderId in each item's message, not as a fault.
         target = folder_ref(store, saved[0], caller) if saved is not None and len(saved) else None
-        if etree.QName(el).localname in RESPONSE_OBJECTS:
+        kind = etree.QName(el).localname
+        if kind in MEETING_RESPONSE_OBJECTS:
+            meetings.meeting_response(store, caller, el, given, target, out)
+            return
+        if kind == "CalendarItem":
+            _, new, fields = _new_item(el)
+            item = meetings.create_calendar(store, caller, target, new, fields, invitations)
+            render_item_id_only(sub(out, m("Items")), item)
+            return
+        if given is None:
+            raise EwsFault(
+                "ErrorMessageDispositionRequired",
+                "MessageDisposition is required when creating messages and responses.",
+            )
+        disposition = given
+        if kind in RESPONSE_OBJECTS:
             create_response(store, caller, el, disposition, target, out)
             return
         kind, new, fields = _new_item(el)
         items_out = sub(out, m("Items"))
-        if kind == "CalendarItem":
-            item = _create_calendar(store, caller, target, new, fields, invitations)
-            render_item_id_only(items_out, item)
-            return
         if kind != "Message":
             raise EwsFault("ErrorInvalidRequest", f"The sandbox cannot create {kind} items.")
         if disposition == "SaveOnly":
@@ -125,49 +136,6 @@ def _sending_mailbox(
     return own_mailbox(store, caller)
 
 
-def _create_calendar(
-    store: MailStore,
-    caller: Caller,
-    target: FolderInfo | None,
-    new: NewItem,
-    fields: dict[str, Any],
-    invitations: str,
-) -> Item:
-    info = target or store.folder(own_mailbox(store, caller), "calendar")
-    if info.name != "calendar":
-        raise EwsFault("ErrorInvalidRequest", "Calendar items belong in a calendar folder.")
-    if "Start" not in fields or "End" not in fields:
-        raise EwsFault("ErrorInvalidRequest", "A calendar item needs Start and End.")
-    if fields["End"] < fields["Start"]:
-        raise EwsFault(
-            "ErrorCalendarEndDateIsEarlierThanStartDate", "EndDate is earlier than StartDate."
-        )
-    organizer = Address(email=info.mailbox, name=store.mailbox_name(info.mailbox))
-    attendees: tuple[Attendee, ...] = fields.get("RequiredAttendees", ()) + fields.get(
-        "OptionalAttendees", ()
-    )
-    cal = CalendarFields(
-        start=fields["Start"],
-        end=fields["End"],
-        organizer=organizer,
-        attendees=tuple(replace(a, response="Unknown") for a in attendees),
-        free_busy=fields.get("LegacyFreeBusyStatus") or "Busy",
-        location=fields.get("Location", ""),
-        uid=fields.get("UID")
-        or "040000008200E00074C5B7101A82E00800000000" + uuid.uuid4().hex.upper(),
-        is_all_day=bool(fields.get("IsAllDayEvent", False)),
-    )
-    item = store.create(
-        info.mailbox,
-        "calendar",
-        replace(new, item_class="IPM.Appointment", calendar=cal, from_=organizer, is_read=True),
-    )
-    # Exchange keeps the organizer's item with either value; the "save copy" concerns Sent Items.
-    if attendees and invitations in ("SendOnlyToAll", "SendToAllAndSaveCopy"):
-        store.send_meeting(item.id)
-    return item
-
-
 def send_item(store: MailStore, op: Element, caller: Caller) -> Element:
     save = boolean(op.get("SaveItemToFolder", "true"))
     saved = op.find(m("SavedItemFolderId"))
@@ -199,6 +167,8 @@ def send_item(store: MailStore, op: Element, caller: Caller) -> Element:
             importance=item.importance,
             in_reply_to=item.in_reply_to,
             references=item.references,
+            # A saved meeting response keeps its meeting: the organizer's attendant reads it.
+            calendar=item.calendar,
         )
         store.send(item.mailbox, draft, save_copy=save)
         store.delete(item.id)

@@ -90,14 +90,14 @@ class EwsService:
             "DeleteItem": partial(items.delete_item, store),
             "SendItem": partial(send.send_item, store),
             "MoveItem": partial(items.move_item, store),
-            "GetUserAvailability": partial(availability.get_user_availability, store),
+            "GetUserAvailability": partial(availability.get_user_availability, store, config),
             "GetServerTimeZones": partial(availability.get_server_time_zones, store),
             "Subscribe": self.notifications.subscribe,
             "GetEvents": self.notifications.get_events,
             "Unsubscribe": self.notifications.unsubscribe,
             "GetStreamingEvents": self._not_streamed,
             "ConvertId": partial(names.convert_id, store),
-            "ResolveNames": partial(names.resolve_names, store),
+            "ResolveNames": partial(names.resolve_names, store, config),
         }
 
     def set(self, **settings: Any) -> None:

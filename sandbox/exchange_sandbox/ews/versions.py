@@ -52,6 +52,7 @@ SINCE: dict[str, str] = {
     "MailboxType": "Exchange2010",
     "Flag": "Exchange2013",
     "TextBody": "Exchange2013",
+    "IsOrganizer": "Exchange2013",
 }
 
 

@@ -9,59 +9,26 @@ from datetime import UTC, datetime, timedelta
 from exchange_sandbox.ews.faults import EwsFault
 from exchange_sandbox.ews.versions import at_least
 from exchange_sandbox.ews.xml import Element, sub, t, text_of
+from exchange_sandbox.timezones import ZONES, ZoneRule
+
+__all__ = [
+    "WEEKDAYS",
+    "ZONES",
+    "SerializableZone",
+    "ZoneRule",
+    "context_zone",
+    "from_local",
+    "item_zone",
+    "render_serializable_zone",
+    "render_zone",
+    "window_time",
+    "windows_zone",
+]
 
 
-@dataclass(frozen=True)
-class ZoneRule:
-    """A Windows time zone with the yearly DST rule Exchange publishes for it."""
-
-    ms_id: str
-    name: str
-    std_bias: int  # minutes, UTC = local + bias
-    dst: tuple[tuple[int, int, int], tuple[int, int, int]] | None  # (month, occurrence, hour) x2
-
-
-_EU = ((3, -1, 2), (10, -1, 3))  # last Sunday of March 02:00, of October 03:00
-_EET = ((3, -1, 3), (10, -1, 4))
-_US = ((3, 2, 2), (11, 1, 2))  # second Sunday of March, first of November, 02:00
-
-
-def _zones(*rules: ZoneRule) -> dict[str, ZoneRule]:
-    return {z.ms_id: z for z in rules}
-
-
-ZONES = _zones(
-    ZoneRule("UTC", "(UTC) Coordinated Universal Time", 0, None),
-    ZoneRule("W. Europe Standard Time", "(UTC+01:00) Amsterdam, Berlin, Bern, Rome, Stockholm, Vienna", -60, _EU),
-    ZoneRule("Romance Standard Time", "(UTC+01:00) Brussels, Copenhagen, Madrid, Paris", -60, _EU),
-    ZoneRule("Central Europe Standard Time", "(UTC+01:00) Belgrade, Bratislava, Budapest, Ljubljana, Prague", -60, _EU),
-    ZoneRule("Central European Standard Time", "(UTC+01:00) Sarajevo, Skopje, Warsaw, Zagreb", -60, _EU),
-    ZoneRule("GMT Standard Time", "(UTC+00:00) Dublin, Edinburgh, Lisbon, London", 0, ((3, -1, 1), (10, -1, 2))),
-    ZoneRule("Greenwich Standard Time", "(UTC+00:00) Monrovia, Reykjavik", 0, None),
-    ZoneRule("FLE Standard Time", "(UTC+02:00) Helsinki, Kyiv, Riga, Sofia, Tallinn, Vilnius", -120, _EET),
-    ZoneRule("GTB Standard Time", "(UTC+02:00) Athens, Bucharest", -120, _EET),
-    ZoneRule("South Africa Standard Time", "(UTC+02:00) Harare, Pretoria", -120, None),
-    ZoneRule("Turkey Standard Time", "(UTC+03:00) Istanbul", -180, None),
-    ZoneRule("Russian Standard Time", "(UTC+03:00) Moscow, St. Petersburg", -180, None),
-    ZoneRule("Arabian Standard Time", "(UTC+04:00) Abu Dhabi, Muscat", -240, None),
-    ZoneRule("India Standard Time", "(UTC+05:30) Chennai, Kolkata, Mumbai, New Delhi", -330, None),
-    ZoneRule("SE Asia Standard Time", "(UTC+07:00) Bangkok, Hanoi, Jakarta", -420, None),
-    ZoneRule("China Standard Time", "(UTC+08:00) Beijing, Chongqing, Hong Kong, Urumqi", -480, None),
-    ZoneRule("Singapore Standard Time", "(UTC+08:00) Kuala Lumpur, Singapore", -480, None),
-    ZoneRule("Tokyo Standard Time", "(UTC+09:00) Osaka, Sapporo, Tokyo", -540, None),
-    ZoneRule("AUS Eastern Standard Time", "(UTC+10:00) Canberra, Melbourne, Sydney", -600, ((10, 1, 2), (4, 1, 3))),
-    ZoneRule("E. South America Standard Time", "(UTC-03:00) Brasilia", 180, None),
-    ZoneRule("Eastern Standard Time", "(UTC-05:00) Eastern Time (US & Canada)", 300, _US),
-    ZoneRule("Central Standard Time", "(UTC-06:00) Central Time (US & Canada)", 360, _US),
-    ZoneRule("Mountain Standard Time", "(UTC-07:00) Mountain Time (US & Canada)", 420, _US),
-    ZoneRule("Pacific Standard Time", "(UTC-08:00) Pacific Time (US & Canada)", 480, _US),
-)  # fmt: skip
-"""The Windows time zones the sandbox knows, with Windows' yearly rules (tzutil /l; the
-registry's "Dynamic DST" of recent years)."""
-
-
-def render_zone(parent: Element, zone: ZoneRule) -> None:
-    tzd = sub(parent, t("TimeZoneDefinition"), Name=zone.name, Id=zone.ms_id)
+def render_zone(parent: Element, zone: ZoneRule, tag: str = "TimeZoneDefinition") -> None:
+    """A TimeZoneDefinitionType element (GetServerTimeZones; a calendar item's StartTimeZone)."""
+    tzd = sub(parent, t(tag), Name=zone.name, Id=zone.ms_id)
     periods = sub(tzd, t("Periods"))
     prefix = f"trule:Microsoft/Registry/{zone.ms_id}/2006"
 

@@ -3,7 +3,9 @@
 The parameter names are those of Microsoft Graph's v1.0 metadata (msgraph-metadata,
 ``schemas/v1.0-Prod.csdl``: ``Action Name="reply"`` has ``Message`` and ``Comment``,
 ``sendMail`` ``Message`` and ``SaveToSentItems``, ``move`` ``DestinationId``, ``getSchedule``
-``Schedules``, ``StartTime``, ``EndTime``, ``AvailabilityViewInterval``). The official SDKs
+``Schedules``, ``StartTime``, ``EndTime``, ``AvailabilityViewInterval``; the event's
+``accept`` ``SendResponse`` and ``Comment``, ``tentativelyAccept`` and ``decline`` also
+``ProposedNewTime``, ``cancel`` ``Comment``). The official SDKs
 send them spelled so (msgraph-sdk-python's ``ReplyPostRequestBody`` writes ``"Comment"``),
 Microsoft's documentation examples in camel case (``"comment"``); Graph documents action
 parameters as not case-sensitive ("Traverse the graph": "action and function names, their
@@ -27,6 +29,10 @@ ACTIONS: dict[str, tuple[str, ...]] = {
     "move": ("DestinationId",),
     "permanentDelete": (),
     "getSchedule": ("Schedules", "EndTime", "StartTime", "AvailabilityViewInterval"),
+    "accept": ("SendResponse", "Comment"),
+    "tentativelyAccept": ("ProposedNewTime", "SendResponse", "Comment"),
+    "decline": ("ProposedNewTime", "SendResponse", "Comment"),
+    "cancel": ("Comment",),
 }
 
 

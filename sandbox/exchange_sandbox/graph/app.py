@@ -30,7 +30,8 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import unquote
 
-from exchange_sandbox.config import GraphConfig
+from exchange_sandbox.config import GraphConfig, SandboxConfig
+from exchange_sandbox.directory import Person, address_book
 from exchange_sandbox.graph import render
 from exchange_sandbox.graph.auth import Principal, TokenService
 from exchange_sandbox.graph.batch import batch
@@ -57,7 +58,15 @@ from exchange_sandbox.graph.messages import MAIL_FOLDERS
 from exchange_sandbox.graph.odata import parse_expand, parse_select
 from exchange_sandbox.graph.request import Request, parse_prefer, parse_query
 from exchange_sandbox.graph.routes import ROUTES, Route
-from exchange_sandbox.store import FolderNotFound, Item, ItemNotFound, MailboxNotFound, MailStore
+from exchange_sandbox.schedule import WorkingHours
+from exchange_sandbox.store import (
+    FolderNotFound,
+    Item,
+    ItemNotFound,
+    MailboxNotFound,
+    MailStore,
+    meetings,
+)
 from exchange_sandbox.store.ids import decode_folder_id
 
 WELL_KNOWN = {name: name for name in (*MAIL_FOLDERS, "calendar")}
@@ -78,10 +87,16 @@ class GraphApp:
     """The sandbox Graph endpoint over a :class:`MailStore` (see the module docstring)."""
 
     def __init__(
-        self, store: MailStore, config: GraphConfig, fault_hook: FaultHook | None = None
+        self,
+        store: MailStore,
+        config: GraphConfig,
+        fault_hook: FaultHook | None = None,
+        sandbox: SandboxConfig | None = None,
     ) -> None:
         self.store = store
         self.config = config
+        #: The whole sandbox configuration: working hours and the address book.
+        self.sandbox = sandbox or SandboxConfig(graph=config)
         self.tokens = TokenService(config)
         self.ids = IdMap(store)
         self.delta = DeltaTokens(config.delta_token_lifetime_seconds, config.delta_token_cache_size)
@@ -224,10 +239,20 @@ class GraphApp:
             raise bad_request(f"Resource not found for the segment '{segment}'.", "BadRequest")
         principal = self.tokens.authenticate(req.headers.get("authorization"))
         req.principal = principal
-        mailbox = self._mailbox(match.group("user"), principal)
+        user = match.groupdict().get("user")
+        mailbox = "" if user is None else self._mailbox(user, principal, route.directory)
         if not set(route.roles) & set(principal.roles):
             raise permission_denied()
         return Call(req, route, match, mailbox, principal)
+
+    def require(self, req: Request, roles: tuple[str, ...], mailbox: str) -> None:
+        """A handler's further check: one of ``roles``, and the access policy on ``mailbox``."""
+        principal = req.principal
+        if principal is None or not set(roles) & set(principal.roles):
+            raise permission_denied()
+        app = self.config.app(principal.client_id)
+        if app is None or not app.may_access(mailbox):
+            raise policy_denied()
 
     def admit(self, call: Call) -> None:
         """Count the request against the app's budget for the mailbox; 429 when spent."""
@@ -255,7 +280,7 @@ class GraphApp:
         except FolderNotFound as exc:
             raise not_found() from exc
 
-    def _mailbox(self, segment: str, principal: Principal) -> str:
+    def _mailbox(self, segment: str, principal: Principal, directory: bool = False) -> str:
         user = unquote(segment)
         if user.lower() == "me":
             raise bad_request(
@@ -267,6 +292,8 @@ class GraphApp:
             address = by_id.get(user.lower(), user)
         if not self.store.has_mailbox(address):
             raise invalid_user(user)
+        if directory:  # the application access policy scopes Exchange data, not the directory
+            return address.lower()
         app = self.config.app(principal.client_id)
         if app is None or not app.may_access(address):
             raise policy_denied()
@@ -313,7 +340,22 @@ class GraphApp:
             expand,
             "https://outlook.office365.com",
             req.prefer.get("outlook.body-content-type"),
+            meetings.is_out_of_date(self.store, item),
         )
+
+    def hours_of(self, mailbox: str) -> WorkingHours:
+        """A mailbox's working hours (the sandbox configuration's)."""
+        return self.sandbox.hours_of(mailbox)
+
+    def people(self) -> list[Person]:
+        """The address book: the configured people and any other mailbox of the store."""
+        mailboxes = ((a.email, a.name) for a in self.store.mailboxes())
+        return address_book(self.sandbox.people(), mailboxes)
+
+    def is_shared(self, mailbox: str) -> bool:
+        """A mailbox no configured user owns (a shared mailbox, opened by delegates)."""
+        owned = {u.mailbox.lower() for u in self.sandbox.users if u.mailbox}
+        return bool(self.sandbox.users) and mailbox.lower() not in owned
 
     def display_name(self, mailbox: str) -> str:
         try:

@@ -1,7 +1,15 @@
-"""Graph calendars in the sandbox (a test double): events, calendarView and getSchedule.
+"""Graph events in the sandbox (a test double): create, read, list, update, delete, calendarView.
 
-An event with attendees sends them meeting requests (tentative in their calendars); a
-``transactionId`` makes the POST idempotent, as Graph documents.
+- ``POST /users/{u}/events`` (or ``/calendar/events``): the event in the calendar; with
+  attendees a meeting request goes to each through transport (``store.meetings``). A
+  ``transactionId`` makes the POST idempotent per organizer mailbox: a POST repeating one
+  answers the event the first made ("transactionId ... for the server to avoid redundant POST
+  operations in case of client retries to create the same event", event resource).
+- ``PATCH`` of the organizer's meeting sends the attendees an update (a new time asks their
+  answer again); ``If-Match`` with a stale etag is 412.
+- ``DELETE`` of the organizer's meeting sends a cancellation, as Graph documents ("deleting the
+  event on the organizer's calendar sends a cancellation message to the meeting attendees");
+  an attendee's delete removes their copy without an answer. Both move it to Deleted Items.
 """
 
 from __future__ import annotations
@@ -12,10 +20,8 @@ from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
-from exchange_sandbox.graph import render
-from exchange_sandbox.graph.actions import parameters
-from exchange_sandbox.graph.errors import Response, bad_request, not_found
-from exchange_sandbox.graph.mime import new_message_id
+from exchange_sandbox.graph import events, render
+from exchange_sandbox.graph.errors import Response, bad_request, not_found, stale_change_key
 from exchange_sandbox.graph.odata import next_link, top_skip
 from exchange_sandbox.graph.request import Request, applied, json_response
 from exchange_sandbox.store import (
@@ -23,20 +29,28 @@ from exchange_sandbox.store import (
     Attendee,
     CalendarFields,
     ExtendedValue,
+    Item,
     NewItem,
     PropertyKey,
+    meetings,
     read_property,
 )
 
 if TYPE_CHECKING:
     from exchange_sandbox.graph.app import GraphApp
 
-# Where the sandbox keeps an event's transactionId (Graph's idempotency key for POST events).
-TRANSACTION_ID = PropertyKey(
-    property_type="String",
-    property_set_id="6ed8da90-450b-101b-98da-00aa003f1305",
-    property_name="topcontact-sandbox-transactionId",
-)
+WEB = "https://outlook.office365.com"
+TRANSACTION_ID = events.TRANSACTION_ID
+
+
+def _tz(req: Request) -> str:
+    tz_name = req.prefer.get("outlook.timezone", "UTC")
+    render.zone(tz_name)
+    return tz_name
+
+
+def _event(app: GraphApp, req: Request, item: Item, tz_name: str) -> dict[str, Any]:
+    return events.event_json(item, app.ids.graph_id(item, req.immutable), tz_name, WEB)
 
 
 def create_event(app: GraphApp, req: Request, m: re.Match[str], mailbox: str) -> Response:
@@ -45,39 +59,30 @@ def create_event(app: GraphApp, req: Request, m: re.Match[str], mailbox: str) ->
     tz_name = req.prefer.get("outlook.timezone") or str(
         (p.get("start") or {}).get("timeZone") or "UTC"
     )
+    render.zone(tz_name)
     if isinstance(transaction, str) and transaction:
         for existing in app.store.items(mailbox, "calendar"):
             if read_property(existing, TRANSACTION_ID) == transaction:
-                body = render.event_json(
-                    existing,
-                    app.ids.graph_id(existing, req.immutable),
-                    tz_name,
-                    "https://outlook.office365.com",
-                )
-                body["transactionId"] = transaction
-                return json_response(201, body, applied(req))
-    start = render.parse_date_time_time_zone(p.get("start"), "start")
-    end = render.parse_date_time_time_zone(p.get("end"), "end")
-    if end < start:
-        raise bad_request("The end of the event must be after its start.", "ErrorInvalidRequest")
-    attendees = []
-    for entry in p.get("attendees") or []:
-        address = render.parse_recipients([entry], "attendees")[0]
-        kind = str(entry.get("type", "required")).lower()
-        attendees.append(Attendee(address=address, required=kind != "optional"))
+                return json_response(201, _event(app, req, existing, tz_name), applied(req))
+    start, end = events.parse_times(p)
+    attendees = events.parse_attendees(p.get("attendees"))
     body_obj = p.get("body") or {}
-    show = str(p.get("showAs", "busy")).lower()
     location = p.get("location") or {}
     me = Address(mailbox, app.display_name(mailbox))
+    start_zone = events.zone_name(p.get("start"))
     cal = CalendarFields(
         start=start,
         end=end,
         organizer=me,
-        attendees=tuple(attendees),
-        free_busy=render.SHOW_AS_IN.get(show, "Busy"),
+        attendees=attendees,
+        free_busy=events.show_as_in(p.get("showAs")),
         location=str(location.get("displayName", "")) if isinstance(location, dict) else "",
-        uid=uuid.uuid4().hex.upper(),
+        uid="040000008200E00074C5B7101A82E00800000000" + uuid.uuid4().hex.upper(),
         is_all_day=bool(p.get("isAllDay", False)),
+        my_response="Organizer",
+        start_zone=start_zone,
+        end_zone=events.zone_name(p.get("end")) or start_zone,
+        response_requested=bool(p.get("responseRequested", True)),
     )
     extended: dict[str, tuple[PropertyKey, ExtendedValue]] = {}
     if isinstance(transaction, str) and transaction:
@@ -92,27 +97,154 @@ def create_event(app: GraphApp, req: Request, m: re.Match[str], mailbox: str) ->
             to=tuple(a.address for a in attendees if a.required),
             cc=tuple(a.address for a in attendees if not a.required),
             body=str(body_obj.get("content", "")) if isinstance(body_obj, dict) else "",
-            body_type="HTML"
-            if isinstance(body_obj, dict) and str(body_obj.get("contentType", "")).lower() == "html"
-            else "Text",
+            body_type=_body_type(body_obj),
             is_read=True,
             calendar=cal,
             extended=extended,
+            categories=tuple(str(c) for c in p.get("categories") or ()),
+            importance=str(p.get("importance", "normal")).capitalize(),
         ),
     )
     if attendees:
-        # Transport gives the invitation one Internet message id, as any message it sends;
-        # the store's meeting delivery leaves it empty, so it is stamped here.
-        message_id = new_message_id()
-        for invitation in app.store.send_meeting(item.id):
-            if not invitation.message_id:
-                app.store.update(invitation.id, lambda it: replace(it, message_id=message_id))
-    body = render.event_json(
-        item, app.ids.graph_id(item, req.immutable), tz_name, "https://outlook.office365.com"
-    )
-    body["transactionId"] = transaction if isinstance(transaction, str) else None
+        item = app.store.send_meeting(item.id, copy_headers="none")
+    body = _event(app, req, item, tz_name)
     body["@odata.context"] = f"{req.base}/v1.0/$metadata#users('{quote(mailbox)}')/events/$entity"
     return json_response(201, body, applied(req))
+
+
+def _body_type(body_obj: Any) -> str:
+    kind = str(body_obj.get("contentType", "")).lower() if isinstance(body_obj, dict) else ""
+    return "HTML" if kind == "html" else "Text"
+
+
+def _calendar_item(app: GraphApp, mailbox: str, m: re.Match[str]) -> Item:
+    item = app.item(mailbox, m.group("msg"))
+    if item.calendar is None or not item.item_class.startswith("IPM.Appointment"):
+        raise not_found()
+    return item
+
+
+def get_event(app: GraphApp, req: Request, m: re.Match[str], mailbox: str) -> Response:
+    item = _calendar_item(app, mailbox, m)
+    body = _event(app, req, item, _tz(req))
+    select = [s.strip().lower() for s in req.query.get("select", "").split(",") if s.strip()]
+    if select:
+        body = {
+            k: v for k, v in body.items() if k.startswith("@") or k == "id" or k.lower() in select
+        }
+    body["@odata.context"] = f"{req.base}/v1.0/$metadata#users('{quote(mailbox)}')/events/$entity"
+    return json_response(200, body, applied(req))
+
+
+def list_events(app: GraphApp, req: Request, m: re.Match[str], mailbox: str) -> Response:
+    tz_name = _tz(req)
+    found = [(it.calendar.start, it) for it in app.store.items(mailbox, "calendar") if it.calendar]
+    items = [it for _, it in sorted(found, key=lambda pair: pair[0])]
+    return _page(app, req, mailbox, items, tz_name, "events")
+
+
+def _page(
+    app: GraphApp, req: Request, mailbox: str, items: list[Item], tz_name: str, what: str
+) -> Response:
+    top, skip = top_skip(req, app.config.default_page_size)
+    body: dict[str, Any] = {
+        "@odata.context": f"{req.base}/v1.0/$metadata#users('{quote(mailbox)}')/{what}",
+        "value": [_event(app, req, it, tz_name) for it in items[skip : skip + top]],
+    }
+    if skip + top < len(items):
+        body["@odata.nextLink"] = next_link(req, {"$skip": str(skip + top)})
+    return json_response(200, body, applied(req))
+
+
+def patch_event(app: GraphApp, req: Request, m: re.Match[str], mailbox: str) -> Response:
+    before = _calendar_item(app, mailbox, m)
+    etag = req.headers.get("if-match")
+    if etag and etag.strip() not in ("*", f'W/"{before.change_key}"', before.change_key):
+        raise stale_change_key()
+    p = req.json()
+    old = before.calendar
+    assert old is not None  # _calendar_item checked it
+    start, end = events.parse_times(p, (old.start, old.end))
+    changes: dict[str, Any] = {"start": start, "end": end}
+    if "start" in p:
+        changes["start_zone"] = events.zone_name(p["start"])
+    if "end" in p:
+        changes["end_zone"] = events.zone_name(p["end"])
+    if "location" in p:
+        location = p.get("location") or {}
+        changes["location"] = (
+            str(location.get("displayName", "")) if isinstance(location, dict) else ""
+        )
+    if "showAs" in p:
+        changes["free_busy"] = events.show_as_in(p["showAs"])
+    if "isAllDay" in p:
+        changes["is_all_day"] = bool(p["isAllDay"])
+    if "responseRequested" in p:
+        changes["response_requested"] = bool(p["responseRequested"])
+    if "attendees" in p:
+        if not meetings.is_organizer(before):
+            raise bad_request("Only the organizer can change the attendees.", "ErrorInvalidRequest")
+        changes["attendees"] = _keep_answers(events.parse_attendees(p["attendees"]), old)
+
+    def patched(it: Item) -> Item:
+        cal = replace(it.calendar or old, **changes)
+        new = replace(it, calendar=cal)
+        if "subject" in p:
+            new = replace(new, subject=str(p["subject"] or ""))
+        if "body" in p and isinstance(p["body"], dict):
+            new = replace(
+                new, body=str(p["body"].get("content", "")), body_type=_body_type(p["body"])
+            )
+        if "categories" in p:
+            new = replace(new, categories=tuple(str(c) for c in p["categories"] or ()))
+        if "importance" in p:
+            new = replace(new, importance=str(p["importance"]).capitalize())
+        return new
+
+    after = app.store.update(before.id, patched)
+    if meetings.is_organizer(after) and not after.calendar.is_cancelled:  # type: ignore[union-attr]  # checked above
+        after = meetings.after_organizer_change(
+            app.store, before, after, send=True, copy_headers="none"
+        )
+    tz_name = req.prefer.get("outlook.timezone") or str(
+        (p.get("start") or {}).get("timeZone") or "UTC"
+    )
+    render.zone(tz_name)
+    return json_response(200, _event(app, req, after, tz_name), applied(req))
+
+
+def _keep_answers(attendees: tuple[Attendee, ...], old: CalendarFields) -> tuple[Attendee, ...]:
+    known = {a.address.email.lower(): a for a in old.attendees}
+    return tuple(
+        replace(
+            a,
+            response=known[a.address.email.lower()].response,
+            response_time=known[a.address.email.lower()].response_time,
+        )
+        if a.address.email.lower() in known
+        else a
+        for a in attendees
+    )
+
+
+def delete_event(app: GraphApp, req: Request, m: re.Match[str], mailbox: str) -> Response:
+    item = _calendar_item(app, mailbox, m)
+    cal = item.calendar
+    if (
+        meetings.is_organizer(item)
+        and meetings.is_meeting(item)
+        and cal is not None
+        and not cal.is_cancelled
+        and item.folder == "calendar"
+    ):
+        moved = meetings.cancel(app.store, item.id, "", True, True, "none")
+    elif item.folder == "deleteditems":
+        app.store.delete(item.id)
+        return 204, {}, b""
+    else:
+        moved = app.store.move(item.id, "deleteditems")
+    app.ids.carry(item, moved)
+    return 204, {}, b""
 
 
 def calendar_view(app: GraphApp, req: Request, m: re.Match[str], mailbox: str) -> Response:
@@ -125,109 +257,5 @@ def calendar_view(app: GraphApp, req: Request, m: re.Match[str], mailbox: str) -
             "ErrorInvalidParameter",
         )
     start, end = render.parse_datetime(start_text), render.parse_datetime(end_text)
-    tz_name = req.prefer.get("outlook.timezone", "UTC")
-    render.zone(tz_name)
     items = app.store.calendar_between(mailbox, start, end)
-    top, skip = top_skip(req, app.config.default_page_size)
-    body: dict[str, Any] = {
-        "@odata.context": f"{req.base}/v1.0/$metadata#users('{quote(mailbox)}')/calendarView",
-        "value": [
-            render.event_json(
-                it,
-                app.ids.graph_id(it, req.immutable),
-                tz_name,
-                "https://outlook.office365.com",
-            )
-            for it in items[skip : skip + top]
-        ],
-    }
-    if skip + top < len(items):
-        body["@odata.nextLink"] = next_link(req, {"$skip": str(skip + top)})
-    return json_response(200, body, applied(req))
-
-
-def get_schedule(app: GraphApp, req: Request, m: re.Match[str], mailbox: str) -> Response:
-    p = parameters(req, "getSchedule")
-    schedules = p.get("Schedules")
-    if not isinstance(schedules, list) or not schedules:
-        raise bad_request("The 'Schedules' parameter is required.", "ErrorInvalidParameter")
-    start = render.parse_date_time_time_zone(p.get("StartTime"), "StartTime")
-    end = render.parse_date_time_time_zone(p.get("EndTime"), "EndTime")
-    interval = p.get("AvailabilityViewInterval", 30)
-    if not isinstance(interval, int) or not 5 <= interval <= 1440:
-        raise bad_request(
-            "availabilityViewInterval must be between 5 and 1440 minutes.",
-            "ErrorInvalidParameter",
-        )
-    tz_name = req.prefer.get("outlook.timezone", "UTC")
-    render.zone(tz_name)
-    result: list[dict[str, Any]] = []
-    for schedule in schedules:
-        address = str(schedule)
-        if not app.store.has_mailbox(address):
-            result.append(
-                {
-                    "scheduleId": address,
-                    "availabilityView": "",
-                    "scheduleItems": [],
-                    "error": {
-                        "message": f"The recipient '{address}' could not be found.",
-                        "responseCode": "ErrorMailRecipientNotFound",
-                    },
-                }
-            )
-            continue
-        items = [
-            it for it in app.store.calendar_between(address, start, end) if it.calendar is not None
-        ]
-        view = []
-        for slot_start, slot_end in render.slots(start, end, interval):
-            busy = [
-                it.calendar.free_busy
-                for it in items
-                if it.calendar is not None
-                and it.calendar.start < slot_end
-                and it.calendar.end > slot_start
-            ]
-            top = max(busy, key=lambda s: render.AVAILABILITY_RANK.get(s, 3), default="Free")
-            view.append(str(render.AVAILABILITY_DIGIT.get(top, 2)))
-        result.append(
-            {
-                "scheduleId": address,
-                "availabilityView": "".join(view),
-                "scheduleItems": [
-                    {
-                        "isPrivate": False,
-                        "status": render.show_as(it.calendar.free_busy),
-                        "subject": it.subject,
-                        "location": it.calendar.location,
-                        "start": render.date_time_time_zone(it.calendar.start, tz_name),
-                        "end": render.date_time_time_zone(it.calendar.end, tz_name),
-                    }
-                    for it in items
-                    if it.calendar is not None and it.calendar.free_busy != "Free"
-                ],
-                "workingHours": {
-                    "daysOfWeek": ["monday", "tuesday", "wednesday", "thursday", "friday"],
-                    "startTime": "08:00:00.0000000",
-                    "endTime": "17:00:00.0000000",
-                    "timeZone": {"name": app.config.working_hours_time_zone},
-                },
-            }
-        )
-    return json_response(
-        200,
-        {
-            "@odata.context": f"{req.base}/v1.0/$metadata#Collection(microsoft.graph.scheduleInformation)",
-            "value": result,
-        },
-    )
-
-
-def delete_event(app: GraphApp, req: Request, m: re.Match[str], mailbox: str) -> Response:
-    item = app.item(mailbox, m.group("msg"))
-    if item.calendar is None:
-        raise not_found()
-    # As Graph documents: the event moves to Deleted Items (no attendees here: no cancellation).
-    app.ids.carry(item, app.store.move(item.id, "deleteditems"))
-    return 204, {}, b""
+    return _page(app, req, mailbox, items, _tz(req), "calendarView")

@@ -1,7 +1,9 @@
 """Control endpoints of the sandbox Graph front (a test double): ``/_sandbox/graph/...`` for tests.
 
 Expire delta tokens, revoke or restore an app's credentials, set the send limit and token
-lifetime, register a certificate, inject faults, deliver mail, read the counters. They take
+lifetime, register a certificate, inject faults, deliver mail, read the counters, and the
+colleague's calendar actions (``/_sandbox/graph/calendar[/respond|/move|/delete]``, as
+``/_sandbox/calendar`` of the main server). They take
 no authentication and listen only where the server listens (loopback by default).
 """
 
@@ -10,6 +12,7 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
+from exchange_sandbox.calendar_control import calendar_control
 from exchange_sandbox.config import AppCertificate
 from exchange_sandbox.graph.errors import GraphError, Response, bad_request
 from exchange_sandbox.graph.ids import to_rest
@@ -25,6 +28,12 @@ def control(app: GraphApp, req: Request) -> Response:
         return json_response(200, app.stats())
     if req.method != "POST":
         raise GraphError(405, "MethodNotAllowed", "Control endpoints take POST.")
+    if action == "calendar" or action.startswith("calendar/"):
+        # The same colleague actions as the main server's /_sandbox/calendar, for a Graph
+        # front that runs alone.
+        rest = [p for p in action.split("/")[1:] if p]
+        status, answer = calendar_control(app.store, app.sandbox, "POST", rest, req.body)
+        return json_response(status, answer)
     p = req.json()
     if action == "expire-delta":
         mailbox = p.get("mailbox")

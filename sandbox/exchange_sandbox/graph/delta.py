@@ -40,7 +40,7 @@ from exchange_sandbox.graph.errors import GraphError, Response, bad_request
 from exchange_sandbox.graph.meetings import odata_type
 from exchange_sandbox.graph.odata import parse_expand, parse_filter, parse_select
 from exchange_sandbox.graph.request import Request, applied, json_response
-from exchange_sandbox.store import Item, ItemNotFound, MailStore
+from exchange_sandbox.store import Item, ItemNotFound, MailStore, meetings
 
 if TYPE_CHECKING:
     from exchange_sandbox.graph.app import GraphApp
@@ -204,6 +204,7 @@ def delta(app: GraphApp, req: Request, m: re.Match[str], mailbox: str) -> Respon
             expand,
             "https://outlook.office365.com",
             req.prefer.get("outlook.body-content-type"),
+            meetings.is_out_of_date(app.store, entry),
         )
         if not created and app.config.delta_partial_updates:
             rendered = _update_only(rendered, select)

@@ -53,10 +53,19 @@ def is_meeting_message(item: Item) -> bool:
     return _kind(item) is not None
 
 
+_REQUEST_TYPES = {
+    "": "newMeetingRequest",
+    "NewMeetingRequest": "newMeetingRequest",
+    "FullUpdate": "fullUpdate",
+    "InformationalUpdate": "informationalUpdate",
+}
+
+
 def event_message_properties(
-    item: Item, date_time: Callable[[datetime], dict[str, Any]]
+    item: Item, date_time: Callable[[datetime], dict[str, Any]], out_of_date: bool = False
 ) -> dict[str, Any]:
-    """The properties an eventMessage adds to a message (empty for a plain message)."""
+    """The properties an eventMessage adds to a message (empty for a plain message);
+    ``out_of_date``: a newer version of the meeting reached the mailbox (isOutOfDate)."""
     kind = _kind(item)
     if kind is None:
         return {}
@@ -65,7 +74,7 @@ def event_message_properties(
     props: dict[str, Any] = {
         "meetingMessageType": meeting,
         "type": "singleInstance",
-        "isOutOfDate": False,
+        "isOutOfDate": out_of_date,
         "isAllDay": bool(cal and cal.is_all_day),
         "isDelegated": False,
         "startDateTime": date_time(cal.start) if cal else None,
@@ -78,13 +87,15 @@ def event_message_properties(
         "recurrence": None,
     }
     if odata == "eventMessageRequest":
+        previous_start = cal.previous_start if cal else None
+        previous_end = cal.previous_end if cal else None
         props.update(
             {
-                "meetingRequestType": "newMeetingRequest",
-                "responseRequested": True,
+                "meetingRequestType": _REQUEST_TYPES.get(cal.request_type if cal else "", "none"),
+                "responseRequested": cal.response_requested if cal else True,
                 "allowNewTimeProposals": True,
-                "previousStartDateTime": None,
-                "previousEndDateTime": None,
+                "previousStartDateTime": date_time(previous_start) if previous_start else None,
+                "previousEndDateTime": date_time(previous_end) if previous_end else None,
                 "previousLocation": None,
             }
         )

@@ -41,7 +41,7 @@ def mount_graph(server: Any, config: GraphConfig | None = None) -> GraphApp:
 
     Its settings are ``config``, else the ``[graph]`` part of the server's configuration.
     """
-    app = GraphApp(server.store, config or server.config.graph)
+    app = GraphApp(server.store, config or server.config.graph, sandbox=server.config)
     app.fault_hook = ews_fault_hook(server)
     app.lost_hook = ews_lost_hook(server)
     app.latency = lambda: float(server.latency_ms) / 1000

@@ -10,7 +10,7 @@ import base64
 import re
 import uuid
 from collections.abc import Iterable
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from html import escape, unescape
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -18,25 +18,15 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from exchange_sandbox.graph.errors import GraphError, bad_request
 from exchange_sandbox.graph.meetings import event_message_properties, graph_property, odata_type
 from exchange_sandbox.store import Address, Item, PropertyKey
+from exchange_sandbox.timezones import ZONES
 
 JsonObj = dict[str, Any]
 
 # Windows time-zone names Graph uses in dateTimeTimeZone, mapped to IANA (CLDR windowsZones).
 WINDOWS_ZONES = {
-    "UTC": "UTC",
+    **{rule.ms_id: rule.iana_name for rule in ZONES.values()},
     "Coordinated Universal Time": "UTC",
-    "GMT Standard Time": "Europe/London",
-    "Greenwich Standard Time": "Atlantic/Reykjavik",
-    "W. Europe Standard Time": "Europe/Amsterdam",
-    "Romance Standard Time": "Europe/Paris",
-    "Central Europe Standard Time": "Europe/Budapest",
-    "Central European Standard Time": "Europe/Warsaw",
     "E. Europe Standard Time": "Europe/Chisinau",
-    "FLE Standard Time": "Europe/Kiev",
-    "Pacific Standard Time": "America/Los_Angeles",
-    "Mountain Standard Time": "America/Denver",
-    "Central Standard Time": "America/Chicago",
-    "Eastern Standard Time": "America/New_York",
 }
 
 _PROP_TAG = re.compile(r"^\s*(\w+)\s+0x([0-9a-fA-F]{1,4})\s*$")
@@ -229,6 +219,7 @@ def message_json(
     expand_props: Iterable[str] | None,
     web_base: str,
     body_format: str | None = None,
+    out_of_date: bool = False,
 ) -> JsonObj:
     """A message resource, limited to ``select`` (lower-case names) when given.
 
@@ -270,7 +261,7 @@ def message_json(
         "bccRecipients": [recipient(a) for a in item.bcc],
         "replyTo": [recipient(a) for a in reply_to],
         "flag": flag_json(item),
-        **event_message_properties(item, date_time_time_zone),
+        **event_message_properties(item, date_time_time_zone, out_of_date),
     }
     if odata_type(item) != "#microsoft.graph.message":
         # A derived type (a meeting message) is annotated, whatever the $select.
@@ -353,115 +344,3 @@ def quoted_reply_body(original: Item, comment: str) -> str:
         f'</head><body><div>{escape(comment)}</div><hr style="display:inline-block;width:98%">'
         f'<div id="divRplyFwdMsg">{header}</div><br>{quoted}</body></html>'
     )
-
-
-# ---------------------------------------------------------------- events
-
-_SHOW_AS = {
-    "Free": "free",
-    "Tentative": "tentative",
-    "Busy": "busy",
-    "OOF": "oof",
-    "WorkingElsewhere": "workingElsewhere",
-    "NoData": "unknown",
-}
-SHOW_AS_IN = {v.lower(): k for k, v in _SHOW_AS.items()}
-AVAILABILITY_DIGIT = {"Free": 0, "Tentative": 1, "Busy": 2, "OOF": 3, "WorkingElsewhere": 4}
-# Which status wins a slot that several items overlap.
-AVAILABILITY_RANK = {"Free": 0, "Tentative": 1, "WorkingElsewhere": 2, "Busy": 3, "OOF": 4}
-
-
-def show_as(free_busy: str) -> str:
-    return _SHOW_AS.get(free_busy, "busy")
-
-
-def event_json(item: Item, graph_id: str, tz_name: str, web_base: str) -> JsonObj:
-    cal = item.calendar
-    if cal is None:
-        raise GraphError(
-            404, "ErrorItemNotFound", "The specified object was not found in the store."
-        )
-    organizer_is_owner = cal.organizer.email.lower() == item.mailbox.lower()
-    return {
-        "@odata.etag": f'W/"{item.change_key}"',
-        "id": graph_id,
-        "createdDateTime": iso(item.date_created),
-        "lastModifiedDateTime": iso(item.last_modified),
-        "changeKey": item.change_key,
-        "categories": list(item.categories),
-        "transactionId": None,
-        "originalStartTimeZone": tz_name,
-        "originalEndTimeZone": tz_name,
-        "iCalUId": cal.uid or None,
-        "reminderMinutesBeforeStart": 15,
-        "isReminderOn": True,
-        "hasAttachments": False,
-        "subject": item.subject,
-        "bodyPreview": body_preview(item),
-        "importance": item.importance.lower(),
-        "sensitivity": "normal",
-        "isAllDay": cal.is_all_day,
-        "isCancelled": False,
-        "isOrganizer": organizer_is_owner,
-        "responseRequested": True,
-        "seriesMasterId": None,
-        "showAs": show_as(cal.free_busy),
-        "type": "singleInstance",
-        "webLink": f"{web_base}/owa/?itemid={graph_id}&exvsurl=1&path=/calendar/item",
-        "onlineMeetingUrl": None,
-        "isOnlineMeeting": False,
-        "onlineMeetingProvider": "unknown",
-        "allowNewTimeProposals": True,
-        "responseStatus": {
-            "response": "organizer" if organizer_is_owner else "notResponded",
-            "time": "0001-01-01T00:00:00Z",
-        },
-        "body": {
-            "contentType": "html" if item.body_type.upper() == "HTML" else "text",
-            "content": item.body,
-        },
-        "start": date_time_time_zone(cal.start, tz_name),
-        "end": date_time_time_zone(cal.end, tz_name),
-        "location": {
-            "displayName": cal.location,
-            "locationType": "default",
-            "uniqueIdType": "unknown",
-        },
-        "locations": [{"displayName": cal.location, "locationType": "default"}]
-        if cal.location
-        else [],
-        "recurrence": None,
-        "attendees": [
-            {
-                "type": "required" if att.required else "optional",
-                "status": {"response": _response(att.response), "time": "0001-01-01T00:00:00Z"},
-                "emailAddress": {
-                    "name": att.address.name or att.address.email,
-                    "address": att.address.email,
-                },
-            }
-            for att in cal.attendees
-        ],
-        "organizer": recipient(cal.organizer),
-    }
-
-
-def _response(ews_response: str) -> str:
-    return {
-        "Unknown": "none",
-        "Organizer": "organizer",
-        "Tentative": "tentativelyAccepted",
-        "Accept": "accepted",
-        "Decline": "declined",
-        "NoResponseReceived": "notResponded",
-    }.get(ews_response, "none")
-
-
-def slots(start: datetime, end: datetime, minutes: int) -> list[tuple[datetime, datetime]]:
-    result = []
-    step = timedelta(minutes=minutes)
-    cursor = start
-    while cursor < end:
-        result.append((cursor, min(cursor + step, end)))
-        cursor += step
-    return result

@@ -13,7 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from exchange_sandbox.graph import calendar, delta, messages, send
+from exchange_sandbox.graph import calendar, delta, messages, respond, schedule, send, users
 from exchange_sandbox.graph.errors import Response
 from exchange_sandbox.graph.request import Request
 
@@ -27,6 +27,14 @@ WRITE = ("Mail.ReadWrite",)
 SEND = ("Mail.Send",)
 CAL_READ = ("Calendars.Read", "Calendars.ReadWrite")
 CAL_WRITE = ("Calendars.ReadWrite",)
+DIRECTORY = (
+    "User.Read.All",
+    "User.ReadBasic.All",
+    "User.ReadWrite.All",
+    "Directory.Read.All",
+    "Directory.ReadWrite.All",
+)
+SETTINGS = ("MailboxSettings.Read", "MailboxSettings.ReadWrite")
 
 
 @dataclass(frozen=True)
@@ -36,10 +44,17 @@ class Route:
     handler: Handler
     operation: str
     roles: tuple[str, ...]
+    #: A directory read: the user must exist, the application access policy does not apply.
+    directory: bool = False
 
 
 def _route(
-    method: str, path: str, handler: Handler, operation: str, roles: tuple[str, ...]
+    method: str,
+    path: str,
+    handler: Handler,
+    operation: str,
+    roles: tuple[str, ...],
+    directory: bool = False,
 ) -> Route:
     user = r"/users/(?P<user>[^/]+)"
     folder = r"/mailfolders/(?P<folder>[^/]+)"
@@ -51,7 +66,8 @@ def _route(
         .replace("{M}", f"(?:{folder})?{msg}")
         .replace("{E}", event)
     )
-    return Route(method, re.compile(f"^{expanded}$", re.IGNORECASE), handler, operation, roles)
+    pattern = re.compile(f"^{expanded}$", re.IGNORECASE)
+    return Route(method, pattern, handler, operation, roles, directory)
 
 
 ROUTES = (
@@ -71,12 +87,32 @@ ROUTES = (
     _route("POST", r"{U}{M}/move", messages.move_message, "messages.move", WRITE),
     _route("POST", r"{U}/sendMail", send.send_mail, "user.sendMail", SEND),
     _route("POST", r"{U}(?:/calendar)?/events", calendar.create_event, "events.create", CAL_WRITE),
+    _route("GET", r"{U}(?:/calendar)?/events", calendar.list_events, "events.list", CAL_READ),
+    _route("GET", r"{U}{E}", calendar.get_event, "events.get", CAL_READ),
+    _route("PATCH", r"{U}{E}", calendar.patch_event, "events.update", CAL_WRITE),
     _route("DELETE", r"{U}{E}", calendar.delete_event, "events.delete", CAL_WRITE),
     _route("POST", r"{U}{E}/permanentDelete", messages.purge, "events.permanentDelete", CAL_WRITE),
     _route(
-        "POST", r"{U}/calendar/getSchedule", calendar.get_schedule, "calendar.getSchedule", CAL_READ
+        "POST",
+        r"{U}{E}/(?P<action>accept|tentativelyAccept|decline)",
+        respond.answer,
+        "events.respond",
+        CAL_WRITE,
+    ),
+    _route("POST", r"{U}{E}/cancel", respond.cancel, "events.cancel", CAL_WRITE),
+    _route(
+        "POST", r"{U}/calendar/getSchedule", schedule.get_schedule, "calendar.getSchedule", CAL_READ
     ),
     _route(
         "GET", r"{U}(?:/calendar)?/calendarView", calendar.calendar_view, "calendarView", CAL_READ
+    ),
+    _route("GET", r"/users", users.list_users, "users.list", DIRECTORY, directory=True),
+    _route("GET", r"{U}", users.get_user, "users.get", DIRECTORY, directory=True),
+    _route(
+        "GET",
+        r"{U}/mailboxSettings(?:/(?P<setting>[^/]+))?",
+        users.mailbox_settings,
+        "users.mailboxSettings",
+        SETTINGS,
     ),
 )

@@ -13,9 +13,12 @@ Value types (frozen dataclasses, datetimes always timezone-aware UTC):
   property_name=None, property_id=None, property_tag=None)``; ``key.canonical`` is a stable
   string used as dictionary key; values of extended properties are strings (or tuples of
   strings for array types) in the EWS/Graph string notation.
-- ``Attendee(address, required=True, response="Unknown")``
+- ``Attendee(address, required=True, response="Unknown", response_time=None)``
 - ``CalendarFields(start, end, organizer, attendees=(), free_busy="Busy", location="",
-  uid="", is_all_day=False)``
+  uid="", is_all_day=False, my_response="", sequence=0, is_cancelled=False,
+  intended_free_busy="", request_type="", start_zone="", end_zone="", reply_time=None,
+  response_requested=True, meeting_request_sent=False, previous_start=None,
+  previous_end=None)``: the calendar part of an appointment, meeting or meeting message.
 - ``Item``: id, change_key, mailbox, folder, item_class, mime, headers, subject, sender,
   from_, to, cc, bcc, message_id, in_reply_to, references, conversation_id (32 hex digits),
   conversation_index (bytes), date_received, date_sent, date_created, last_modified,
@@ -57,8 +60,15 @@ wall clock, UTC) times the submission queue. Every method is thread-safe.
   ``copies``); ``send(...)`` (``submit``, answering the Sent Items copy when it exists on
   return); ``in_transit(address=None)``, ``run_due_submissions(everything=False)``, and
   ``submissions`` (the queue: ``configure``, ``change``, ``settings``, ``clock``,
-  ``run_due``, ``counts``, ``start``/``stop`` of its worker); ``send_meeting(item_id)``
-  (meeting request into each attendee's Inbox plus a tentative calendar item, at once).
+  ``run_due``, ``counts``, ``start``/``stop`` of its worker); ``send_meeting(item_id,
+  save_copy=True)`` (a meeting request through transport; on delivery the attendee's Inbox
+  gets it and the calendar a tentative item), ``on_delivered(item)`` (transport's hook: the
+  calendar attendant processes a delivered meeting message).
+- meetings (module ``meetings``): ``send_requests``, ``after_organizer_change`` (updates),
+  ``cancel``, ``respond`` (Accept, Tentative, Decline), ``remove_without_answer``,
+  ``calendar_item(store, mailbox, uid)``, ``is_out_of_date``; ``MeetingError.kind`` says why
+  an action is refused (``organizer``, ``not_organizer``, ``cancelled``, ``out_of_date``,
+  ``not_meeting``).
 - errors: ``StoreError`` and its subclasses ``MailboxNotFound``, ``FolderNotFound``,
   ``ItemNotFound``, ``ChangeKeyMismatch``, ``ReadOnlyProperty``.
 - change log: ``latest_seq()``, ``changes_since(address, folders, after_seq, limit=None)``.
@@ -75,8 +85,10 @@ conversation index with a fresh GUID is made. The sandbox follows these rules; i
 implement the MD5-of-topic fallback that MAPI clients use for items without index tracking.
 """
 
+from exchange_sandbox.store import meetings
 from exchange_sandbox.store.ids import conversation_guid_from_index, new_conversation_index
 from exchange_sandbox.store.mailstore import MailStore
+from exchange_sandbox.store.meetings import MeetingError
 from exchange_sandbox.store.mime import parse_mime
 from exchange_sandbox.store.model import (
     DISTINGUISHED_FOLDERS,
@@ -126,6 +138,7 @@ __all__ = [
     "ItemNotFound",
     "MailStore",
     "MailboxNotFound",
+    "MeetingError",
     "NewItem",
     "PropertyKey",
     "ReadOnlyProperty",
@@ -133,6 +146,7 @@ __all__ = [
     "Submission",
     "SubmissionSettings",
     "conversation_guid_from_index",
+    "meetings",
     "new_conversation_index",
     "parse_mime",
     "read_property",

@@ -139,4 +139,6 @@ def recipient_copy(message: Item, now: datetime) -> NewItem:
         references=message.references,
         flag=Flag(),
         date_received=now,
+        # A meeting message keeps its meeting: the recipient's calendar attendant reads it.
+        calendar=message.calendar,
     )

@@ -13,6 +13,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from exchange_sandbox.store import meetings
 from exchange_sandbox.store.codec import item_from_row, item_to_json
 from exchange_sandbox.store.ids import (
     conversation_guid_from_index,
@@ -477,37 +478,20 @@ class MailStore:
         """Deliver the submissions whose time has come now (all of them with ``everything``)."""
         return self.submissions.run_due(everything=everything)
 
-    def send_meeting(self, item_id: str) -> list[Item]:
-        """Deliver a meeting request for a calendar item to each attendee that is a sandbox mailbox.
+    def send_meeting(
+        self, item_id: str, save_copy: bool = True, copy_headers: CopyHeaders = "kept"
+    ) -> Item:
+        """Send the meeting of an organizer's calendar item to its attendees (see ``meetings``).
 
-        Each attendee gets an IPM.Schedule.Meeting.Request in the Inbox and a tentative
-        calendar item, as Exchange's calendar attendant does. Returns the requests.
+        The request goes through transport like any message; on delivery each attendee that
+        is a sandbox mailbox gets it in the Inbox and a tentative item in the calendar, as
+        Exchange's calendar attendant makes. Returns the organizer's item, marked as sent.
         """
-        organizer_item = self.get(item_id)
-        cal = organizer_item.calendar
-        if cal is None:
-            raise ItemNotFound(item_id)
-        requests: list[Item] = []
-        for att in cal.attendees:
-            addr = att.address.email.lower()
-            if not self.has_mailbox(addr) or addr == organizer_item.mailbox:
-                continue
-            tentative = replace(cal, free_busy="Tentative")
-            base = NewItem(
-                subject=organizer_item.subject,
-                from_=cal.organizer,
-                to=tuple(a.address for a in cal.attendees if a.required),
-                cc=tuple(a.address for a in cal.attendees if not a.required),
-                body=organizer_item.body,
-                body_type=organizer_item.body_type,
-                calendar=tentative,
-                references=(),
-            )
-            requests.append(
-                self.create(addr, "inbox", replace(base, item_class="IPM.Schedule.Meeting.Request"))
-            )
-            self.create(addr, "calendar", replace(base, item_class="IPM.Appointment", is_read=True))
-        return requests
+        return meetings.send_requests(self, item_id, save_copy=save_copy, copy_headers=copy_headers)
+
+    def on_delivered(self, item: Item) -> None:
+        """Transport delivered ``item``: the calendar attendant processes a meeting message."""
+        meetings.on_delivered(self, item)
 
     # ------------------------------------------------------------ change log
 

@@ -112,19 +112,50 @@ class PropertyKey:
 class Attendee:
     address: Address
     required: bool = True
+    #: The attendee's answer as the organizer's item tracks it (EWS ResponseTypeType):
+    #: Unknown (none yet), Accept, Tentative, Decline, NoResponseReceived, Organizer.
     response: str = "Unknown"
+    #: When that answer reached the organizer (LastResponseTime; Graph status.time).
+    response_time: datetime | None = None
 
 
 @dataclass(frozen=True)
 class CalendarFields:
+    """The calendar part of an appointment, a meeting or a meeting message.
+
+    On a calendar item the values are its own; on a meeting message (request, response,
+    cancellation) they are the meeting as the message carried it.
+    """
+
     start: datetime
     end: datetime
     organizer: Address
     attendees: tuple[Attendee, ...] = ()
+    #: Free, Tentative, Busy, OOF, WorkingElsewhere or NoData (EWS LegacyFreeBusyType).
     free_busy: str = "Busy"
     location: str = ""
     uid: str = ""
     is_all_day: bool = False
+    #: The mailbox owner's own answer (MyResponseType): Organizer, NoResponseReceived, Accept,
+    #: Tentative, Decline, Unknown; on a meeting response the answer it carries. "" = derived.
+    my_response: str = ""
+    #: The organizer's version of the meeting (AppointmentSequenceNumber); updates raise it.
+    sequence: int = 0
+    is_cancelled: bool = False
+    #: On a meeting request: the organizer's free/busy status, which an acceptance takes.
+    intended_free_busy: str = ""
+    #: On a meeting request: NewMeetingRequest, FullUpdate or InformationalUpdate.
+    request_type: str = ""
+    #: Windows time zones the item was made in (StartTimeZone/EndTimeZone); "" = UTC.
+    start_zone: str = ""
+    end_zone: str = ""
+    #: When the owner answered (AppointmentReplyTime).
+    reply_time: datetime | None = None
+    response_requested: bool = True
+    meeting_request_sent: bool = False
+    #: On an update: the times the meeting had before.
+    previous_start: datetime | None = None
+    previous_end: datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -241,5 +272,13 @@ def in_utc(item: Item) -> Item:
         ),
         calendar=None
         if cal is None
-        else replace(cal, start=_utc(cal.start) or cal.start, end=_utc(cal.end) or cal.end),
+        else replace(
+            cal,
+            start=_utc(cal.start) or cal.start,
+            end=_utc(cal.end) or cal.end,
+            reply_time=_utc(cal.reply_time),
+            previous_start=_utc(cal.previous_start),
+            previous_end=_utc(cal.previous_end),
+            attendees=tuple(replace(a, response_time=_utc(a.response_time)) for a in cal.attendees),
+        ),
     )

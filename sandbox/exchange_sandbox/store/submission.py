@@ -363,7 +363,8 @@ class SubmissionQueue:
                         store.delete(row["transit_item_id"])
                 for address in json.loads(row["recipients"]):
                     if store.has_mailbox(address):
-                        store.create(address, "inbox", recipient_copy(message, now))
+                        delivered = store.create(address, "inbox", recipient_copy(message, now))
+                        store.on_delivered(delivered)
                 self._finish(submission_id, "delivered", now, copy.id if copy else None, "")
         except Exception as exc:  # one bad submission must not stop transport for the others
             self._finish(submission_id, "failed", now, None, f"{type(exc).__name__}: {exc}")

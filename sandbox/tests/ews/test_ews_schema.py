@@ -11,8 +11,14 @@ from zoneinfo import ZoneInfo
 
 import pytest
 import requests
-from exchangelib import DELEGATE, IMPERSONATION, CalendarItem, EWSDateTime, Message
-from exchangelib.errors import ErrorAccessDenied, ErrorInvalidSyncStateData, ErrorServerBusy
+from exchangelib import DELEGATE, IMPERSONATION, Account, CalendarItem, EWSDateTime, Message
+from exchangelib.errors import (
+    ErrorAccessDenied,
+    ErrorCalendarIsOrganizerForAccept,
+    ErrorInvalidSyncStateData,
+    ErrorServerBusy,
+    ErrorTimeIntervalTooBig,
+)
 from exchangelib.items import SEND_TO_ALL_AND_SAVE_COPY
 from exchangelib.properties import AlternateId
 from lxml import etree
@@ -164,6 +170,7 @@ def test_every_exchange_of_a_full_scenario_validates_against_the_ews_schema(
         required_attendees=[DEVRIES],
     ).save(send_meeting_invitations=SEND_TO_ALL_AND_SAVE_COPY)
     list(devries.calendar.view(start=start - timedelta(hours=2), end=start + timedelta(hours=2)))
+    _meeting_life(handle, shared, devries, start)
     list(
         devries.protocol.get_free_busy_info(
             accounts=[
@@ -194,6 +201,8 @@ def test_every_exchange_of_a_full_scenario_validates_against_the_ews_schema(
     )
     assert converted
     shared.protocol.resolve_names(["Jan"])
+    shared.protocol.resolve_names(["Jan"], return_full_contact_data=True)
+    shared.protocol.resolve_names(["Niemand"])
     with pytest.raises(ErrorInvalidSyncStateData):
         list(shared.inbox.sync_items(sync_state="bm90IGEgc3luYyBzdGF0ZQ=="))
     item = shared.inbox.get(subject="V2")
@@ -251,6 +260,86 @@ def test_every_exchange_of_a_full_scenario_validates_against_the_ews_schema(
     } <= ops
     for op, request, response in log:
         validate_exchange(schema, op, request, response)
+
+
+def _meeting_life(
+    handle: SandboxHandle, shared: Account, devries: Account, start: EWSDateTime
+) -> None:
+    """Answers, an update, a cancellation and every busy type: each meeting answer and message."""
+    bakker = account(handle, BAKKER, IMPERSONATION)
+    item = CalendarItem(
+        account=shared,
+        folder=shared.calendar,
+        subject="Gesprek",
+        start=start + timedelta(hours=3),
+        end=start + timedelta(hours=3, minutes=30),
+        required_attendees=[DEVRIES],
+        optional_attendees=[BAKKER],
+    )
+    item.save(send_meeting_invitations=SEND_TO_ALL_AND_SAVE_COPY)
+    [request] = [i for i in devries.inbox.all() if i.subject == "Gesprek"]
+    request.accept(body="Prima")
+    bakker.calendar.get(subject="Gesprek").tentatively_accept()
+    bakker.calendar.get(subject="Gesprek").decline()
+    list(shared.inbox.all())  # the meeting responses, with every field exchangelib knows
+    organizer = shared.calendar.get(subject="Gesprek")
+    organizer.start = start + timedelta(hours=4)
+    organizer.end = start + timedelta(hours=4, minutes=30)
+    organizer.save(
+        update_fields=["start", "end"], send_meeting_invitations=SEND_TO_ALL_AND_SAVE_COPY
+    )
+    list(devries.inbox.all())  # the update
+    list(devries.trash.all())  # the first request, answered
+    shared.calendar.get(subject="Gesprek").cancel(body="Gaat niet door")
+    list(devries.inbox.all())  # the cancellation
+    list(devries.calendar.all())  # the cancelled item
+    for status in ("Free", "Tentative", "Busy", "OOF", "WorkingElsewhere", "NoData"):
+        requests.post(
+            f"{handle.url}/_sandbox/calendar",
+            json={
+                "mailbox": SHARED,
+                "subject": status,
+                "free_busy": status,
+                "start": "2026-11-30T13:00",
+                "end": "2026-11-30T14:00",
+            },
+            timeout=10,
+        ).raise_for_status()
+    list(
+        shared.protocol.get_free_busy_info(
+            accounts=[(shared, "Required", False), (bakker, "Optional", False)],
+            start=start,
+            end=start + timedelta(hours=6),
+            requested_view="Detailed",
+        )
+    )
+    with pytest.raises(ErrorCalendarIsOrganizerForAccept):
+        shared.calendar.get(subject="Free").accept()
+    with pytest.raises(ErrorTimeIntervalTooBig):
+        list(
+            shared.protocol.get_free_busy_info(
+                accounts=[(shared, "Required", False)], start=start, end=start + timedelta(days=43)
+            )
+        )
+    calendar = (
+        f'<t:DistinguishedFolderId Id="calendar"><t:Mailbox><t:EmailAddress>{SHARED}'
+        "</t:EmailAddress></t:Mailbox></t:DistinguishedFolderId>"
+    )
+    for body, code in (
+        (
+            f"<m:CreateItem><m:SavedItemFolderId>{calendar}</m:SavedItemFolderId><m:Items>"
+            "<t:CalendarItem><t:Subject>x</t:Subject><t:Start>2026-11-30T09:00:00Z</t:Start>"
+            "<t:End>2026-11-30T09:15:00Z</t:End></t:CalendarItem></m:Items></m:CreateItem>",
+            "ErrorSendMeetingInvitationsRequired",
+        ),
+        (
+            "<m:CreateItem><m:Items><t:Message><t:Subject>x</t:Subject></t:Message></m:Items>"
+            "</m:CreateItem>",
+            "ErrorMessageDispositionRequired",
+        ),
+    ):
+        answer = post_soap(handle, body)
+        assert code.encode() in answer.content, (code, answer.content[:800])
 
 
 _FIND = (

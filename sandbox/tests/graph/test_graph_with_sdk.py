@@ -9,31 +9,23 @@ those topcontact-mail uses. The SDK writes action parameters as the metadata nam
 from __future__ import annotations
 
 import asyncio
-import ssl
 import warnings
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-import httpx
 import pytest
-import requests
 from graph_helpers import ANOUK, JAN, SHARED, customer_mail
+from sdk_helpers import dttz, sdk_client
 
 with warnings.catch_warnings():
     # The SDK's generated request builders warn, when imported, about their own deprecated
     # configuration classes; that is the SDK's business, not this test's.
     warnings.simplefilter("ignore", DeprecationWarning)
-    from azure.core.pipeline.transport import RequestsTransport
-    from azure.identity import ClientSecretCredential
     from kiota_abstractions.base_request_configuration import RequestConfiguration
-    from kiota_authentication_azure.azure_identity_authentication_provider import (
-        AzureIdentityAuthenticationProvider,
-    )
-    from msgraph import GraphRequestAdapter, GraphServiceClient
+    from msgraph import GraphServiceClient
     from msgraph.generated.models.attendee import Attendee
     from msgraph.generated.models.body_type import BodyType
-    from msgraph.generated.models.date_time_time_zone import DateTimeTimeZone
     from msgraph.generated.models.email_address import EmailAddress
     from msgraph.generated.models.event import Event
     from msgraph.generated.models.followup_flag import FollowupFlag
@@ -59,11 +51,10 @@ with warnings.catch_warnings():
     from msgraph.generated.users.item.send_mail.send_mail_post_request_body import (
         SendMailPostRequestBody,
     )
-    from msgraph_core import GraphClientFactory
     from msgraph_core.requests.batch_request_content import BatchRequestContent
     from msgraph_core.requests.batch_request_item import BatchRequestItem
 
-from exchange_sandbox import GraphSandbox, SandboxHandle, load_config, serve_graph_tls
+from exchange_sandbox import GraphSandbox, SandboxHandle, serve_graph_tls
 from exchange_sandbox.server import start_sandbox
 
 # The SDK warns about its own deprecated configuration classes as it loads its builders.
@@ -80,36 +71,6 @@ def sandbox() -> Iterator[tuple[SandboxHandle, GraphSandbox]]:
     yield handle, tls
     tls.stop()
     handle.stop()
-
-
-def sdk_client(tls: GraphSandbox) -> GraphServiceClient:
-    """The SDK as an application would build it, pointed at the sandbox, TLS verified."""
-    graph = load_config().graph
-    [registration] = graph.apps
-    ca = str(tls.ca_file)
-    session = requests.Session()
-    session.trust_env = False  # REQUESTS_CA_BUNDLE must not replace the sandbox CA
-    credential = ClientSecretCredential(
-        graph.tenant_id,
-        registration.client_id,
-        registration.client_secret or "",
-        authority=tls.base_url,
-        disable_instance_discovery=True,
-        transport=RequestsTransport(session=session, session_owner=False, connection_verify=ca),
-    )
-    auth = AzureIdentityAuthenticationProvider(
-        credential, scopes=["https://graph.microsoft.com/.default"], allowed_hosts=[tls.host]
-    )
-    http = GraphClientFactory.create_with_default_middleware(
-        client=httpx.AsyncClient(verify=ssl.create_default_context(cafile=ca), trust_env=False)
-    )
-    adapter = GraphRequestAdapter(auth, client=http)
-    adapter.base_url = tls.graph_url
-    return GraphServiceClient(request_adapter=adapter)
-
-
-def dttz(moment: datetime) -> DateTimeTimeZone:
-    return DateTimeTimeZone(date_time=moment.strftime("%Y-%m-%dT%H:%M:%S"), time_zone="UTC")
 
 
 def to(address: str) -> Recipient:
