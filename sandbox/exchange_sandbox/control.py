@@ -12,6 +12,9 @@
   settings of one mailbox, or of all when ``mailbox`` is absent.
 - ``POST /_sandbox/submission/run`` (``{"all": true}`` optional): transport delivers what is
   due now (or everything in transit) at once.
+- ``GET /_sandbox/backoff?tolerance_ms=50``: back-off hints given (EWS BackOffMilliseconds,
+  Graph Retry-After) and every retry that came before its hint had elapsed
+  (:mod:`exchange_sandbox.backoff`); ``POST /_sandbox/stats/reset`` clears it too.
 - ``GET /_sandbox/health``.
 
 They take no authentication and listen only where the server listens (loopback by default).
@@ -46,6 +49,9 @@ def control(
         return _deliver(server, query, body)
     if verb == "GET" and parts == ["stats"]:
         return 200, {**server.stats.snapshot(), "submission": server.store.submissions.counts()}
+    if verb == "GET" and parts == ["backoff"]:
+        tolerance = float(query.get("tolerance_ms", ["50"])[0]) / 1000
+        return 200, server.stats.log.report(tolerance)
     if parts[0] == "submission":
         return _submission(server, verb, parts[1:], body)
     if verb == "POST" and parts == ["stats", "reset"]:
