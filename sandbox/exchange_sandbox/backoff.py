@@ -69,6 +69,8 @@ class Hint:
     operation: str
     fingerprint: str
     seconds: float
+    #: How long the request that got the hint had been waiting for its answer.
+    took: float = 0.0
 
 
 class RequestLog:
@@ -88,24 +90,43 @@ class RequestLog:
                 Arrival(time.monotonic() if at is None else at, client, operation, fingerprint)
             )
 
-    def hinted(self, client: str, operation: str, fingerprint: str, seconds: float) -> None:
-        """An answer telling `client` to wait `seconds` was sent now."""
+    def hinted(
+        self,
+        client: str,
+        operation: str,
+        fingerprint: str,
+        seconds: float,
+        since: float | None = None,
+    ) -> None:
+        """An answer telling `client` to wait `seconds` is sent now (the request came `since`)."""
+        now = time.monotonic()
+        took = now - since if since is not None else 0.0
         with self._lock:
-            self._hints.append(Hint(time.monotonic(), client, operation, fingerprint, seconds))
+            self._hints.append(Hint(now, client, operation, fingerprint, seconds, took))
 
     def clear(self) -> None:
         with self._lock:
             self._arrivals.clear()
             self._hints.clear()
 
-    def report(self, tolerance: float = 0.05) -> dict[str, Any]:
+    def report(
+        self, tolerance: float = 0.05, client_timeout: float | None = None
+    ) -> dict[str, Any]:
         """Hints given, retries seen, and each retry (or same-operation request) that came early.
 
         `tolerance` (seconds) absorbs the time between the answer being written and being read.
+        With `client_timeout`, a hint in an answer that came later than the client waits is
+        left out (counted as `unseen`): the client had given up on that request and never
+        read the hint.
         """
         with self._lock:
             arrivals = list(self._arrivals)
             hints = list(self._hints)
+        unseen = 0
+        if client_timeout is not None:
+            seen = [h for h in hints if h.took < client_timeout]
+            unseen = len(hints) - len(seen)
+            hints = seen
         same_request: dict[tuple[str, str], list[float]] = {}
         same_operation: dict[tuple[str, str], list[Arrival]] = {}
         for arrival in arrivals:  # in order of arrival: every list is sorted by time
@@ -136,6 +157,7 @@ class RequestLog:
         return {
             "requests": len(arrivals),
             "hints": len(hints),
+            "unseen": unseen,
             "retries": retries,
             "early_retries": early,
             "early_same_operation": early_other,

@@ -12,7 +12,7 @@
   settings of one mailbox, or of all when ``mailbox`` is absent.
 - ``POST /_sandbox/submission/run`` (``{"all": true}`` optional): transport delivers what is
   due now (or everything in transit) at once.
-- ``GET /_sandbox/backoff?tolerance_ms=50``: back-off hints given (EWS BackOffMilliseconds,
+- ``GET /_sandbox/backoff?tolerance_ms=50[&client_timeout_ms=N]``: back-off hints given (EWS BackOffMilliseconds,
   Graph Retry-After) and every retry that came before its hint had elapsed
   (:mod:`exchange_sandbox.backoff`); ``POST /_sandbox/stats/reset`` clears it too.
 - ``GET /_sandbox/health``.
@@ -51,7 +51,10 @@ def control(
         return 200, {**server.stats.snapshot(), "submission": server.store.submissions.counts()}
     if verb == "GET" and parts == ["backoff"]:
         tolerance = float(query.get("tolerance_ms", ["50"])[0]) / 1000
-        return 200, server.stats.log.report(tolerance)
+        timeout = query.get("client_timeout_ms")
+        return 200, server.stats.log.report(
+            tolerance, float(timeout[0]) / 1000 if timeout else None
+        )
     if parts[0] == "submission":
         return _submission(server, verb, parts[1:], body)
     if verb == "POST" and parts == ["stats", "reset"]:

@@ -86,6 +86,7 @@ class SandboxServer(PromptStopHTTPServer):
 class SandboxHandler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     server: SandboxServer
+    arrived = 0.0  # when the EWS request in hand came (time.monotonic()), for the back-off log
     server_version = "Microsoft-IIS/10.0"
     sys_version = ""
 
@@ -234,7 +235,8 @@ class SandboxHandler(BaseHTTPRequestHandler):
         op = operation_of(body) or "Unknown"
         srv.stats.count(operation=op)
         print_ = fingerprint(body)
-        srv.stats.log.arrived(user.name, op, print_)
+        self.arrived = time.monotonic()
+        srv.stats.log.arrived(user.name, op, print_, at=self.arrived)
         # A request holds its account's throttling budget from here until it is answered.
         with admit(srv.ews.budgets, srv.ews.settings, op, user.name) as refusal:
             if refusal is not None:
@@ -263,7 +265,7 @@ class SandboxHandler(BaseHTTPRequestHandler):
         """Log the back-off an answer just sent told the client to wait, if it told one."""
         seconds = ews_hint_seconds(answer)
         if seconds is not None:
-            self.server.stats.log.hinted(client, op, print_, seconds)
+            self.server.stats.log.hinted(client, op, print_, seconds, since=self.arrived)
 
     def _answer_lost(self, op: str) -> bool:
         srv = self.server

@@ -91,3 +91,15 @@ def test_the_backoff_control_endpoint_reports(sandbox: SandboxHandle) -> None:
     assert len(answer["early_retries"]) == 1
     requests.post(f"{sandbox.url}/_sandbox/stats/reset", timeout=5)
     assert requests.get(f"{sandbox.url}/_sandbox/backoff", timeout=5).json()["hints"] == 0
+
+
+def test_a_hint_in_an_answer_later_than_the_client_waits_is_left_out() -> None:
+    log = RequestLog()
+    came = time.monotonic()
+    log.arrived("svc", "GetItem", "a", at=came)
+    log.hinted("svc", "GetItem", "a", 5, since=came - 3)  # the answer came after 3 s
+    log.arrived("svc", "GetItem", "a")  # the client timed out after 2 s and asked again
+
+    assert len(log.report()["early_retries"]) == 1
+    report = log.report(client_timeout=2)
+    assert (report["hints"], report["unseen"], report["early_retries"]) == (0, 1, [])

@@ -192,7 +192,7 @@ class GraphApp:
         self.requests.arrived(client, operation, print_, at=req.arrived)
         seconds = retry_after_seconds(dict(headers)) if status in (429, 503) else None
         if seconds is not None:
-            self.requests.hinted(client, operation, print_, seconds)
+            self.requests.hinted(client, operation, print_, seconds, since=req.arrived)
 
     def count(self, name: str) -> None:
         """Count one request under ``name`` (see ``GET /_sandbox/graph/stats``)."""

@@ -228,6 +228,7 @@ def _step_request(req: Request, step: dict[str, Any]) -> Request:
         base=req.base,
         request_id=str(uuid.uuid4()),
         prefer=parse_prefer(headers.get("prefer", "")),
+        arrived=req.arrived,  # a step comes with its batch
     )
 
 
