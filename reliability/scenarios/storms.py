@@ -81,9 +81,7 @@ def loops(backend: str, size: dict[str, Any], workdir: Path, rows: Rows) -> None
     try:
         site.submission(500, 500, "outbox")
         # Colleagues are answered too: the set-up in which two instances could feed a loop.
-        answer_colleagues = (
-            "[screening]\nacknowledge_internal = true\nglobal_per_hour = 100000\nper_sender_per_day = 1000\n"
-        )
+        answer_colleagues = "[screening]\nacknowledge_internal = true\nglobal_per_hour = 100000\nper_sender_per_day = 1000\n"
         first = site.instance("first", SHARED, extra=answer_colleagues)
         second = site.instance("second", SECOND, extra=answer_colleagues)
         start = start_of_run()
