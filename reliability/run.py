@@ -124,6 +124,23 @@ def show(rows: list[dict[str, Any]], timings: dict[str, float]) -> None:
     )
 
 
+def markdown(path: Path) -> str:
+    """The rows of a results file as a Markdown table (for the README)."""
+    data = json.loads(path.read_text("utf-8"))
+    order = {name: i for i, name in enumerate(SCENARIOS)}
+    lines = [
+        "| scenario | backend | figure | value | goal | held |",
+        "| --- | --- | --- | --- | --- | --- |",
+    ]
+    for row in sorted(data["rows"], key=lambda r: (order.get(r["scenario"], 99), r["backend"])):
+        value = str(row["value"]).replace("|", "/")
+        lines.append(
+            f"| {row['scenario']} | {row['backend']} | {row['figure'].strip()} | {value} "
+            f"| {row['goal']} | {'yes' if row['held'] else '**no**'} |"
+        )
+    return "\n".join(lines)
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--quick", action="store_true", help="the short versions (as in make test)")
@@ -132,12 +149,16 @@ def main() -> int:
     parser.add_argument("--jobs", type=int, default=2)
     parser.add_argument("--json", type=Path, default=DEFAULT_JSON)
     parser.add_argument("--keep", type=Path, help="keep the runs' files (logs, state) here")
+    parser.add_argument("--markdown", type=Path, help="print a results file as a Markdown table")
     parser.add_argument("--worker", nargs=2, help=argparse.SUPPRESS)
     parser.add_argument("--out", help=argparse.SUPPRESS)
     parser.add_argument("--workdir", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.worker:
         return worker(args)
+    if args.markdown:
+        print(markdown(args.markdown))
+        return 0
 
     scenarios = args.scenario or list(SCENARIOS)
     backends = args.backend or list(BACKENDS)
