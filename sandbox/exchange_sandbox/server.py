@@ -242,8 +242,8 @@ class SandboxHandler(BaseHTTPRequestHandler):
             if refusal is not None:
                 srv.stats.count_fault("throttled")
                 self._record(op, body, refusal)
-                self._send(500, refusal)
                 self._note_hint(user.name, op, print_, refusal)
+                self._send(500, refusal)
                 return
             if self._inject_fault(op, body, user.name, print_):
                 return
@@ -326,8 +326,8 @@ class SandboxHandler(BaseHTTPRequestHandler):
         if name == "server_busy":
             busy = srv.ews.server_busy(srv.faults.backoff_ms)
             self._record(op, request, busy)
+            self._note_hint(client, op, print_, busy)  # before the client can ask again
             self._send(500, busy)
-            self._note_hint(client, op, print_, busy)
             return True
         time.sleep(srv.faults.slow_ms / 1000)  # slow: answered, late
         return False
