@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cat pyproject.toml sandbox/pyproject.toml | cksum | cut -d' ' -f1)
 BACKEND ?= ews
 
-.PHONY: demo test check lint typecheck unit fast bench screening-report clean
+.PHONY: demo test check lint typecheck unit fast bench reliability screening-report clean
 
 $(STAMP): pyproject.toml sandbox/pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11 or newer is needed")'
@@ -21,8 +21,8 @@ demo: $(STAMP)
 	$(BIN)/topcontact-mail demo --backend $(BACKEND)
 
 lint: $(STAMP)
-	$(BIN)/ruff check topcontact_mail tests bench sandbox tools
-	$(BIN)/ruff format --check topcontact_mail tests bench sandbox tools
+	$(BIN)/ruff check topcontact_mail tests bench reliability sandbox tools
+	$(BIN)/ruff format --check topcontact_mail tests bench reliability sandbox tools
 
 typecheck: $(STAMP)
 	$(BIN)/mypy
@@ -43,6 +43,11 @@ check: lint typecheck fast
 
 bench: $(STAMP)
 	$(BIN)/python bench/run.py $(BENCH_ARGS)
+
+# The proving ground (issue 9): six scenarios on both backends, a table and JSON (about 25 min;
+# not part of `make test`, which runs their short versions). RELIABILITY_ARGS="--quick" etc.
+reliability: $(STAMP)
+	$(BIN)/python reliability/run.py $(RELIABILITY_ARGS)
 
 # Screening figures per fixture class and every disagreement (not part of `make test`).
 screening-report: $(STAMP)

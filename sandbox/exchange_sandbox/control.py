@@ -15,6 +15,9 @@
 - ``POST /_sandbox/calendar``, ``/_sandbox/calendar/respond``, ``/move``, ``/delete``: what a
   colleague does in Outlook (an appointment, an answer, a moved or deleted meeting; see
   :mod:`exchange_sandbox.calendar_control`).
+- ``GET /_sandbox/backoff?tolerance_ms=50[&client_timeout_ms=N]``: back-off hints given (EWS BackOffMilliseconds,
+  Graph Retry-After) and every retry that came before its hint had elapsed
+  (:mod:`exchange_sandbox.backoff`); ``POST /_sandbox/stats/reset`` clears it too.
 - ``GET /_sandbox/health``.
 
 They take no authentication and listen only where the server listens (loopback by default).
@@ -50,6 +53,12 @@ def control(
         return _deliver(server, query, body)
     if verb == "GET" and parts == ["stats"]:
         return 200, {**server.stats.snapshot(), "submission": server.store.submissions.counts()}
+    if verb == "GET" and parts == ["backoff"]:
+        tolerance = float(query.get("tolerance_ms", ["50"])[0]) / 1000
+        timeout = query.get("client_timeout_ms")
+        return 200, server.stats.log.report(
+            tolerance, float(timeout[0]) / 1000 if timeout else None
+        )
     if parts[0] == "submission":
         return _submission(server, verb, parts[1:], body)
     if parts[0] == "calendar":

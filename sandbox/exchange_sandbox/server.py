@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
+from exchange_sandbox.backoff import ews_hint_seconds, fingerprint
 from exchange_sandbox.config import SandboxConfig, UserConfig, load_config
 from exchange_sandbox.control import control
 from exchange_sandbox.ews import EwsService, operation_of
@@ -85,6 +86,7 @@ class SandboxServer(PromptStopHTTPServer):
 class SandboxHandler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     server: SandboxServer
+    arrived = 0.0  # when the EWS request in hand came (time.monotonic()), for the back-off log
     server_version = "Microsoft-IIS/10.0"
     sys_version = ""
 
@@ -232,14 +234,18 @@ class SandboxHandler(BaseHTTPRequestHandler):
             return
         op = operation_of(body) or "Unknown"
         srv.stats.count(operation=op)
+        print_ = fingerprint(body)
+        self.arrived = time.monotonic()
+        srv.stats.log.arrived(user.name, op, print_, at=self.arrived)
         # A request holds its account's throttling budget from here until it is answered.
         with admit(srv.ews.budgets, srv.ews.settings, op, user.name) as refusal:
             if refusal is not None:
                 srv.stats.count_fault("throttled")
                 self._record(op, body, refusal)
+                self._note_hint(user.name, op, print_, refusal)
                 self._send(500, refusal)
                 return
-            if self._inject_fault(op, body):
+            if self._inject_fault(op, body, user.name, print_):
                 return
             if op == "GetStreamingEvents":
                 self._stream(body, user)
@@ -254,6 +260,12 @@ class SandboxHandler(BaseHTTPRequestHandler):
         """Hand a complete EWS exchange to the recorder (tests check and keep the traffic)."""
         if self.server.recorder is not None:
             self.server.recorder(op, request, answer)
+
+    def _note_hint(self, client: str, op: str, print_: str, answer: bytes) -> None:
+        """Log the back-off an answer just sent told the client to wait, if it told one."""
+        seconds = ews_hint_seconds(answer)
+        if seconds is not None:
+            self.server.stats.log.hinted(client, op, print_, seconds, since=self.arrived)
 
     def _answer_lost(self, op: str) -> bool:
         srv = self.server
@@ -295,7 +307,7 @@ class SandboxHandler(BaseHTTPRequestHandler):
             # The client stopped listening; Exchange just drops such a stream as well.
             self.close_connection = True
 
-    def _inject_fault(self, op: str, request: bytes) -> bool:
+    def _inject_fault(self, op: str, request: bytes, client: str = "", print_: str = "") -> bool:
         """Answer with an injected fault (True), or go on with the request (False)."""
         srv = self.server
         name = pick_fault(srv.faults, srv.rng, op)
@@ -314,6 +326,7 @@ class SandboxHandler(BaseHTTPRequestHandler):
         if name == "server_busy":
             busy = srv.ews.server_busy(srv.faults.backoff_ms)
             self._record(op, request, busy)
+            self._note_hint(client, op, print_, busy)  # before the client can ask again
             self._send(500, busy)
             return True
         time.sleep(srv.faults.slow_ms / 1000)  # slow: answered, late

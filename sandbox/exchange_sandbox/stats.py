@@ -7,6 +7,8 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
+from exchange_sandbox.backoff import RequestLog
+
 
 @dataclass
 class Stats:
@@ -14,6 +16,8 @@ class Stats:
     operations: Counter[str] = field(default_factory=Counter)
     faults: Counter[str] = field(default_factory=Counter)
     status: Counter[str] = field(default_factory=Counter)
+    #: When each request came and which answers told the client to wait (``/_sandbox/backoff``).
+    log: RequestLog = field(default_factory=RequestLog)
 
     def snapshot(self) -> dict[str, Any]:
         with self.lock:
@@ -29,6 +33,7 @@ class Stats:
             self.operations.clear()
             self.faults.clear()
             self.status.clear()
+        self.log.clear()
 
     def count(self, operation: str | None = None, status: int | None = None) -> None:
         """Count a request of ``operation`` and/or an answer with ``status``."""

@@ -189,3 +189,16 @@ def test_a_message_without_mime_is_given_mime_when_sent(store: MailStore) -> Non
     assert b"In-Reply-To: <1@x>" in saved.mime
     (received,) = store.items(COLLEAGUE, "inbox")
     assert received.from_ == Address(BOX, "Klantcontact")
+
+
+def test_an_encoded_word_naming_a_charset_in_non_ascii_letters_is_stored_raw(
+    store: MailStore,
+) -> None:
+    """Found by the proving ground: a fuzzed charset name made delivery raise CharsetError."""
+    raw = (
+        b"From: Jan <jan@example.nl>\r\nTo: klantcontact@woonservice.example\r\n"
+        b"Subject: =?ut\xc3\xbf-8?q?Hallo?=\r\nMessage-ID: <odd-charset@example.nl>\r\n\r\nHallo\r\n"
+    )
+    item = store.deliver("klantcontact@woonservice.example", raw)
+
+    assert "Hallo" in item.subject

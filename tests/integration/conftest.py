@@ -104,10 +104,14 @@ def write_config(
     send_rate: int = 0,
     timeout: float | None = None,
     in_doubt: float = 2,
+    shared: str = SHARED,
+    service_keys: dict[str, object] | None = None,
 ) -> None:
     """The daemon's config file; `small_batches` makes many requests, so faults get their chance.
 
-    `extra` is appended as TOML (whole sections, e.g. a `[screening]` table).
+    `extra` is appended as TOML (whole sections, e.g. a `[screening]` table); `shared` is the
+    watched mailbox and `service_keys` sets or overrides keys of `[service]` (the proving ground
+    runs two instances, a health endpoint and an administrator's address).
     """
     service = {
         "state_dir": str(state_dir),
@@ -116,11 +120,12 @@ def write_config(
         "in_doubt_seconds": in_doubt,
         "log_level": "warning",
         "health_listen": "",  # several daemons run side by side in tests
+        **(service_keys or {}),
     }
     lines = [
         "[connection]",
         f'backend = "{backend}"',
-        f'shared_mailbox = "{SHARED}"',
+        f'shared_mailbox = "{shared}"',
     ]
     if backend == "ews":
         lines += [

@@ -181,3 +181,55 @@ def test_every_retry_is_logged_with_the_attempts_left() -> None:
     ]
     assert all(e["operation"] == "UpdateItem" for e in retries)
     assert [e["event"] for e in logs][-1] == "giving up for now"
+
+
+class Clock:
+    """A clock that only moves when the policy sleeps."""
+
+    def __init__(self) -> None:
+        self.now = 100.0
+        self.waits: list[float] = []
+
+    def sleep(self, seconds: float) -> None:
+        self.waits.append(seconds)
+        self.now += seconds
+
+
+def test_a_hint_given_as_the_attempts_ran_out_is_waited_out_by_the_next_run() -> None:
+    """Found by the proving ground: the next pass re-sent a throttled request at once."""
+    clock = Clock()
+    retry = Retry(first_wait=1.0, attempts=2, sleep=clock.sleep, clock=lambda: clock.now)
+    first = Calls(busy(hint=2.0), busy(hint=2.0))
+    assert isinstance(retry.run("POST $batch", first), Failure)
+
+    second = Calls()
+    assert retry.run("POST $batch", second) == "done"
+
+    assert clock.waits == [2.0, 2.0]  # in place, then before the next pass's first request
+    assert second.count == 1
+
+
+def test_a_hint_longer_than_the_maximum_is_not_cut_short_by_the_next_pass() -> None:
+    clock = Clock()
+    retry = Retry(
+        first_wait=1.0, attempts=4, max_wait=300.0, sleep=clock.sleep, clock=lambda: clock.now
+    )
+    assert isinstance(retry.run("GetItem", Calls(busy(hint=3600.0))), Failure)
+
+    too_soon = Calls()
+    result = retry.run("GetItem", too_soon)
+
+    assert isinstance(result, Failure)
+    assert result.verdict is Verdict.TRANSIENT
+    assert too_soon.count == 0  # no request before the server's back-off is over
+    clock.now += 3600
+    assert retry.run("GetItem", too_soon) == "done"
+
+
+def test_another_operation_does_not_wait_for_a_hint_it_was_not_given() -> None:
+    clock = Clock()
+    retry = Retry(first_wait=1.0, attempts=1, sleep=clock.sleep, clock=lambda: clock.now)
+    retry.run("GetItem", Calls(busy(hint=2.0)))
+
+    assert retry.run("SyncFolderItems", Calls()) == "done"
+    assert clock.waits == []

@@ -154,12 +154,34 @@ class Retry:
         max_wait: float = MAX_BACK_OFF_SECONDS,
         sleep: Callable[[float], None] = time.sleep,
         log: Any = None,
+        clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.first_wait = first_wait
         self.attempts = attempts
         self.max_wait = max_wait
         self._sleep = sleep
+        self._clock = clock
         self.log = log if log is not None else get_logger("retry")
+        # A hint still running when the attempts in place ran out: the next run of the
+        # operation (a later pass) waits it out instead of asking again at once.
+        self._not_before: dict[str, float] = {}
+
+    def _hint_pending(self, operation: str) -> Failure | None:
+        """Wait out the rest of a hint an earlier run was given (a failure: too long to wait)."""
+        until = self._not_before.pop(operation, None)
+        remaining = until - self._clock() if until is not None else 0.0
+        if until is None or remaining <= 0:
+            return None
+        if remaining > self.max_wait:
+            self._not_before[operation] = until
+            return Failure(
+                Verdict.TRANSIENT,
+                "BackOff",
+                hint=remaining,
+                detail=f"the server asked to wait; {remaining:.0f} s are left",
+            )
+        self._sleep(remaining)
+        return None
 
     def wait_before(self, attempt: int, failure: Failure) -> float | None:
         """Seconds to wait before the attempt after `attempt`; None: stop trying in place."""
@@ -173,6 +195,8 @@ class Retry:
         """Wait before the next attempt of a transient failure; False when there is none in place."""
         wait = self.wait_before(attempt, failure)
         if wait is None:
+            if failure.hint is not None:
+                self._not_before[operation] = self._clock() + failure.hint
             self.log.warning(
                 "giving up for now",
                 operation=operation,
@@ -200,6 +224,9 @@ class Retry:
 
         `attempt` returns its result, or its classified failure instead of raising.
         """
+        pending = self._hint_pending(operation)
+        if pending is not None:
+            return pending
         number = 1
         while True:
             result = attempt()

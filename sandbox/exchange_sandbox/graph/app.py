@@ -20,6 +20,7 @@ handler its route table (``routes``) names; handlers live in one module per fami
 
 from __future__ import annotations
 
+import json
 import re
 import threading
 import time
@@ -30,6 +31,7 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import unquote
 
+from exchange_sandbox.backoff import RequestLog, fingerprint, retry_after_seconds
 from exchange_sandbox.config import GraphConfig, SandboxConfig
 from exchange_sandbox.directory import Person, address_book
 from exchange_sandbox.graph import render
@@ -114,6 +116,9 @@ class GraphApp:
         self._folder_ids: dict[tuple[str, str], str] = {}
         self._counts: Counter[str] = Counter()
         self._count_lock = threading.Lock()
+        # When requests came and which answers told the client to wait; the mounting server
+        # shares its own (``GET /_sandbox/backoff``).
+        self.requests = RequestLog()
 
     # ------------------------------------------------------------ public API
 
@@ -177,13 +182,32 @@ class GraphApp:
             if path.lower().startswith("/_sandbox/graph/"):
                 return control(self, req)
             if path.lower().startswith("/v1.0/"):
-                status, out, payload = self.dispatch(req)
+                try:
+                    status, out, payload = self.dispatch(req)
+                except GraphError as exc:
+                    status, out, payload = error_response(exc, req.request_id, crid)
+                self.note(req, status, out)
                 out.setdefault("request-id", req.request_id)
                 out.setdefault("client-request-id", crid)
                 return status, out, payload
             return identity_endpoint(self.tokens, req)
         except GraphError as exc:
             return error_response(exc, req.request_id, crid)
+
+    def note(self, req: Request, status: int, headers: Mapping[str, str]) -> None:
+        """Log an answered request (a batch step too) and the Retry-After it carried, if any.
+
+        Requests that never got as far as a known app (bad token) are not logged.
+        """
+        if req.principal is None:
+            return
+        client = req.principal.client_id
+        operation = self.operation(req.method, req.path)
+        print_ = fingerprint(req.method, req.path, json.dumps(req.query, sort_keys=True), req.body)
+        self.requests.arrived(client, operation, print_, at=req.arrived)
+        seconds = retry_after_seconds(dict(headers)) if status in (429, 503) else None
+        if seconds is not None:
+            self.requests.hinted(client, operation, print_, seconds, since=req.arrived)
 
     def count(self, name: str) -> None:
         """Count one request under ``name`` (see ``GET /_sandbox/graph/stats``)."""

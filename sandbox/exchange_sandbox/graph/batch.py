@@ -135,12 +135,14 @@ def batch(app: GraphApp, req: Request) -> Response:
     else:
         width = BATCH_PARALLELISM
     results: dict[str, Response] = {}
+    step_requests: dict[str, Request] = {}
     operations = ["graph.batch"]
     for start in range(0, len(order), width):
         admitted: list[tuple[str, Call]] = []
         for step in order[start : start + width]:
             step_id = str(step["id"]).lower()
             sub_req = _step_request(req, step)
+            step_requests[step_id] = sub_req
             operation = app.operation(sub_req.method, sub_req.path)
             operations.append(operation)
             app.count("batch:" + operation)
@@ -178,6 +180,9 @@ def batch(app: GraphApp, req: Request) -> Response:
                 app.gate.leave(call.principal.client_id, call.mailbox)
     if app.lost_hook(operations):
         return lost_answer()  # every step carried out, the batch's answer lost
+    for step in steps:
+        status, headers, _ = results[str(step["id"]).lower()]
+        app.note(step_requests[str(step["id"]).lower()], status, headers)
     responses = [_batch_entry(str(s["id"]), results[str(s["id"]).lower()]) for s in steps]
     return json_response(200, {"responses": responses})
 
@@ -223,6 +228,7 @@ def _step_request(req: Request, step: dict[str, Any]) -> Request:
         base=req.base,
         request_id=str(uuid.uuid4()),
         prefer=parse_prefer(headers.get("prefer", "")),
+        arrived=req.arrived,  # a step comes with its batch
     )
 
 

@@ -45,6 +45,7 @@ def mount_graph(server: Any, config: GraphConfig | None = None) -> GraphApp:
     app.fault_hook = ews_fault_hook(server)
     app.lost_hook = ews_lost_hook(server)
     app.latency = lambda: float(server.latency_ms) / 1000
+    app.requests = server.stats.log  # one back-off log for both fronts
     server.graph = app
     return app
 

@@ -8,6 +8,7 @@ preferences are parsed once, and :func:`applied` echoes those honoured in
 from __future__ import annotations
 
 import json
+import time
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qsl
@@ -29,6 +30,8 @@ class Request:
     request_id: str
     prefer: dict[str, str] = field(default_factory=dict)
     principal: Principal | None = None
+    #: When it came (``time.monotonic()``), for the back-off log.
+    arrived: float = field(default_factory=time.monotonic)
 
     @property
     def immutable(self) -> bool:

@@ -7,6 +7,7 @@ import re
 import uuid
 from datetime import UTC, datetime
 from email import policy
+from email.errors import MessageError
 from email.header import decode_header, make_header
 from email.message import EmailMessage, Message
 from email.parser import BytesParser
@@ -18,8 +19,9 @@ from exchange_sandbox.store.model import Address, NewItem, utcnow
 def _decode(value: str) -> str:
     try:
         return str(make_header(decode_header(value)))
-    except (ValueError, LookupError, UnicodeError):
-        # Broken encoded-words are shown raw, as Exchange does with undecodable headers.
+    except (ValueError, LookupError, UnicodeError, MessageError):
+        # Broken encoded-words (a charset name that is no ASCII raises CharsetError) are
+        # shown raw, as Exchange does with undecodable headers.
         return value
 
 

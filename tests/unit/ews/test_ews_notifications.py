@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import time
+
 from topcontact_mail.adapters.ews import EwsMailbox
 
 from .support import (
     FakeEws,
     connection_dropped,
+    fault,
     stream_document,
     stream_refused,
     subscribe_answer,
@@ -78,3 +81,25 @@ def test_streaming_that_keeps_failing_gives_way_to_pulling_and_leaves_no_subscri
     assert len(ews.sent("Subscribe")) == 1  # reconnections reuse the subscription
     assert subscription_ids(ews.sent("GetStreamingEvents")) == ["sub-1"] * 3
     assert "sub-1" in ews.sent("Unsubscribe")[0]
+
+
+def test_a_busy_answer_to_streaming_is_waited_out_before_connecting_again(
+    ews: FakeEws, mailbox: EwsMailbox
+) -> None:
+    """Found by the proving ground: GetStreamingEvents came back 0.25 s after a 1.5 s back-off."""
+    notifications = mailbox.notifications
+    notifications.retry_wait = 0.0
+    ews.on("Subscribe", subscribe_answer("sub-1"))
+    ews.on(
+        "GetStreamingEvents",
+        fault("ErrorServerBusy", back_off_ms=400),
+        connection_dropped(),
+        connection_dropped(),
+    )
+    ews.on("Unsubscribe", unsubscribe_answer())
+
+    began = time.monotonic()
+    notifications.listen()
+
+    assert time.monotonic() - began >= 0.4
+    assert len(ews.sent("GetStreamingEvents")) == 3

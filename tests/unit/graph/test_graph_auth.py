@@ -7,6 +7,7 @@ import json
 from pathlib import Path
 
 import pytest
+import requests
 import responses
 from pydantic import SecretStr
 
@@ -135,3 +136,31 @@ def test_a_certificate_file_without_a_private_key_is_refused(tmp_path: Path) -> 
     pem.write_text("-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n")
     with pytest.raises(CredentialsRejected, match="no private key"):
         MsalTokenSource(settings(certificate_path=pem, client_secret=None)).token()
+
+
+@pytest.mark.parametrize("step", ["openid-configuration", "token"])
+def test_an_untrusted_certificate_is_named_with_its_fix(step: str) -> None:
+    """Found by the proving ground: a self-signed sign-in service read only "unreachable: SSLError"."""
+    refused = requests.exceptions.SSLError(
+        "[SSL: CERTIFICATE_VERIFY_FAILED] certificate verify failed: self-signed certificate"
+    )
+    with responses.RequestsMock(assert_all_requests_are_fired=False) as mock:
+        configuration = f"{LOGIN}/{TENANT}/v2.0/.well-known/openid-configuration"
+        if step == "token":
+            mock.get(
+                configuration,
+                json={
+                    "token_endpoint": f"{LOGIN}/{TENANT}/oauth2/v2.0/token",
+                    "authorization_endpoint": f"{LOGIN}/{TENANT}/oauth2/v2.0/authorize",
+                    "issuer": f"{LOGIN}/{TENANT}/v2.0",
+                },
+            )
+            mock.post(f"{LOGIN}/{TENANT}/oauth2/v2.0/token", body=refused)
+        else:
+            mock.get(configuration, body=refused)
+        with pytest.raises(MailboxUnavailable) as caught:
+            MsalTokenSource(settings()).token()
+    message = str(caught.value)
+    assert "certificate" in message
+    assert "CERTIFICATE_VERIFY_FAILED" in message
+    assert "ca_file" in message

@@ -196,6 +196,25 @@ HITS = [
         "machine_sender", "list request address", mail(sender=Address("list-request@lists.example"))
     ),
     hit("machine_sender", "list owner", mail(sender=Address("owner-list@lists.example"))),
+    # Look-alike letters (Unicode TS #39 confusables) do not hide a machine's name.
+    *[
+        hit("machine_sender", f"look-alike {title}", mail(sender=Address(address)))
+        for title, address in (
+            ("Cyrillic o in no-reply", "n\u043e-reply@bank.example"),
+            ("Cyrillic y in noreply", "norepl\u0443@bank.example"),
+            ("Greek omicron in no-reply", "n\u03bf-reply@bank.example"),
+            ("Cyrillic o in postmaster", "p\u043estmaster@mx.example"),
+            ("fullwidth noreply", "\uff4e\uff4f\uff52\uff45\uff50\uff4c\uff59@bank.example"),
+            ("zero-width space in noreply", "no\u200breply@bank.example"),
+            ("right-to-left override in no-reply", "no\u202e-reply@bank.example"),
+            ("digit zero in no-reply", "n0-reply@bank.example"),
+            ("digit one in no-reply", "no-rep1y@bank.example"),
+            ("capital I for l in noreply", "norepIy@bank.example"),
+            ("rn for m in postmaster", "postrnaster@mx.example"),
+            ("digit zero in MAILER-DAEMON", "MAILER-DAEM0N@mx.example"),
+            ("digit one in do-not-reply", "do-not-rep1y@x.example"),
+        )
+    ],
     hit(
         "machine_sender",
         "Return-Path of a list's bounces",
@@ -633,6 +652,16 @@ MISSES = [
             "owner@example.nl",
             "antwoord@example.nl",
             "postmasters.family@example.nl",
+        )
+    ],
+    *[
+        miss("machine_sender", f"person look-alike {address}", mail(sender=Address(address)))
+        for address in (
+            "n0reen@example.nl",  # noreen, not noreply
+            "postrnan@example.nl",  # postman
+            "marnix@example.nl",
+            "jan.n0rep1y@example.nl",  # a person's name that merely contains it
+            "no-rep@example.nl",
         )
     ],
     miss(

@@ -74,7 +74,8 @@ def _detail(exc: BaseException, *, named: bool) -> str:
     return text[:300]
 
 
-def _hint(exc: BaseException) -> float | None:
+def back_off_hint(exc: BaseException) -> float | None:
+    """The seconds an ErrorServerBusy asks to wait (its BackOffMilliseconds), or None."""
     back_off = exc.back_off if isinstance(exc, ErrorServerBusy) else None
     return float(back_off) if back_off else None
 
@@ -90,7 +91,7 @@ def failure_of(
     code = response_code(exc)
     if code is not None and answered is not False:
         return classify_ews(
-            code, idempotent=idempotent, hint=_hint(exc), detail=_detail(exc, named=False)
+            code, idempotent=idempotent, hint=back_off_hint(exc), detail=_detail(exc, named=False)
         )
     detail = _detail(exc, named=True)
     if isinstance(exc, UnauthorizedError):

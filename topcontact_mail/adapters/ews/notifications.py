@@ -22,7 +22,7 @@ from exchangelib.errors import EWSError
 from exchangelib.properties import StatusEvent
 from exchangelib.util import CONNECTION_ERRORS
 
-from topcontact_mail.adapters.ews.faults import response_code
+from topcontact_mail.adapters.ews.faults import back_off_hint, response_code
 
 #: The events that mean "look at the inbox".
 NEW_MAIL_EVENTS = ("NewMailEvent", "CreatedEvent")
@@ -140,7 +140,8 @@ class Notifications:
                     self.streaming_failed = True
                     self.changed.set()  # let the waiter switch over now
                     return
-                self._closing.wait(self.retry_wait * failures)
+                # The server's BackOffMilliseconds, when it gave one, is the least to wait.
+                self._closing.wait(max(self.retry_wait * failures, back_off_hint(exc) or 0.0))
 
     def _unsubscribe_streaming(self) -> None:
         with self._lock:

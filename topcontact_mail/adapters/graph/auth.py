@@ -79,6 +79,21 @@ class PinnedSession(requests.Session):
         return super().request(method, url, *args, **kwargs)
 
 
+_TLS_REASON = re.compile(r"\[SSL: [A-Z_]+\][^'\")(]*")
+
+
+def _unreachable(service: str, exc: requests.RequestException) -> MailboxUnavailable:
+    """Why `service` could not be reached; an untrusted certificate is named with its fix."""
+    if isinstance(exc, requests.exceptions.SSLError):
+        found = _TLS_REASON.search(str(exc))
+        reason = found.group(0).strip() if found else type(exc).__name__
+        return MailboxUnavailable(
+            f"{service}: its TLS certificate is not trusted ({reason}); if it is signed by your "
+            "own CA (a TLS proxy), set connection.graph.ca_file to that CA's PEM file"
+        )
+    return MailboxUnavailable(f"{service} unreachable: {type(exc).__name__}")
+
+
 def _credential(settings: GraphSettings) -> Any:
     """msal's client credential: the certificate when configured (preferred), else the secret."""
     path = settings.certificate_path
@@ -148,9 +163,7 @@ class MsalTokenSource:
             )
             raise MailboxUnavailable(f"cannot use authority {self.authority}: {exc}") from None
         except requests.RequestException as exc:
-            raise MailboxUnavailable(
-                f"sign-in service {self.authority} unreachable: {type(exc).__name__}"
-            ) from None
+            raise _unreachable(f"sign-in service {self.authority}", exc) from None
         return self._app
 
     def token(self) -> str:
@@ -159,9 +172,7 @@ class MsalTokenSource:
             try:
                 result = app.acquire_token_for_client(scopes=[self.settings.token_scope])
             except requests.RequestException as exc:
-                raise MailboxUnavailable(
-                    f"sign-in service unreachable: {type(exc).__name__}"
-                ) from None
+                raise _unreachable("sign-in service", exc) from None
             except MsalServiceError as exc:  # msal raises for a 5xx of the token endpoint
                 self.log.warning("Graph sign-in service failing", error=str(exc)[:200])
                 raise MailboxUnavailable(f"sign-in service failing: {exc}") from None

@@ -18,6 +18,7 @@ from topcontact_mail.domain.screening.evidence import (
     sender_address,
     shown,
 )
+from topcontact_mail.domain.screening.lookalike import skeleton
 from topcontact_mail.domain.screening.model import ScreeningHistory, ScreeningPolicy
 
 #: Local parts (separators removed) that only machines use.
@@ -41,6 +42,9 @@ _MACHINE_NAMES = frozenset(
 )
 #: Names that machines use with something appended: "noreply-12", "no_reply.invoices".
 _MACHINE_PREFIXES = ("noreply", "donotreply", "mailerdaemon")
+#: The same names with look-alike letters folded (`lookalike.skeleton`).
+_MACHINE_SKELETONS = frozenset(skeleton(name) for name in _MACHINE_NAMES)
+_MACHINE_PREFIX_SKELETONS = tuple(skeleton(name) for name in _MACHINE_PREFIXES)
 _SEPARATORS = re.compile(r"[-_.]")
 _TOKENS = re.compile(r"[-_.=]")
 
@@ -53,6 +57,9 @@ def _machine_local_part(address: str) -> str | None:
         return f"{local!r} is a machine's name"
     if compact.startswith(_MACHINE_PREFIXES):
         return f"{local!r} is a no-reply style name"
+    shape = _SEPARATORS.sub("", skeleton(local))
+    if shape in _MACHINE_SKELETONS or shape.startswith(_MACHINE_PREFIX_SKELETONS):
+        return f"{local!r} is a machine's name written with look-alike letters"
     if any(token in ("bounce", "bounces") for token in _TOKENS.split(local)):
         return f"{local!r} is a bounce address"
     if local.startswith("owner-") or local.endswith(("-request", "-owner", "-bounces")):

@@ -1,0 +1,1 @@
+"""The proving ground (`make reliability`): the real daemon against the strict sandbox, scored."""
