@@ -263,7 +263,9 @@ class MemoryCalendars:
                     c for c in self.copies.get(event.attendee, []) if c.uid != event.uid
                 ]
             item_id = self._new_id("response")
-            self.responses[item_id] = MeetingResponse(item_id, event.uid, event.attendee, response)
+            self.responses[item_id] = MeetingResponse(
+                item_id, event.uid, event.attendee, response, meeting_item_id=event.item_id
+            )
         return item_id
 
     def move(self, ref: str, start: datetime, end: datetime) -> None:

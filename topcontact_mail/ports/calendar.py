@@ -109,10 +109,12 @@ class MeetingResponse:
     """An attendee's response message in the organiser's mailbox (accept, tentative, decline)."""
 
     item_id: str
-    #: The meeting's UID (iCalendar UID / Exchange's clean global object id).
+    #: The meeting's UID (iCalendar UID / Exchange's clean global object id), where told.
     uid: str
     attendee: str
     response: ResponseKind
+    #: The organiser's calendar item the response is about, where the backend tells it.
+    meeting_item_id: str = ""
 
 
 @dataclass(frozen=True)
@@ -192,6 +194,10 @@ class MailBodies(Protocol):
     def read_body(self, mailbox: str, item_id: str) -> MailBody | None:
         """The whole body of a message in `mailbox` (None: the message is gone)."""
         ...
+
+
+class CallbackBackend(Calendars, Directory, MailBodies, Protocol):
+    """What one backend adapter (memory, EWS, Graph) offers the callback service."""
 
 
 @dataclass(frozen=True)

@@ -102,13 +102,18 @@ class FollowUp:
                 self.rebook(callback, meeting, result.rule, summary)
 
     def _responses(self, now: datetime) -> dict[str, MeetingResponse]:
-        """The latest response per meeting UID among the meeting messages recorded since last time."""
+        """The latest response per meeting (by UID and by the organiser's item id) among the
+        meeting messages recorded since last time."""
         ids = self.store.meeting_messages(Reason.MEETING_MESSAGE, MESSAGES_PER_PASS)
         if not ids:
             return {}
-        by_uid = {r.uid: r for r in self.calendars.read_responses(ids) if r.uid}
+        found: dict[str, MeetingResponse] = {}
+        for response in self.calendars.read_responses(ids):
+            for key in (response.uid, response.meeting_item_id):
+                if key:
+                    found[key] = response
         self.store.seen_meeting_messages(ids, now)
-        return by_uid
+        return found
 
     def _seen(
         self,
@@ -121,7 +126,7 @@ class FollowUp:
             return Seen(found=False)
         colleague = meeting.colleague.casefold()
         response = state.responses.get(colleague, "none")
-        routed = responses.get(state.uid or meeting.uid or "")
+        routed = responses.get(state.uid) or responses.get(state.item_id)
         if routed is not None and routed.attendee.casefold() == colleague:
             response = routed.response
         categories = tuple(state.categories)
