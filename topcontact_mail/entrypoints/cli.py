@@ -22,6 +22,7 @@ COMMANDS = {
     "explain": "topcontact_mail.entrypoints.commands.explain:explain",
     "preview": "topcontact_mail.entrypoints.commands.preview:preview",
     "deadlines": "topcontact_mail.entrypoints.commands.deadlines:deadlines",
+    "callback": "topcontact_mail.entrypoints.commands.callback:callback",
     "demo": "topcontact_mail.entrypoints.commands.demo:demo",
     "sandbox": "exchange_sandbox.cli:sandbox_group",
 }
@@ -33,6 +34,7 @@ SUMMARIES = {
     "explain": "Screen raw messages (FILE.eml) as the daemon would, and say why.",
     "preview": "Render the acknowledgement with sample data.",
     "deadlines": "The response terms of moments (ISO 8601).",
+    "callback": "Book, list and cancel callbacks (meeting requests in a colleague's calendar).",
     "demo": "Run the service against the sandbox Exchange server with sample mail.",
     "sandbox": "The sandbox Exchange server: a TEST DOUBLE, never a production option.",
 }

@@ -22,6 +22,7 @@ from topcontact_mail.entrypoints.health import Health
 from topcontact_mail.logs import get_logger
 from topcontact_mail.ports import CredentialsRejected, Mailbox, MailboxUnavailable, WatermarkExpired
 from topcontact_mail.services.acknowledge import WATERMARK, AcknowledgeService, Summary
+from topcontact_mail.services.callbacks import CallbackService
 
 #: How long one wait for notifications lasts before the stop flag is looked at again.
 WAIT_SLICE_SECONDS = 1.0
@@ -41,6 +42,8 @@ class Daemon:
     mailbox: Mailbox
     on_pass: Callable[[Summary], None] | None = None
     health: Health | None = None
+    #: Books callbacks in the same pass (docs/callbacks.md); None when callbacks are off.
+    callbacks: CallbackService | None = None
 
     def __post_init__(self) -> None:
         self.stop = threading.Event()
@@ -66,12 +69,21 @@ class Daemon:
             self.log.warning("watermark expired, starting a full sync", reason=str(exc))
             self.service.store.clear_watermark(WATERMARK)
             summary = self.service.run_once(should_stop=self.stop.is_set)
+        if self.callbacks is not None:
+            # Booking mails and meeting responses were just recorded: they are taken up at once.
+            self.callbacks.run_once(should_stop=self.stop.is_set)
         self.total.add(summary)
         if self.health is not None:
             self.health.passed(summary)
         if self.on_pass is not None:
             self.on_pass(summary)
         return summary
+
+    def pending(self) -> bool:
+        """Whether acknowledgements, marks, meetings or replies wait to be done."""
+        return self.service.has_pending() or (
+            self.callbacks is not None and self.callbacks.has_pending()
+        )
 
     def _unavailable(self, exc: MailboxUnavailable, retry_in: float) -> None:
         """Report loudly: a refused credential is an administrator's job, not a passing fault."""
@@ -101,15 +113,13 @@ class Daemon:
             except MailboxUnavailable as exc:
                 self._unavailable(exc, delay)
             else:
-                if not self.service.has_pending():
+                if not self.pending():
                     break
                 if summary.sent or summary.marked:
                     delay = RETRY_START_SECONDS  # progress: the trouble is passing
                     continue
             if time.monotonic() + delay > deadline:
-                self.log.error(
-                    "giving up draining: work is still pending", pending=self.service.has_pending()
-                )
+                self.log.error("giving up draining: work is still pending", pending=self.pending())
                 break
             self.stop.wait(delay)
             delay = min(delay * 2, DRAIN_RETRY_MAX_SECONDS)
@@ -138,12 +148,13 @@ class Daemon:
             while not self.stop.is_set():
                 try:
                     changed = self.mailbox.wait_for_changes(WAIT_SLICE_SECONDS)
-                    retry_due = time.monotonic() >= retry_at and self.service.has_pending()
-                    if not (changed or self.sync_due.is_set() or retry_due):
+                    retry_due = time.monotonic() >= retry_at and self.pending()
+                    callbacks_due = self.callbacks is not None and self.callbacks.due()
+                    if not (changed or self.sync_due.is_set() or retry_due or callbacks_due):
                         continue
                     self.sync_due.clear()
                     summary = self.one_pass()
-                    if self.service.has_pending() and not (summary.sent or summary.marked):
+                    if self.pending() and not (summary.sent or summary.marked):
                         retry_at = time.monotonic() + delay
                         delay = min(delay * 2, RETRY_MAX_SECONDS)
                     else:

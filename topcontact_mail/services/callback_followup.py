@@ -13,6 +13,7 @@ organiser's calendar is cancelled, so the colleague never has two.
 
 from __future__ import annotations
 
+from collections import Counter
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
@@ -71,10 +72,12 @@ class FollowUp:
         found = self.calendars.find_meetings(
             [MeetingLookup(m.ref, m.item_id, m.slot_start, m.slot_end) for m in active]
         )
+        per_colleague = Counter(m.colleague.casefold() for m in active)
         for meeting in active:
             callback = planned[meeting.callback_id]
             state = found.get(meeting.ref)
-            seen = self._seen(meeting, state, responses, now)
+            alone = per_colleague[meeting.colleague.casefold()] == 1
+            seen = self._seen(meeting, state, responses, now, alone=alone)
             result = assess(
                 Planned(
                     meeting.slot_start, meeting.slot_end, callback.callback_by or meeting.slot_end
@@ -109,7 +112,11 @@ class FollowUp:
             return {}
         found: dict[str, MeetingResponse] = {}
         for response in self.calendars.read_responses(ids):
-            for key in (response.uid, response.meeting_item_id):
+            # Without the meeting's ids (a backend that cannot tell) the attendee must do.
+            keys = [response.uid, response.meeting_item_id]
+            if not any(keys):
+                keys = [f"attendee:{response.attendee.casefold()}"]
+            for key in keys:
                 if key:
                     found[key] = response
         self.store.seen_meeting_messages(ids, now)
@@ -121,12 +128,16 @@ class FollowUp:
         state: MeetingState | None,
         responses: dict[str, MeetingResponse],
         now: datetime,
+        *,
+        alone: bool,
     ) -> Seen:
         if state is None:
             return Seen(found=False)
         colleague = meeting.colleague.casefold()
         response = state.responses.get(colleague, "none")
         routed = responses.get(state.uid) or responses.get(state.item_id)
+        if routed is None and alone:
+            routed = responses.get(f"attendee:{colleague}")
         if routed is not None and routed.attendee.casefold() == colleague:
             response = routed.response
         categories = tuple(state.categories)

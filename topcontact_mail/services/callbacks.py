@@ -54,6 +54,7 @@ from topcontact_mail.ports import (
     OutgoingAcknowledgement,
     PendingSend,
     SendResult,
+    WatermarkExpired,
 )
 from topcontact_mail.ports.calendar import (
     Calendars,
@@ -101,6 +102,8 @@ class CallbackOptions:
     in_doubt_seconds: float = IN_DOUBT_SECONDS
     max_attempts: int = 5
     batch_size: int = 50
+    #: How often a callback mailbox of its own is read for new booking mails.
+    poll_interval: timedelta = timedelta(seconds=10)
 
 
 @dataclass
@@ -188,6 +191,7 @@ class CallbackService:
         self.log = get_logger("callbacks", mailbox=mailbox.address.email)
         self.follow_up = FollowUp(self)
         self._created: dict[str, MeetingOutcome] = {}
+        self._last_intake: datetime | None = None
 
     @property
     def staff(self) -> tuple[StaffMember, ...]:
@@ -238,13 +242,27 @@ class CallbackService:
 
     def due(self) -> bool:
         """Whether the follow-up check (or a callback mailbox of its own) wants a pass now."""
-        return self.follow_up.due(self.clock.now()) or self.options.own_mailbox
+        now = self.clock.now()
+        if self.follow_up.due(now):
+            return True
+        return self.options.own_mailbox and (
+            self._last_intake is None or now - self._last_intake >= self.options.poll_interval
+        )
 
     # -- 1. intake ----------------------------------------------------------------------
 
     def _intake(self, summary: CallbackSummary, should_stop: Callable[[], bool]) -> None:
+        self._last_intake = self.clock.now()
         if self.options.own_mailbox:
-            self._intake_own_mailbox(summary, should_stop)
+            try:
+                self._intake_own_mailbox(summary, should_stop)
+            except WatermarkExpired as exc:
+                # Known mails are recognised by their marker or their record: start over.
+                self.log.warning(
+                    "callback mailbox watermark expired, reading it again", reason=str(exc)
+                )
+                self.store.clear_watermark(WATERMARK)
+                self._intake_own_mailbox(summary, should_stop)
             return
         while not should_stop():
             ids = self.store.callback_candidates(Reason.CALLBACK_REQUEST, self.options.batch_size)
