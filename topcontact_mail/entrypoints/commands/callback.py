@@ -21,6 +21,7 @@ import click
 from topcontact_mail.adapters.sqlite_store import SqliteStore, StoreError
 from topcontact_mail.adapters.texts import TextRenderer
 from topcontact_mail.config import Settings
+from topcontact_mail.domain.dates import clock, short_day
 from topcontact_mail.entrypoints.common import EXIT_USAGE, config_option, fail, settings_or_exit
 from topcontact_mail.entrypoints.wiring import (
     build_callbacks,
@@ -180,11 +181,11 @@ def list_callbacks(config_path: Path | None, everything: bool, as_json: bool) ->
         return
     tz = settings.calendar.build().tz
     for row in rows:
-        when = row["slot_start"]
-        shown = when and f"{_local(when, tz):%a %d %b %H:%M}"
+        when = _local(row["slot_start"], tz) if row["slot_start"] else None
+        shown = f"{short_day(when.date())} {clock(when)}" if when else "-"
         click.echo(
             f"{row['id']}  {STATE_NL.get(row['state'], row['state']):<20} "
-            f"{shown or '-':<16} {row['colleague'] or '-':<20} {row['tenant'] or '-'}"
+            f"{shown:<22} {row['colleague'] or '-':<20} {row['tenant'] or '-'}"
         )
 
 
