@@ -14,11 +14,13 @@ import random
 import re
 import sqlite3
 import subprocess
+import sys
 import time
 import tomllib
 from collections import Counter
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -402,3 +404,25 @@ def test_sigkill_during_booking_never_leaves_two_meetings_or_none(booked: Backen
     assert len(confirmations) == len(names)
     # The kills really hit the booking, not only start-ups and an idle daemon at the end.
     assert kills_while_booking >= 4, f"seed {seed}"
+
+
+def test_the_demo_books_a_callback_and_shows_it_in_the_colleagues_calendar(
+    tmp_path: Path,
+) -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "topcontact_mail", "demo", "--output", str(tmp_path / "out")],
+        capture_output=True,
+        timeout=240,
+        check=False,
+        cwd=tmp_path,
+    )
+
+    output = result.stdout.decode()
+    assert result.returncode == 0, result.stderr.decode()[-2000:]
+    assert "Agenda van Jan de Vries" in output
+    assert "Terugbellen: mevr. Jansen — 06 12345678 — lekkage badkamer" in output
+    assert "vergaderverzoek" in output
+    assert "Anouk kreeg de bevestiging: Ingepland: terugbellen mevr. Jansen" in " ".join(
+        output.split()
+    )
+    assert len(list((tmp_path / "out").glob("terugbelverzoek-*.eml"))) == 1
