@@ -367,6 +367,88 @@ class TrackingSettings(Section):
         return list(dict.fromkeys(value))
 
 
+# -- callbacks (issue 11): a promised call-back becomes a meeting request ---------------------
+
+
+class WorkingHoursSettings(OfficeHours):
+    """A colleague's own working hours: like office hours, but a day not named is a day off."""
+
+    monday: HoursList = []
+    tuesday: HoursList = []
+    wednesday: HoursList = []
+    thursday: HoursList = []
+    friday: HoursList = []
+    saturday: HoursList = []
+    sunday: HoursList = []
+
+
+class StaffSettings(Section):
+    """A colleague who can be booked for callbacks (`[[callbacks.staff]]`)."""
+
+    #: As people say it ("Jan de Vries") or as Exchange lists it ("Vries, Jan de").
+    name: str
+    address: MailAddress
+    #: Other names the form may use ("JdV", "Jantje").
+    aliases: list[str] = []
+    #: Own working hours per weekday, like `[calendar.office_hours]`; absent = what Exchange
+    #: reports for the mailbox (its working hours), else the office hours.
+    working_hours: WorkingHoursSettings | None = None
+    #: The colleague (an address of this list) who calls back when this one is away.
+    fallback: MailAddress | None = None
+
+
+class CallbacksSettings(Section):
+    """Callbacks booked by mail or on the command line, as meeting requests (docs/callbacks.md)."""
+
+    enabled: bool = True
+    #: A mailbox only for booking mails; empty: booking mails come to the shared mailbox and are
+    #: told apart by `subject_keyword` in their subject (and an internal sender).
+    mailbox: MailAddress | None = None
+    subject_keyword: str = "Terugbelverzoek"
+    #: Who organises the meeting requests; empty: the shared mailbox.
+    organiser: MailAddress | None = None
+    #: Category on the meeting in Outlook.
+    category: str = "Terugbelverzoek"
+    reminder_minutes: int = Field(default=15, ge=0, le=1440)
+    slot_minutes: int = Field(default=15, ge=5, le=240)
+    #: At least this long between booking and the call.
+    lead_minutes: int = Field(default=15, ge=0, le=1440)
+    #: Slots start on this grid (10:00, 10:15, ...); must divide a day.
+    grid_minutes: int = Field(default=15, ge=5, le=60)
+    #: How many workdays after the term a late slot is looked for.
+    horizon_workdays: int = Field(default=10, ge=1, le=60)
+    #: A colleague or staff sets one of these categories on the meeting when the call was made.
+    done_categories: list[str] = ["Teruggebeld"]
+    #: A callback whose slot ended this long ago without a done category counts as missed.
+    missed_after_minutes: int = Field(default=60, ge=0)
+    #: How often the meetings are checked for declines, cancellations, moves and done marks.
+    check_interval_seconds: float = Field(default=300, ge=5)
+    #: Look a colleague up in the directory (EWS ResolveNames, Graph users) when not in `staff`.
+    use_directory: bool = True
+    #: Category on a booking mail that could not be booked (the booker got a reply saying why).
+    rejected_category: str = "Top Contact: terugbelverzoek niet ingepland"
+    #: How often a declined or cancelled callback is booked anew before the booker is asked to act.
+    max_rebookings: int = Field(default=3, ge=0, le=20)
+    staff: list[StaffSettings] = []
+
+    @field_validator("grid_minutes")
+    @classmethod
+    def _grid_divides_a_day(cls, value: int) -> int:
+        if (24 * 60) % value:
+            raise ValueError(f"grid_minutes must divide a day (5, 10, 15, 20, 30, 60), got {value}")
+        return value
+
+    @model_validator(mode="after")
+    def _fallbacks_known(self) -> CallbacksSettings:
+        known = {s.address.lower() for s in self.staff}
+        for member in self.staff:
+            if member.fallback and member.fallback.lower() not in known:
+                raise ValueError(
+                    f"staff {member.name!r}: fallback {member.fallback} is not in [[callbacks.staff]]"
+                )
+        return self
+
+
 class ServiceSettings(Section):
     dry_run: bool = False
     state_dir: Path = Path("var/state")
@@ -419,6 +501,7 @@ class Settings(BaseSettings):
     screening: ScreeningSettings = ScreeningSettings()
     acknowledgement: AcknowledgementSettings = AcknowledgementSettings()
     tracking: TrackingSettings = TrackingSettings()
+    callbacks: CallbacksSettings = CallbacksSettings()
     service: ServiceSettings = ServiceSettings()
 
     @classmethod

@@ -23,7 +23,7 @@ import json
 import os
 import sqlite3
 import threading
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Collection, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import date, datetime, timedelta
 from pathlib import Path
@@ -43,6 +43,12 @@ from topcontact_mail.ports import (
     SendResult,
     TargetProgress,
     ToObserve,
+)
+from topcontact_mail.ports.calendar import (
+    CallbackRecord,
+    MeetingRecord,
+    OutgoingMeeting,
+    ReplyRecord,
 )
 
 SCHEMA_VERSION = 2
@@ -296,6 +302,7 @@ class SqliteStore:
             # FULL: an acknowledgement intent must be on disk before the mail leaves.
             self._db.execute("PRAGMA synchronous=FULL")
             self._db.executescript(_SCHEMA)
+            self._db.executescript(_CALLBACK_SCHEMA)  # callbacks' tables, created when missing
             version = self._db.execute("SELECT value FROM meta WHERE key='schema'").fetchone()
         except sqlite3.DatabaseError as exc:
             raise StoreError(f"{path}: cannot open the state file: {exc}") from None
@@ -750,3 +757,503 @@ class SqliteStore:
                     "sent_at = CASE WHEN ? = 'sent' THEN ? ELSE sent_at END WHERE ref = ?",
                     (result.outcome, result.error, result.outcome, _iso(now), result.item_id),
                 )
+
+    # -- callbacks (docs/callbacks.md) ----------------------------------------------
+    # Three tables of their own (created if missing, `_CALLBACK_SCHEMA`): the callback
+    # requests, the meetings and replies sent for them (each with a ref, for exactly
+    # once), and the meeting messages already looked at.
+
+    def callback_candidates(self, reason: str, limit: int) -> list[str]:
+        rows = self._query(
+            "SELECT item_id FROM messages WHERE reason = ? AND item_id NOT IN "
+            "(SELECT booking_item_id FROM callbacks WHERE booking_item_id IS NOT NULL) "
+            "ORDER BY received LIMIT ?",
+            (reason, limit),
+        )
+        return [str(r[0]) for r in rows]
+
+    def meeting_messages(self, reason: str, limit: int) -> list[str]:
+        rows = self._query(
+            "SELECT item_id FROM messages WHERE reason = ? AND item_id NOT IN "
+            "(SELECT item_id FROM callback_seen) ORDER BY received LIMIT ?",
+            (reason, limit),
+        )
+        return [str(r[0]) for r in rows]
+
+    def seen_meeting_messages(self, item_ids: Sequence[str], now: datetime) -> None:
+        with self.transaction() as db:
+            db.executemany(
+                "INSERT OR IGNORE INTO callback_seen VALUES (?, ?)",
+                [(i, _iso(now)) for i in item_ids],
+            )
+
+    def record_callback(
+        self,
+        callback: CallbackRecord,
+        now: datetime,
+        meeting: MeetingRecord | None = None,
+        replies: Sequence[ReplyRecord] = (),
+        *,
+        attempting: bool = False,
+    ) -> None:
+        """A new callback, its first meeting and its replies: the intent, in one transaction.
+
+        `attempting`: the meeting's attempt starts now (the command line books at once;
+        the daemon then treats it as unsure instead of sending it a second time).
+        """
+        with self.transaction() as db:
+            db.execute(
+                f"INSERT INTO callbacks ({_CALLBACK_COLUMNS}, updated_at, recorded_at) "
+                "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                (*_callback_row(callback), _iso(now), _iso(now)),
+            )
+            if meeting is not None:
+                self._insert_meeting(db, meeting, now, attempting=attempting)
+            for reply in replies:
+                self._insert_reply(db, reply, now)
+
+    def _insert_meeting(
+        self, db: sqlite3.Connection, meeting: MeetingRecord, now: datetime, *, attempting: bool
+    ) -> None:
+        db.execute(
+            "INSERT INTO callback_sends (ref, callback_id, kind, state, payload, attempts, "
+            "last_attempt_at, colleague, colleague_name, slot_start, slot_end, at_risk, "
+            "created_at) VALUES (?, ?, 'meeting', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (
+                meeting.ref,
+                meeting.callback_id,
+                meeting.state,
+                _meeting_to_json(meeting.outgoing) if meeting.outgoing else None,
+                1 if attempting else 0,
+                _iso(now) if attempting else None,
+                meeting.colleague,
+                meeting.colleague_name,
+                _iso(meeting.slot_start),
+                _iso(meeting.slot_end),
+                int(meeting.at_risk),
+                _iso(now),
+            ),
+        )
+
+    def _insert_reply(self, db: sqlite3.Connection, reply: ReplyRecord, now: datetime) -> None:
+        db.execute(
+            "INSERT INTO callback_sends (ref, callback_id, kind, state, payload, message_id, "
+            "original_item_id, waits_for, reply_kind, created_at) "
+            "VALUES (?, ?, 'reply', ?, ?, ?, ?, ?, ?, ?)",
+            (
+                reply.ref,
+                reply.callback_id,
+                reply.state,
+                _ack_to_json(reply.mail) if reply.mail else None,
+                reply.message_id,
+                reply.original_item_id,
+                reply.waits_for,
+                reply.kind,
+                _iso(now),
+            ),
+        )
+
+    def get_callback(self, callback_id: str) -> CallbackRecord | None:
+        rows = self._query(
+            f"SELECT {_CALLBACK_COLUMNS} FROM callbacks WHERE id = ?", (callback_id,)
+        )
+        return _callback(rows[0]) if rows else None
+
+    def callback_for_item(self, item_id: str) -> CallbackRecord | None:
+        rows = self._query(
+            f"SELECT {_CALLBACK_COLUMNS} FROM callbacks WHERE booking_item_id = ?", (item_id,)
+        )
+        return _callback(rows[0]) if rows else None
+
+    def callbacks(self, states: Collection[str] | None = None) -> list[CallbackRecord]:
+        if states is None:
+            rows = self._query(f"SELECT {_CALLBACK_COLUMNS} FROM callbacks ORDER BY booked_at")
+        else:
+            marks = ",".join("?" * len(states))
+            rows = self._query(
+                f"SELECT {_CALLBACK_COLUMNS} FROM callbacks WHERE state IN ({marks}) "
+                "ORDER BY booked_at",
+                tuple(states),
+            )
+        return [_callback(r) for r in rows]
+
+    def unclaimed_callbacks(self, limit: int) -> list[CallbackRecord]:
+        rows = self._query(
+            f"SELECT {_CALLBACK_COLUMNS} FROM callbacks WHERE claimed = 0 ORDER BY booked_at "
+            "LIMIT ?",
+            (limit,),
+        )
+        return [_callback(r) for r in rows]
+
+    def set_callback_claimed(self, callback_id: str) -> None:
+        with self.transaction() as db:
+            db.execute("UPDATE callbacks SET claimed = 1 WHERE id = ?", (callback_id,))
+
+    def callback_claim_failed(self, callback_id: str, error: str, give_up_after: int) -> bool:
+        """Count a failed claim; True when given up (the callback goes on unclaimed)."""
+        with self.transaction() as db:
+            db.execute(
+                "UPDATE callbacks SET claim_attempts = claim_attempts + 1, last_error = ? "
+                "WHERE id = ?",
+                (error, callback_id),
+            )
+            row = db.execute(
+                "SELECT claim_attempts FROM callbacks WHERE id = ?", (callback_id,)
+            ).fetchone()
+            if row is not None and row[0] >= give_up_after:
+                db.execute("UPDATE callbacks SET claimed = -1 WHERE id = ?", (callback_id,))
+                return True
+        return False
+
+    def set_callback_state(self, callback_id: str, state: str, now: datetime) -> None:
+        with self.transaction() as db:
+            db.execute(
+                "UPDATE callbacks SET state = ?, updated_at = ? WHERE id = ?",
+                (state, _iso(now), callback_id),
+            )
+
+    def rebook(
+        self,
+        callback_id: str,
+        old_ref: str,
+        why: str,
+        now: datetime,
+        meeting: MeetingRecord | None,
+        replies: Sequence[ReplyRecord],
+        state: str,
+        *,
+        cancel_old: bool,
+    ) -> None:
+        """Meeting `old_ref` superseded (why; to be cancelled in Outlook when `cancel_old`), the
+        new meeting and the replies recorded, the callback's state set: one transaction."""
+        with self.transaction() as db:
+            db.execute(
+                "UPDATE callback_sends SET state = 'superseded', why = ?, cancel = ? WHERE ref = ?",
+                (why, "pending" if cancel_old else "", old_ref),
+            )
+            if meeting is not None:
+                self._insert_meeting(db, meeting, now, attempting=False)
+            for reply in replies:
+                self._insert_reply(db, reply, now)
+            db.execute(
+                "UPDATE callbacks SET state = ?, rebookings = rebookings + ?, updated_at = ? "
+                "WHERE id = ?",
+                (state, 1 if meeting is not None else 0, _iso(now), callback_id),
+            )
+
+    def add_replies(self, replies: Sequence[ReplyRecord], now: datetime) -> None:
+        with self.transaction() as db:
+            for reply in replies:
+                self._insert_reply(db, reply, now)
+
+    def meetings(
+        self, callback_id: str | None = None, states: Collection[str] | None = None
+    ) -> list[MeetingRecord]:
+        where, params = ["kind = 'meeting'"], []
+        if callback_id is not None:
+            where.append("callback_id = ?")
+            params.append(callback_id)
+        if states is not None:
+            where.append(f"state IN ({','.join('?' * len(states))})")
+            params.extend(states)
+        rows = self._query(
+            f"SELECT * FROM callback_sends WHERE {' AND '.join(where)} ORDER BY created_at, ref",
+            params,
+        )
+        return [_meeting(r) for r in rows]
+
+    def get_meeting(self, ref: str) -> MeetingRecord | None:
+        rows = self._query(
+            "SELECT * FROM callback_sends WHERE kind = 'meeting' AND ref = ?", (ref,)
+        )
+        return _meeting(rows[0]) if rows else None
+
+    def meetings_to_cancel(self) -> list[MeetingRecord]:
+        rows = self._query(
+            "SELECT * FROM callback_sends WHERE kind = 'meeting' AND cancel = 'pending'"
+        )
+        return [_meeting(r) for r in rows]
+
+    def meeting_cancelled(self, ref: str) -> None:
+        with self.transaction() as db:
+            db.execute("UPDATE callback_sends SET cancel = 'done' WHERE ref = ?", (ref,))
+
+    def pending_meetings(self, limit: int, *, attempted: bool) -> list[PendingSend]:
+        which = "s.last_attempt_at IS NOT NULL" if attempted else "s.last_attempt_at IS NULL"
+        rows = self._query(
+            "SELECT s.ref, s.attempts, s.last_attempt_at FROM callback_sends s "
+            "JOIN callbacks c ON c.id = s.callback_id "
+            f"WHERE s.kind = 'meeting' AND s.state = 'intent' AND c.claimed != 0 AND {which} "
+            "ORDER BY s.created_at LIMIT ?",
+            (limit,),
+        )
+        return [_pending(r, None) for r in rows]
+
+    def meeting_outgoing(self, refs: Sequence[str]) -> dict[str, OutgoingMeeting]:
+        marks = ",".join("?" * len(refs))
+        rows = self._query(
+            f"SELECT ref, payload FROM callback_sends WHERE ref IN ({marks}) "
+            "AND payload IS NOT NULL",
+            tuple(refs),
+        )
+        return {r["ref"]: _meeting_from_json(r["payload"]) for r in rows}
+
+    def pending_replies(self, limit: int, *, attempted: bool) -> list[PendingSend]:
+        which = "r.last_attempt_at IS NOT NULL" if attempted else "r.last_attempt_at IS NULL"
+        rows = self._query(
+            "SELECT r.ref, r.attempts, r.last_attempt_at, r.message_id, r.payload "
+            "FROM callback_sends r JOIN callbacks c ON c.id = r.callback_id "
+            "LEFT JOIN callback_sends m ON m.ref = r.waits_for "
+            f"WHERE r.kind = 'reply' AND r.state = 'intent' AND c.claimed != 0 AND {which} "
+            "AND (r.waits_for IS NULL OR m.state = 'sent') ORDER BY r.created_at LIMIT ?",
+            (limit,),
+        )
+        return [_pending(r, r["message_id"], r["payload"]) for r in rows]
+
+    def reply_records(self, refs: Sequence[str]) -> dict[str, ReplyRecord]:
+        marks = ",".join("?" * len(refs))
+        rows = self._query(
+            f"SELECT * FROM callback_sends WHERE kind = 'reply' AND ref IN ({marks})",
+            tuple(refs),
+        )
+        return {r["ref"]: _reply(r) for r in rows}
+
+    def replies(self, callback_id: str) -> list[ReplyRecord]:
+        rows = self._query(
+            "SELECT * FROM callback_sends WHERE kind = 'reply' AND callback_id = ? "
+            "ORDER BY created_at, ref",
+            (callback_id,),
+        )
+        return [_reply(r) for r in rows]
+
+    def attempting_sends(self, refs: Sequence[str], now: datetime) -> None:
+        with self.transaction() as db:
+            db.executemany(
+                "UPDATE callback_sends SET attempts = attempts + 1, last_attempt_at = ? "
+                "WHERE ref = ?",
+                [(_iso(now), r) for r in refs],
+            )
+
+    def settle_sends(self, results: Sequence[SendResult], now: datetime) -> None:
+        """The outcomes of one round of meetings or replies (keyed by ref), in one transaction."""
+        with self.transaction() as db:
+            for result in results:
+                if result.outcome == "retry":
+                    db.execute(
+                        "UPDATE callback_sends SET last_error = ?, last_attempt_at = "
+                        "CASE WHEN ? THEN NULL ELSE last_attempt_at END WHERE ref = ?",
+                        (result.error, int(result.not_sent), result.item_id),
+                    )
+                    continue
+                db.execute(
+                    "UPDATE callback_sends SET state = ?, last_error = ?, "
+                    "payload = CASE WHEN kind = 'reply' THEN NULL ELSE payload END, "
+                    "sent_at = CASE WHEN ? = 'sent' THEN ? ELSE sent_at END WHERE ref = ?",
+                    (result.outcome, result.error, result.outcome, _iso(now), result.item_id),
+                )
+
+    def set_meeting_ids(self, ref: str, item_id: str, uid: str) -> None:
+        with self.transaction() as db:
+            db.execute(
+                "UPDATE callback_sends SET item_id = ?, uid = COALESCE(NULLIF(?, ''), uid) "
+                "WHERE ref = ?",
+                (item_id, uid, ref),
+            )
+
+    def move_meeting(self, ref: str, start: datetime, end: datetime) -> None:
+        with self.transaction() as db:
+            db.execute(
+                "UPDATE callback_sends SET slot_start = ?, slot_end = ? WHERE ref = ?",
+                (_iso(start), _iso(end), ref),
+            )
+
+    def drop_replies_waiting_for(self, ref: str) -> list[str]:
+        with self.transaction() as db:
+            rows = db.execute(
+                "SELECT DISTINCT callback_id FROM callback_sends WHERE kind = 'reply' "
+                "AND waits_for = ? AND state = 'intent'",
+                (ref,),
+            ).fetchall()
+            db.execute(
+                "UPDATE callback_sends SET state = 'dropped', payload = NULL WHERE kind = 'reply' "
+                "AND waits_for = ? AND state = 'intent'",
+                (ref,),
+            )
+        return [str(r[0]) for r in rows]
+
+
+_CALLBACK_SCHEMA = """
+CREATE TABLE IF NOT EXISTS callbacks (
+    id TEXT PRIMARY KEY,
+    source TEXT NOT NULL,
+    booked_by TEXT NOT NULL,
+    booked_at TEXT NOT NULL,
+    state TEXT NOT NULL,
+    callback_by TEXT,
+    booking_item_id TEXT UNIQUE,
+    booking_mailbox TEXT,
+    booking_message_id TEXT,
+    problems TEXT NOT NULL DEFAULT '',
+    details TEXT NOT NULL DEFAULT '{}',
+    claimed INTEGER NOT NULL DEFAULT 1,
+    rebookings INTEGER NOT NULL DEFAULT 0,
+    claim_attempts INTEGER NOT NULL DEFAULT 0,
+    last_error TEXT NOT NULL DEFAULT '',
+    updated_at TEXT NOT NULL,
+    recorded_at TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS callback_sends (
+    ref TEXT PRIMARY KEY,
+    callback_id TEXT NOT NULL,
+    kind TEXT NOT NULL,
+    state TEXT NOT NULL,
+    payload TEXT,
+    attempts INTEGER NOT NULL DEFAULT 0,
+    last_attempt_at TEXT,
+    last_error TEXT NOT NULL DEFAULT '',
+    colleague TEXT,
+    colleague_name TEXT,
+    slot_start TEXT,
+    slot_end TEXT,
+    at_risk INTEGER NOT NULL DEFAULT 0,
+    item_id TEXT,
+    uid TEXT,
+    why TEXT NOT NULL DEFAULT '',
+    cancel TEXT NOT NULL DEFAULT '',
+    message_id TEXT,
+    original_item_id TEXT,
+    waits_for TEXT,
+    reply_kind TEXT,
+    created_at TEXT NOT NULL,
+    sent_at TEXT
+);
+CREATE INDEX IF NOT EXISTS callback_sends_callback ON callback_sends (callback_id, kind);
+CREATE INDEX IF NOT EXISTS callback_sends_state ON callback_sends (kind, state);
+CREATE TABLE IF NOT EXISTS callback_seen (item_id TEXT PRIMARY KEY, seen_at TEXT NOT NULL);
+"""
+
+_CALLBACK_COLUMNS = (
+    "id, source, booked_by, booked_at, state, callback_by, booking_item_id, booking_mailbox, "
+    "booking_message_id, problems, details, claimed, rebookings"
+)
+
+
+def _callback_row(c: CallbackRecord) -> tuple[Any, ...]:
+    return (
+        c.id,
+        c.source,
+        c.booked_by,
+        _iso(c.booked_at),
+        c.state,
+        _iso(c.callback_by),
+        c.booking_item_id,
+        c.booking_mailbox,
+        c.booking_message_id,
+        ",".join(c.problems),
+        json.dumps(dict(c.details), ensure_ascii=False),
+        int(c.claimed),
+        c.rebookings,
+    )
+
+
+def _callback(row: sqlite3.Row) -> CallbackRecord:
+    return CallbackRecord(
+        id=row["id"],
+        source=row["source"],
+        booked_by=row["booked_by"],
+        booked_at=datetime.fromisoformat(row["booked_at"]),
+        state=row["state"],
+        callback_by=_moment(row["callback_by"]),
+        booking_item_id=row["booking_item_id"],
+        booking_mailbox=row["booking_mailbox"],
+        booking_message_id=row["booking_message_id"],
+        problems=tuple(p for p in row["problems"].split(",") if p),
+        details=json.loads(row["details"] or "{}"),
+        claimed=row["claimed"] != 0,
+        rebookings=row["rebookings"],
+    )
+
+
+def _meeting(row: sqlite3.Row) -> MeetingRecord:
+    return MeetingRecord(
+        ref=row["ref"],
+        callback_id=row["callback_id"],
+        colleague=row["colleague"] or "",
+        colleague_name=row["colleague_name"] or "",
+        slot_start=datetime.fromisoformat(row["slot_start"]),
+        slot_end=datetime.fromisoformat(row["slot_end"]),
+        at_risk=bool(row["at_risk"]),
+        state=row["state"],
+        item_id=row["item_id"],
+        uid=row["uid"],
+        outgoing=_meeting_from_json(row["payload"]) if row["payload"] else None,
+        attempts=row["attempts"],
+        last_attempt=_moment(row["last_attempt_at"]),
+        last_error=row["last_error"],
+        why=row["why"],
+        sent_at=_moment(row["sent_at"]),
+    )
+
+
+def _reply(row: sqlite3.Row) -> ReplyRecord:
+    return ReplyRecord(
+        ref=row["ref"],
+        callback_id=row["callback_id"],
+        kind=row["reply_kind"] or "",
+        message_id=row["message_id"] or "",
+        state=row["state"],
+        original_item_id=row["original_item_id"],
+        mail=_ack_from_json(row["payload"]) if row["payload"] else None,
+        waits_for=row["waits_for"],
+        attempts=row["attempts"],
+        last_attempt=_moment(row["last_attempt_at"]),
+    )
+
+
+def _pending(row: sqlite3.Row, message_id: str | None, payload: str | None = None) -> PendingSend:
+    # A meeting or reply as the exactly-once round sends it: its ref is also its key.
+    return PendingSend(
+        item_id=row["ref"],
+        ref=row["ref"],
+        message_id=message_id or "",
+        acknowledgement=_ack_from_json(payload) if payload else None,
+        attempts=row["attempts"],
+        last_attempt=_moment(row["last_attempt_at"]),
+    )
+
+
+def _meeting_to_json(meeting: OutgoingMeeting) -> str:
+    return json.dumps(
+        {
+            "ref": meeting.ref,
+            "attendee": [meeting.attendee.email, meeting.attendee.name],
+            "subject": meeting.subject,
+            "text_body": meeting.text_body,
+            "html_body": meeting.html_body,
+            "start": meeting.start.isoformat(),
+            "end": meeting.end.isoformat(),
+            "time_zone": meeting.time_zone,
+            "categories": list(meeting.categories),
+            "reminder_minutes": meeting.reminder_minutes,
+            "location": meeting.location,
+        },
+        ensure_ascii=False,
+    )
+
+
+def _meeting_from_json(text: str) -> OutgoingMeeting:
+    data = json.loads(text)
+    email, name = data["attendee"]
+    return OutgoingMeeting(
+        ref=data["ref"],
+        attendee=Address(email, name),
+        subject=data["subject"],
+        text_body=data["text_body"],
+        html_body=data["html_body"],
+        start=datetime.fromisoformat(data["start"]),
+        end=datetime.fromisoformat(data["end"]),
+        time_zone=data["time_zone"],
+        categories=tuple(data["categories"]),
+        reminder_minutes=int(data["reminder_minutes"]),
+        location=data["location"],
+    )

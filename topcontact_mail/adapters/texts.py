@@ -25,6 +25,7 @@ import traceback
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, time
+from html import escape
 from pathlib import Path
 from typing import Any
 
@@ -50,6 +51,7 @@ from topcontact_mail.domain.acknowledgement import clean_subject, clean_text, gr
 from topcontact_mail.domain.calendar import Interval, ResponseTerms
 from topcontact_mail.domain.dates import long_date
 from topcontact_mail.domain.message import IncomingMessage
+from topcontact_mail.ports.calendar import RenderedMail
 
 log = structlog.get_logger(__name__)
 
@@ -320,6 +322,33 @@ class TextRenderer:
             file, line = _template_location(exc, template)
             raise TemplateProblem(file, line, _describe(exc)) from None
 
+    # -- callbacks (docs/callbacks.md) --------------------------------------------------
+    # Per kind `callback_<kind>.subject.txt.j2` and `callback_<kind>.txt.j2`; the HTML body
+    # from `callback_<kind>.html.j2` when there is one, else the text in paragraphs.
+
+    def callback_text(self, kind: str, context: Mapping[str, Any]) -> RenderedMail:
+        """The `CallbackTexts` port: subject, text and HTML of a callback mail or meeting."""
+        language = self.default_language
+        values = {"team": self.team.model_dump(), **context}
+        names = set(self._env.list_templates())
+        subject_name = f"callback_{kind}.subject.txt.j2"
+        subject = (
+            self._render(self._load(subject_name), values, language)
+            if subject_name in names
+            else ""
+        )
+        text = self._render(self._load(f"callback_{kind}.txt.j2"), values, language)
+        html_name = f"callback_{kind}.html.j2"
+        if html_name in names:
+            html = self._render(self._load(html_name), values, language)
+        else:
+            html = _paragraphs(text, language)
+        return RenderedMail(
+            subject=clean_subject(" ".join(subject.split()), self.max_subject_length),
+            text=text,
+            html=html,
+        )
+
 
 @pass_context
 def _long_date_filter(context: Context, day: date) -> str:
@@ -353,3 +382,13 @@ def _describe(exc: Exception) -> str:
     if isinstance(exc, TemplateError) and exc.message:
         return exc.message
     return f"{type(exc).__name__}: {exc}"
+
+
+def _paragraphs(text: str, language: str) -> str:
+    """Plain text as simple HTML: a paragraph per block, line breaks kept, everything escaped."""
+    blocks = [b for b in text.strip().split("\n\n") if b.strip()]
+    body = "\n".join(
+        "<p>" + "<br>\n".join(escape(line) for line in block.splitlines()) + "</p>"
+        for block in blocks
+    )
+    return f'<!DOCTYPE html>\n<html lang="{escape(language)}"><body>\n{body}\n</body></html>\n'

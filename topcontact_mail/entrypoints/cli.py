@@ -24,6 +24,7 @@ COMMANDS = {
     "status": "topcontact_mail.entrypoints.commands.status:status_command",
     "report": "topcontact_mail.entrypoints.commands.report:report",
     "deadlines": "topcontact_mail.entrypoints.commands.deadlines:deadlines",
+    "callback": "topcontact_mail.entrypoints.commands.callback:callback",
     "demo": "topcontact_mail.entrypoints.commands.demo:demo",
     "sandbox": "exchange_sandbox.cli:sandbox_group",
 }
@@ -37,6 +38,7 @@ SUMMARIES = {
     "status": "Open messages with their due moment and state, callbacks planned and missed.",
     "report": "The month's figures (HTML, CSV or JSON) from the state store.",
     "deadlines": "The response terms of moments (ISO 8601).",
+    "callback": "Book, list and cancel callbacks (meeting requests in a colleague's calendar).",
     "demo": "Run the service against the sandbox Exchange server with sample mail.",
     "sandbox": "The sandbox Exchange server: a TEST DOUBLE, never a production option.",
 }

@@ -31,6 +31,7 @@ from topcontact_mail.logs import get_logger
 from topcontact_mail.ports import CredentialsRejected, Mailbox, MailboxUnavailable, WatermarkExpired
 from topcontact_mail.services.acknowledge import WATERMARK, AcknowledgeService, Summary
 from topcontact_mail.services.tracking import TrackingService, TrackingSummary
+from topcontact_mail.services.callbacks import CallbackService
 
 #: How long one wait for notifications lasts before the stop flag is looked at again.
 WAIT_SLICE_SECONDS = 1.0
@@ -52,6 +53,8 @@ class Daemon:
     health: Health | None = None
     tracking: TrackingService | None = None
     notifier: Notifier = field(default_factory=Notifier)
+    #: Books callbacks in the same pass (docs/callbacks.md); None when callbacks are off.
+    callbacks: CallbackService | None = None
 
     def __post_init__(self) -> None:
         self.stop = threading.Event()
@@ -127,12 +130,21 @@ class Daemon:
             self.log.warning("watermark expired, starting a full sync", reason=str(exc))
             self.service.store.clear_watermark(WATERMARK)
             summary = self.service.run_once(should_stop=self._should_stop)
+        if self.callbacks is not None:
+            # Booking mails and meeting responses were just recorded: they are taken up at once.
+            self.callbacks.run_once(should_stop=self._should_stop)
         self.total.add(summary)
         if self.health is not None:
             self.health.passed(summary)
         if self.on_pass is not None:
             self.on_pass(summary)
         return summary
+
+    def pending(self) -> bool:
+        """Whether acknowledgements, marks, meetings or replies wait to be done."""
+        return self.service.has_pending() or (
+            self.callbacks is not None and self.callbacks.has_pending()
+        )
 
     def _unavailable(self, exc: MailboxUnavailable, retry_in: float) -> None:
         """Report loudly: a refused credential is an administrator's job, not a passing fault."""
@@ -162,16 +174,14 @@ class Daemon:
             except MailboxUnavailable as exc:
                 self._unavailable(exc, delay)
             else:
-                if not self.service.has_pending():
+                if not self.pending():
                     self.track()
                     break
                 if summary.sent or summary.marked:
                     delay = RETRY_START_SECONDS  # progress: the trouble is passing
                     continue
             if time.monotonic() + delay > deadline:
-                self.log.error(
-                    "giving up draining: work is still pending", pending=self.service.has_pending()
-                )
+                self.log.error("giving up draining: work is still pending", pending=self.pending())
                 break
             self.stop.wait(delay)
             delay = min(delay * 2, DRAIN_RETRY_MAX_SECONDS)
@@ -213,11 +223,12 @@ class Daemon:
                 self.notifier.heartbeat()
                 try:
                     changed = self.mailbox.wait_for_changes(WAIT_SLICE_SECONDS)
-                    retry_due = time.monotonic() >= retry_at and self.service.has_pending()
-                    if changed or self.sync_due.is_set() or retry_due:
+                    retry_due = time.monotonic() >= retry_at and self.pending()
+                    callbacks_due = self.callbacks is not None and self.callbacks.due()
+                    if changed or self.sync_due.is_set() or retry_due or callbacks_due:
                         self.sync_due.clear()
                         summary = self.one_pass()
-                        if self.service.has_pending() and not (summary.sent or summary.marked):
+                        if self.pending() and not (summary.sent or summary.marked):
                             retry_at = time.monotonic() + delay
                             delay = min(delay * 2, RETRY_MAX_SECONDS)
                         else:

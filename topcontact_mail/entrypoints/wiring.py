@@ -5,21 +5,27 @@ Nothing connects at import time; a backend's modules load only when it is chosen
 
 from __future__ import annotations
 
-from datetime import datetime
+from dataclasses import replace
+from datetime import datetime, timedelta
 from pathlib import Path
 
 from topcontact_mail.adapters.sqlite_store import SqliteStore
 from topcontact_mail.adapters.texts import TextRenderer
 from topcontact_mail.config import Settings
+from topcontact_mail.domain.callbacks import SlotRules, StaffMember, WorkingHours
+from topcontact_mail.domain.callbacks.followup import FollowUpPolicy
 from topcontact_mail.domain.message import Address
 from topcontact_mail.domain.screening import ScreeningPolicy
 from topcontact_mail.domain.tracking import AnsweredPolicy, AnswerMethod, SchedulePolicy
 from topcontact_mail.ports import Clock, Mailbox
+from topcontact_mail.ports.calendar import CallbackBackend
 from topcontact_mail.ports.callbacks import CallbackSource, NoCallbacks
 from topcontact_mail.reports.mails import TeamMails
 from topcontact_mail.reports.templating import report_environment
 from topcontact_mail.services.acknowledge import AcknowledgeService, Options
 from topcontact_mail.services.alerts import Alerts
+from topcontact_mail.services.callback_plans import Planner, PlanOptions
+from topcontact_mail.services.callbacks import CallbackOptions, CallbackService, StoreCallbacks
 from topcontact_mail.services.tracking import TrackingOptions, TrackingService
 
 
@@ -61,7 +67,11 @@ def service_options(settings: Settings) -> Options:
 
 
 def screening_policy(settings: Settings) -> ScreeningPolicy:
-    return ScreeningPolicy.from_settings(settings.screening, settings.connection.shared_mailbox)
+    policy = ScreeningPolicy.from_settings(settings.screening, settings.connection.shared_mailbox)
+    # Booking mails come to the shared mailbox (told by the keyword) unless they have their own.
+    if settings.callbacks.enabled and settings.callbacks.mailbox is None:
+        policy = replace(policy, callback_keyword=settings.callbacks.subject_keyword)
+    return policy
 
 
 def tracking_options(settings: Settings) -> TrackingOptions:
@@ -87,9 +97,9 @@ def tracking_options(settings: Settings) -> TrackingOptions:
     )
 
 
-def callback_source(settings: Settings) -> CallbackSource:
-    """Where the callbacks come from: none yet (booking them is a later feature)."""
-    return NoCallbacks()
+def callback_source(settings: Settings, store: SqliteStore) -> CallbackSource:
+    """The callbacks booked as meeting requests (docs/callbacks.md), when callbacks are on."""
+    return StoreCallbacks(store) if settings.callbacks.enabled else NoCallbacks()
 
 
 def build_tracking(
@@ -107,7 +117,7 @@ def build_tracking(
             settings.team.name,
         ),
         options=tracking_options(settings),
-        callbacks=callback_source(settings),
+        callbacks=callback_source(settings, store),
     )
 
 
@@ -131,4 +141,96 @@ def build_service(
         policy=screening_policy(settings),
         options=service_options(settings),
         targets=tracking,
+    )
+
+
+# -- callbacks (docs/callbacks.md) -------------------------------------------------------------
+
+
+def open_calendars(settings: Settings) -> CallbackBackend:
+    """The configured backend's calendars, directory and mail bodies (imported when chosen)."""
+    if settings.connection.backend == "graph":
+        from topcontact_mail.adapters.graph.calendar import connect_calendars as graph_calendars
+
+        return graph_calendars(settings)
+    from topcontact_mail.adapters.ews.calendar import connect_calendars as ews_calendars
+
+    return ews_calendars(settings)
+
+
+def open_callback_mailbox(settings: Settings, shared: Mailbox) -> Mailbox:
+    """Where booking mails arrive: a mailbox of their own, or the shared mailbox itself."""
+    own = settings.callbacks.mailbox
+    if own is None or own.casefold() == settings.connection.shared_mailbox.casefold():
+        return shared
+    connection = settings.connection.model_copy(update={"shared_mailbox": own})
+    return open_mailbox(settings.model_copy(update={"connection": connection}))
+
+
+def staff_members(settings: Settings) -> tuple[StaffMember, ...]:
+    return tuple(
+        StaffMember(
+            s.name,
+            s.address,
+            aliases=tuple(s.aliases),
+            working_hours=WorkingHours(s.working_hours.intervals()) if s.working_hours else None,
+            fallback=s.fallback,
+        )
+        for s in settings.callbacks.staff
+    )
+
+
+def build_callbacks(
+    settings: Settings, mailbox: Mailbox, store: SqliteStore, calendars: CallbackBackend
+) -> CallbackService:
+    """The callback service; `mailbox` is where booking mails arrive (`open_callback_mailbox`)."""
+    cb = settings.callbacks
+    texts = TextRenderer.from_settings(settings)
+    calendar = settings.calendar.build()
+    own_mailbox = (
+        cb.mailbox is not None
+        and mailbox.address.key != settings.connection.shared_mailbox.casefold()
+    )
+    planner = Planner(
+        calendars=calendars,
+        directory=calendars,
+        texts=texts,
+        calendar=calendar,
+        staff=staff_members(settings),
+        options=PlanOptions(
+            category=cb.category,
+            reminder_minutes=cb.reminder_minutes,
+            rules=SlotRules(
+                length=timedelta(minutes=cb.slot_minutes),
+                lead_time=timedelta(minutes=cb.lead_minutes),
+                grid=timedelta(minutes=cb.grid_minutes),
+                horizon_workdays=cb.horizon_workdays,
+            ),
+            done_category=cb.done_categories[0] if cb.done_categories else "",
+            use_directory=cb.use_directory,
+        ),
+    )
+    return CallbackService(
+        mailbox=mailbox,
+        calendars=calendars,
+        bodies=calendars,
+        store=store,
+        planner=planner,
+        clock=SystemClock(),
+        calendar=calendar,
+        policy=screening_policy(settings),
+        options=CallbackOptions(
+            keyword=cb.subject_keyword,
+            own_mailbox=own_mailbox,
+            rejected_category=cb.rejected_category,
+            follow_up=FollowUpPolicy(
+                done_categories=tuple(cb.done_categories),
+                missed_after=timedelta(minutes=cb.missed_after_minutes),
+            ),
+            check_interval=timedelta(seconds=cb.check_interval_seconds),
+            max_rebookings=cb.max_rebookings,
+            time_zone=settings.calendar.timezone,
+            dry_run=settings.service.dry_run,
+            in_doubt_seconds=settings.service.in_doubt_seconds,
+        ),
     )

@@ -1,9 +1,9 @@
-"""The callbacks the daily overview, `status` and the monthly report show: a seam for a later feature.
+"""The callbacks the daily overview, `status` and the monthly report show.
 
-Booking callbacks as meeting requests is a later issue. Until it lands there
-are no callbacks, and `NoCallbacks` says so; the tracking service, `status`
-and `report` already take their callbacks from here, so that feature only has
-to supply a `CallbackSource` (and tests can pass `TrackedCallback`s directly).
+The tracking service, `status` and `report` take their callbacks from a
+`CallbackSource`: the booked ones from the state store
+(`services.callbacks.StoreCallbacks`) when callbacks are on, `NoCallbacks`
+when they are off, and a fixed list in tests.
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ class CallbackSource(Protocol):
 
 @dataclass(frozen=True)
 class NoCallbacks:
-    """No callbacks yet: booking them is a later feature."""
+    """Callbacks are off (`[callbacks] enabled = false`)."""
 
     def tracked_callbacks(self) -> list[TrackedCallback]:
         return []

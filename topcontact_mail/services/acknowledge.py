@@ -269,9 +269,9 @@ class AcknowledgeService:
         received = message.received or now
         terms = self.calendar.terms(received)
         verdict = screen(message, self.policy, self.history(message, marker, now))
-        record = self._base(
-            message, terms, verdict, marked=verdict.reason == Reason.ALREADY_HANDLED
-        )
+        # A booking mail is the callback service's to mark: its marker is the callback's claim.
+        handled_elsewhere = (Reason.ALREADY_HANDLED, Reason.CALLBACK_REQUEST)
+        record = self._base(message, terms, verdict, marked=verdict.reason in handled_elsewhere)
         if not verdict.acknowledge:
             if verdict.global_cap_reached and self._cap_alerted_hour != now.replace(
                 minute=0, second=0, microsecond=0

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import pytest
@@ -22,6 +22,7 @@ from .support import POLICY
 
 PERSON = Address("m.jansen@gmail.example", "Marieke Jansen")
 OWN_LOOP = ("X-MS-Exchange-Inbox-Rules-Loop", "info@woonservice.example")
+CALLBACK_POLICY = replace(POLICY, callback_keyword="Terugbelverzoek")
 
 
 def mail(
@@ -517,6 +518,21 @@ HITS = [
     hit("no_sender", "no From", mail(sender=None)),
     hit("no_sender", "From without a domain", mail(sender=Address("undisclosed-recipients"))),
     hit("no_sender", "From with a dotless domain", mail(sender=Address("jan@localhost"))),
+    hit(
+        "callback_request",
+        "a colleague books a callback",
+        mail(sender=Address("a.bakker@woonservice.example"), subject="Terugbelverzoek"),
+        policy=CALLBACK_POLICY,
+    ),
+    hit(
+        "callback_request",
+        "the booker's corrected form, as a reply",
+        mail(
+            sender=Address("a.bakker@team.woonservice.example"),
+            subject="RE: terugbelverzoek: mevr. Jansen",
+        ),
+        policy=CALLBACK_POLICY,
+    ),
     hit("internal_sender", "colleague", mail(sender=Address("j.devries@woonservice.example"))),
     hit(
         "internal_sender",
@@ -594,6 +610,25 @@ MISSES = [
         "own_rule_forward",
         "a colleague forwarding by hand (no rule stamp)",
         mail(sender=Address("j.devries@woonservice.example"), subject="FW: vraag"),
+        "internal_sender",
+    ),
+    miss(
+        "callback_request",
+        "a tenant asking for a callback is a person",
+        mail(subject="Terugbelverzoek: graag vandaag"),
+        policy=CALLBACK_POLICY,
+    ),
+    miss(
+        "callback_request",
+        "the keyword inside another word is no booking",
+        mail(sender=Address("a.bakker@woonservice.example"), subject="Terugbelverzoeken van mei"),
+        "internal_sender",
+        policy=CALLBACK_POLICY,
+    ),
+    miss(
+        "callback_request",
+        "no keyword configured: a colleague's mail stays a colleague's",
+        mail(sender=Address("a.bakker@woonservice.example"), subject="Terugbelverzoek"),
         "internal_sender",
     ),
     miss("auto_submitted", "Auto-Submitted: no", mail(("Auto-Submitted", "no"))),

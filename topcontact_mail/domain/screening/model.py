@@ -32,6 +32,9 @@ class ScreeningPolicy:
     spam_threshold: int = 5
     per_sender_per_day: int = 3
     global_per_hour: int = 200
+    #: A colleague's mail with this word in its subject books a callback (docs/callbacks.md);
+    #: empty: callbacks are not booked through the shared mailbox.
+    callback_keyword: str = ""
 
     @classmethod
     def from_settings(cls, screening: ScreeningSettings, shared_mailbox: str) -> ScreeningPolicy:

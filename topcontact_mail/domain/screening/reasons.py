@@ -40,6 +40,7 @@ class Reason(StrEnum):
     BULK_SENDER = "bulk_sender"
     SPAM = "spam"
     NO_SENDER = "no_sender"
+    CALLBACK_REQUEST = "callback_request"
     INTERNAL_SENDER = "internal_sender"
     CONVERSATION_ALREADY_ACKNOWLEDGED = "conversation_already_acknowledged"
     SENDER_DAILY_LIMIT = "sender_daily_limit"

@@ -32,6 +32,7 @@ from exchange_sandbox import GraphSandbox, SandboxHandle, serve_graph_tls, start
 from exchange_sandbox.store import Flag, NewItem
 from topcontact_mail.adapters.sqlite_store import SqliteStore
 from topcontact_mail.config import (
+    CallbacksSettings,
     ConnectionSettings,
     EwsSettings,
     GraphSettings,
@@ -44,9 +45,11 @@ from topcontact_mail.entrypoints.commands.status import print_status
 from topcontact_mail.entrypoints.common import config_option, settings_or_exit
 from topcontact_mail.entrypoints.daemon import Daemon
 from topcontact_mail.entrypoints.wiring import (
+    build_callbacks,
     build_service,
     build_tracking,
     callback_source,
+    open_calendars,
     open_mailbox,
 )
 from topcontact_mail.logs import configure_logging
@@ -72,7 +75,24 @@ REASONS_NL = {
     "auto_reply_subject": "afwezigheidsmelding",
     "auto_reply_header": "automatisch antwoord",
     "machine_sender": "systeemafzender",
+    "callback_request": "terugbelverzoek",
 }
+#: A colleague books a callback for Jan de Vries by mail (docs/callbacks.md).
+COLLEAGUE = "j.devries@woonservice.example"
+BOOKER = "a.bakker@woonservice.example"
+BOOKING = (
+    f"From: Anouk Bakker <{BOOKER}>\r\nTo: {SHARED}\r\nSubject: Terugbelverzoek\r\n"
+    "Message-ID: <demo-terugbelverzoek@ex01.woonservice.example>\r\n"
+    "Content-Type: text/plain; charset=utf-8\r\n\r\n"
+    "Voor: Jan de Vries\r\nNaam: mevr. Jansen\r\nTelefoon: 06-12345678\r\n"
+    "Onderwerp: lekkage badkamer\r\nNotities: belde vanmorgen, water loopt langs de muur\r\n"
+    "Voorkeur: middag\r\n\r\nGroet,\r\nAnouk\r\n"
+).encode()
+#: The demo's staff, when the configuration names none.
+DEMO_STAFF = [
+    {"name": "Jan de Vries", "address": COLLEAGUE, "fallback": BOOKER},
+    {"name": "Anouk Bakker", "address": BOOKER},
+]
 
 
 def _demo_mail() -> list[tuple[str, bytes]]:
@@ -151,22 +171,65 @@ def _settings_for(
             "team_address": base.tracking.team_address or "a.bakker@woonservice.example",
         }
     )
+    callbacks = base.callbacks
+    if not callbacks.staff:
+        callbacks = CallbacksSettings.model_validate(
+            {**callbacks.model_dump(), "staff": DEMO_STAFF, "mailbox": None, "organiser": None}
+        )
     return base.model_copy(
-        update={"connection": connection, "service": service, "tracking": tracking}
+        update={
+            "connection": connection,
+            "service": service,
+            "tracking": tracking,
+            "callbacks": callbacks,
+        }
     )
 
 
+def _calendar_table(sandbox: SandboxHandle, settings: Settings) -> Table:
+    """What Jan de Vries sees in Outlook: the callback in his calendar, the request in his inbox."""
+    calendar = settings.calendar.build()
+    table = Table(title=f"Agenda van Jan de Vries ({COLLEAGUE})")
+    for column in ("Wanneer", "Onderwerp", "Status", "In zijn inbox"):
+        table.add_column(column)
+    requests = {
+        i.subject
+        for i in sandbox.store.items(COLLEAGUE, "inbox")
+        if "Meeting.Request" in i.item_class
+    }
+    for item in reversed(sandbox.store.items(COLLEAGUE, "calendar")):
+        if item.calendar is None:
+            continue
+        start, end = calendar.local(item.calendar.start), calendar.local(item.calendar.end)
+        table.add_row(
+            f"{short_day(start.date())} {clock(start)}-{clock(end)}",
+            item.subject,
+            {"Tentative": "voorlopig (nog niet geaccepteerd)"}.get(
+                item.calendar.free_busy, item.calendar.free_busy
+            ),
+            "vergaderverzoek" if item.subject in requests else "-",
+        )
+    return table
+
+
 def _write_acknowledgements(sandbox: SandboxHandle, output: Path) -> list[Path]:
-    """The acknowledgements (not the team's mails or staff's replies) as .eml files."""
+    """The acknowledgements and the replies to a callback's booker (not the team's mails or staff's
+    replies) as .eml files."""
     output.mkdir(parents=True, exist_ok=True)
     written = []
-    acknowledgements = [
-        item
+    sent = [
+        (item, email.message_from_bytes(item.mime or b"").get("X-TopContact-Mail", ""))
         for item in sandbox.store.items(SHARED, "sentitems")
-        if email.message_from_bytes(item.mime or b"").get("X-TopContact-Mail") == "acknowledgement"
     ]
-    for number, item in enumerate(acknowledgements, start=1):
-        path = output / f"bevestiging-{number:02d}.eml"
+    kept = [
+        (item, kind)
+        for item, kind in sent
+        if kind == "acknowledgement" or kind.startswith("callback")
+    ]
+    for number, (item, kind) in enumerate(kept, start=1):
+        # The reply to a callback's booker is named for what it is.
+        name = "terugbelverzoek" if kind.startswith("callback") else "bevestiging"
+        path = output / f"{name}-{number:02d}.eml"
         path.write_bytes(item.mime or b"")
         written.append(path)
     return written
@@ -211,7 +274,7 @@ def _end_of_demo(
     """The status table, and the HTML report of the demo month in the output folder."""
     calendar = settings.calendar.build()
     now = calendar.local(datetime.now(UTC))
-    callbacks = callback_source(settings).tracked_callbacks()
+    callbacks = callback_source(settings, store).tracked_callbacks()
     view = status(
         store.targets(),
         callbacks,
@@ -261,11 +324,17 @@ def demo(config_path: Path | None, backend: str, output: Path) -> None:
         for name, raw in mail:
             if name not in LATE_ARRIVALS:
                 _deliver(sandbox, raw)
+        sandbox.store.deliver(SHARED, BOOKING)
         mailbox = open_mailbox(settings)
         store = SqliteStore(Path(state) / "topcontact.sqlite3")
         tracking = build_tracking(settings, mailbox, store)
+        calendars = open_calendars(settings)
         daemon = Daemon(
-            settings, build_service(settings, mailbox, store, tracking), mailbox, tracking=tracking
+            settings,
+            build_service(settings, mailbox, store, tracking),
+            mailbox,
+            tracking=tracking,
+            callbacks=build_callbacks(settings, mailbox, store, calendars),
         )
         worker = threading.Thread(target=daemon.run_forever, name="daemon")
         worker.start()
@@ -277,18 +346,22 @@ def demo(config_path: Path | None, backend: str, output: Path) -> None:
                 deadline = time.monotonic() + 60
                 while time.monotonic() < deadline:
                     time.sleep(0.5)
-                    if late and len(store.records()) >= len(mail) - len(late):
+                    if late and len(store.records()) >= len(mail) + 1 - len(late):
                         _deliver(sandbox, late.pop(0))
                     live.update(_table(sandbox, store, settings))
-                    if (
-                        not late
-                        and len(store.records()) == len(mail)
-                        and not daemon.service.has_pending()
-                    ):
+                    if not late and len(store.records()) == len(mail) + 1 and not daemon.pending():
                         break
         finally:
             daemon.stop.set()
             worker.join(timeout=30)
+            calendars.close()
+        console.print()
+        console.print(_calendar_table(sandbox, settings))
+        confirmations = [
+            i.subject
+            for i in sandbox.store.items(BOOKER, "inbox")
+            if i.from_ is not None and i.from_.email.lower() == SHARED
+        ]
         written = _write_acknowledgements(sandbox, output)
         try:
             console.print()
@@ -316,7 +389,11 @@ def demo(config_path: Path | None, backend: str, output: Path) -> None:
         "in Outlook (vlag met termijn, categorie, markering)."
     )
     console.print(
-        f"De ontvangstbevestigingen staan als .eml in {output}/ ({len(written)} bestanden)."
+        f"De verstuurde berichten staan als .eml in {output}/ ({len(written)} bestanden)."
+    )
+    console.print(
+        "Terugbelverzoek van Anouk Bakker: een vergaderverzoek in de agenda van Jan de Vries; "
+        f"Anouk kreeg de bevestiging: {confirmations[0] if confirmations else '(geen)'}."
     )
     console.print(
         f"Bewaking van de termijnen: {summary['beantwoord']} berichten als beantwoord herkend; "

@@ -66,9 +66,9 @@ def build_report(settings: Settings, month: str, as_of: str | None) -> tuple[Mon
     store = open_state(settings)
     try:
         records, targets = store.records(), store.targets()
+        callbacks = wiring.callback_source(settings, store).tracked_callbacks()
     finally:
         store.close()
-    callbacks = wiring.callback_source(settings).tracked_callbacks()
     report = month_report(records, targets, callbacks, month, calendar, now, privacy=privacy)
     if privacy is not Privacy.IDENTIFIED or not report.messages:
         return report, True

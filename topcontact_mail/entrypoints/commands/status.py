@@ -102,7 +102,7 @@ def current_status(config_path: Path | None, as_of: str | None) -> tuple[Status,
     try:
         view = status(
             store.targets(),
-            wiring.callback_source(settings).tracked_callbacks(),
+            wiring.callback_source(settings, store).tracked_callbacks(),
             now,
             calendar,
             SchedulePolicy(warn_workdays_before=settings.tracking.warn_workdays_before),
