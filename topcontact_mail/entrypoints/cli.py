@@ -25,6 +25,7 @@ COMMANDS = {
     "report": "topcontact_mail.entrypoints.commands.report:report",
     "deadlines": "topcontact_mail.entrypoints.commands.deadlines:deadlines",
     "demo": "topcontact_mail.entrypoints.commands.demo:demo",
+    "scale-out": "topcontact_mail.entrypoints.commands.scale_out:scale_out",
     "sandbox": "exchange_sandbox.cli:sandbox_group",
 }
 #: Short help for `--help`, so listing the commands imports none of them.
@@ -38,6 +39,7 @@ SUMMARIES = {
     "report": "The month's figures (HTML, CSV or JSON) from the state store.",
     "deadlines": "The response terms of moments (ISO 8601).",
     "demo": "Run the service against the sandbox Exchange server with sample mail.",
+    "scale-out": "Share a folder of mailboxes with other instances (PostgreSQL, leases).",
     "sandbox": "The sandbox Exchange server: a TEST DOUBLE, never a production option.",
 }
 #: Modules that belong to the test double; missing in a production install.

@@ -130,5 +130,5 @@ def open_leased_store(settings: Settings) -> PostgresStore:
             log.warning("cannot release the lease; it expires by itself", error=str(exc))
 
     store.on_close(give_back)
-    log.info("working the mailbox under its lease", mailbox=key, token=lease.token)
+    log.info("working the mailbox under its lease", mailbox=key, fence=lease.token)
     return store

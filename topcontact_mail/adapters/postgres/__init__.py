@@ -15,7 +15,7 @@ from topcontact_mail.adapters.postgres.leases import (
     MailboxLease,
 )
 from topcontact_mail.adapters.postgres.schema import SCHEMA_VERSION, SchemaError
-from topcontact_mail.adapters.postgres.store import PostgresStore, PostgresStoreError
+from topcontact_mail.adapters.postgres.store import PostgresStore, PostgresStoreError, prepare
 
 __all__ = [
     "SCHEMA_VERSION",
@@ -29,5 +29,6 @@ __all__ = [
     "PostgresUnavailable",
     "SchemaError",
     "open_pool",
+    "prepare",
     "where",
 ]

@@ -154,7 +154,7 @@ class Leases:
             acquired_at=row["acquired_at"],
             clock=self.clock,
         )
-        self.log.info("lease taken", mailbox=mailbox, token=lease.token)
+        self.log.info("lease taken", mailbox=mailbox, fence=lease.token)
         return lease
 
     def renew(self, lease: MailboxLease) -> bool:
@@ -173,7 +173,7 @@ class Leases:
                 },
             ).fetchone()
         if row is None:
-            self.log.warning("lease lost", mailbox=lease.mailbox, token=lease.token)
+            self.log.warning("lease lost", mailbox=lease.mailbox, fence=lease.token)
             lease.deadline = min(lease.deadline, started)
             return False
         lease.deadline = self._deadline(started)
@@ -185,7 +185,7 @@ class Leases:
         lease.deadline = min(lease.deadline, self.clock())
         with self.pool.connection() as conn:
             conn.execute(_RELEASE, {"mailbox": lease.mailbox, "token": lease.token})
-        self.log.info("lease released", mailbox=lease.mailbox, token=lease.token)
+        self.log.info("lease released", mailbox=lease.mailbox, fence=lease.token)
 
     def holder(self, mailbox: str) -> Holder | None:
         with self.pool.connection() as conn:

@@ -167,6 +167,17 @@ class PostgresStoreError(Exception):
     """The database cannot be used as a state store (unreachable, newer schema, lease held)."""
 
 
+def prepare(pool: ConnectionPool[Any], schema: str) -> None:
+    """Bring the database up to date (the lease table included), or say why it cannot be used."""
+    try:
+        with pool.connection() as conn:
+            migrate(conn, schema)
+    except SchemaError as exc:
+        raise PostgresStoreError(str(exc)) from None
+    except psycopg.Error as exc:
+        raise PostgresStoreError(f"cannot bring the database up to date: {exc}") from None
+
+
 class Transaction:
     """A write transaction's cursor-like handle: `execute` with NUL-safe parameters."""
 
@@ -206,13 +217,7 @@ class PostgresStore:
         self._owns_pool = owns_pool
         self._on_close: list[Any] = []
         if migrate_schema:
-            try:
-                with pool.connection() as conn:
-                    migrate(conn, schema)
-            except SchemaError as exc:
-                raise PostgresStoreError(str(exc)) from None
-            except psycopg.Error as exc:
-                raise PostgresStoreError(f"cannot bring the database up to date: {exc}") from None
+            prepare(pool, schema)
 
     def on_close(self, callback: Any) -> None:
         """Call `callback()` when the store is closed (the lease keeper, before the pool)."""
