@@ -106,8 +106,11 @@ class PostgresServer:
             f'[postgresql]\ndsn = "{self.dsn()}"\nschema_name = "{schema}"\nsslmode = "disable"\n'
         )
 
+    #: False: fsync off, for tests (their subject is not the disk); True for the benchmarks.
+    durable: bool = False
+
     @classmethod
-    def start(cls) -> PostgresServer:
+    def start(cls, *, durable: bool = False) -> PostgresServer:
         existing = os.environ.get(DSN_ENV)
         if existing:
             return cls(host="", port=0, existing_dsn=existing)
@@ -122,7 +125,9 @@ class PostgresServer:
         root = Path(tempfile.mkdtemp(prefix="topcontact-pg-"))
         if runs_as is not None:
             os.chown(root, *runs_as)
-        server = cls(host="127.0.0.1", port=0, root=root, bindir=bindir, runs_as=runs_as)
+        server = cls(
+            host="127.0.0.1", port=0, root=root, bindir=bindir, runs_as=runs_as, durable=durable
+        )
         try:
             server._init()
             server._launch()
@@ -171,8 +176,7 @@ class PostgresServer:
                     f"-k {self.root}",
                     "-c listen_addresses=127.0.0.1",
                     # A test server: its durability is not what the tests are about.
-                    "-c fsync=off",
-                    "-c full_page_writes=off",
+                    *([] if self.durable else ["-c fsync=off", "-c full_page_writes=off"]),
                     "-c max_connections=300",
                 ]
             )

@@ -10,8 +10,6 @@ folder, and its state in one PostgreSQL schema with the leases.
 from __future__ import annotations
 
 import dataclasses
-import email
-import email.policy
 import os
 import signal
 import subprocess
@@ -160,8 +158,7 @@ class World:
         counts: Counter[str] = Counter()
         for n in range(self.count):
             for item in self.sandbox.store.items(address(n), "sentitems"):
-                message = email.message_from_bytes(item.mime or b"", policy=email.policy.default)  # type: ignore[arg-type]
-                counts[str(message["In-Reply-To"])] += 1
+                counts[str(item.in_reply_to)] += 1
         return counts
 
     def wait_for(self, expected: set[str], timeout: float) -> Counter[str]:
