@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cat pyproject.toml sandbox/pyproject.toml | cksum | cut -d' ' -f1)
 BACKEND ?= ews
 
-.PHONY: demo test check lint typecheck unit fast bench reliability screening-report clean
+.PHONY: demo test check lint typecheck unit fast bench bench-scale-out reliability screening-report clean
 
 $(STAMP): pyproject.toml sandbox/pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11 or newer is needed")'
@@ -48,6 +48,10 @@ bench: $(STAMP)
 # not part of `make test`, which runs their short versions). RELIABILITY_ARGS="--quick" etc.
 reliability: $(STAMP)
 	$(BIN)/python reliability/run.py $(RELIABILITY_ARGS)
+
+# 50 mailboxes shared by 3 instances through leases in PostgreSQL, one killed (docs/scale-out.md).
+bench-scale-out: $(STAMP)
+	$(BIN)/python bench/scale_out.py $(BENCH_ARGS)
 
 # Screening figures per fixture class and every disagreement (not part of `make test`).
 screening-report: $(STAMP)

@@ -451,6 +451,9 @@ class CallbacksSettings(Section):
 
 class ServiceSettings(Section):
     dry_run: bool = False
+    #: Where the state lives: one SQLite file under `state_dir` (embedded, the default), or the
+    #: `[postgresql]` database that several instances share (docs/scale-out.md).
+    store: Literal["sqlite", "postgresql"] = "sqlite"
     state_dir: Path = Path("var/state")
     sync_interval_seconds: float = Field(default=60, ge=1)
     #: A send whose outcome is unknown (answer lost, server slow) is looked for in the mailbox;
@@ -469,6 +472,80 @@ class ServiceSettings(Section):
                 f"expected 'host:port' like '127.0.0.1:9310' (or empty), got {value!r}"
             )
         return value.strip()
+
+
+# -- more than one machine (docs/scale-out.md) ------------------------------------------------
+
+_IDENTIFIER_RE = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")
+
+
+class PostgresSettings(Section):
+    """The PostgreSQL database the state lives in with `[service] store = "postgresql"`."""
+
+    #: A libpq connection string or URI; when set, it replaces host/port/dbname/user (a
+    #: password in it is a secret like `password`). Empty: built from the keys below.
+    dsn: SecretStr | None = None
+    host: str = "localhost"
+    port: int = Field(default=5432, ge=1, le=65535)
+    dbname: str = "topcontact"
+    user: str = "topcontact"
+    password: SecretStr | None = None
+    password_file: Path | None = None
+    #: libpq's sslmode; verify-full checks the certificate and the host name.
+    sslmode: Literal["disable", "allow", "prefer", "require", "verify-ca", "verify-full"] = (
+        "verify-full"
+    )
+    #: CA certificate(s) to verify the server with (an absolute path), "system" for the
+    #: system's CAs; empty: libpq's default (~/.postgresql/root.crt).
+    sslrootcert: str = ""
+    #: The PostgreSQL schema that holds the tables; several mailboxes share it.
+    schema_name: str = "topcontact"
+    #: Connections kept open per instance (every mailbox it works shares them).
+    pool_size: int = Field(default=4, ge=1, le=64)
+    connect_timeout_seconds: int = Field(default=10, ge=1, le=300)
+    #: Longest a single statement may run (a lease must never wait on a hung server).
+    statement_timeout_seconds: float = Field(default=15, gt=0, le=300)
+
+    @field_validator("schema_name")
+    @classmethod
+    def _plain_identifier(cls, value: str) -> str:
+        if not _IDENTIFIER_RE.match(value):
+            raise ValueError(
+                f"a schema name is lower-case letters, digits and '_' (at most 63), got {value!r}"
+            )
+        return value
+
+    @model_validator(mode="after")
+    def _complete(self) -> PostgresSettings:
+        object.__setattr__(
+            self, "password", _read_secret(self.password, self.password_file, "password")
+        )
+        return self
+
+
+class ScaleOutSettings(Section):
+    """Several instances sharing the mailboxes through leases (docs/scale-out.md)."""
+
+    #: This instance's name in the lease table; empty: the host name. Two processes must
+    #: never share one (a restarted instance with the same name takes its leases back at once).
+    instance_id: str = ""
+    #: A lease runs this long unless renewed; a dead instance's mailboxes are taken over
+    #: within about lease_seconds + renew_seconds.
+    lease_seconds: float = Field(default=30, ge=3, le=600)
+    #: How often an instance renews its leases (and looks for mailboxes to take).
+    renew_seconds: float = Field(default=10, gt=0)
+    #: `topcontact-mail scale-out`: the folder of mailbox configurations (`*.toml`), one per
+    #: shared mailbox; the instance works those it holds the lease of.
+    mailboxes_dir: Path | None = None
+
+    @model_validator(mode="after")
+    def _renew_well_inside(self) -> ScaleOutSettings:
+        if self.renew_seconds * 3 > self.lease_seconds:
+            raise ValueError(
+                f"renew_seconds ({self.renew_seconds}) must be at most a third of "
+                f"lease_seconds ({self.lease_seconds}): a lease is renewed well inside its expiry"
+            )
+        return self
 
 
 class _TomlSource(PydanticBaseSettingsSource):
@@ -503,6 +580,8 @@ class Settings(BaseSettings):
     tracking: TrackingSettings = TrackingSettings()
     callbacks: CallbacksSettings = CallbacksSettings()
     service: ServiceSettings = ServiceSettings()
+    postgresql: PostgresSettings = PostgresSettings()
+    scale_out: ScaleOutSettings = ScaleOutSettings()
 
     @classmethod
     def settings_customise_sources(

@@ -1,4 +1,5 @@
-"""The StateStore port's contract, held against every store (SQLite today).
+"""The StateStore port's contract, held against every store: SQLite, and PostgreSQL (a throw-away
+server the tests start, tests/pg_server.py; skipped with the reason where it cannot start).
 
 The exactly-once protocol (docs/exactly-once.md) rests on these promises: an
 intent is durable with its acknowledgement, a claim is only sent once marked,
@@ -13,6 +14,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from datetime import date, datetime, timedelta
 from pathlib import Path
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -35,8 +37,22 @@ AMS = ZoneInfo("Europe/Amsterdam")
 NOW = datetime(2026, 11, 27, 10, 0, tzinfo=AMS)
 
 
-@pytest.fixture(params=["sqlite"])
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.integration)])
 def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[StateStore]:
+    if request.param == "postgresql":
+        from topcontact_mail.adapters.postgres import PostgresStore
+
+        pool: Any = request.getfixturevalue("pg_pool")
+        schema: str = request.getfixturevalue("pg_schema")
+        postgres = PostgresStore(pool, "klantcontact@woonservice.example", schema=schema)
+        # A second mailbox in the same database: its rows must never show in the first's.
+        other = PostgresStore(pool, "verhuur@woonservice.example", schema=schema)
+        other.record(record(1), NOW, ack(1), target(1))
+        other.queue_notice(notice("n1", "overview"), [], NOW)
+        other.set_watermark("inbox", "other-state", NOW)
+        yield postgres
+        postgres.close()
+        return
     sqlite = SqliteStore(tmp_path / "state.sqlite3")
     yield sqlite
     sqlite.close()

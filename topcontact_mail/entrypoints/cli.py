@@ -26,6 +26,7 @@ COMMANDS = {
     "deadlines": "topcontact_mail.entrypoints.commands.deadlines:deadlines",
     "callback": "topcontact_mail.entrypoints.commands.callback:callback",
     "demo": "topcontact_mail.entrypoints.commands.demo:demo",
+    "scale-out": "topcontact_mail.entrypoints.commands.scale_out:scale_out",
     "sandbox": "exchange_sandbox.cli:sandbox_group",
 }
 #: Short help for `--help`, so listing the commands imports none of them.
@@ -40,6 +41,7 @@ SUMMARIES = {
     "deadlines": "The response terms of moments (ISO 8601).",
     "callback": "Book, list and cancel callbacks (meeting requests in a colleague's calendar).",
     "demo": "Run the service against the sandbox Exchange server with sample mail.",
+    "scale-out": "Share a folder of mailboxes with other instances (PostgreSQL, leases).",
     "sandbox": "The sandbox Exchange server: a TEST DOUBLE, never a production option.",
 }
 #: Modules that belong to the test double; missing in a production install.

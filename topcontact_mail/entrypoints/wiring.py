@@ -8,6 +8,7 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import datetime, timedelta
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from topcontact_mail.adapters.sqlite_store import SqliteStore
 from topcontact_mail.adapters.texts import TextRenderer
@@ -17,7 +18,7 @@ from topcontact_mail.domain.callbacks.followup import FollowUpPolicy
 from topcontact_mail.domain.message import Address
 from topcontact_mail.domain.screening import ScreeningPolicy
 from topcontact_mail.domain.tracking import AnsweredPolicy, AnswerMethod, SchedulePolicy
-from topcontact_mail.ports import Clock, Mailbox
+from topcontact_mail.ports import Clock, Mailbox, StateStore
 from topcontact_mail.ports.calendar import CallbackBackend
 from topcontact_mail.ports.callbacks import CallbackSource, NoCallbacks
 from topcontact_mail.reports.mails import TeamMails
@@ -27,6 +28,9 @@ from topcontact_mail.services.alerts import Alerts
 from topcontact_mail.services.callback_plans import Planner, PlanOptions
 from topcontact_mail.services.callbacks import CallbackOptions, CallbackService, StoreCallbacks
 from topcontact_mail.services.tracking import TrackingOptions, TrackingService
+
+if TYPE_CHECKING:
+    from topcontact_mail.adapters.postgres import PostgresStore
 
 
 class SystemClock:
@@ -45,7 +49,13 @@ def open_mailbox(settings: Settings) -> Mailbox:
     return connect_ews(settings)
 
 
-def open_store(settings: Settings) -> SqliteStore:
+def open_store(settings: Settings) -> SqliteStore | PostgresStore:
+    """The configured state store; the shared PostgreSQL one only while holding the mailbox's
+    lease (docs/scale-out.md). Raises `StoreError` when it cannot be used."""
+    if settings.service.store == "postgresql":
+        from topcontact_mail.entrypoints.shared_store import open_leased_store
+
+        return open_leased_store(settings)
     return SqliteStore(state_file(settings))
 
 
@@ -103,7 +113,7 @@ def callback_source(settings: Settings, store: SqliteStore) -> CallbackSource:
 
 
 def build_tracking(
-    settings: Settings, mailbox: Mailbox, store: SqliteStore, clock: Clock | None = None
+    settings: Settings, mailbox: Mailbox, store: StateStore, clock: Clock | None = None
 ) -> TrackingService:
     calendar = settings.calendar.build()
     return TrackingService(
@@ -124,7 +134,7 @@ def build_tracking(
 def build_service(
     settings: Settings,
     mailbox: Mailbox,
-    store: SqliteStore,
+    store: StateStore,
     tracking: TrackingService | None = None,
 ) -> AcknowledgeService:
     """The acknowledge service; with `tracking`, each message gets its answer target at intake."""

@@ -1,0 +1,702 @@
+"""The state store in PostgreSQL: the SQLite store's facts, one mailbox's share of a shared database.
+
+The same promises as `adapters/sqlite_store.py` (the StateStore contract,
+tests/contract/test_store_contract.py): one explicit transaction per write,
+durable before it returns (PostgreSQL's commit); the intent before sending,
+the claim, the attempts, the outcome; never a tenant's subject or body, a mail
+waiting to be sent kept only until it is sent. Every row carries its mailbox
+(the shared mailbox's address, lower-case), so several mailboxes and the
+instances working them share one database.
+
+With a lease (`adapters/postgres/leases.py`) every write is fenced: in its own
+transaction it checks, under a share lock on the lease row, that the lease
+still has this store's token and has not expired, and is refused with
+`LeaseLost` otherwise. Reads are never fenced.
+
+PostgreSQL keeps no NUL character in text; one in a value (a header of a
+hostile message) is kept as U+FFFD, in writes and look-ups alike.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from datetime import date, datetime, timedelta
+from typing import Any
+
+import psycopg
+from psycopg_pool import ConnectionPool
+
+from topcontact_mail.adapters.postgres.leases import FENCE, LeaseLost, MailboxLease
+from topcontact_mail.adapters.postgres.schema import SCHEMA_VERSION, SchemaError, migrate
+from topcontact_mail.domain.message import Acknowledgement, Address, IncomingMessage
+from topcontact_mail.domain.screening import ScreeningHistory
+from topcontact_mail.domain.screening.evidence import thread_ids
+from topcontact_mail.domain.tracking.model import Answered, TrackedTarget
+from topcontact_mail.ports import (
+    COUNTS_AS_ACKNOWLEDGED,
+    CategoryState,
+    MessageRecord,
+    OutgoingNotice,
+    PendingNotice,
+    PendingSend,
+    SendResult,
+    TargetProgress,
+    ToObserve,
+)
+
+_COLUMNS = (
+    "item_id, internet_message_id, conversation_id, sender, received, reception_day, answer_by, "
+    "acknowledge, reason, detail, needs_answer, ack_state, ack_ref, ack_message_id, ack_sent_at, "
+    "marked, attempts, last_attempt_at, last_error"
+)
+_TARGET_COLUMNS = (
+    "item_id, received, reception_day, answer_by, conversation_id, sender, joined_to, "
+    "answered_at, answered_how"
+)
+_COUNTS_AS_SENT = sorted(COUNTS_AS_ACKNOWLEDGED)
+
+_INSERT_TARGET = (
+    "INSERT INTO targets (mailbox, item_id, record_id, received, reception_day, answer_by, "
+    "conversation_id, sender, joined_to, answered_at, answered_how, created_at) "
+    "VALUES (%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s) ON CONFLICT (mailbox, item_id) DO NOTHING"
+)
+
+
+def _clean(value: Any) -> Any:
+    """PostgreSQL text cannot hold NUL: kept as U+FFFD (the same in every look-up)."""
+    if isinstance(value, str):
+        return value.replace("\x00", "\ufffd")
+    if isinstance(value, list | tuple):
+        return type(value)(_clean(v) for v in value)
+    return value
+
+
+def _params(values: Sequence[Any] | Mapping[str, Any]) -> Any:
+    if isinstance(values, Mapping):
+        return {k: _clean(v) for k, v in values.items()}
+    return tuple(_clean(v) for v in values)
+
+
+def _record(row: Mapping[str, Any]) -> MessageRecord:
+    return MessageRecord(
+        item_id=row["item_id"],
+        internet_message_id=row["internet_message_id"],
+        conversation_id=row["conversation_id"],
+        sender=row["sender"],
+        received=row["received"],
+        reception_day=row["reception_day"],
+        answer_by=row["answer_by"],
+        acknowledge=bool(row["acknowledge"]),
+        reason=row["reason"],
+        detail=row["detail"],
+        needs_answer=bool(row["needs_answer"]),
+        ack_state=row["ack_state"],
+        ack_ref=row["ack_ref"],
+        ack_message_id=row["ack_message_id"],
+        ack_sent_at=row["ack_sent_at"],
+        marked=bool(row["marked"]),
+        attempts=row["attempts"],
+        last_attempt=row["last_attempt_at"],
+        last_error=row["last_error"],
+    )
+
+
+def _target(row: Mapping[str, Any]) -> TrackedTarget:
+    return TrackedTarget(
+        item_id=row["item_id"],
+        received=row["received"],
+        reception_day=row["reception_day"],
+        answer_by=row["answer_by"],
+        conversation_id=row["conversation_id"],
+        sender=row["sender"],
+        joined_to=row["joined_to"],
+        answered_at=row["answered_at"],
+        answered_how=row["answered_how"],
+    )
+
+
+def _notice(row: Mapping[str, Any]) -> PendingNotice:
+    return PendingNotice(
+        notice=OutgoingNotice(
+            ref=row["ref"],
+            to=tuple(Address(a) for a in row["recipients"].split(",") if a),
+            subject=row["subject"],
+            text=row["body"] or "",
+        ),
+        kind=row["kind"],
+        day=row["day"],
+        attempts=row["attempts"],
+        last_attempt=row["last_attempt_at"],
+    )
+
+
+def _ack_to_json(ack: Acknowledgement) -> str:
+    return json.dumps(
+        {
+            "recipient": [ack.recipient.email, ack.recipient.name],
+            "subject": ack.subject,
+            "text_body": ack.text_body,
+            "html_body": ack.html_body,
+            "language": ack.language,
+            "in_reply_to": ack.in_reply_to,
+            "references": list(ack.references),
+            "headers": [list(h) for h in ack.headers],
+        },
+        ensure_ascii=False,
+    )
+
+
+def _ack_from_json(text: str) -> Acknowledgement:
+    data = json.loads(text)
+    email, name = data["recipient"]
+    return Acknowledgement(
+        recipient=Address(email, name),
+        subject=data["subject"],
+        text_body=data["text_body"],
+        html_body=data["html_body"],
+        language=data["language"],
+        in_reply_to=data["in_reply_to"],
+        references=tuple(data["references"]),
+        headers=tuple((str(k), str(v)) for k, v in data["headers"]),
+    )
+
+
+class PostgresStoreError(Exception):
+    """The database cannot be used as a state store (unreachable, newer schema, lease held)."""
+
+
+def prepare(pool: ConnectionPool[Any], schema: str) -> None:
+    """Bring the database up to date (the lease table included), or say why it cannot be used."""
+    try:
+        with pool.connection() as conn:
+            migrate(conn, schema)
+    except SchemaError as exc:
+        raise PostgresStoreError(str(exc)) from None
+    except psycopg.Error as exc:
+        raise PostgresStoreError(f"cannot bring the database up to date: {exc}") from None
+
+
+class Transaction:
+    """A write transaction's cursor-like handle: `execute` with NUL-safe parameters."""
+
+    def __init__(self, conn: psycopg.Connection[Any]) -> None:
+        self.conn = conn
+
+    def execute(self, query: str, params: Sequence[Any] = ()) -> psycopg.Cursor[Any]:
+        return self.conn.execute(query, _params(params))
+
+    def executemany(self, query: str, rows: Sequence[Sequence[Any]]) -> None:
+        if rows:
+            with self.conn.cursor() as cursor:
+                cursor.executemany(query, [_params(r) for r in rows])
+
+
+class PostgresStore:
+    """One shared mailbox's memory in the shared database."""
+
+    def __init__(
+        self,
+        pool: ConnectionPool[Any],
+        mailbox: str,
+        *,
+        schema: str = "topcontact",
+        fence: MailboxLease | None = None,
+        migrate_schema: bool = True,
+        owns_pool: bool = False,
+    ) -> None:
+        """`mailbox` scopes every row; `schema` is the one on the pool's search path;
+        `fence`: the lease every write checks (None: unfenced, for one instance alone and
+        for reading); `owns_pool`: `close` closes the pool too."""
+        if fence is not None and fence.mailbox != mailbox.lower():
+            raise ValueError(f"the lease is of {fence.mailbox}, not of {mailbox}")
+        self.pool = pool
+        self.mailbox = mailbox.lower()
+        self.fence = fence
+        self._owns_pool = owns_pool
+        self._on_close: list[Any] = []
+        if migrate_schema:
+            prepare(pool, schema)
+
+    def on_close(self, callback: Any) -> None:
+        """Call `callback()` when the store is closed (the lease keeper, before the pool)."""
+        self._on_close.append(callback)
+
+    def schema_version(self) -> int:
+        rows = self._query("SELECT value FROM meta WHERE key = 'schema'")
+        return int(rows[0]["value"]) if rows else SCHEMA_VERSION
+
+    def close(self) -> None:
+        for callback in reversed(self._on_close):
+            callback()
+        self._on_close.clear()
+        if self._owns_pool:
+            self.pool.close()
+
+    @contextmanager
+    def transaction(self) -> Iterator[Transaction]:
+        """One explicit transaction, fenced by the lease when there is one; committed when the
+        block ends, rolled back on error."""
+        if self.fence is not None:
+            self.fence.check()
+        with self.pool.connection() as conn, conn.transaction():
+            if self.fence is not None:
+                row = conn.execute(FENCE, (self.mailbox,)).fetchone()
+                if row is None or int(row["token"]) != self.fence.token or not row["live"]:
+                    self.fence.deadline = min(self.fence.deadline, self.fence.clock())
+                    raise LeaseLost(
+                        f"the lease of {self.mailbox} is no longer token {self.fence.token}'s: "
+                        "the write is refused"
+                    )
+            yield Transaction(conn)
+
+    def _query(
+        self, query: str, params: Sequence[Any] | Mapping[str, Any] = ()
+    ) -> list[dict[str, Any]]:
+        with self.pool.connection() as conn:
+            return list(conn.execute(query, _params(params)).fetchall())
+
+    # -- messages ---------------------------------------------------------------
+
+    def get(self, item_id: str) -> MessageRecord | None:
+        rows = self._query(
+            f"SELECT {_COLUMNS} FROM messages WHERE mailbox = %s AND item_id = %s",
+            (self.mailbox, item_id),
+        )
+        return _record(rows[0]) if rows else None
+
+    def get_by_ref(self, ref: str) -> MessageRecord | None:
+        rows = self._query(
+            f"SELECT {_COLUMNS} FROM messages WHERE mailbox = %s AND ack_ref = %s",
+            (self.mailbox, ref),
+        )
+        return _record(rows[0]) if rows else None
+
+    def record(
+        self,
+        record: MessageRecord,
+        now: datetime,
+        acknowledgement: Acknowledgement | None = None,
+        target: TrackedTarget | None = None,
+    ) -> None:
+        """Store a decision; with an acknowledgement this is the intent, written before sending.
+
+        With a target, the message's answer target is stored in the same transaction.
+        """
+        rec = record
+        with self.transaction() as tx:
+            if target is not None:
+                tx.execute(_INSERT_TARGET, self._target_values(target, now))
+            tx.execute(
+                f"INSERT INTO messages (mailbox, {_COLUMNS}, outbox, recorded_at) "
+                "VALUES (%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s)",
+                (
+                    self.mailbox,
+                    rec.item_id,
+                    rec.internet_message_id,
+                    rec.conversation_id,
+                    rec.sender,
+                    rec.received,
+                    rec.reception_day,
+                    rec.answer_by,
+                    rec.acknowledge,
+                    rec.reason,
+                    rec.detail,
+                    rec.needs_answer,
+                    rec.ack_state,
+                    rec.ack_ref,
+                    rec.ack_message_id,
+                    rec.ack_sent_at,
+                    int(rec.marked),
+                    rec.attempts,
+                    rec.last_attempt,
+                    rec.last_error,
+                    _ack_to_json(acknowledgement) if acknowledgement is not None else None,
+                    now,
+                ),
+            )
+
+    def history(
+        self, message: IncomingMessage, day_start: datetime, now: datetime, hour_cap: int
+    ) -> ScreeningHistory:
+        """What screening weighs of earlier work; the marker is the caller's to add.
+
+        The hour's count stops at `hour_cap` (past the cap the exact number does not matter).
+        """
+        earlier = (
+            self._query(
+                "SELECT reason FROM messages WHERE mailbox = %s AND internet_message_id = %s "
+                "ORDER BY recorded_at, seq LIMIT 1",
+                (self.mailbox, message.message_id),
+            )
+            if message.message_id
+            else []
+        )
+        conversation = bool(
+            message.conversation_id
+            and self._query(
+                "SELECT 1 FROM messages WHERE mailbox = %s AND conversation_id = %s "
+                "AND ack_state = ANY(%s) LIMIT 1",
+                (self.mailbox, message.conversation_id, _COUNTS_AS_SENT),
+            )
+        ) or self._thread_acknowledged(thread_ids(message))
+        sender = message.sender.key if message.sender else None
+        today = (
+            self._query(
+                "SELECT count(*) AS n FROM messages WHERE mailbox = %s AND sender = %s "
+                "AND recorded_at >= %s AND ack_state = ANY(%s)",
+                (self.mailbox, sender, day_start, _COUNTS_AS_SENT),
+            )[0]["n"]
+            if sender
+            else 0
+        )
+        last_hour = self._query(
+            "SELECT count(*) AS n FROM (SELECT 1 FROM messages WHERE mailbox = %s "
+            "AND recorded_at >= %s AND ack_state = ANY(%s) LIMIT %s) AS capped",
+            (self.mailbox, now - timedelta(hours=1), _COUNTS_AS_SENT, hour_cap),
+        )[0]["n"]
+        return ScreeningHistory(
+            earlier_reason=str(earlier[0]["reason"]) if earlier else None,
+            conversation_acknowledged=conversation,
+            sender_acknowledged_today=int(today),
+            acknowledged_last_hour=int(last_hour),
+        )
+
+    def _thread_acknowledged(self, ids: Sequence[str]) -> bool:
+        """Whether a message this one refers to (or our acknowledgement of it) was acknowledged."""
+        if not ids:
+            return False
+        rows = self._query(
+            "SELECT 1 FROM messages WHERE mailbox = %(mailbox)s "
+            "AND (internet_message_id = ANY(%(ids)s) OR ack_message_id = ANY(%(ids)s)) "
+            "AND (ack_state = ANY(%(states)s) OR conversation_id IN (SELECT conversation_id "
+            "FROM messages WHERE mailbox = %(mailbox)s AND conversation_id IS NOT NULL "
+            "AND ack_state = ANY(%(states)s))) LIMIT 1",
+            {"mailbox": self.mailbox, "ids": list(ids), "states": _COUNTS_AS_SENT},
+        )
+        return bool(rows)
+
+    def pending_sends(self, limit: int, *, attempted: bool) -> list[PendingSend]:
+        """Claimed intents (or those whose claim was given up), oldest reception first."""
+        which = (
+            "last_attempt_at IS NOT NULL"
+            if attempted
+            else "last_attempt_at IS NULL AND outbox IS NOT NULL"
+        )
+        rows = self._query(
+            "SELECT item_id, ack_ref, ack_message_id, outbox, attempts, last_attempt_at "
+            f"FROM messages WHERE mailbox = %s AND ack_state = 'intent' AND marked != 0 "
+            f"AND {which} ORDER BY received, seq LIMIT %s",
+            (self.mailbox, limit),
+        )
+        return [
+            PendingSend(
+                item_id=row["item_id"],
+                ref=row["ack_ref"],
+                message_id=row["ack_message_id"],
+                acknowledgement=_ack_from_json(row["outbox"]) if row["outbox"] else None,
+                attempts=row["attempts"],
+                last_attempt=row["last_attempt_at"],
+            )
+            for row in rows
+        ]
+
+    def attempting(self, item_ids: Sequence[str], now: datetime) -> None:
+        """A send is about to start: after a crash these are looked for in the mailbox first."""
+        with self.transaction() as tx:
+            tx.executemany(
+                "UPDATE messages SET attempts = attempts + 1, last_attempt_at = %s "
+                "WHERE mailbox = %s AND item_id = %s",
+                [(now, self.mailbox, i) for i in item_ids],
+            )
+
+    def settle(self, results: Sequence[SendResult], now: datetime) -> None:
+        """The outcomes of one round of sends, in one transaction."""
+        with self.transaction() as tx:
+            for result in results:
+                if result.outcome == "retry":
+                    # Not sent for certain: the next try needs no lookup first.
+                    tx.execute(
+                        "UPDATE messages SET last_error = %s, last_attempt_at = "
+                        "CASE WHEN %s THEN NULL ELSE last_attempt_at END "
+                        "WHERE mailbox = %s AND item_id = %s",
+                        (result.error, result.not_sent, self.mailbox, result.item_id),
+                    )
+                    continue
+                tx.execute(
+                    "UPDATE messages SET ack_state = %s, last_error = %s, outbox = NULL, "
+                    "ack_sent_at = CASE WHEN %s THEN %s ELSE ack_sent_at END "
+                    "WHERE mailbox = %s AND item_id = %s",
+                    (
+                        result.outcome,
+                        result.error,
+                        result.outcome == "sent",
+                        now,
+                        self.mailbox,
+                        result.item_id,
+                    ),
+                )
+
+    def pending_marks(self, limit: int) -> list[MessageRecord]:
+        """Decisions whose marker is not yet on the message: skips, and intents to be claimed."""
+        rows = self._query(
+            f"SELECT {_COLUMNS} FROM messages WHERE mailbox = %s AND marked = 0 "
+            "AND ack_state IN ('none', 'intent') ORDER BY received, seq LIMIT %s",
+            (self.mailbox, limit),
+        )
+        return [_record(r) for r in rows]
+
+    def set_marked(self, item_ids: Sequence[str]) -> None:
+        """Marks set in the mailbox, in one transaction."""
+        with self.transaction() as tx:
+            tx.executemany(
+                "UPDATE messages SET marked = 1, last_error = '' WHERE mailbox = %s AND item_id = %s",
+                [(self.mailbox, i) for i in item_ids],
+            )
+
+    def mark_failed(self, item_id: str, error: str, give_up_after: int) -> bool:
+        """Count a failed mark; True when it is given up (then it is left unmarked, recorded)."""
+        with self.transaction() as tx:
+            row = tx.execute(
+                "UPDATE messages SET mark_attempts = mark_attempts + 1, last_error = %s "
+                "WHERE mailbox = %s AND item_id = %s RETURNING mark_attempts",
+                (error, self.mailbox, item_id),
+            ).fetchone()
+            if row is not None and row["mark_attempts"] >= give_up_after:
+                tx.execute(
+                    "UPDATE messages SET marked = -1 WHERE mailbox = %s AND item_id = %s",
+                    (self.mailbox, item_id),
+                )
+                return True
+        return False
+
+    def counts(self) -> dict[str, int]:
+        rows = self._query(
+            "SELECT reason, ack_state, count(*) AS n FROM messages WHERE mailbox = %s "
+            "GROUP BY reason, ack_state",
+            (self.mailbox,),
+        )
+        return {f"{row['reason']}/{row['ack_state']}": int(row["n"]) for row in rows}
+
+    def records(self) -> list[MessageRecord]:
+        rows = self._query(
+            f"SELECT {_COLUMNS} FROM messages WHERE mailbox = %s ORDER BY received, seq",
+            (self.mailbox,),
+        )
+        return [_record(r) for r in rows]
+
+    # -- watermarks ---------------------------------------------------------------
+
+    def watermark(self, name: str) -> str | None:
+        rows = self._query(
+            "SELECT value FROM watermarks WHERE mailbox = %s AND name = %s", (self.mailbox, name)
+        )
+        return str(rows[0]["value"]) if rows else None
+
+    def set_watermark(self, name: str, value: str, now: datetime) -> None:
+        with self.transaction() as tx:
+            tx.execute(
+                "INSERT INTO watermarks (mailbox, name, value, updated_at) VALUES (%s, %s, %s, %s) "
+                "ON CONFLICT (mailbox, name) DO UPDATE SET value = excluded.value, "
+                "updated_at = excluded.updated_at",
+                (self.mailbox, name, value, now),
+            )
+
+    def clear_watermark(self, name: str) -> None:
+        with self.transaction() as tx:
+            tx.execute(
+                "DELETE FROM watermarks WHERE mailbox = %s AND name = %s", (self.mailbox, name)
+            )
+
+    # -- keeping the promise: targets ------------------------------------------------
+
+    def _target_values(self, target: TrackedTarget, now: datetime) -> tuple[Any, ...]:
+        return (
+            self.mailbox,
+            target.item_id,
+            target.item_id,
+            target.received,
+            target.reception_day,
+            target.answer_by,
+            target.conversation_id,
+            target.sender,
+            target.joined_to,
+            target.answered_at,
+            target.answered_how,
+            now,
+        )
+
+    def targets(self, *, open_only: bool = False) -> list[TrackedTarget]:
+        which = "AND answered_at IS NULL " if open_only else ""
+        rows = self._query(
+            f"SELECT {_TARGET_COLUMNS} FROM targets WHERE mailbox = %s {which}"
+            "ORDER BY received, item_id",
+            (self.mailbox,),
+        )
+        return [_target(r) for r in rows]
+
+    def conversation_targets(self, conversation_id: str) -> list[TrackedTarget]:
+        rows = self._query(
+            f"SELECT {_TARGET_COLUMNS} FROM targets WHERE mailbox = %s AND conversation_id = %s "
+            "ORDER BY received, item_id",
+            (self.mailbox, conversation_id),
+        )
+        return [_target(r) for r in rows]
+
+    def add_targets(self, targets: Sequence[TrackedTarget], now: datetime) -> None:
+        with self.transaction() as tx:
+            tx.executemany(_INSERT_TARGET, [self._target_values(t, now) for t in targets])
+
+    def to_observe(self) -> list[ToObserve]:
+        rows = self._query(
+            "SELECT t.item_id, m.internet_message_id, m.ack_message_id, m.ack_sent_at, "
+            "m.ack_state FROM targets t LEFT JOIN messages m "
+            "ON m.mailbox = t.mailbox AND m.item_id = t.record_id "
+            "WHERE t.mailbox = %s AND t.answered_at IS NULL ORDER BY t.received, t.item_id",
+            (self.mailbox,),
+        )
+        return [
+            ToObserve(
+                item_id=row["item_id"],
+                internet_message_id=row["internet_message_id"],
+                acknowledgement_message_id=row["ack_message_id"],
+                acknowledgement_sent_at=row["ack_sent_at"] if row["ack_state"] == "sent" else None,
+            )
+            for row in rows
+        ]
+
+    def records_without_target(self, limit: int) -> list[MessageRecord]:
+        rows = self._query(
+            f"SELECT {_COLUMNS} FROM messages m WHERE mailbox = %s AND needs_answer "
+            "AND NOT EXISTS (SELECT 1 FROM targets t WHERE t.mailbox = m.mailbox "
+            "AND t.record_id = m.item_id) ORDER BY received, seq LIMIT %s",
+            (self.mailbox, limit),
+        )
+        return [_record(r) for r in rows]
+
+    def record_answers(self, answers: Mapping[str, Answered], now: datetime) -> None:
+        with self.transaction() as tx:
+            tx.executemany(
+                "UPDATE targets SET answered_at = %s, answered_how = %s "
+                "WHERE mailbox = %s AND item_id = %s AND answered_at IS NULL",
+                [(a.when, a.how, self.mailbox, item_id) for item_id, a in answers.items()],
+            )
+
+    def retarget(self, item_id: str, new_item_id: str) -> None:
+        with self.transaction() as tx:
+            taken = tx.execute(
+                "SELECT 1 FROM targets WHERE mailbox = %s AND item_id = %s",
+                (self.mailbox, new_item_id),
+            ).fetchone()
+            if taken is not None:
+                return  # already known under its new id
+            tx.execute(
+                "UPDATE targets SET item_id = %s WHERE mailbox = %s AND item_id = %s",
+                (new_item_id, self.mailbox, item_id),
+            )
+            tx.execute(
+                "UPDATE targets SET joined_to = %s WHERE mailbox = %s AND joined_to = %s",
+                (new_item_id, self.mailbox, item_id),
+            )
+
+    def progress(self) -> dict[str, TargetProgress]:
+        rows = self._query(
+            "SELECT item_id, category, warned_at, last_escalated_at FROM targets "
+            "WHERE mailbox = %s AND (answered_at IS NULL OR category IN ('warning', 'overdue'))",
+            (self.mailbox,),
+        )
+        return {
+            row["item_id"]: TargetProgress(
+                item_id=row["item_id"],
+                category=row["category"],
+                warned_at=row["warned_at"],
+                last_escalated=row["last_escalated_at"],
+            )
+            for row in rows
+        }
+
+    def set_category(self, item_ids: Sequence[str], state: CategoryState, now: datetime) -> None:
+        with self.transaction() as tx:
+            tx.executemany(
+                "UPDATE targets SET category = %s, warned_at = CASE WHEN %s = 'warning' "
+                "AND warned_at IS NULL THEN %s ELSE warned_at END "
+                "WHERE mailbox = %s AND item_id = %s",
+                [(state, state, now, self.mailbox, i) for i in item_ids],
+            )
+
+    # -- keeping the promise: the team's mails -------------------------------------------
+
+    def queue_notice(self, notice: PendingNotice, escalated: Sequence[str], now: datetime) -> None:
+        mail = notice.notice
+        with self.transaction() as tx:
+            tx.execute(
+                "INSERT INTO notices (mailbox, ref, kind, day, recipients, subject, body, "
+                "created_at) VALUES (%s,%s,%s,%s,%s,%s,%s,%s)",
+                (
+                    self.mailbox,
+                    mail.ref,
+                    notice.kind,
+                    notice.day,
+                    ",".join(a.email for a in mail.to),
+                    mail.subject,
+                    mail.text,
+                    now,
+                ),
+            )
+            tx.executemany(
+                "UPDATE targets SET last_escalated_at = %s WHERE mailbox = %s AND item_id = %s",
+                [(now, self.mailbox, i) for i in escalated],
+            )
+
+    def last_overview_day(self) -> date | None:
+        rows = self._query(
+            "SELECT max(day) AS day FROM notices WHERE mailbox = %s AND kind = 'overview'",
+            (self.mailbox,),
+        )
+        day = rows[0]["day"] if rows else None
+        return day if isinstance(day, date) else None
+
+    def pending_notices(self, limit: int, *, attempted: bool) -> list[PendingNotice]:
+        which = "last_attempt_at IS NOT NULL" if attempted else "last_attempt_at IS NULL"
+        rows = self._query(
+            "SELECT ref, kind, day, recipients, subject, body, attempts, last_attempt_at "
+            f"FROM notices WHERE mailbox = %s AND state = 'intent' AND {which} "
+            "ORDER BY created_at, ref LIMIT %s",
+            (self.mailbox, limit),
+        )
+        return [_notice(r) for r in rows]
+
+    def notices_attempting(self, refs: Sequence[str], now: datetime) -> None:
+        with self.transaction() as tx:
+            tx.executemany(
+                "UPDATE notices SET attempts = attempts + 1, last_attempt_at = %s "
+                "WHERE mailbox = %s AND ref = %s",
+                [(now, self.mailbox, r) for r in refs],
+            )
+
+    def settle_notices(self, results: Sequence[SendResult], now: datetime) -> None:
+        with self.transaction() as tx:
+            for result in results:
+                if result.outcome == "retry":
+                    tx.execute(
+                        "UPDATE notices SET last_error = %s, last_attempt_at = "
+                        "CASE WHEN %s THEN NULL ELSE last_attempt_at END "
+                        "WHERE mailbox = %s AND ref = %s",
+                        (result.error, result.not_sent, self.mailbox, result.item_id),
+                    )
+                    continue
+                # The text lists tenants' subjects: kept only until the mail is sent.
+                tx.execute(
+                    "UPDATE notices SET state = %s, last_error = %s, body = NULL, "
+                    "sent_at = CASE WHEN %s THEN %s ELSE sent_at END "
+                    "WHERE mailbox = %s AND ref = %s",
+                    (
+                        result.outcome,
+                        result.error,
+                        result.outcome == "sent",
+                        now,
+                        self.mailbox,
+                        result.item_id,
+                    ),
+                )

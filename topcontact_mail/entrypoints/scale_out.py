@@ -1,0 +1,327 @@
+"""Several instances sharing the mailboxes: each works only the mailboxes whose lease it holds.
+
+An instance reads a folder of mailbox configurations (`[scale_out]
+mailboxes_dir`, one `*.toml` per shared mailbox, each a complete configuration
+as `run` reads it) and keeps, every `renew_seconds`:
+
+- its heartbeat in the `instances` table, which tells it how many instances
+  are alive, so that it aims at its share: the mailboxes divided by the live
+  instances, rounded up;
+- its leases renewed; a lease it cannot renew is lost, and that mailbox's work
+  has stopped by then (the lease's local deadline, `adapters/postgres/leases.py`);
+- free and expired leases taken up to its share, in the order of a rendezvous
+  hash of (instance, mailbox), so that instances prefer different mailboxes
+  and seldom contend; above its share (an instance joined) it gives leases
+  back, after their work has stopped.
+
+Each held mailbox runs the daemon's own loop (`Daemon`: notifications, the
+safety-net sync, the tracking) on a thread, with its state in the shared
+database fenced by the lease. A supervisor looks four times a second whether a
+lease's local deadline has passed and stops that mailbox's loop; the loop
+itself asks between messages, and every state write asks the database. When an
+instance dies, its leases expire, its heartbeat too, and the others take its
+mailboxes within about `lease_seconds + renew_seconds`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from topcontact_mail.config import ConfigError, Settings, load_settings
+from topcontact_mail.entrypoints.daemon import RETRY_MAX_SECONDS, RETRY_START_SECONDS, Daemon
+from topcontact_mail.entrypoints.shared_store import instance_id, mailbox_key, open_shared_pool
+from topcontact_mail.entrypoints.systemd import Notifier
+from topcontact_mail.entrypoints.wiring import build_service, build_tracking, open_mailbox
+from topcontact_mail.logs import get_logger
+from topcontact_mail.ports import Mailbox, MailboxUnavailable
+
+if TYPE_CHECKING:
+    from topcontact_mail.adapters.postgres import Leases, MailboxLease
+
+#: How often the supervisor looks at the leases' local deadlines (seconds).
+SUPERVISE_SECONDS = 0.25
+#: How long a mailbox's loop may take to finish the message in hand when told to stop.
+STOP_PATIENCE_SECONDS = 60.0
+
+
+class ScaleOutError(Exception):
+    """The instance or a mailbox configuration cannot be used; the message says which and why."""
+
+
+@dataclass(frozen=True)
+class MailboxConfig:
+    """One shared mailbox an instance may work: its file, its settings, its key in the database."""
+
+    path: Path
+    settings: Settings
+    key: str
+
+
+def load_mailboxes(instance: Settings) -> list[MailboxConfig]:
+    """The mailbox configurations of `[scale_out] mailboxes_dir`, with the instance's database.
+
+    Every mailbox's state goes to the instance's `[postgresql]` database (the leases live
+    there: a mailbox's state anywhere else would not be fenced), whatever its own file says.
+    """
+    folder = instance.scale_out.mailboxes_dir
+    if folder is None:
+        raise ScaleOutError("scale_out.mailboxes_dir is not set: the folder of mailbox files")
+    if not folder.is_dir():
+        raise ScaleOutError(f"{folder}: scale_out.mailboxes_dir is not a folder")
+    found: list[MailboxConfig] = []
+    seen: dict[str, Path] = {}
+    for path in sorted(folder.glob("*.toml")):
+        try:
+            own = load_settings(path)
+        except ConfigError as exc:
+            raise ScaleOutError(str(exc)) from None
+        problem = own.connection.missing_section()
+        if problem is not None:
+            raise ScaleOutError(f"{path}: the configuration is not valid:\n  connection: {problem}")
+        settings = own.model_copy(
+            update={
+                "service": own.service.model_copy(update={"store": "postgresql"}),
+                "postgresql": instance.postgresql,
+                "scale_out": instance.scale_out,
+            }
+        )
+        key = mailbox_key(settings)
+        if key in seen:
+            raise ScaleOutError(f"{path}: the mailbox {key} is configured in {seen[key]} already")
+        seen[key] = path
+        found.append(MailboxConfig(path, settings, key))
+    if not found:
+        raise ScaleOutError(f"{folder}: no mailbox configurations (*.toml) in it")
+    return found
+
+
+def preference(instance: str, mailbox: str) -> int:
+    """Rendezvous hashing: each instance ranks the mailboxes its own way, stable across runs."""
+    digest = hashlib.sha256(f"{instance}\x00{mailbox}".encode()).digest()
+    return int.from_bytes(digest[:8], "big")
+
+
+class LeasedDaemon(Daemon):
+    """The daemon's loop for one mailbox, which stops when the mailbox's lease runs out."""
+
+    lease: MailboxLease
+
+    def _should_stop(self) -> bool:
+        # Asked between messages and before each batch: a lease past its local deadline stops
+        # the work here, before the database could give the mailbox to another instance.
+        if not self.lease.valid():
+            self.stop.set()
+        return super()._should_stop()
+
+
+@dataclass
+class Worker:
+    """A held mailbox: its lease and the thread that works it."""
+
+    config: MailboxConfig
+    lease: MailboxLease
+    pool: Any
+    stop: threading.Event = field(default_factory=threading.Event)
+    thread: threading.Thread | None = None
+    ended: str = ""
+
+    def start(self) -> Worker:
+        self.thread = threading.Thread(
+            target=self._run, name=f"mailbox-{self.config.key}", daemon=True
+        )
+        self.thread.start()
+        return self
+
+    @property
+    def alive(self) -> bool:
+        return self.thread is not None and self.thread.is_alive()
+
+    def _connect(self) -> Mailbox | None:
+        log = get_logger("scale-out", mailbox=self.config.key)
+        delay = RETRY_START_SECONDS
+        while not self.stop.is_set() and self.lease.valid():
+            try:
+                return open_mailbox(self.config.settings)
+            except MailboxUnavailable as exc:
+                log.warning("cannot reach the mailbox yet", error=str(exc), retry_in=delay)
+                self.stop.wait(delay)
+                delay = min(delay * 2, RETRY_MAX_SECONDS)
+        return None
+
+    def _run(self) -> None:
+        from topcontact_mail.adapters.postgres import LeaseLost, PostgresStore
+
+        settings = self.config.settings
+        log = get_logger("scale-out", mailbox=self.config.key, fence=self.lease.token)
+        mailbox = self._connect()
+        if mailbox is None:
+            self.ended = "stopped before the mailbox could be reached"
+            return
+        try:
+            store = PostgresStore(
+                self.pool,
+                self.config.key,
+                schema=settings.postgresql.schema_name,
+                fence=self.lease,
+                migrate_schema=False,
+            )
+            tracking = build_tracking(settings, mailbox, store)
+            daemon = LeasedDaemon(
+                settings,
+                build_service(settings, mailbox, store, tracking),
+                mailbox,
+                tracking=tracking,
+                notifier=Notifier(environ={}),  # the instance speaks to systemd, not each mailbox
+            )
+            daemon.lease = self.lease
+            daemon.stop = self.stop
+            daemon.run_forever()
+            self.ended = "stopped"
+        except LeaseLost as exc:
+            self.ended = f"lease lost: {exc}"
+            log.warning("the mailbox's lease is lost: its work stops here", error=str(exc))
+        except Exception as exc:  # one mailbox's trouble must not stop the others
+            self.ended = f"failed: {type(exc).__name__}: {exc}"
+            log.exception("the mailbox's loop failed", error=type(exc).__name__)
+        finally:
+            mailbox.close()
+
+
+class Instance:
+    """One instance of `topcontact-mail scale-out`."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        mailboxes: list[MailboxConfig],
+        stop: threading.Event,
+        notifier: Notifier | None = None,
+    ) -> None:
+        from topcontact_mail.adapters.postgres import Leases, PostgresStoreError, prepare
+
+        self.settings = settings
+        self.mailboxes = {m.key: m for m in mailboxes}
+        self.stop = stop
+        self.notifier = notifier or Notifier(environ={})
+        self.id = instance_id(settings)
+        self.log = get_logger("scale-out", instance=self.id)
+        self.pool = open_shared_pool(settings)
+        try:
+            prepare(self.pool, settings.postgresql.schema_name)
+        except PostgresStoreError as exc:
+            self.pool.close()
+            raise ScaleOutError(str(exc)) from None
+        self.leases: Leases = Leases(
+            self.pool,
+            self.id,
+            lease_seconds=settings.scale_out.lease_seconds,
+            renew_seconds=settings.scale_out.renew_seconds,
+        )
+        self.workers: dict[str, Worker] = {}
+        #: Loops whose lease was lost, until they have ended: their mailbox is not taken again
+        #: by this instance before that.
+        self.stopping: dict[str, Worker] = {}
+
+    def share(self, live: int) -> int:
+        return math.ceil(len(self.mailboxes) / max(live, 1))
+
+    def run(self) -> None:
+        """Work until `stop` is set; then stop every mailbox's loop and give the leases back."""
+        import psycopg
+
+        scale = self.settings.scale_out
+        self.log.info("instance started", mailboxes=len(self.mailboxes))
+        try:
+            self.leases.heartbeat()
+            # Instances started together see each other before taking shares.
+            self._wait(scale.renew_seconds)
+            self.notifier.ready(f"sharing {len(self.mailboxes)} mailboxes")
+            while not self.stop.is_set():
+                try:
+                    self.tick()
+                except psycopg.Error as exc:
+                    # The leases' deadlines run on: without the database the work stops in time.
+                    self.log.warning("cannot reach the database", error=str(exc))
+                self._wait(scale.renew_seconds)
+        finally:
+            self.notifier.stopping()
+            self.shutdown()
+
+    def _wait(self, seconds: float) -> None:
+        """Wait, supervising: a lease past its local deadline stops its mailbox at once."""
+        deadline = time.monotonic() + seconds
+        while not self.stop.is_set() and time.monotonic() < deadline:
+            self.notifier.heartbeat()
+            for worker in self.workers.values():
+                if not worker.lease.valid():
+                    worker.stop.set()
+            self.stop.wait(min(SUPERVISE_SECONDS, max(0.0, deadline - time.monotonic())))
+
+    def tick(self) -> None:
+        live = self.leases.heartbeat()
+        share = self.share(live)
+        for key, worker in list(self.workers.items()):
+            if not worker.alive:
+                self.log.warning("a mailbox's loop ended", mailbox=key, why=worker.ended)
+                self._give_back(key)
+            elif not self.leases.renew(worker.lease):
+                worker.stop.set()
+                self.log.warning("lease lost; the mailbox's work is stopped", mailbox=key)
+                self.stopping[key] = self.workers.pop(key)
+        self.stopping = {k: w for k, w in self.stopping.items() if w.alive}
+        if len(self.workers) > share:
+            # An instance joined: give back those this instance likes least.
+            extra = sorted(self.workers, key=lambda k: preference(self.id, k))
+            for key in extra[: len(self.workers) - share]:
+                self._give_back(key)
+        if len(self.workers) < share:
+            holders = self.leases.holders()
+            candidates = sorted(
+                (k for k in self.mailboxes if k not in self.workers and k not in self.stopping),
+                key=lambda k: preference(self.id, k),
+                reverse=True,
+            )
+            for key in candidates:
+                if len(self.workers) >= share or self.stop.is_set():
+                    break
+                holder = holders.get(key)
+                if holder is not None and holder.live and holder.owner != self.id:
+                    continue
+                lease = self.leases.acquire(key)
+                if lease is not None:
+                    self.workers[key] = Worker(self.mailboxes[key], lease, self.pool).start()
+        self.notifier.status(f"working {len(self.workers)} of {len(self.mailboxes)} mailboxes")
+        self.log.info("leases", held=len(self.workers), share=share, live_instances=live)
+
+    def _give_back(self, key: str) -> None:
+        """Stop the mailbox's loop (the message in hand finishes), then release its lease."""
+        worker = self.workers.pop(key)
+        worker.stop.set()
+        if worker.thread is not None:
+            worker.thread.join(timeout=STOP_PATIENCE_SECONDS)
+        if worker.alive:
+            # Still busy: keep away from the lease; it expires, and the fence refuses the rest.
+            self.log.warning("a mailbox's loop did not stop in time", mailbox=key)
+            return
+        try:
+            self.leases.release(worker.lease)
+        except Exception as exc:  # it expires by itself
+            self.log.warning("cannot release a lease; it expires by itself", error=str(exc))
+
+    def shutdown(self) -> None:
+        for worker in [*self.workers.values(), *self.stopping.values()]:
+            worker.stop.set()
+        for key in list(self.workers):
+            self._give_back(key)
+        try:
+            self.leases.leave()
+        except Exception as exc:  # the heartbeat expires by itself
+            self.log.warning("cannot sign off", error=str(exc))
+        self.pool.close()
+        self.log.info("instance stopped")
