@@ -5,7 +5,9 @@ empty) fails with the given probabilities, answered the way its protocol answers
 (``server_busy``: EWS ErrorServerBusy / Graph 429, ``http503``, ``http500``, ``drop``: the
 connection closes unanswered, ``slow``: a delay, ``lost``: the request is carried out and
 then the connection closes unanswered; for Graph a ``$batch`` is lost whole, when ``ops`` is
-empty or lists ``graph.batch`` or one of its steps' operations).
+empty or lists ``graph.batch`` or one of its steps' operations). ``match`` narrows the faults
+to EWS requests whose SOAP body holds the given text (an item id: one message that fails every
+time it is asked for, in any batch); Graph requests are never matched by it.
 """
 
 from __future__ import annotations
@@ -34,6 +36,8 @@ class Faults:
     #: cannot tell whether it happened (the hardest case for exactly-once). EWS and Graph.
     lost: float = 0.0
     ops: frozenset[str] = frozenset()
+    #: Only requests whose body holds this text get a fault (EWS; empty: every request).
+    match: str = ""
     backoff_ms: int = 1000
     slow_ms: int = 2000
     seed: int | None = None
@@ -46,6 +50,8 @@ class Faults:
         ]
         if self.ops:
             parts.append("ops=" + "+".join(sorted(self.ops)))
+        if self.match:
+            parts.append(f"match={self.match}")
         parts.append(f"backoff_ms={self.backoff_ms}")
         parts.append(f"slow_ms={self.slow_ms}")
         return ",".join(parts)
@@ -54,7 +60,8 @@ class Faults:
 def parse_faults(spec: str | None) -> Faults:
     """Parse ``server_busy=0.2,http503=0.1,http500=0.05,slow=0.05,drop=0.05,lost=0.1,ops=CreateItem``.
 
-    Also ``backoff_ms=N`` (BackOffMilliseconds of ErrorServerBusy), ``slow_ms=N`` and ``seed=N``.
+    Also ``backoff_ms=N`` (BackOffMilliseconds of ErrorServerBusy), ``slow_ms=N``, ``seed=N`` and
+    ``match=TEXT`` (only EWS requests whose body holds TEXT).
     """
     faults = Faults()
     if not spec or not spec.strip():
@@ -74,6 +81,10 @@ def parse_faults(spec: str | None) -> Faults:
                 setattr(faults, key, prob)
             elif key == "ops":
                 faults.ops = frozenset(o.strip() for o in value.split("+") if o.strip())
+            elif key == "match":
+                if not value.strip():
+                    raise FaultSpecError("match needs the text a request must hold")
+                faults.match = value.strip()
             elif key in ("backoff_ms", "slow_ms", "seed"):
                 setattr(faults, key, int(value))
             else:
@@ -85,9 +96,17 @@ def parse_faults(spec: str | None) -> Faults:
     return faults
 
 
-def pick_fault(faults: Faults, rng: random.Random, operation: str) -> str | None:
-    """The fault (one of :data:`KINDS`) one request of ``operation`` gets, or None."""
+def pick_fault(
+    faults: Faults, rng: random.Random, operation: str, request: bytes | None = None
+) -> str | None:
+    """The fault (one of :data:`KINDS`) one request of ``operation`` gets, or None.
+
+    ``request``: the request's body, when ``match`` can be looked for in it (EWS); a request
+    without one is never matched.
+    """
     if faults.ops and operation not in faults.ops:
+        return None
+    if faults.match and (request is None or faults.match.encode() not in request):
         return None
     roll = rng.random()
     for name in KINDS:
@@ -98,8 +117,12 @@ def pick_fault(faults: Faults, rng: random.Random, operation: str) -> str | None
     return None
 
 
-def answer_lost(faults: Faults, rng: random.Random, operation: str) -> bool:
+def answer_lost(
+    faults: Faults, rng: random.Random, operation: str, request: bytes | None = None
+) -> bool:
     """Whether the answer to a request of ``operation``, already carried out, is lost."""
     if not faults.lost or (faults.ops and operation not in faults.ops):
+        return False
+    if faults.match and (request is None or faults.match.encode() not in request):
         return False
     return rng.random() < faults.lost

@@ -252,7 +252,7 @@ class SandboxHandler(BaseHTTPRequestHandler):
                 return
             status, answer = srv.ews.handle(body, user)
             self._record(op, body, answer)
-            if self._answer_lost(op):
+            if self._answer_lost(op, body):
                 return
             self._send(status, answer)
 
@@ -267,9 +267,9 @@ class SandboxHandler(BaseHTTPRequestHandler):
         if seconds is not None:
             self.server.stats.log.hinted(client, op, print_, seconds, since=self.arrived)
 
-    def _answer_lost(self, op: str) -> bool:
+    def _answer_lost(self, op: str, request: bytes) -> bool:
         srv = self.server
-        if not answer_lost(srv.faults, srv.rng, op):
+        if not answer_lost(srv.faults, srv.rng, op, request):
             return False
         srv.stats.count_fault("lost")
         self.close_connection = True
@@ -310,7 +310,7 @@ class SandboxHandler(BaseHTTPRequestHandler):
     def _inject_fault(self, op: str, request: bytes, client: str = "", print_: str = "") -> bool:
         """Answer with an injected fault (True), or go on with the request (False)."""
         srv = self.server
-        name = pick_fault(srv.faults, srv.rng, op)
+        name = pick_fault(srv.faults, srv.rng, op, request)
         if name is None:
             return False
         srv.stats.count_fault(name)

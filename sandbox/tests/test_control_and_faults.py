@@ -158,6 +158,26 @@ def test_faults_are_set_at_runtime_and_filtered_by_operation(
     assert requests.get(f"{sandbox.url}/_sandbox/stats", timeout=10).json()["total"] == 0
 
 
+def test_a_matched_fault_hits_only_the_requests_that_name_one_message(
+    sandbox: SandboxHandle, shared: Account, deliver: Callable[..., dict[str, str]]
+) -> None:
+    deliver(eml(subject="Gewoon"), received="2026-11-27T10:00:00+01:00")
+    deliver(eml(subject="Onleesbaar"), received="2026-11-27T10:01:00+01:00")
+    ids = {i.subject: i.id for i in shared.inbox.all().only("subject")}
+    poison = ids["Onleesbaar"]
+    requests.post(
+        f"{sandbox.url}/_sandbox/faults", data=f"drop=1.0,ops=GetItem,match={poison}", timeout=10
+    )
+    (alone,) = shared.fetch(ids=[(ids["Gewoon"], None)], only_fields=["subject"])
+    assert alone.subject == "Gewoon"
+    with pytest.raises((ErrorServerBusy, TransportError)):
+        list(shared.fetch(ids=[(i, None) for i in ids.values()], only_fields=["subject"]))
+    assert parse_faults(f"match={poison}").spec().startswith(f"match={poison}")
+    for bad in ("match=", "match= "):
+        with pytest.raises(FaultSpecError):
+            parse_faults(bad)
+
+
 def test_latency_is_added_to_every_ews_request() -> None:
     handle = start_sandbox(latency_ms=150)
     try:

@@ -15,6 +15,7 @@ import pytest
 
 from tests.integration.conftest import SHARED, Backend, seed_hitting
 from tests.integration.test_acknowledge_loop import AMS, assert_exactly_once, tenant_mail
+from topcontact_mail.adapters.sqlite_store import SqliteStore
 
 pytestmark = pytest.mark.integration
 
@@ -125,6 +126,35 @@ def test_a_server_fault_on_folders_is_waited_out_not_a_crash(backend: Backend) -
     stop(backend)
 
     assert_exactly_once(backend, expected)
+
+
+@pytest.mark.parametrize("backend", ["ews"], indirect=True)  # Graph reads pages whole by delta
+def test_one_message_the_server_cannot_serve_is_set_aside_and_the_inbox_goes_on(
+    backend: Backend,
+) -> None:
+    """Was: one message whose GetItem failed every time stalled 42 messages for 8 minutes."""
+    expected = backlog(backend, 41)
+    poison = backend.deliver(tenant_mail(99, datetime(2026, 11, 23, 8, 0, tzinfo=AMS)))
+    backend.sandbox.set_faults(f"drop=1.0,ops=GetItem,match={poison.id}")
+    started = time.monotonic()
+    daemon = backend.start_daemon()
+    wait_until_settled(backend, expected, 120)
+    took = time.monotonic() - started
+    stop(backend)
+
+    assert daemon.returncode == 0
+    assert_exactly_once(backend, expected)  # the 41 others, and nothing to the unreadable one
+    assert took < 90, f"the others waited {took:.0f} s for one message"
+    store = SqliteStore(backend.state_dir / "topcontact.sqlite3")
+    try:
+        record = store.get(poison.id)
+    finally:
+        store.close()
+    assert record is not None, "the unreadable message was not recorded"
+    assert record.reason == "quarantined"
+    log = (backend.config_file.parent / "daemon.log").read_text("utf-8")
+    assert "message quarantined" in log
+    assert poison.id in log
 
 
 @pytest.mark.parametrize("in_transit", ["outbox", "hidden"])

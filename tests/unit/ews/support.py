@@ -10,7 +10,8 @@ from __future__ import annotations
 import base64
 import re
 from collections import defaultdict, deque
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 from xml.etree import ElementTree
@@ -19,6 +20,7 @@ from xml.sax.saxutils import escape, quoteattr
 import requests
 import responses
 
+from topcontact_mail.adapters.ews import EwsMailbox
 from topcontact_mail.adapters.ews.fields import MARKER_PROPERTY_NAME, MARKER_PROPERTY_SET
 from topcontact_mail.domain.acknowledgement import LOOP_HEADERS
 from topcontact_mail.domain.message import Acknowledgement, Address
@@ -467,3 +469,15 @@ def item_changes(body: str) -> dict[str, dict[str, Any]]:
             fields["marker"] = prop.findtext(f"{_T}Value")
         changes[item_id.get("Id", "") if item_id is not None else ""] = fields
     return changes
+
+
+@contextmanager
+def sessions_held(mailbox: EwsMailbox, count: int) -> Iterator[None]:
+    """Sessions taken from the pool by other threads (the daemon's streaming listener)."""
+    protocol = mailbox.account.protocol
+    held = [protocol.get_session() for _ in range(count)]
+    try:
+        yield
+    finally:
+        for session in held:
+            protocol.release_session(session)

@@ -8,9 +8,6 @@ tenants got two or three acknowledgements when answers were lost.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
-
 import pytest
 
 from exchange_sandbox import start_sandbox
@@ -18,20 +15,15 @@ from tests.integration.conftest import PASSWORD, USER
 from topcontact_mail.adapters.ews import EwsMailbox, connect
 from topcontact_mail.config import ConnectionSettings, EwsSettings, Settings
 
-from .support import SHARED, FakeEws, Sleeps, connection_dropped, create_answer, outgoing
-
-
-@contextmanager
-def sessions_held(mailbox: EwsMailbox, count: int) -> Iterator[None]:
-    """Sessions taken from the pool by other threads (the daemon's streaming listener)."""
-    protocol = mailbox.account.protocol
-    held = [protocol.get_session() for _ in range(count)]
-    try:
-        yield
-    finally:
-        for session in held:
-            protocol.release_session(session)
-
+from .support import (
+    SHARED,
+    FakeEws,
+    Sleeps,
+    connection_dropped,
+    create_answer,
+    outgoing,
+    sessions_held,
+)
 
 BUG = pytest.mark.xfail(
     strict=True, reason="exchangelib's ErrorServerBusy for a dropped connection"

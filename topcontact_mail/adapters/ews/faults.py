@@ -80,6 +80,28 @@ def back_off_hint(exc: BaseException) -> float | None:
     return float(back_off) if back_off else None
 
 
+def unwrapped(exc: BaseException) -> BaseException:
+    """The failure itself, where exchangelib renamed it ErrorServerBusy ("Reraised from").
+
+    `_get_elements` raises a new ErrorServerBusy inside the handler of an
+    ErrorTimeoutExpired (a dropped connection or a client time-out, when the pool
+    holds two sessions), an ErrorTooManyObjectsOpened or an
+    ErrorInternalServerTransientError, without a back-off of the server's. The
+    server's own ErrorServerBusy carries its BackOffMilliseconds and is not raised
+    while another failure is handled. Only the first is undone: a message the
+    server breaks off on must be told from a busy server.
+    """
+    context = exc.__context__
+    if (
+        isinstance(exc, ErrorServerBusy)
+        and not exc.back_off
+        and context is not None
+        and isinstance(context, (ResponseMessageError, *CONNECTION_ERRORS))
+    ):
+        return unwrapped(context)
+    return exc
+
+
 def failure_of(
     exc: BaseException, *, idempotent: bool, answered: bool | None = None
 ) -> Failure | None:
@@ -88,6 +110,7 @@ def failure_of(
     `answered` is known for sends only: False means no SOAP answer was parsed,
     so whatever exchangelib called the failure, no server said so.
     """
+    exc = unwrapped(exc)
     code = response_code(exc)
     if code is not None and answered is not False:
         return classify_ews(
