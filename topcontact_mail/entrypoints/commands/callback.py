@@ -92,7 +92,18 @@ def book(
     booked_by: str,
     as_json: bool,
 ) -> None:
-    """Book a callback as a meeting request in the colleague's calendar; prints the slot."""
+    """Book a callback as a meeting request in the colleague's calendar; prints the slot.
+
+    Exit status 0 when the meeting is in the calendar, 1 when no slot was found
+    or the calendars cannot be reached (nothing booked, or the service confirms
+    it later), 2 when the request must be fixed first (each problem is named)
+    or the configuration is invalid.
+
+    \b
+    Example:
+      topcontact-mail callback book --for "Jan de Vries" --name "mevr. Jansen" \\
+        --phone "06 12345678" --subject "lekkage badkamer" --booked-by a.bakker@corp.example
+    """
     settings = settings_or_exit(config_path, connects=True)
     configure_logging("error")
     store = _store(settings)
@@ -165,7 +176,14 @@ def _report(result: BookingResult, as_json: bool) -> None:
 @click.option("--all", "everything", is_flag=True, help="Also closed callbacks.")
 @click.option("--json", "as_json", is_flag=True, help="One JSON line per callback.")
 def list_callbacks(config_path: Path | None, everything: bool, as_json: bool) -> None:
-    """The callbacks the service keeps: open ones (planned, missed, failed), or all."""
+    """The callbacks the service keeps: open ones (planned, missed, failed), or all.
+
+    Exit status 0, 2 when the configuration or the state cannot be used.
+
+    \b
+    Example:
+      topcontact-mail callback list --all --json | jq 'select(.state == "missed")'
+    """
     settings = settings_or_exit(config_path)
     store = _store(settings)
     try:
@@ -218,7 +236,15 @@ def _local(moment: str, tz: tzinfo) -> datetime:
 @config_option
 @click.argument("callback_id")
 def cancel(config_path: Path | None, callback_id: str) -> None:
-    """Cancel a callback: its meeting is cancelled in the colleague's calendar."""
+    """Cancel a callback: its meeting is cancelled in the colleague's calendar.
+
+    Exit status 0 when cancelled, 1 when there is no such open callback or the
+    calendars cannot be reached, 2 for an invalid configuration.
+
+    \b
+    Example:
+      topcontact-mail callback cancel cb-bae6a396
+    """
     settings = settings_or_exit(config_path, connects=True)
     configure_logging("error")
     store = _store(settings)
@@ -240,7 +266,14 @@ def cancel(config_path: Path | None, callback_id: str) -> None:
 @callback.command()
 @config_option
 def form(config_path: Path | None) -> None:
-    """Print the booking form, to offer as an Outlook Quick Part."""
+    """Print the booking form, to offer as an Outlook Quick Part.
+
+    Exit status 0, 2 for an invalid configuration or template.
+
+    \b
+    Example:
+      topcontact-mail callback form > terugbelverzoek.txt
+    """
     settings = settings_or_exit(config_path)
     rendered = TextRenderer.from_settings(settings).callback_text("form", {})
     click.echo(rendered.text, nl=False)

@@ -14,7 +14,15 @@ from topcontact_mail.entrypoints.common import config_option, settings_or_exit
 @click.command("check-config")
 @config_option
 def check_config(config_path: Path | None) -> None:
-    """Validate the configuration and print it with secrets masked."""
+    """Validate the configuration and print it as JSON with secrets masked.
+
+    Exit status 0 when the configuration is valid, 2 when it is not (the
+    message names the key and the problem, never a secret's value).
+
+    \b
+    Example:
+      topcontact-mail check-config --config /etc/topcontact-mail/topcontact.toml
+    """
     settings = settings_or_exit(config_path, connects=True)
     file, required = resolve_config_path(config_path)
     origin = str(file) if file is not None and (required or file.exists()) else "built-in defaults"

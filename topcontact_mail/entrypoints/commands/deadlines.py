@@ -71,7 +71,16 @@ def _compute(
 @click.option("--human", is_flag=True, help="Print a readable Dutch table instead of JSON lines.")
 @click.argument("timestamps", nargs=-1, required=True)
 def deadlines(config_path: Path | None, human: bool, timestamps: tuple[str, ...]) -> None:
-    """Print the response terms for each TIMESTAMP (ISO 8601, or - to read standard input)."""
+    """Print the response terms for each TIMESTAMP (ISO 8601, or - to read standard input).
+
+    One JSON object per timestamp (or a Dutch table with --human). Exit status
+    0 when every timestamp was read, 2 when one was not (the others are still
+    printed) or the configuration is invalid.
+
+    \b
+    Example:
+      topcontact-mail deadlines --human 2026-12-24T16:30 2026-12-31T09:00
+    """
     calendar = settings_or_exit(config_path).calendar.build()
     table = Table(
         "Ontvangen", "Telt vanaf", "Bevestiging vóór", "Antwoord vóór", "Terugbellen vóór"

@@ -305,7 +305,15 @@ def _end_of_demo(
     help="Where the acknowledgements are left as .eml files.",
 )
 def demo(config_path: Path | None, backend: str, output: Path) -> None:
-    """Run the service against the sandbox Exchange server (a test double) with sample mail."""
+    """Run the service against the sandbox Exchange server (a test double) with sample mail.
+
+    Needs the sandbox (`pip install ./sandbox`, as `make demo` does). Exit status
+    0 when the demo ran, 2 for an invalid configuration.
+
+    \b
+    Example:
+      topcontact-mail demo --backend graph --output /tmp/demo
+    """
     base = settings_or_exit(config_path)
     configure_logging("warning")
     console = Console()

@@ -128,9 +128,13 @@ def explain(
     """Screen raw RFC 5322 messages (FILE.eml) as if they had just arrived, and say why.
 
     The verdict is the daemon's: the same rules, and (with --history, the default)
-    the same memory of earlier messages from the service's state file. Example:
+    the same memory of earlier messages from the service's state file. Exit status
+    0 when every file was screened, 2 when a file could not be read (the others
+    are still screened) or the configuration is invalid.
 
-        topcontact-mail explain --json --received 2026-11-27T10:00 mail.eml
+    \b
+    Example:
+      topcontact-mail explain --json --received 2026-11-27T10:00 mail.eml
     """
     settings = settings_or_exit(config_path)
     calendar = settings.calendar.build()

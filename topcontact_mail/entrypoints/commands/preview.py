@@ -53,7 +53,15 @@ def preview(
     received: str | None,
     no_name: bool,
 ) -> None:
-    """Render the acknowledgement with sample data so you can check a template edit."""
+    """Render the acknowledgement with sample data so you can check a template edit.
+
+    Exit status 0 when it renders, 2 for a template error (with its file and
+    line) or an invalid configuration.
+
+    \b
+    Example:
+      topcontact-mail preview --lang en --received 2026-12-24T16:30
+    """
     settings = settings_or_exit(config_path)
     calendar = settings.calendar.build()
     if received is None:

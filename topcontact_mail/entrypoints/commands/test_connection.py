@@ -64,7 +64,16 @@ def _table(settings: Settings, checks: list[Check]) -> Table:
 @config_option
 @click.option("--json", "as_json", is_flag=True, help="One JSON object per check, one per line.")
 def test_connection(config_path: Path | None, as_json: bool) -> None:
-    """Check sign-in, mailbox, send-as, marking and calendar rights; exit 1 when one is missing."""
+    """Check sign-in, mailbox, send-as, marking and calendar rights.
+
+    Exit status 0 when every check passed, 1 when one failed (the table says
+    what to fix), 2 for an invalid configuration.
+
+    \b
+    Example:
+      topcontact-mail test-connection --config /etc/topcontact-mail/topcontact.toml
+      topcontact-mail test-connection --json | jq 'select(.ok | not)'
+    """
     settings = settings_or_exit(config_path, connects=True)
     # The checks carry every failure; the adapters' own error logs would only repeat them.
     configure_logging("critical")
