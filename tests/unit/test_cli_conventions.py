@@ -79,7 +79,16 @@ def test_a_configuration_that_cannot_be_used_is_exit_status_2_with_a_message(
         ("explain",): [str(tmp_path / "mail.eml")],
         ("deadlines",): ["2026-12-24T16:30"],
         ("report",): ["--month", "2026-12"],
-        ("callback", "book"): "--for Jan --name X --phone 0612345678 --subject lekkage".split(),
+        ("callback", "book"): [
+            "--for",
+            "Jan",
+            "--name",
+            "X",
+            "--phone",
+            "0612345678",
+            "--subject",
+            "lekkage",
+        ],
         ("callback", "cancel"): ["cb-1"],
     }.get(words, [])
     (tmp_path / "mail.eml").write_bytes(b"From: a@example.nl\r\n\r\nhoi\r\n")
