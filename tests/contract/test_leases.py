@@ -15,6 +15,7 @@ from topcontact_mail.adapters.postgres import LeaseKeeper, LeaseLost, Leases, Po
 from topcontact_mail.domain.acknowledgement import LOOP_HEADERS
 from topcontact_mail.domain.message import Acknowledgement, Address
 from topcontact_mail.ports import MessageRecord
+from topcontact_mail.ports.calendar import CallbackRecord, MeetingRecord
 
 pytestmark = pytest.mark.integration
 
@@ -245,3 +246,53 @@ def test_instances_count_themselves_alive_and_leave(schema_ready: Any) -> None:
     assert first.heartbeat() == 1
     time.sleep(SHORT["lease_seconds"] + 0.2)
     assert second.heartbeat() == 1  # the first stopped beating: no longer counted
+
+
+def test_the_fence_refuses_a_stale_owners_callback_writes(
+    schema_ready: Any, pg_schema: str
+) -> None:
+    clock = FakeClock()
+    first = Leases(schema_ready, "instance-a", clock=clock, **SHORT)
+    second = Leases(schema_ready, "instance-b", **SHORT)
+    held = first.acquire(BOX)
+    assert held is not None
+    stale = PostgresStore(schema_ready, BOX, schema=pg_schema, fence=held)
+    stale.record_callback(booking(1), NOW, meeting(1))  # while it holds the lease, it books
+
+    time.sleep(SHORT["lease_seconds"] + 0.2)
+    taken = second.acquire(BOX)
+    assert taken is not None
+    with pytest.raises(LeaseLost):
+        stale.attempting_sends(["meet-1"], NOW)
+    with pytest.raises(LeaseLost):
+        stale.record_callback(booking(2), NOW, meeting(2, "cb-2"))
+
+    current = PostgresStore(schema_ready, BOX, schema=pg_schema, fence=taken)
+    (pending,) = current.pending_meetings(10, attempted=False)  # never attempted by the stale one
+    assert pending.ref == "meet-1"
+    assert current.get_callback("cb-2") is None
+    current.attempting_sends(["meet-1"], NOW)  # the new owner books
+
+
+def booking(n: int) -> CallbackRecord:
+    return CallbackRecord(
+        id=f"cb-{n}",
+        source="mail",
+        booked_by="a.bakker@woonservice.example",
+        booked_at=NOW,
+        state="planned",
+        booking_item_id=f"item-{n}",
+    )
+
+
+def meeting(n: int, callback_id: str = "cb-1") -> MeetingRecord:
+    return MeetingRecord(
+        ref=f"meet-{n}",
+        callback_id=callback_id,
+        colleague="j.devries@woonservice.example",
+        colleague_name="Jan de Vries",
+        slot_start=NOW,
+        slot_end=NOW,
+        at_risk=False,
+        state="intent",
+    )

@@ -65,6 +65,15 @@ class Daemon:
         self.last_tracking: TrackingSummary | None = None
         self._scheduler: BackgroundScheduler | None = None
 
+    def close(self) -> None:
+        """Close what was opened for the callbacks (their own mailbox, the calendars); the
+        shared mailbox and the store are their opener's to close."""
+        if self.callbacks is None:
+            return
+        if self.callbacks.mailbox is not self.mailbox:
+            self.callbacks.mailbox.close()
+        self.callbacks.calendars.close()
+
     def track(self) -> TrackingSummary | None:
         """One tracking pass; the next is armed at its `next_wakeup`. A failure in it is logged
         and never stops the acknowledgements."""

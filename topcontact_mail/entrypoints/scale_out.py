@@ -14,8 +14,9 @@ as `run` reads it) and keeps, every `renew_seconds`:
   and seldom contend; above its share (an instance joined) it gives leases
   back, after their work has stopped.
 
-Each held mailbox runs the daemon's own loop (`Daemon`: notifications, the
-safety-net sync, the tracking) on a thread, with its state in the shared
+Each held mailbox runs the daemon's own loop (`Daemon`, built as `run` builds
+it: notifications, the safety-net sync, the tracking, the callbacks when its
+configuration turns them on) on a thread, with its state in the shared
 database fenced by the lease. A supervisor looks four times a second whether a
 lease's local deadline has passed and stops that mailbox's loop; the loop
 itself asks between messages, and every state write asks the database. When an
@@ -37,7 +38,7 @@ from topcontact_mail.config import ConfigError, Settings, load_settings
 from topcontact_mail.entrypoints.daemon import RETRY_MAX_SECONDS, RETRY_START_SECONDS, Daemon
 from topcontact_mail.entrypoints.shared_store import instance_id, mailbox_key, open_shared_pool
 from topcontact_mail.entrypoints.systemd import Notifier
-from topcontact_mail.entrypoints.wiring import build_service, build_tracking, open_mailbox
+from topcontact_mail.entrypoints.wiring import build_daemon, open_mailbox
 from topcontact_mail.logs import get_logger
 from topcontact_mail.ports import Mailbox, MailboxUnavailable
 
@@ -171,17 +172,21 @@ class Worker:
                 fence=self.lease,
                 migrate_schema=False,
             )
-            tracking = build_tracking(settings, mailbox, store)
-            daemon = LeasedDaemon(
+            # Built as `run` builds it: the tracking, and the callbacks when the mailbox's
+            # configuration turns them on (their state in the same fenced store).
+            daemon = build_daemon(
                 settings,
-                build_service(settings, mailbox, store, tracking),
                 mailbox,
-                tracking=tracking,
+                store,
+                kind=LeasedDaemon,
                 notifier=Notifier(environ={}),  # the instance speaks to systemd, not each mailbox
             )
             daemon.lease = self.lease
             daemon.stop = self.stop
-            daemon.run_forever()
+            try:
+                daemon.run_forever()
+            finally:
+                daemon.close()
             self.ended = "stopped"
         except LeaseLost as exc:
             self.ended = f"lease lost: {exc}"

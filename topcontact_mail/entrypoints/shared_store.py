@@ -1,5 +1,6 @@
 """The shared PostgreSQL state store from the configuration: for `run` (with the mailbox's lease),
-for the commands that only read it (`status`, `report`), and the names both go by.
+for the commands that only read it (`status`, `report`) or write beside a running daemon
+(`callback`), and the names both go by.
 
 `run` with `[service] store = "postgresql"` works its one mailbox only while it
 holds the mailbox's lease: it waits for the lease at start (at most a lease's
@@ -44,8 +45,12 @@ def open_shared_pool(settings: Settings, size: int | None = None) -> ConnectionP
         raise StoreError(str(exc)) from None
 
 
-def open_reading_store(settings: Settings) -> PostgresStore:
-    """The mailbox's state in the shared database, unfenced: for commands that only read."""
+def open_unleased_store(settings: Settings) -> PostgresStore:
+    """The mailbox's state in the shared database, without its lease (unfenced): for the
+    commands that only read (`status`, `report`, `callback list`), and for `callback book` and
+    `cancel`, which write beside a running daemon as they do beside its SQLite file (a meeting
+    they create is recorded as being attempted, so the daemon never creates it a second time;
+    docs/exactly-once.md). Taking the lease would stop the daemon's work, or wait for it."""
     from topcontact_mail.adapters.postgres import PostgresStore, PostgresStoreError
 
     pool = open_shared_pool(settings, size=1)

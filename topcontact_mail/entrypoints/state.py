@@ -3,26 +3,23 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import TYPE_CHECKING
 
 from topcontact_mail.adapters.sqlite_store import SqliteStore, StoreError
 from topcontact_mail.config import Settings
 from topcontact_mail.domain.calendar import BusinessCalendar
 from topcontact_mail.entrypoints import wiring
 from topcontact_mail.entrypoints.common import fail
-
-if TYPE_CHECKING:
-    from topcontact_mail.adapters.postgres import PostgresStore
+from topcontact_mail.ports.calendar import ServiceStore
 
 
-def open_state(settings: Settings) -> SqliteStore | PostgresStore:
+def open_state(settings: Settings) -> ServiceStore:
     """The state file, brought up to date if it can be written, else read as it is; a missing
     or unusable file ends the command with status 2 and what to do."""
     if settings.service.store == "postgresql":  # the shared database, read without a lease
-        from topcontact_mail.entrypoints.shared_store import open_reading_store
+        from topcontact_mail.entrypoints.shared_store import open_unleased_store
 
         try:
-            return open_reading_store(settings)
+            return open_unleased_store(settings)
         except StoreError as exc:
             fail(str(exc))
     path = wiring.state_file(settings)

@@ -8,7 +8,7 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeVar
 
 from topcontact_mail.adapters.sqlite_store import SqliteStore
 from topcontact_mail.adapters.texts import TextRenderer
@@ -18,8 +18,8 @@ from topcontact_mail.domain.callbacks.followup import FollowUpPolicy
 from topcontact_mail.domain.message import Address
 from topcontact_mail.domain.screening import ScreeningPolicy
 from topcontact_mail.domain.tracking import AnsweredPolicy, AnswerMethod, SchedulePolicy
-from topcontact_mail.ports import Clock, Mailbox, StateStore
-from topcontact_mail.ports.calendar import CallbackBackend
+from topcontact_mail.ports import Clock, Mailbox, MailboxUnavailable, StateStore
+from topcontact_mail.ports.calendar import CallbackBackend, CallbackStore, ServiceStore
 from topcontact_mail.ports.callbacks import CallbackSource, NoCallbacks
 from topcontact_mail.reports.mails import TeamMails
 from topcontact_mail.reports.templating import report_environment
@@ -29,8 +29,12 @@ from topcontact_mail.services.callback_plans import Planner, PlanOptions
 from topcontact_mail.services.callbacks import CallbackOptions, CallbackService, StoreCallbacks
 from topcontact_mail.services.tracking import TrackingOptions, TrackingService
 
-if TYPE_CHECKING:
-    from topcontact_mail.adapters.postgres import PostgresStore
+if TYPE_CHECKING:  # the daemon's modules (the scheduler) load only for the commands that run it
+    from topcontact_mail.entrypoints.daemon import Daemon
+    from topcontact_mail.entrypoints.health import Health
+    from topcontact_mail.entrypoints.systemd import Notifier
+
+AnyDaemon = TypeVar("AnyDaemon", bound="Daemon")
 
 
 class SystemClock:
@@ -49,7 +53,7 @@ def open_mailbox(settings: Settings) -> Mailbox:
     return connect_ews(settings)
 
 
-def open_store(settings: Settings) -> SqliteStore | PostgresStore:
+def open_store(settings: Settings) -> ServiceStore:
     """The configured state store; the shared PostgreSQL one only while holding the mailbox's
     lease (docs/scale-out.md). Raises `StoreError` when it cannot be used."""
     if settings.service.store == "postgresql":
@@ -107,13 +111,13 @@ def tracking_options(settings: Settings) -> TrackingOptions:
     )
 
 
-def callback_source(settings: Settings, store: SqliteStore) -> CallbackSource:
+def callback_source(settings: Settings, store: CallbackStore) -> CallbackSource:
     """The callbacks booked as meeting requests (docs/callbacks.md), when callbacks are on."""
     return StoreCallbacks(store) if settings.callbacks.enabled else NoCallbacks()
 
 
 def build_tracking(
-    settings: Settings, mailbox: Mailbox, store: StateStore, clock: Clock | None = None
+    settings: Settings, mailbox: Mailbox, store: ServiceStore, clock: Clock | None = None
 ) -> TrackingService:
     calendar = settings.calendar.build()
     return TrackingService(
@@ -191,7 +195,7 @@ def staff_members(settings: Settings) -> tuple[StaffMember, ...]:
 
 
 def build_callbacks(
-    settings: Settings, mailbox: Mailbox, store: SqliteStore, calendars: CallbackBackend
+    settings: Settings, mailbox: Mailbox, store: CallbackStore, calendars: CallbackBackend
 ) -> CallbackService:
     """The callback service; `mailbox` is where booking mails arrive (`open_callback_mailbox`)."""
     cb = settings.callbacks
@@ -243,4 +247,53 @@ def build_callbacks(
             dry_run=settings.service.dry_run,
             in_doubt_seconds=settings.service.in_doubt_seconds,
         ),
+    )
+
+
+def open_callbacks(
+    settings: Settings, mailbox: Mailbox, store: CallbackStore
+) -> CallbackService | None:
+    """The callback service when callbacks are on (docs/callbacks.md), else None; nothing
+    connects before it is used. Raises `MailboxUnavailable` when the callbacks' own mailbox
+    cannot be opened."""
+    if not settings.callbacks.enabled:
+        return None
+    calendars = open_calendars(settings)
+    try:
+        bookings = open_callback_mailbox(settings, mailbox)
+    except MailboxUnavailable:
+        calendars.close()
+        raise
+    return build_callbacks(settings, bookings, store, calendars)
+
+
+# -- the daemon of one mailbox ---------------------------------------------------------------
+
+
+def build_daemon(
+    settings: Settings,
+    mailbox: Mailbox,
+    store: ServiceStore,
+    *,
+    kind: type[AnyDaemon],
+    notifier: Notifier,
+    health: Health | None = None,
+) -> AnyDaemon:
+    """One mailbox's daemon as `run` (`kind` Daemon) and every mailbox of `scale-out`
+    (LeasedDaemon) build it: the acknowledge service with the tracking, and the callbacks when
+    they are on. `daemon.close()` closes what it opened for the callbacks; the mailbox and the
+    store stay the caller's.
+
+    Raises `MailboxUnavailable` when the callbacks' own mailbox cannot be opened.
+    """
+    tracking = build_tracking(settings, mailbox, store)
+    callbacks = open_callbacks(settings, mailbox, store)
+    return kind(
+        settings,
+        build_service(settings, mailbox, store, tracking),
+        mailbox,
+        health=health,
+        tracking=tracking,
+        notifier=notifier,
+        callbacks=callbacks,
     )

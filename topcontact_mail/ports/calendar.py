@@ -9,7 +9,9 @@
 - `MailBodies`: the whole body of a booking mail (the mailbox port reads only
   the start of a body, for screening);
 - `CallbackTexts`: the Dutch texts of meetings and of replies to bookers;
-- `CallbackStore`: what the service keeps of callbacks, meetings and replies.
+- `CallbackStore`: what the service keeps of callbacks, meetings and replies;
+- `ServiceStore`: the whole state store a command opens (StateStore and
+  CallbackStore), SQLite or PostgreSQL.
 
 Every adapter behind these ports is held to the same contract
 (tests/contract/test_calendar_contract.py): in memory, EWS and Graph.
@@ -25,7 +27,7 @@ from typing import Any, Literal, Protocol
 from topcontact_mail.domain.callbacks import BusyPeriod, WorkingHours
 from topcontact_mail.domain.message import Acknowledgement, Address
 from topcontact_mail.ports.mailbox import Outcome
-from topcontact_mail.ports.store import PendingSend, SendResult
+from topcontact_mail.ports.store import PendingSend, SendResult, StateStore
 
 #: An attendee's answer to a meeting request, as both backends report it.
 ResponseKind = Literal["none", "accepted", "tentative", "declined"]
@@ -288,7 +290,8 @@ class ReplyRecord:
 
 
 class CallbackStore(Protocol):
-    """The callbacks' part of the state store (SQLite: `adapters/sqlite_store.py`).
+    """The callbacks' part of the state store (`adapters/sqlite_store.py`,
+    `adapters/postgres/store.py`; contract: tests/contract/test_callback_store_contract.py).
 
     Every write is one transaction. Meetings and replies are kept by their ref,
     which is also their key in the exactly-once round (`PendingSend.item_id`).
@@ -386,3 +389,10 @@ class CallbackStore(Protocol):
     def set_watermark(self, name: str, value: str, now: datetime) -> None: ...
 
     def clear_watermark(self, name: str) -> None: ...
+
+
+class ServiceStore(StateStore, CallbackStore, Protocol):
+    """The state store as the commands open it: the acknowledgements' and tracking's state,
+    the callbacks', and closing it (SQLite, or PostgreSQL under the mailbox's lease)."""
+
+    def close(self) -> None: ...

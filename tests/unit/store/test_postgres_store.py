@@ -1,5 +1,6 @@
-"""What the PostgreSQL store adds to the contract: migrations, several mailboxes in one database,
-instances opening it together, and text PostgreSQL cannot keep as it is."""
+"""What the PostgreSQL store adds to the contract: migrations (a version-2 database gets the
+callbacks' tables in place), several mailboxes in one database, instances opening it together,
+and text PostgreSQL cannot keep as it is."""
 
 from __future__ import annotations
 
@@ -8,11 +9,18 @@ from datetime import date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
+import psycopg
 import pytest
 
-from topcontact_mail.adapters.postgres import SCHEMA_VERSION, PostgresStore, PostgresStoreError
+from topcontact_mail.adapters.postgres import (
+    SCHEMA_VERSION,
+    PostgresStore,
+    PostgresStoreError,
+    schema,
+)
 from topcontact_mail.domain.message import Address, IncomingMessage
 from topcontact_mail.ports import MessageRecord
+from topcontact_mail.ports.calendar import CallbackRecord
 
 pytestmark = pytest.mark.integration
 
@@ -102,3 +110,64 @@ def test_moments_come_back_as_the_same_instants_in_the_configured_zone(
     assert kept.received == utc
     assert kept.received.utcoffset() == NOW.utcoffset()  # the pool's zone: Europe/Amsterdam
     assert kept.answer_by.hour == 17
+
+
+# -- callbacks (schema version 3) ------------------------------------------------------------
+
+
+def booking(item_id: str, **extra: Any) -> CallbackRecord:
+    values: dict[str, Any] = {
+        "id": "cb-1",
+        "source": "mail",
+        "booked_by": "a.bakker@woonservice.example",
+        "booked_at": NOW,
+        "state": "planned",
+        "callback_by": datetime(2026, 11, 30, 17, 0, tzinfo=AMS),
+        "booking_item_id": item_id,
+        "details": {"tenant_name": "mevr. Jansen"},
+    }
+    values.update(extra)
+    return CallbackRecord(**values)
+
+
+def test_a_version_2_database_gets_the_callback_tables_in_place(
+    pg_pool: Any, pg_schema: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The database as the release before callbacks left it: version 2, with its rows.
+    with monkeypatch.context() as before:
+        before.setattr(schema, "SCHEMA_VERSION", 2)
+        before.setattr(schema, "MIGRATIONS", {2: schema.MIGRATIONS[2]})
+        old = PostgresStore(pg_pool, "a@woonservice.example", schema=pg_schema)
+        assert old.schema_version() == 2
+        old.record(skip(1), NOW)
+        old.set_watermark("inbox", "state-1", NOW)
+        with pytest.raises(psycopg.errors.UndefinedTable):
+            old.callbacks()
+
+    store = PostgresStore(pg_pool, "a@woonservice.example", schema=pg_schema)
+
+    assert store.schema_version() == SCHEMA_VERSION == 3
+    assert store.get("item-1") == skip(1)
+    assert store.watermark("inbox") == "state-1"
+    store.record_callback(booking("item-1"), NOW)
+    assert store.callback_for_item("item-1") == booking("item-1")
+    assert PostgresStore(pg_pool, "a@woonservice.example", schema=pg_schema).schema_version() == 3
+
+
+def test_a_nul_character_in_a_booking_is_kept_as_a_replacement_not_a_crash(
+    pg_pool: Any, pg_schema: str
+) -> None:
+    store = PostgresStore(pg_pool, "a@woonservice.example", schema=pg_schema)
+    store.record_callback(
+        booking("item\x00-1", booked_by="anouk\x00@woonservice.example", problems=("x\x00",)),
+        NOW,
+    )
+
+    kept = store.callback_for_item("item\x00-1")
+    assert kept is not None
+    assert (kept.booking_item_id, kept.booked_by, kept.problems) == (
+        "item\ufffd-1",
+        "anouk\ufffd@woonservice.example",
+        ("x\ufffd",),
+    )
+    assert store.get_callback("cb-1") == kept

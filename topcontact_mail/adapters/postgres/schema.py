@@ -6,11 +6,14 @@ instances that work them) share one database: a mailbox's rows are its own
 state file. Beside them, the leases (which instance works which mailbox, with
 a fencing token) and the instances that are alive (docs/scale-out.md).
 
-Versions count as the SQLite store's do: 2 is the schema of the port today
-(decisions, intents, watermarks, answer targets, team mails) and the leases.
-A database is brought up to date when a store opens it, in one transaction,
-under an advisory lock so that instances starting together do not
-race; a database of a newer version is refused.
+Versions: 2 is the SQLite file's version 2 (decisions, intents, watermarks,
+answer targets, team mails) and the leases; 3 adds the callbacks' tables (the
+SQLite file creates them when missing, without a version of their own): the
+callback requests, the meetings and replies sent for them, the meeting
+messages looked at. A database is brought up to date when a store opens it,
+in one transaction (a savepoint per version), under an advisory lock so that
+instances starting together do not race: a version-2 database gets the new
+tables in place, its rows untouched. A database of a newer version is refused.
 """
 
 from __future__ import annotations
@@ -21,7 +24,7 @@ import psycopg
 from psycopg import sql
 from psycopg.rows import tuple_row
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 
 #: A fixed key for the advisory lock the migration holds (any number no one else uses).
 MIGRATION_LOCK = 0x70C0_4D41_1C01
@@ -137,6 +140,81 @@ CREATE TABLE instances (
     started_at TIMESTAMPTZ NOT NULL,
     seen_at TIMESTAMPTZ NOT NULL,
     expires_at TIMESTAMPTZ NOT NULL
+);
+""",
+    # Callbacks (docs/callbacks.md), as the SQLite file's `_CALLBACK_SCHEMA` with a mailbox.
+    3: """
+CREATE TABLE callbacks (
+    mailbox TEXT NOT NULL,
+    id TEXT NOT NULL,
+    -- The order of recording: breaks ties between callbacks booked at the same moment.
+    seq BIGSERIAL NOT NULL,
+    source TEXT NOT NULL CHECK (source IN ('mail', 'cli')),
+    booked_by TEXT NOT NULL,
+    booked_at TIMESTAMPTZ NOT NULL,
+    state TEXT NOT NULL,
+    callback_by TIMESTAMPTZ,
+    booking_item_id TEXT,
+    booking_mailbox TEXT,
+    booking_message_id TEXT,
+    problems TEXT NOT NULL DEFAULT '',
+    -- JSON as text (what the meeting needs; kept only while the callback is open).
+    details TEXT NOT NULL DEFAULT '{}',
+    -- The claim on the booking mail: 1 done (or no mail), 0 not yet, -1 given up.
+    claimed SMALLINT NOT NULL DEFAULT 1 CHECK (claimed IN (-1, 0, 1)),
+    rebookings INTEGER NOT NULL DEFAULT 0,
+    claim_attempts INTEGER NOT NULL DEFAULT 0,
+    last_error TEXT NOT NULL DEFAULT '',
+    updated_at TIMESTAMPTZ NOT NULL,
+    recorded_at TIMESTAMPTZ NOT NULL,
+    PRIMARY KEY (mailbox, id),
+    UNIQUE (mailbox, booking_item_id)
+);
+CREATE INDEX callbacks_state ON callbacks (mailbox, state, booked_at);
+CREATE INDEX callbacks_unclaimed ON callbacks (mailbox, booked_at) WHERE claimed = 0;
+
+-- The meeting requests and the replies to the booker, each with its ref (exactly once).
+CREATE TABLE callback_sends (
+    mailbox TEXT NOT NULL,
+    ref TEXT NOT NULL,
+    seq BIGSERIAL NOT NULL,
+    callback_id TEXT NOT NULL,
+    kind TEXT NOT NULL CHECK (kind IN ('meeting', 'reply')),
+    state TEXT NOT NULL
+        CHECK (state IN ('intent', 'sent', 'failed', 'superseded', 'dropped')),
+    payload TEXT,
+    attempts INTEGER NOT NULL DEFAULT 0,
+    last_attempt_at TIMESTAMPTZ,
+    last_error TEXT NOT NULL DEFAULT '',
+    colleague TEXT,
+    colleague_name TEXT,
+    slot_start TIMESTAMPTZ,
+    slot_end TIMESTAMPTZ,
+    at_risk BOOLEAN NOT NULL DEFAULT false,
+    item_id TEXT,
+    uid TEXT,
+    why TEXT NOT NULL DEFAULT '',
+    cancel TEXT NOT NULL DEFAULT '' CHECK (cancel IN ('', 'pending', 'done')),
+    message_id TEXT,
+    original_item_id TEXT,
+    waits_for TEXT,
+    reply_kind TEXT,
+    created_at TIMESTAMPTZ NOT NULL,
+    sent_at TIMESTAMPTZ,
+    PRIMARY KEY (mailbox, ref),
+    FOREIGN KEY (mailbox, callback_id) REFERENCES callbacks (mailbox, id)
+);
+CREATE INDEX callback_sends_callback ON callback_sends (mailbox, callback_id, kind);
+CREATE INDEX callback_sends_state ON callback_sends (mailbox, kind, state, created_at);
+CREATE INDEX callback_sends_waits_for ON callback_sends (mailbox, waits_for);
+CREATE INDEX callback_sends_cancel ON callback_sends (mailbox) WHERE cancel = 'pending';
+
+-- The meeting messages (responses, cancellations) already looked at.
+CREATE TABLE callback_seen (
+    mailbox TEXT NOT NULL,
+    item_id TEXT NOT NULL,
+    seen_at TIMESTAMPTZ NOT NULL,
+    PRIMARY KEY (mailbox, item_id)
 );
 """,
 }

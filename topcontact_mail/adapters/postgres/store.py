@@ -15,12 +15,18 @@ still has this store's token and has not expired, and is refused with
 
 PostgreSQL keeps no NUL character in text; one in a value (a header of a
 hostile message) is kept as U+FFFD, in writes and look-ups alike.
+
+Callbacks (docs/callbacks.md) keep the CallbackStore port's promises as the
+SQLite store does (the same contract, tests/contract/test_callback_store_contract.py):
+the callback requests, the meetings and replies sent for them, and the meeting
+messages looked at, in tables of their own (schema version 3), fenced like
+every other write.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Collection, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -44,6 +50,12 @@ from topcontact_mail.ports import (
     SendResult,
     TargetProgress,
     ToObserve,
+)
+from topcontact_mail.ports.calendar import (
+    CallbackRecord,
+    MeetingRecord,
+    OutgoingMeeting,
+    ReplyRecord,
 )
 
 _COLUMNS = (
@@ -700,3 +712,497 @@ class PostgresStore:
                         result.item_id,
                     ),
                 )
+
+    # -- callbacks (docs/callbacks.md) ----------------------------------------------
+    # Three tables of their own (schema version 3): the callback requests, the meetings
+    # and replies sent for them (each with a ref, for exactly once), and the meeting
+    # messages already looked at. The same promises as the SQLite store's section.
+
+    def callback_candidates(self, reason: str, limit: int) -> list[str]:
+        rows = self._query(
+            "SELECT item_id FROM messages m WHERE mailbox = %s AND reason = %s "
+            "AND NOT EXISTS (SELECT 1 FROM callbacks c WHERE c.mailbox = m.mailbox "
+            "AND c.booking_item_id = m.item_id) ORDER BY received, seq LIMIT %s",
+            (self.mailbox, reason, limit),
+        )
+        return [str(r["item_id"]) for r in rows]
+
+    def meeting_messages(self, reason: str, limit: int) -> list[str]:
+        rows = self._query(
+            "SELECT item_id FROM messages m WHERE mailbox = %s AND reason = %s "
+            "AND NOT EXISTS (SELECT 1 FROM callback_seen s WHERE s.mailbox = m.mailbox "
+            "AND s.item_id = m.item_id) ORDER BY received, seq LIMIT %s",
+            (self.mailbox, reason, limit),
+        )
+        return [str(r["item_id"]) for r in rows]
+
+    def seen_meeting_messages(self, item_ids: Sequence[str], now: datetime) -> None:
+        with self.transaction() as tx:
+            tx.executemany(
+                "INSERT INTO callback_seen (mailbox, item_id, seen_at) VALUES (%s, %s, %s) "
+                "ON CONFLICT (mailbox, item_id) DO NOTHING",
+                [(self.mailbox, i, now) for i in item_ids],
+            )
+
+    def record_callback(
+        self,
+        callback: CallbackRecord,
+        now: datetime,
+        meeting: MeetingRecord | None = None,
+        replies: Sequence[ReplyRecord] = (),
+        *,
+        attempting: bool = False,
+    ) -> None:
+        """A new callback, its first meeting and its replies: the intent, in one transaction.
+
+        `attempting`: the meeting's attempt starts now (the command line books at once;
+        the daemon then treats it as unsure instead of sending it a second time).
+        """
+        with self.transaction() as tx:
+            tx.execute(
+                f"INSERT INTO callbacks (mailbox, {_CALLBACK_COLUMNS}, updated_at, recorded_at) "
+                "VALUES (%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s)",
+                (self.mailbox, *_callback_row(callback), now, now),
+            )
+            if meeting is not None:
+                self._insert_meeting(tx, meeting, now, attempting=attempting)
+            for reply in replies:
+                self._insert_reply(tx, reply, now)
+
+    def _insert_meeting(
+        self, tx: Transaction, meeting: MeetingRecord, now: datetime, *, attempting: bool
+    ) -> None:
+        tx.execute(
+            "INSERT INTO callback_sends (mailbox, ref, callback_id, kind, state, payload, "
+            "attempts, last_attempt_at, colleague, colleague_name, slot_start, slot_end, "
+            "at_risk, created_at) VALUES (%s, %s, %s, 'meeting', %s, %s, %s, %s, %s, %s, %s, "
+            "%s, %s, %s)",
+            (
+                self.mailbox,
+                meeting.ref,
+                meeting.callback_id,
+                meeting.state,
+                _meeting_to_json(meeting.outgoing) if meeting.outgoing else None,
+                1 if attempting else 0,
+                now if attempting else None,
+                meeting.colleague,
+                meeting.colleague_name,
+                meeting.slot_start,
+                meeting.slot_end,
+                meeting.at_risk,
+                now,
+            ),
+        )
+
+    def _insert_reply(self, tx: Transaction, reply: ReplyRecord, now: datetime) -> None:
+        tx.execute(
+            "INSERT INTO callback_sends (mailbox, ref, callback_id, kind, state, payload, "
+            "message_id, original_item_id, waits_for, reply_kind, created_at) "
+            "VALUES (%s, %s, %s, 'reply', %s, %s, %s, %s, %s, %s, %s)",
+            (
+                self.mailbox,
+                reply.ref,
+                reply.callback_id,
+                reply.state,
+                _ack_to_json(reply.mail) if reply.mail else None,
+                reply.message_id,
+                reply.original_item_id,
+                reply.waits_for,
+                reply.kind,
+                now,
+            ),
+        )
+
+    def get_callback(self, callback_id: str) -> CallbackRecord | None:
+        rows = self._query(
+            f"SELECT {_CALLBACK_COLUMNS} FROM callbacks WHERE mailbox = %s AND id = %s",
+            (self.mailbox, callback_id),
+        )
+        return _callback(rows[0]) if rows else None
+
+    def callback_for_item(self, item_id: str) -> CallbackRecord | None:
+        rows = self._query(
+            f"SELECT {_CALLBACK_COLUMNS} FROM callbacks WHERE mailbox = %s "
+            "AND booking_item_id = %s",
+            (self.mailbox, item_id),
+        )
+        return _callback(rows[0]) if rows else None
+
+    def callbacks(self, states: Collection[str] | None = None) -> list[CallbackRecord]:
+        if states is None:
+            rows = self._query(
+                f"SELECT {_CALLBACK_COLUMNS} FROM callbacks WHERE mailbox = %s "
+                "ORDER BY booked_at, seq",
+                (self.mailbox,),
+            )
+        else:
+            rows = self._query(
+                f"SELECT {_CALLBACK_COLUMNS} FROM callbacks WHERE mailbox = %s "
+                "AND state = ANY(%s) ORDER BY booked_at, seq",
+                (self.mailbox, list(states)),
+            )
+        return [_callback(r) for r in rows]
+
+    def unclaimed_callbacks(self, limit: int) -> list[CallbackRecord]:
+        rows = self._query(
+            f"SELECT {_CALLBACK_COLUMNS} FROM callbacks WHERE mailbox = %s AND claimed = 0 "
+            "ORDER BY booked_at, seq LIMIT %s",
+            (self.mailbox, limit),
+        )
+        return [_callback(r) for r in rows]
+
+    def set_callback_claimed(self, callback_id: str) -> None:
+        with self.transaction() as tx:
+            tx.execute(
+                "UPDATE callbacks SET claimed = 1 WHERE mailbox = %s AND id = %s",
+                (self.mailbox, callback_id),
+            )
+
+    def callback_claim_failed(self, callback_id: str, error: str, give_up_after: int) -> bool:
+        """Count a failed claim; True when given up (the callback goes on unclaimed)."""
+        with self.transaction() as tx:
+            row = tx.execute(
+                "UPDATE callbacks SET claim_attempts = claim_attempts + 1, last_error = %s "
+                "WHERE mailbox = %s AND id = %s RETURNING claim_attempts",
+                (error, self.mailbox, callback_id),
+            ).fetchone()
+            if row is not None and row["claim_attempts"] >= give_up_after:
+                tx.execute(
+                    "UPDATE callbacks SET claimed = -1 WHERE mailbox = %s AND id = %s",
+                    (self.mailbox, callback_id),
+                )
+                return True
+        return False
+
+    def set_callback_state(self, callback_id: str, state: str, now: datetime) -> None:
+        with self.transaction() as tx:
+            tx.execute(
+                "UPDATE callbacks SET state = %s, updated_at = %s WHERE mailbox = %s AND id = %s",
+                (state, now, self.mailbox, callback_id),
+            )
+
+    def rebook(
+        self,
+        callback_id: str,
+        old_ref: str,
+        why: str,
+        now: datetime,
+        meeting: MeetingRecord | None,
+        replies: Sequence[ReplyRecord],
+        state: str,
+        *,
+        cancel_old: bool,
+    ) -> None:
+        """Meeting `old_ref` superseded (why; to be cancelled in Outlook when `cancel_old`), the
+        new meeting and the replies recorded, the callback's state set: one transaction."""
+        with self.transaction() as tx:
+            tx.execute(
+                "UPDATE callback_sends SET state = 'superseded', why = %s, cancel = %s "
+                "WHERE mailbox = %s AND ref = %s",
+                (why, "pending" if cancel_old else "", self.mailbox, old_ref),
+            )
+            if meeting is not None:
+                self._insert_meeting(tx, meeting, now, attempting=False)
+            for reply in replies:
+                self._insert_reply(tx, reply, now)
+            tx.execute(
+                "UPDATE callbacks SET state = %s, rebookings = rebookings + %s, updated_at = %s "
+                "WHERE mailbox = %s AND id = %s",
+                (state, 1 if meeting is not None else 0, now, self.mailbox, callback_id),
+            )
+
+    def add_replies(self, replies: Sequence[ReplyRecord], now: datetime) -> None:
+        with self.transaction() as tx:
+            for reply in replies:
+                self._insert_reply(tx, reply, now)
+
+    def meetings(
+        self, callback_id: str | None = None, states: Collection[str] | None = None
+    ) -> list[MeetingRecord]:
+        where = ["mailbox = %s", "kind = 'meeting'"]
+        params: list[Any] = [self.mailbox]
+        if callback_id is not None:
+            where.append("callback_id = %s")
+            params.append(callback_id)
+        if states is not None:
+            where.append("state = ANY(%s)")
+            params.append(list(states))
+        rows = self._query(
+            f"SELECT {_SEND_COLUMNS} FROM callback_sends WHERE {' AND '.join(where)} "
+            "ORDER BY created_at, ref",
+            params,
+        )
+        return [_meeting(r) for r in rows]
+
+    def get_meeting(self, ref: str) -> MeetingRecord | None:
+        rows = self._query(
+            f"SELECT {_SEND_COLUMNS} FROM callback_sends WHERE mailbox = %s "
+            "AND kind = 'meeting' AND ref = %s",
+            (self.mailbox, ref),
+        )
+        return _meeting(rows[0]) if rows else None
+
+    def meetings_to_cancel(self) -> list[MeetingRecord]:
+        rows = self._query(
+            f"SELECT {_SEND_COLUMNS} FROM callback_sends WHERE mailbox = %s "
+            "AND kind = 'meeting' AND cancel = 'pending' ORDER BY created_at, seq",
+            (self.mailbox,),
+        )
+        return [_meeting(r) for r in rows]
+
+    def meeting_cancelled(self, ref: str) -> None:
+        with self.transaction() as tx:
+            tx.execute(
+                "UPDATE callback_sends SET cancel = 'done' WHERE mailbox = %s AND ref = %s",
+                (self.mailbox, ref),
+            )
+
+    def pending_meetings(self, limit: int, *, attempted: bool) -> list[PendingSend]:
+        """Meeting intents of claimed callbacks (or those whose claim was given up)."""
+        which = "s.last_attempt_at IS NOT NULL" if attempted else "s.last_attempt_at IS NULL"
+        rows = self._query(
+            "SELECT s.ref, s.attempts, s.last_attempt_at FROM callback_sends s "
+            "JOIN callbacks c ON c.mailbox = s.mailbox AND c.id = s.callback_id "
+            "WHERE s.mailbox = %s AND s.kind = 'meeting' AND s.state = 'intent' "
+            f"AND c.claimed != 0 AND {which} ORDER BY s.created_at, s.seq LIMIT %s",
+            (self.mailbox, limit),
+        )
+        return [_pending(r, None) for r in rows]
+
+    def meeting_outgoing(self, refs: Sequence[str]) -> dict[str, OutgoingMeeting]:
+        rows = self._query(
+            "SELECT ref, payload FROM callback_sends WHERE mailbox = %s AND kind = 'meeting' "
+            "AND ref = ANY(%s) AND payload IS NOT NULL",
+            (self.mailbox, list(refs)),
+        )
+        return {r["ref"]: _meeting_from_json(r["payload"]) for r in rows}
+
+    def pending_replies(self, limit: int, *, attempted: bool) -> list[PendingSend]:
+        """Replies whose meeting (if any) is sent: never attempted, or of unknown outcome."""
+        which = "r.last_attempt_at IS NOT NULL" if attempted else "r.last_attempt_at IS NULL"
+        rows = self._query(
+            "SELECT r.ref, r.attempts, r.last_attempt_at, r.message_id, r.payload "
+            "FROM callback_sends r JOIN callbacks c ON c.mailbox = r.mailbox "
+            "AND c.id = r.callback_id LEFT JOIN callback_sends m ON m.mailbox = r.mailbox "
+            "AND m.ref = r.waits_for WHERE r.mailbox = %s AND r.kind = 'reply' "
+            f"AND r.state = 'intent' AND c.claimed != 0 AND {which} "
+            "AND (r.waits_for IS NULL OR m.state = 'sent') ORDER BY r.created_at, r.seq "
+            "LIMIT %s",
+            (self.mailbox, limit),
+        )
+        return [_pending(r, r["message_id"], r["payload"]) for r in rows]
+
+    def reply_records(self, refs: Sequence[str]) -> dict[str, ReplyRecord]:
+        rows = self._query(
+            f"SELECT {_SEND_COLUMNS} FROM callback_sends WHERE mailbox = %s "
+            "AND kind = 'reply' AND ref = ANY(%s)",
+            (self.mailbox, list(refs)),
+        )
+        return {r["ref"]: _reply(r) for r in rows}
+
+    def replies(self, callback_id: str) -> list[ReplyRecord]:
+        rows = self._query(
+            f"SELECT {_SEND_COLUMNS} FROM callback_sends WHERE mailbox = %s "
+            "AND kind = 'reply' AND callback_id = %s ORDER BY created_at, ref",
+            (self.mailbox, callback_id),
+        )
+        return [_reply(r) for r in rows]
+
+    def attempting_sends(self, refs: Sequence[str], now: datetime) -> None:
+        """Meetings or replies about to be sent: after a crash they are looked for first."""
+        with self.transaction() as tx:
+            tx.executemany(
+                "UPDATE callback_sends SET attempts = attempts + 1, last_attempt_at = %s "
+                "WHERE mailbox = %s AND ref = %s",
+                [(now, self.mailbox, r) for r in refs],
+            )
+
+    def settle_sends(self, results: Sequence[SendResult], now: datetime) -> None:
+        """The outcomes of one round of meetings or replies (keyed by ref), in one transaction."""
+        with self.transaction() as tx:
+            for result in results:
+                if result.outcome == "retry":
+                    tx.execute(
+                        "UPDATE callback_sends SET last_error = %s, last_attempt_at = "
+                        "CASE WHEN %s THEN NULL ELSE last_attempt_at END "
+                        "WHERE mailbox = %s AND ref = %s",
+                        (result.error, result.not_sent, self.mailbox, result.item_id),
+                    )
+                    continue
+                # A reply's text (the tenant's name) is kept only until it is sent.
+                tx.execute(
+                    "UPDATE callback_sends SET state = %s, last_error = %s, "
+                    "payload = CASE WHEN kind = 'reply' THEN NULL ELSE payload END, "
+                    "sent_at = CASE WHEN %s THEN %s ELSE sent_at END "
+                    "WHERE mailbox = %s AND ref = %s",
+                    (
+                        result.outcome,
+                        result.error,
+                        result.outcome == "sent",
+                        now,
+                        self.mailbox,
+                        result.item_id,
+                    ),
+                )
+
+    def set_meeting_ids(self, ref: str, item_id: str, uid: str) -> None:
+        with self.transaction() as tx:
+            tx.execute(
+                "UPDATE callback_sends SET item_id = %s, uid = COALESCE(NULLIF(%s, ''), uid) "
+                "WHERE mailbox = %s AND ref = %s",
+                (item_id, uid, self.mailbox, ref),
+            )
+
+    def move_meeting(self, ref: str, start: datetime, end: datetime) -> None:
+        with self.transaction() as tx:
+            tx.execute(
+                "UPDATE callback_sends SET slot_start = %s, slot_end = %s "
+                "WHERE mailbox = %s AND ref = %s",
+                (start, end, self.mailbox, ref),
+            )
+
+    def drop_replies_waiting_for(self, ref: str) -> list[str]:
+        """Replies waiting for meeting `ref` (given up) are dropped; their callbacks' ids."""
+        with self.transaction() as tx:
+            rows = tx.execute(
+                "UPDATE callback_sends SET state = 'dropped', payload = NULL "
+                "WHERE mailbox = %s AND kind = 'reply' AND waits_for = %s AND state = 'intent' "
+                "RETURNING callback_id",
+                (self.mailbox, ref),
+            ).fetchall()
+        return list(dict.fromkeys(str(r["callback_id"]) for r in rows))
+
+
+_CALLBACK_COLUMNS = (
+    "id, source, booked_by, booked_at, state, callback_by, booking_item_id, booking_mailbox, "
+    "booking_message_id, problems, details, claimed, rebookings"
+)
+_SEND_COLUMNS = (
+    "ref, callback_id, kind, state, payload, attempts, last_attempt_at, last_error, colleague, "
+    "colleague_name, slot_start, slot_end, at_risk, item_id, uid, why, cancel, message_id, "
+    "original_item_id, waits_for, reply_kind, created_at, sent_at"
+)
+
+
+def _callback_row(c: CallbackRecord) -> tuple[Any, ...]:
+    return (
+        c.id,
+        c.source,
+        c.booked_by,
+        c.booked_at,
+        c.state,
+        c.callback_by,
+        c.booking_item_id,
+        c.booking_mailbox,
+        c.booking_message_id,
+        ",".join(c.problems),
+        json.dumps(dict(c.details), ensure_ascii=False),
+        int(c.claimed),
+        c.rebookings,
+    )
+
+
+def _callback(row: Mapping[str, Any]) -> CallbackRecord:
+    return CallbackRecord(
+        id=row["id"],
+        source=row["source"],
+        booked_by=row["booked_by"],
+        booked_at=row["booked_at"],
+        state=row["state"],
+        callback_by=row["callback_by"],
+        booking_item_id=row["booking_item_id"],
+        booking_mailbox=row["booking_mailbox"],
+        booking_message_id=row["booking_message_id"],
+        problems=tuple(p for p in row["problems"].split(",") if p),
+        details=json.loads(row["details"] or "{}"),
+        claimed=row["claimed"] != 0,
+        rebookings=row["rebookings"],
+    )
+
+
+def _meeting(row: Mapping[str, Any]) -> MeetingRecord:
+    return MeetingRecord(
+        ref=row["ref"],
+        callback_id=row["callback_id"],
+        colleague=row["colleague"] or "",
+        colleague_name=row["colleague_name"] or "",
+        slot_start=row["slot_start"],
+        slot_end=row["slot_end"],
+        at_risk=bool(row["at_risk"]),
+        state=row["state"],
+        item_id=row["item_id"],
+        uid=row["uid"],
+        outgoing=_meeting_from_json(row["payload"]) if row["payload"] else None,
+        attempts=row["attempts"],
+        last_attempt=row["last_attempt_at"],
+        last_error=row["last_error"],
+        why=row["why"],
+        sent_at=row["sent_at"],
+    )
+
+
+def _reply(row: Mapping[str, Any]) -> ReplyRecord:
+    return ReplyRecord(
+        ref=row["ref"],
+        callback_id=row["callback_id"],
+        kind=row["reply_kind"] or "",
+        message_id=row["message_id"] or "",
+        state=row["state"],
+        original_item_id=row["original_item_id"],
+        mail=_ack_from_json(row["payload"]) if row["payload"] else None,
+        waits_for=row["waits_for"],
+        attempts=row["attempts"],
+        last_attempt=row["last_attempt_at"],
+    )
+
+
+def _pending(
+    row: Mapping[str, Any], message_id: str | None, payload: str | None = None
+) -> PendingSend:
+    # A meeting or reply as the exactly-once round sends it: its ref is also its key.
+    return PendingSend(
+        item_id=row["ref"],
+        ref=row["ref"],
+        message_id=message_id or "",
+        acknowledgement=_ack_from_json(payload) if payload else None,
+        attempts=row["attempts"],
+        last_attempt=row["last_attempt_at"],
+    )
+
+
+def _meeting_to_json(meeting: OutgoingMeeting) -> str:
+    # The same shape as the SQLite store's (adapters never import each other).
+    return json.dumps(
+        {
+            "ref": meeting.ref,
+            "attendee": [meeting.attendee.email, meeting.attendee.name],
+            "subject": meeting.subject,
+            "text_body": meeting.text_body,
+            "html_body": meeting.html_body,
+            "start": meeting.start.isoformat(),
+            "end": meeting.end.isoformat(),
+            "time_zone": meeting.time_zone,
+            "categories": list(meeting.categories),
+            "reminder_minutes": meeting.reminder_minutes,
+            "location": meeting.location,
+        },
+        ensure_ascii=False,
+    )
+
+
+def _meeting_from_json(text: str) -> OutgoingMeeting:
+    data = json.loads(text)
+    email, name = data["attendee"]
+    return OutgoingMeeting(
+        ref=data["ref"],
+        attendee=Address(email, name),
+        subject=data["subject"],
+        text_body=data["text_body"],
+        html_body=data["html_body"],
+        start=datetime.fromisoformat(data["start"]),
+        end=datetime.fromisoformat(data["end"]),
+        time_zone=data["time_zone"],
+        categories=tuple(data["categories"]),
+        reminder_minutes=int(data["reminder_minutes"]),
+        location=data["location"],
+    )

@@ -18,7 +18,7 @@ from typing import Any
 
 import click
 
-from topcontact_mail.adapters.sqlite_store import SqliteStore, StoreError
+from topcontact_mail.adapters.sqlite_store import StoreError
 from topcontact_mail.adapters.texts import TextRenderer
 from topcontact_mail.config import Settings
 from topcontact_mail.domain.dates import clock, short_day
@@ -31,7 +31,7 @@ from topcontact_mail.entrypoints.wiring import (
 )
 from topcontact_mail.logs import configure_logging
 from topcontact_mail.ports import MailboxUnavailable
-from topcontact_mail.ports.calendar import CalendarUnavailable
+from topcontact_mail.ports.calendar import CalendarUnavailable, ServiceStore
 from topcontact_mail.services.callbacks import BookingResult, CallbackService
 
 STATE_NL = {
@@ -53,14 +53,20 @@ def callback() -> None:
     """Callbacks: book, list and cancel meeting requests for promised call-backs."""
 
 
-def _store(settings: Settings) -> SqliteStore:
+def _store(settings: Settings) -> ServiceStore:
+    """The state store; the shared PostgreSQL one without the mailbox's lease, so the command
+    works beside the running daemon as it does beside the SQLite file (`open_unleased_store`)."""
     try:
+        if settings.service.store == "postgresql":
+            from topcontact_mail.entrypoints.shared_store import open_unleased_store
+
+            return open_unleased_store(settings)
         return open_store(settings)
     except StoreError as exc:
         fail(str(exc))
 
 
-def _service(settings: Settings, store: SqliteStore) -> CallbackService:
+def _service(settings: Settings, store: ServiceStore) -> CallbackService:
     try:
         mailbox = open_mailbox(settings)
     except MailboxUnavailable as exc:
@@ -207,7 +213,7 @@ def list_callbacks(config_path: Path | None, everything: bool, as_json: bool) ->
         )
 
 
-def _row(store: SqliteStore, callback_id: str) -> dict[str, Any]:
+def _row(store: ServiceStore, callback_id: str) -> dict[str, Any]:
     callback = store.get_callback(callback_id)
     assert callback is not None
     live = [m for m in store.meetings(callback_id) if m.state in ("intent", "sent")]

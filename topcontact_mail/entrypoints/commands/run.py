@@ -11,26 +11,15 @@ from typing import Any
 
 import click
 
-from topcontact_mail.adapters.sqlite_store import SqliteStore, StoreError
+from topcontact_mail.adapters.sqlite_store import StoreError
 from topcontact_mail.adapters.texts import TemplateProblem, TextRenderer
-from topcontact_mail.config import Settings
 from topcontact_mail.entrypoints.common import config_option, fail, settings_or_exit
 from topcontact_mail.entrypoints.daemon import RETRY_MAX_SECONDS, RETRY_START_SECONDS, Daemon
 from topcontact_mail.entrypoints.health import Health, serve_health
 from topcontact_mail.entrypoints.systemd import Notifier
-from topcontact_mail.entrypoints.wiring import (
-    build_callbacks,
-    build_service,
-    build_tracking,
-    open_calendars,
-    open_callback_mailbox,
-    open_mailbox,
-    open_store,
-)
+from topcontact_mail.entrypoints.wiring import build_daemon, open_mailbox, open_store
 from topcontact_mail.logs import configure_logging, get_logger
-from topcontact_mail.ports import CredentialsRejected, Mailbox, MailboxUnavailable
-from topcontact_mail.ports.calendar import CallbackBackend
-from topcontact_mail.services.callbacks import CallbackService
+from topcontact_mail.ports import CredentialsRejected, MailboxUnavailable
 
 #: How long `--once` keeps trying to connect (the back-off doubles up to this) before giving up.
 ONCE_CONNECT_PATIENCE = 30.0
@@ -119,29 +108,23 @@ def run(config_path: Path | None, once: bool) -> None:
                 notifier.heartbeat()
                 stop.wait(min(1.0, max(0.0, deadline - time.monotonic())))
             delay = min(delay * 2, RETRY_MAX_SECONDS)
-    tracking = build_tracking(settings, mailbox, store)
-    calendars, callbacks = _callbacks(settings, mailbox, store)
-    daemon = Daemon(
-        settings,
-        build_service(settings, mailbox, store, tracking),
-        mailbox,
-        health=health,
-        tracking=tracking,
-        notifier=notifier,
-        callbacks=callbacks,
-    )
+    try:
+        daemon = build_daemon(
+            settings, mailbox, store, kind=Daemon, health=health, notifier=notifier
+        )
+    except MailboxUnavailable as exc:
+        mailbox.close()
+        store.close()
+        fail(f"cannot open the callback mailbox {settings.callbacks.mailbox}: {exc}")
     daemon.stop = stop
     try:
         summary = daemon.drain() if once else daemon.run_forever()
-        tracking_left = tracking.has_pending() or (
+        tracking_left = (daemon.tracking is not None and daemon.tracking.has_pending()) or (
             daemon.last_tracking is not None and daemon.last_tracking.interrupted
         )
         unfinished = once and (daemon.pending() or tracking_left)
     finally:
-        if callbacks is not None and callbacks.mailbox is not mailbox:
-            callbacks.mailbox.close()
-        if calendars is not None:
-            calendars.close()
+        daemon.close()
         mailbox.close()
         store.close()
     log.info(
@@ -149,17 +132,3 @@ def run(config_path: Path | None, once: bool) -> None:
     )
     if unfinished:
         raise SystemExit(1)
-
-
-def _callbacks(
-    settings: Settings, mailbox: Mailbox, store: SqliteStore
-) -> tuple[CallbackBackend | None, CallbackService | None]:
-    """The callback service when callbacks are on (docs/callbacks.md); nothing connects before."""
-    if not settings.callbacks.enabled:
-        return None, None
-    calendars = open_calendars(settings)
-    try:
-        bookings = open_callback_mailbox(settings, mailbox)
-    except MailboxUnavailable as exc:
-        fail(f"cannot open the callback mailbox {settings.callbacks.mailbox}: {exc}")
-    return calendars, build_callbacks(settings, bookings, store, calendars)
