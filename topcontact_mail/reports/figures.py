@@ -51,6 +51,7 @@ from datetime import date, datetime, timedelta
 from enum import StrEnum
 
 from topcontact_mail.domain.calendar import BusinessCalendar
+from topcontact_mail.domain.retention import SEEN_AGAIN, message_key
 from topcontact_mail.domain.tracking.model import (
     CallbackState,
     TrackedCallback,
@@ -162,18 +163,20 @@ class MonthReport:
     messages: tuple[MessageLine, ...] = ()
 
 
-#: Reasons of a decision about a message the service had already decided on.
-SEEN_AGAIN = frozenset({"already_handled", "duplicate_message"})
+#: Reasons of a decision about a message the service had already decided on (`SEEN_AGAIN`,
+#: shared with the retention purge, which must keep the count the same).
 
 
 def distinct_messages(records: Iterable[MessageRecord]) -> list[MessageRecord]:
     """One decision per message: a message seen again (same Message-ID, decided as already
-    handled or a duplicate) is not received again."""
+    handled or a duplicate) is not received again. Message-IDs are compared by their one-way
+    key (`domain.retention.message_key`), which is all a record keeps once its details are
+    purged."""
     first: dict[str, MessageRecord] = {}
     kept: list[MessageRecord] = []
     later: list[MessageRecord] = []
     for record in records:
-        key = (record.internet_message_id or "").strip().lower()
+        key = message_key(record.internet_message_id)
         if not key:
             kept.append(record)
         elif record.reason in SEEN_AGAIN:
@@ -184,7 +187,7 @@ def distinct_messages(records: Iterable[MessageRecord]) -> list[MessageRecord]:
         else:
             kept.append(record)  # two real decisions: two messages that share a Message-ID
     for record in later:
-        key = (record.internet_message_id or "").strip().lower()
+        key = message_key(record.internet_message_id)
         if key not in first:
             first[key] = record
             kept.append(record)
