@@ -21,6 +21,7 @@ from topcontact_mail.domain.tracking import AnsweredPolicy, AnswerMethod, Schedu
 from topcontact_mail.ports import Clock, Mailbox, StateStore
 from topcontact_mail.ports.calendar import CallbackBackend
 from topcontact_mail.ports.callbacks import CallbackSource, NoCallbacks
+from topcontact_mail.ports.progress import Progress, no_progress
 from topcontact_mail.reports.mails import TeamMails
 from topcontact_mail.reports.templating import report_environment
 from topcontact_mail.services.acknowledge import AcknowledgeService, Options
@@ -136,8 +137,10 @@ def build_service(
     mailbox: Mailbox,
     store: StateStore,
     tracking: TrackingService | None = None,
+    progress: Progress = no_progress,
 ) -> AcknowledgeService:
-    """The acknowledge service; with `tracking`, each message gets its answer target at intake."""
+    """The acknowledge service; with `tracking`, each message gets its answer target at intake;
+    `progress` is told how a catch-up goes (`adapters.progress.progress_for`)."""
     texts = TextRenderer.from_settings(settings)
     clock = SystemClock()
     admin = settings.service.admin_address
@@ -151,6 +154,7 @@ def build_service(
         policy=screening_policy(settings),
         options=service_options(settings),
         targets=tracking,
+        progress=progress,
     )
 
 

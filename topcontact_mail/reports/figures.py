@@ -207,6 +207,14 @@ def month_bounds(month: str) -> tuple[date, date]:
     return first, following - timedelta(days=1)
 
 
+def figure_blocks(month: str) -> int:
+    """How many blocks of figures `month_report` computes for `month`: its ISO weeks and the
+    totals."""
+    first, last = month_bounds(month)
+    days = [first + timedelta(days=n) for n in range((last - first).days + 1)]
+    return len({_iso_key(d) for d in days}) + 1
+
+
 def nearest_rank(values: Sequence[int], percent: int) -> int | None:
     """The nearest-rank percentile: the value at 1-based rank ceil(percent/100 * n) when sorted."""
     if not values:
@@ -299,12 +307,15 @@ def month_report(
     *,
     privacy: Privacy = Privacy.AGGREGATE,
     subjects: Mapping[str, str] | None = None,
+    on_block: Callable[[str], None] | None = None,
 ) -> MonthReport:
     """The figures of `month` ("YYYY-MM") as known at `as_of`, in total, per ISO week and weekday.
 
     `subjects` (item id -> subject) is read only with `Privacy.IDENTIFIED`, for
     the list of late and overdue messages; the service fetches them from the
-    mailbox when it builds such a report and never stores them.
+    mailbox when it builds such a report and never stores them. `on_block` is
+    called after each block of figures (every ISO week, then the totals) with its
+    name: the progress of a long report (`figure_blocks(month)` of them).
     """
     first, last = month_bounds(month)
 
@@ -318,14 +329,17 @@ def month_report(
     month_targets = [t for t in targets if t.joined_to is None and in_month(t.received)]
     month_callbacks = [c for c in callbacks if in_month(c.booked_at)]
 
-    def figures_where(keep: Callable[[date], bool]) -> Figures:
-        return _figures(
+    def figures_where(keep: Callable[[date], bool], name: str) -> Figures:
+        figures = _figures(
             [r for r in month_records if keep(local_day(r.received))],
             [t for t in month_targets if keep(local_day(t.received))],
             [c for c in month_callbacks if keep(local_day(c.booked_at))],
             calendar,
             as_of,
         )
+        if on_block is not None:
+            on_block(name)
+        return figures
 
     days = [first + timedelta(days=n) for n in range((last - first).days + 1)]
     weeks: list[WeekFigures] = []
@@ -338,7 +352,7 @@ def month_report(
                 week=key[1],
                 first_day=week_days[0],
                 last_day=week_days[-1],
-                figures=figures_where(_in_week(key)),
+                figures=figures_where(_in_week(key), f"{key[0]}-W{key[1]:02d}"),
             )
         )
 
@@ -363,7 +377,7 @@ def month_report(
         first_day=first,
         last_day=last,
         privacy=privacy,
-        totals=figures_where(lambda d: True),
+        totals=figures_where(lambda d: True, "total"),
         weeks=tuple(weeks),
         workload=workload,
         messages=messages,

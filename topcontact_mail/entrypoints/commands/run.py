@@ -11,6 +11,7 @@ from typing import Any
 
 import click
 
+from topcontact_mail.adapters.progress import progress_for
 from topcontact_mail.adapters.sqlite_store import SqliteStore, StoreError
 from topcontact_mail.adapters.texts import TemplateProblem, TextRenderer
 from topcontact_mail.config import Settings
@@ -123,7 +124,14 @@ def run(config_path: Path | None, once: bool) -> None:
     calendars, callbacks = _callbacks(settings, mailbox, store)
     daemon = Daemon(
         settings,
-        build_service(settings, mailbox, store, tracking),
+        build_service(
+            settings,
+            mailbox,
+            store,
+            tracking,
+            # A backlog caught up shows a bar on a terminal, a log line every few seconds off one.
+            progress=progress_for(settings.service.progress_interval_seconds),
+        ),
         mailbox,
         health=health,
         tracking=tracking,
