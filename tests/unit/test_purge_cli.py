@@ -163,3 +163,16 @@ def test_the_daemon_purges_every_night_at_the_configured_local_time(tmp_path: Pa
     assert store.get("item-1").sender is None  # type: ignore[union-attr]
     store.close()
     nightly.func()  # a closed store: logged, never raised into the scheduler
+
+
+def test_a_report_of_a_purged_month_says_so(tmp_path: Path) -> None:
+    path = with_state(tmp_path)
+
+    result = CliRunner().invoke(
+        cli, ["report", "--month", "2020-01", "--format", "json", "--config", str(path)]
+    )
+
+    assert result.exit_code == 0
+    assert "the figures of months before" in result.stderr
+    assert "retention.figures_months = 13" in result.stderr
+    assert json.loads(result.stdout)["totals"]["received"] == 0
