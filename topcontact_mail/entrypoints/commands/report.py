@@ -83,7 +83,15 @@ class _Steps:
         self.progress = progress
         self.month = month
         self.done = 0
-        self.total = figure_blocks(month) + 2
+        self.total = self.total_for(month)
+
+    @staticmethod
+    def total_for(month: str) -> int:
+        """Reading the state, each block of figures, making the output (0: not a month)."""
+        try:
+            return figure_blocks(month) + 2
+        except ValueError:
+            return 0
 
     def tell(self, stage: str, *, step: bool = True, finished: bool = False) -> None:
         self.done += step
@@ -133,7 +141,8 @@ def build_report(
     if privacy is not Privacy.IDENTIFIED or not report.messages:
         return report, True
     # Messages whose details are purged (docs/retention.md) are not looked up again.
-    details_from = settings.retention.policy().cutoffs(now, calendar.tz).details_before
+    today = datetime.now().astimezone()
+    details_from = settings.retention.policy().cutoffs(today, calendar.tz).details_before
     subjects = _subjects(
         settings, [m.item_id for m in report.messages if m.received >= details_from]
     )
@@ -192,20 +201,33 @@ def report(
     configure_logging(settings.service.log_level)
     # A bar on a terminal (at once: someone is waiting for it), log lines off one.
     progress = progress_for(settings.service.progress_interval_seconds, delay=0)
-    result, complete = build_report(settings, month, as_of, progress)
-    steps = _Steps(progress, month)
-    steps.done = steps.total - 1
-    if output_format == "json":
-        text = to_json(result)
-    elif output_format == "csv":
-        text = to_csv(result)
-    else:
-        text = to_html(
-            result,
-            report_environment(settings.acknowledgement.templates_dir),
-            team_name=settings.team.name,
+    rendered = False
+    try:
+        result, complete = build_report(settings, month, as_of, progress)
+        if output_format == "json":
+            text = to_json(result)
+        elif output_format == "csv":
+            text = to_csv(result)
+        else:
+            text = to_html(
+                result,
+                report_environment(settings.acknowledgement.templates_dir),
+                team_name=settings.team.name,
+            )
+        rendered = True
+    finally:
+        # The bar ends whatever happened: a terminal is never left with a hidden cursor.
+        total = _Steps.total_for(month)
+        progress(
+            ProgressUpdate(
+                task=f"report {month}",
+                done=total if rendered else 0,
+                total=total,
+                unit="steps",
+                stage=f"{output_format} made" if rendered else "stopped",
+                finished=True,
+            )
         )
-    steps.tell(f"{output_format} written", finished=True)
     if output is None:
         sys.stdout.write(text)
     else:
