@@ -176,3 +176,34 @@ def test_a_report_of_a_purged_month_says_so(tmp_path: Path) -> None:
     assert "the figures of months before" in result.stderr
     assert "retention.figures_months = 13" in result.stderr
     assert json.loads(result.stdout)["totals"]["received"] == 0
+
+
+def test_the_running_daemon_has_the_nightly_purge_in_its_schedule(tmp_path: Path) -> None:
+    import threading
+    import time
+
+    from topcontact_mail.adapters.memory import MemoryMailbox
+    from topcontact_mail.config import ServiceSettings, Settings
+    from topcontact_mail.domain.message import Address
+    from topcontact_mail.entrypoints.daemon import Daemon
+    from topcontact_mail.entrypoints.wiring import build_service
+
+    settings = Settings(service=ServiceSettings(state_dir=tmp_path, health_listen=""))
+    mailbox = MemoryMailbox(Address("klantcontact@woonservice.example"))
+    store = SqliteStore(tmp_path / "topcontact.sqlite3")
+    daemon = Daemon(settings, build_service(settings, mailbox, store), mailbox)
+    worker = threading.Thread(target=daemon.run_forever)
+    worker.start()
+    try:
+        deadline = time.monotonic() + 10
+        while daemon._scheduler is None and time.monotonic() < deadline:
+            time.sleep(0.02)
+        scheduler = daemon._scheduler
+        assert scheduler is not None
+        nightly = scheduler.get_job("retention-purge")
+        assert nightly is not None
+        assert (nightly.next_run_time.hour, nightly.next_run_time.minute) == (3, 30)
+    finally:
+        daemon.stop.set()
+        worker.join(timeout=10)
+    store.close()
