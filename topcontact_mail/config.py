@@ -39,6 +39,7 @@ from topcontact_mail.domain.calendar import (
     Interval,
     netherlands_holidays,
 )
+from topcontact_mail.domain.retention import RetentionPolicy
 
 DEFAULT_CONFIG_PATH = Path("config/topcontact.toml")
 ENV_PREFIX = "TOPCONTACT_"
@@ -463,6 +464,9 @@ class ServiceSettings(Section):
     admin_address: MailAddress | None = None
     #: Where the health and metrics endpoint listens; empty to switch it off.
     health_listen: str = "127.0.0.1:9310"
+    #: Long work (catching up a backlog, building a report) shows a bar on a terminal, and off
+    #: one a log line every this many seconds.
+    progress_interval_seconds: float = Field(default=10, gt=0)
 
     @field_validator("health_listen")
     @classmethod
@@ -472,6 +476,58 @@ class ServiceSettings(Section):
                 f"expected 'host:port' like '127.0.0.1:9310' (or empty), got {value!r}"
             )
         return value.strip()
+
+
+# -- retention (AVG / GDPR, docs/retention.md) -----------------------------------------------
+
+_CLOCK_RE = re.compile(r"^\s*(\d{1,2}):(\d{2})\s*$")
+
+
+class RetentionSettings(Section):
+    """How long the state keeps details about contacts and the report's figures."""
+
+    #: Days after a message was received (a callback booked, a team mail made) that its details
+    #: about contacts are kept: addresses, names, Message-IDs, conversations, error texts,
+    #: callback names, phone numbers and texts. Then only the figures stay.
+    details_days: int = 90
+    #: Months the figures (what `report --month` counts) are kept besides the current month;
+    #: a month older than that goes entirely.
+    figures_months: int = 13
+    #: When the daemon purges, every night (local time, HH:MM).
+    purge_time: str = "03:30"
+
+    @field_validator("details_days", "figures_months")
+    @classmethod
+    def _positive(cls, value: int) -> int:
+        if value < 1:
+            raise ValueError(f"must be a positive whole number, got {value}")
+        return value
+
+    @field_validator("purge_time")
+    @classmethod
+    def _clock_time(cls, value: str) -> str:
+        match = _CLOCK_RE.match(value)
+        if not match or int(match.group(1)) > 23 or int(match.group(2)) > 59:
+            raise ValueError(f"expected a time of day like '03:30', got {value!r}")
+        return f"{int(match.group(1)):02d}:{match.group(2)}"
+
+    @model_validator(mode="after")
+    def _figures_outlast_details(self) -> RetentionSettings:
+        if self.details_days > self.figures_months * 30:
+            raise ValueError(
+                f"details_days ({self.details_days}) is longer than figures_months "
+                f"({self.figures_months} months, counted as {self.figures_months * 30} days): "
+                "the figures must be kept at least as long as the details; raise "
+                "figures_months or lower details_days"
+            )
+        return self
+
+    def policy(self) -> RetentionPolicy:
+        return RetentionPolicy(self.details_days, self.figures_months)
+
+    def purge_at(self) -> time:
+        hour, minute = self.purge_time.split(":")
+        return time(int(hour), int(minute))
 
 
 # -- more than one machine (docs/scale-out.md) ------------------------------------------------
@@ -580,6 +636,7 @@ class Settings(BaseSettings):
     tracking: TrackingSettings = TrackingSettings()
     callbacks: CallbacksSettings = CallbacksSettings()
     service: ServiceSettings = ServiceSettings()
+    retention: RetentionSettings = RetentionSettings()
     postgresql: PostgresSettings = PostgresSettings()
     scale_out: ScaleOutSettings = ScaleOutSettings()
 

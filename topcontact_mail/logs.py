@@ -51,9 +51,24 @@ def _library(_: Any, __: str, event: MutableMapping[str, Any]) -> MutableMapping
     return event
 
 
+class _Stderr:
+    """Standard error as it is at the moment of writing: while a progress bar holds the
+    terminal (rich replaces `sys.stderr`), log lines are printed above the bar."""
+
+    def write(self, text: str) -> int:
+        return sys.stderr.write(text)
+
+    def flush(self) -> None:
+        sys.stderr.flush()
+
+    def isatty(self) -> bool:
+        return sys.stderr.isatty()
+
+
 def configure_logging(level: str = "info", stream: TextIO | None = None) -> None:
-    """Set up structlog once per process; JSON when `stream` is not a terminal."""
-    out = stream or sys.stderr
+    """Set up structlog once per process; JSON when `stream` (default: standard error, as it is
+    at each line) is not a terminal."""
+    out: Any = stream or _Stderr()
     renderer: Any = (
         structlog.dev.ConsoleRenderer(colors=True)
         if out.isatty()

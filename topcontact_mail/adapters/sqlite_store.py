@@ -25,11 +25,21 @@ import sqlite3
 import threading
 from collections.abc import Collection, Iterator, Mapping, Sequence
 from contextlib import contextmanager
+from dataclasses import replace
 from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 from topcontact_mail.domain.message import Acknowledgement, Address, IncomingMessage
+from topcontact_mail.domain.retention import (
+    SEEN_AGAIN,
+    Cutoffs,
+    PurgeCounts,
+    Row,
+    message_key,
+    plan,
+    plan_messages,
+)
 from topcontact_mail.domain.screening import ScreeningHistory
 from topcontact_mail.domain.screening.evidence import thread_ids
 from topcontact_mail.domain.tracking.model import Answered, TrackedTarget
@@ -52,6 +62,9 @@ from topcontact_mail.ports.calendar import (
 )
 
 SCHEMA_VERSION = 2
+
+#: A purge rebuilds the file only when at least this many pages (and a fifth of it) are free.
+VACUUM_MIN_FREE_PAGES = 256
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -282,6 +295,50 @@ def _private_file(path: Path) -> None:
 
 class StoreError(Exception):
     """The state file cannot be used (unreadable, from a newer version, locked)."""
+
+
+#: Per message: whether open work still needs it whole (an unsettled or unclaimed
+#: acknowledgement, a mark still to be set, a target still to be made, open or still carrying
+#: a tracking category), and whether it still holds details.
+_MESSAGE_FACTS = """
+SELECT m.item_id, m.received, m.recorded_at, m.internet_message_id, m.reason,
+  (m.ack_state = 'intent'
+   OR (m.marked = 0 AND m.ack_state IN ('none', 'intent'))
+   OR (m.needs_answer = 1 AND NOT EXISTS (SELECT 1 FROM targets t WHERE t.record_id = m.item_id))
+   OR EXISTS (SELECT 1 FROM targets t WHERE t.record_id = m.item_id
+              AND (t.answered_at IS NULL OR t.category IN ('warning', 'overdue')))) AS open,
+  (m.sender IS NOT NULL OR m.conversation_id IS NOT NULL OR m.ack_message_id IS NOT NULL
+   OR m.detail != '' OR m.last_error != '' OR m.outbox IS NOT NULL
+   OR (m.internet_message_id IS NOT NULL AND m.internet_message_id NOT LIKE 'sha256:%'))
+   AS has_details
+FROM messages m
+"""
+_TARGET_FACTS = """
+SELECT item_id, record_id, received, created_at,
+  (answered_at IS NULL OR category IN ('warning', 'overdue')) AS open,
+  (sender IS NOT NULL OR conversation_id IS NOT NULL) AS has_details
+FROM targets
+"""
+#: A callback is open while planned, while its booking mail is not claimed, and while a meeting
+#: or reply of it is on its way or a meeting waits to be cancelled.
+_CALLBACK_FACTS = """
+SELECT c.id, c.booked_at, c.recorded_at, c.booking_item_id,
+  (c.state = 'planned' OR c.claimed = 0 OR EXISTS (SELECT 1 FROM callback_sends s
+   WHERE s.callback_id = c.id AND (s.state = 'intent' OR s.cancel = 'pending'))) AS open,
+  (c.details != '{}' OR c.booked_by != '' OR c.booking_message_id IS NOT NULL
+   OR c.last_error != '' OR EXISTS (SELECT 1 FROM callback_sends s WHERE s.callback_id = c.id
+   AND (s.kind = 'reply' OR s.payload IS NOT NULL OR COALESCE(s.colleague, '') != ''
+        OR COALESCE(s.colleague_name, '') != '' OR s.last_error != ''))) AS has_details
+FROM callbacks c
+"""
+#: A team mail is open until it is settled; the last overview is kept (its day is the one the
+#: next overview follows).
+_NOTICE_FACTS = """
+SELECT ref, created_at,
+  (state = 'intent' OR (kind = 'overview'
+   AND day = (SELECT MAX(day) FROM notices WHERE kind = 'overview'))) AS open
+FROM notices
+"""
 
 
 class SqliteStore:
@@ -757,6 +814,175 @@ class SqliteStore:
                     "sent_at = CASE WHEN ? = 'sent' THEN ? ELSE sent_at END WHERE ref = ?",
                     (result.outcome, result.error, result.outcome, _iso(now), result.item_id),
                 )
+
+    # -- retention (docs/retention.md) ---------------------------------------------------
+
+    def purge(self, cutoffs: Cutoffs, *, dry_run: bool = False) -> PurgeCounts:
+        """Remove details and rows past their retention, in one transaction (rolled back for a
+        dry run, so it counts exactly what a purge would do). Open work is never touched.
+
+        The purge runs with `secure_delete` on, so what it removes is overwritten in the
+        file rather than left in free pages; afterwards the write-ahead log is emptied
+        into the file and, when at least a fifth of the file is free, the file is rebuilt
+        (VACUUM) to give the space back.
+        """
+        with self._lock:
+            previous = int(self._db.execute("PRAGMA secure_delete").fetchone()[0])
+            self._db.execute("PRAGMA secure_delete = ON")
+            try:
+                self._db.execute("BEGIN IMMEDIATE")
+                try:
+                    counts = self._purge(self._db, cutoffs)
+                except BaseException:
+                    self._db.execute("ROLLBACK")
+                    raise
+                self._db.execute("ROLLBACK" if dry_run else "COMMIT")
+            finally:
+                self._db.execute(f"PRAGMA secure_delete = {previous}")
+            if dry_run or not counts.total:
+                return counts
+            return replace(counts, space_reclaimed=self._compact())
+
+    def _compact(self) -> int:
+        """Empty the log into the file; rebuild the file when a fifth or more of it is free.
+        Returns the bytes given back (0 when another connection keeps it from happening)."""
+        db = self._db
+        try:
+            db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+            page_size = int(db.execute("PRAGMA page_size").fetchone()[0])
+            pages = int(db.execute("PRAGMA page_count").fetchone()[0])
+            free = int(db.execute("PRAGMA freelist_count").fetchone()[0])
+            if free < VACUUM_MIN_FREE_PAGES or free * 5 < pages:
+                return 0
+            db.execute("VACUUM")
+            db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+            after = int(db.execute("PRAGMA page_count").fetchone()[0])
+        except sqlite3.OperationalError:
+            return 0  # busy: the free pages are used again by new rows anyway
+        return max(0, pages - after) * page_size
+
+    def _purge(self, db: sqlite3.Connection, cutoffs: Cutoffs) -> PurgeCounts:
+        """The purge's work inside its transaction: messages, targets, callbacks, team mails."""
+        moment = datetime.fromisoformat
+        messages = [
+            Row(
+                key=r["item_id"],
+                moment=moment(r["received"]),
+                recorded=moment(r["recorded_at"]),
+                open=bool(r["open"]),
+                has_details=bool(r["has_details"]),
+                message_key=message_key(r["internet_message_id"]),
+                seen_again=r["reason"] in SEEN_AGAIN,
+            )
+            for r in db.execute(_MESSAGE_FACTS)
+        ]
+        done = plan_messages(messages, cutoffs)
+        keys = {r.key: r.message_key for r in messages}
+        db.executemany(
+            "UPDATE messages SET internet_message_id = ?, conversation_id = NULL, sender = NULL, "
+            "detail = '', ack_message_id = NULL, last_error = '', outbox = NULL "
+            "WHERE item_id = ?",
+            [(keys[k] or None, k) for k in done.details],
+        )
+        db.executemany("DELETE FROM messages WHERE item_id = ?", [(k,) for k in done.delete])
+        kept = set(keys) - set(done.delete)
+
+        target_rows = db.execute(_TARGET_FACTS).fetchall()
+        targets = [
+            Row(
+                key=r["item_id"],
+                moment=moment(r["received"]),
+                recorded=moment(r["created_at"]),
+                open=bool(r["open"]),
+                has_details=bool(r["has_details"]),
+            )
+            for r in target_rows
+        ]
+        # A target goes only with its decision: a decision left without one gets a new one.
+        record_kept = {r["item_id"] for r in target_rows if r["record_id"] in kept}
+        target_details = plan(targets, cutoffs).details
+        target_delete = plan(
+            [replace(t, open=t.open or t.key in record_kept) for t in targets], cutoffs
+        ).delete
+        db.executemany(
+            "UPDATE targets SET sender = NULL, conversation_id = NULL WHERE item_id = ?",
+            [(k,) for k in target_details],
+        )
+        db.executemany("DELETE FROM targets WHERE item_id = ?", [(k,) for k in target_delete])
+
+        callback_rows = db.execute(_CALLBACK_FACTS).fetchall()
+        callbacks = [
+            Row(
+                key=r["id"],
+                moment=moment(r["booked_at"]),
+                recorded=moment(r["recorded_at"]),
+                # A callback goes only after its booking mail's decision: else the mail
+                # would be booked anew.
+                open=bool(r["open"]),
+                has_details=bool(r["has_details"]),
+            )
+            for r in callback_rows
+        ]
+        booking_kept = {r["id"] for r in callback_rows if r["booking_item_id"] in kept}
+        callback_details = plan(callbacks, cutoffs).details
+        callback_delete = plan(
+            [replace(c, open=c.open or c.key in booking_kept) for c in callbacks], cutoffs
+        ).delete
+        meetings_details = replies_deleted = meetings_deleted = 0
+        for callback_id in callback_details:
+            db.execute(
+                "UPDATE callbacks SET details = '{}', booked_by = '', booking_message_id = NULL, "
+                "last_error = '' WHERE id = ?",
+                (callback_id,),
+            )
+            meetings_details += db.execute(
+                "UPDATE callback_sends SET payload = NULL, colleague = '', colleague_name = '', "
+                "last_error = '' WHERE callback_id = ? AND kind = 'meeting'",
+                (callback_id,),
+            ).rowcount
+            replies_deleted += db.execute(
+                "DELETE FROM callback_sends WHERE callback_id = ? AND kind = 'reply'",
+                (callback_id,),
+            ).rowcount
+        for callback_id in callback_delete:
+            for kind, n in db.execute(
+                "SELECT kind, COUNT(*) FROM callback_sends WHERE callback_id = ? GROUP BY kind",
+                (callback_id,),
+            ).fetchall():
+                if kind == "reply":
+                    replies_deleted += n
+                else:
+                    meetings_deleted += n
+            db.execute("DELETE FROM callback_sends WHERE callback_id = ?", (callback_id,))
+            db.execute("DELETE FROM callbacks WHERE id = ?", (callback_id,))
+        seen = [
+            r["item_id"]
+            for r in db.execute("SELECT item_id, seen_at FROM callback_seen")
+            if r["item_id"] not in kept and moment(r["seen_at"]) < cutoffs.recorded_before
+        ]
+        db.executemany("DELETE FROM callback_seen WHERE item_id = ?", [(i,) for i in seen])
+
+        notices = [
+            r["ref"]
+            for r in db.execute(_NOTICE_FACTS)
+            if not r["open"]
+            and moment(r["created_at"]) < cutoffs.details_before
+            and moment(r["created_at"]) < cutoffs.recorded_before
+        ]
+        db.executemany("DELETE FROM notices WHERE ref = ?", [(r,) for r in notices])
+        return PurgeCounts(
+            messages_details=len(done.details),
+            targets_details=len(target_details),
+            callbacks_details=len(callback_details),
+            meetings_details=meetings_details,
+            replies_deleted=replies_deleted,
+            notices_deleted=len(notices),
+            messages_deleted=len(done.delete),
+            targets_deleted=len(target_delete),
+            callbacks_deleted=len(callback_delete),
+            meetings_deleted=meetings_deleted,
+            seen_deleted=len(seen),
+        )
 
     # -- callbacks (docs/callbacks.md) ----------------------------------------------
     # Three tables of their own (created if missing, `_CALLBACK_SCHEMA`): the callback

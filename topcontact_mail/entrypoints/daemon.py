@@ -26,6 +26,7 @@ from apscheduler.schedulers.background import BackgroundScheduler
 
 from topcontact_mail.config import Settings
 from topcontact_mail.entrypoints.health import Health
+from topcontact_mail.entrypoints.retention_job import schedule_purge
 from topcontact_mail.entrypoints.systemd import Notifier
 from topcontact_mail.logs import get_logger
 from topcontact_mail.ports import CredentialsRejected, Mailbox, MailboxUnavailable, WatermarkExpired
@@ -215,6 +216,7 @@ class Daemon:
                 max_instances=1,
                 coalesce=True,
             )
+        schedule_purge(scheduler, self.settings, self.service.store)  # retention, every night
         self._scheduler = scheduler
         scheduler.start()
         self.log.info(

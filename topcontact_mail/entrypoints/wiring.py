@@ -21,6 +21,7 @@ from topcontact_mail.domain.tracking import AnsweredPolicy, AnswerMethod, Schedu
 from topcontact_mail.ports import Clock, Mailbox, MailboxUnavailable, StateStore
 from topcontact_mail.ports.calendar import CallbackBackend, CallbackStore, ServiceStore
 from topcontact_mail.ports.callbacks import CallbackSource, NoCallbacks
+from topcontact_mail.ports.progress import Progress, no_progress
 from topcontact_mail.reports.mails import TeamMails
 from topcontact_mail.reports.templating import report_environment
 from topcontact_mail.services.acknowledge import AcknowledgeService, Options
@@ -140,8 +141,10 @@ def build_service(
     mailbox: Mailbox,
     store: StateStore,
     tracking: TrackingService | None = None,
+    progress: Progress = no_progress,
 ) -> AcknowledgeService:
-    """The acknowledge service; with `tracking`, each message gets its answer target at intake."""
+    """The acknowledge service; with `tracking`, each message gets its answer target at intake;
+    `progress` is told how a catch-up goes (`adapters.progress.progress_for`)."""
     texts = TextRenderer.from_settings(settings)
     clock = SystemClock()
     admin = settings.service.admin_address
@@ -155,6 +158,7 @@ def build_service(
         policy=screening_policy(settings),
         options=service_options(settings),
         targets=tracking,
+        progress=progress,
     )
 
 
@@ -278,6 +282,7 @@ def build_daemon(
     kind: type[AnyDaemon],
     notifier: Notifier,
     health: Health | None = None,
+    progress: Progress = no_progress,
 ) -> AnyDaemon:
     """One mailbox's daemon as `run` (`kind` Daemon) and every mailbox of `scale-out`
     (LeasedDaemon) build it: the acknowledge service with the tracking, and the callbacks when
@@ -290,7 +295,7 @@ def build_daemon(
     callbacks = open_callbacks(settings, mailbox, store)
     return kind(
         settings,
-        build_service(settings, mailbox, store, tracking),
+        build_service(settings, mailbox, store, tracking, progress),
         mailbox,
         health=health,
         tracking=tracking,

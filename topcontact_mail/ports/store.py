@@ -28,6 +28,7 @@ from datetime import date, datetime
 from typing import Literal, Protocol
 
 from topcontact_mail.domain.message import Acknowledgement, IncomingMessage
+from topcontact_mail.domain.retention import Cutoffs, PurgeCounts
 from topcontact_mail.domain.screening import ScreeningHistory
 from topcontact_mail.domain.tracking.model import Answered, TrackedTarget
 from topcontact_mail.ports.mailbox import OutgoingNotice
@@ -271,4 +272,17 @@ class StateStore(Protocol):
 
     def settle_notices(self, results: Sequence[SendResult], now: datetime) -> None:
         """The outcomes of one round of notice sends (`SendResult.item_id` is the ref)."""
+        ...
+
+    # -- retention (docs/retention.md) ---------------------------------------------------
+
+    def purge(self, cutoffs: Cutoffs, *, dry_run: bool = False) -> PurgeCounts:
+        """Remove what is past its retention, in one transaction, and say how much per kind.
+
+        Rows received (booked, made) before `cutoffs.details_before` lose their
+        details about contacts and keep their figures; rows received before
+        `cutoffs.figures_before` go entirely. Nothing recorded at or after
+        `cutoffs.recorded_before` and nothing open work needs is touched. A dry run
+        counts the same and changes nothing.
+        """
         ...

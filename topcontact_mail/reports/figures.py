@@ -51,6 +51,7 @@ from datetime import date, datetime, timedelta
 from enum import StrEnum
 
 from topcontact_mail.domain.calendar import BusinessCalendar
+from topcontact_mail.domain.retention import SEEN_AGAIN, message_key
 from topcontact_mail.domain.tracking.model import (
     CallbackState,
     TrackedCallback,
@@ -162,18 +163,20 @@ class MonthReport:
     messages: tuple[MessageLine, ...] = ()
 
 
-#: Reasons of a decision about a message the service had already decided on.
-SEEN_AGAIN = frozenset({"already_handled", "duplicate_message"})
+#: Reasons of a decision about a message the service had already decided on (`SEEN_AGAIN`,
+#: shared with the retention purge, which must keep the count the same).
 
 
 def distinct_messages(records: Iterable[MessageRecord]) -> list[MessageRecord]:
     """One decision per message: a message seen again (same Message-ID, decided as already
-    handled or a duplicate) is not received again."""
+    handled or a duplicate) is not received again. Message-IDs are compared by their one-way
+    key (`domain.retention.message_key`), which is all a record keeps once its details are
+    purged."""
     first: dict[str, MessageRecord] = {}
     kept: list[MessageRecord] = []
     later: list[MessageRecord] = []
     for record in records:
-        key = (record.internet_message_id or "").strip().lower()
+        key = message_key(record.internet_message_id)
         if not key:
             kept.append(record)
         elif record.reason in SEEN_AGAIN:
@@ -184,7 +187,7 @@ def distinct_messages(records: Iterable[MessageRecord]) -> list[MessageRecord]:
         else:
             kept.append(record)  # two real decisions: two messages that share a Message-ID
     for record in later:
-        key = (record.internet_message_id or "").strip().lower()
+        key = message_key(record.internet_message_id)
         if key not in first:
             first[key] = record
             kept.append(record)
@@ -202,6 +205,14 @@ def month_bounds(month: str) -> tuple[date, date]:
         raise ValueError(f"month must be written YYYY-MM, like 2026-12, not {month!r}") from None
     following = date(first.year + first.month // 12, first.month % 12 + 1, 1)
     return first, following - timedelta(days=1)
+
+
+def figure_blocks(month: str) -> int:
+    """How many blocks of figures `month_report` computes for `month`: its ISO weeks and the
+    totals."""
+    first, last = month_bounds(month)
+    days = [first + timedelta(days=n) for n in range((last - first).days + 1)]
+    return len({_iso_key(d) for d in days}) + 1
 
 
 def nearest_rank(values: Sequence[int], percent: int) -> int | None:
@@ -296,12 +307,15 @@ def month_report(
     *,
     privacy: Privacy = Privacy.AGGREGATE,
     subjects: Mapping[str, str] | None = None,
+    on_block: Callable[[str], None] | None = None,
 ) -> MonthReport:
     """The figures of `month` ("YYYY-MM") as known at `as_of`, in total, per ISO week and weekday.
 
     `subjects` (item id -> subject) is read only with `Privacy.IDENTIFIED`, for
     the list of late and overdue messages; the service fetches them from the
-    mailbox when it builds such a report and never stores them.
+    mailbox when it builds such a report and never stores them. `on_block` is
+    called after each block of figures (every ISO week, then the totals) with its
+    name: the progress of a long report (`figure_blocks(month)` of them).
     """
     first, last = month_bounds(month)
 
@@ -315,14 +329,17 @@ def month_report(
     month_targets = [t for t in targets if t.joined_to is None and in_month(t.received)]
     month_callbacks = [c for c in callbacks if in_month(c.booked_at)]
 
-    def figures_where(keep: Callable[[date], bool]) -> Figures:
-        return _figures(
+    def figures_where(keep: Callable[[date], bool], name: str) -> Figures:
+        figures = _figures(
             [r for r in month_records if keep(local_day(r.received))],
             [t for t in month_targets if keep(local_day(t.received))],
             [c for c in month_callbacks if keep(local_day(c.booked_at))],
             calendar,
             as_of,
         )
+        if on_block is not None:
+            on_block(name)
+        return figures
 
     days = [first + timedelta(days=n) for n in range((last - first).days + 1)]
     weeks: list[WeekFigures] = []
@@ -335,7 +352,7 @@ def month_report(
                 week=key[1],
                 first_day=week_days[0],
                 last_day=week_days[-1],
-                figures=figures_where(_in_week(key)),
+                figures=figures_where(_in_week(key), f"{key[0]}-W{key[1]:02d}"),
             )
         )
 
@@ -360,7 +377,7 @@ def month_report(
         first_day=first,
         last_day=last,
         privacy=privacy,
-        totals=figures_where(lambda d: True),
+        totals=figures_where(lambda d: True, "total"),
         weeks=tuple(weeks),
         workload=workload,
         messages=messages,

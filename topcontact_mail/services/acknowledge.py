@@ -53,6 +53,7 @@ from topcontact_mail.ports import (
     StateStore,
     Texts,
 )
+from topcontact_mail.ports.progress import Progress, ProgressUpdate, no_progress
 from topcontact_mail.services.alerts import Alerts
 from topcontact_mail.services.exactly_once import IN_DOUBT_SECONDS, Round
 from topcontact_mail.services.markers import Claim, marker_value, read_claim
@@ -158,6 +159,7 @@ class AcknowledgeService:
         options: Options = Options(),
         alerts: Alerts | None = None,
         targets: TargetChooser | None = None,
+        progress: Progress = no_progress,
     ) -> None:
         self.mailbox = mailbox
         self.store = store
@@ -168,6 +170,8 @@ class AcknowledgeService:
         self.options = options
         self.alerts = alerts
         self.targets = targets
+        #: Told how a pass goes, per message and per batch (a bar, or log lines: a backlog).
+        self.progress = progress
         self.log = get_logger("acknowledge", mailbox=mailbox.address.email)
         self._own_domain = mailbox.address.domain or "topcontact.invalid"
         self._cap_alerted_hour: datetime | None = None
@@ -179,25 +183,62 @@ class AcknowledgeService:
 
         `should_stop` is asked between messages: a stop lets the message in hand
         finish, leaves the watermark where the recorded work ends, and returns.
+        The progress hears of every message read and every batch marked or sent.
         """
         summary = Summary()
+        try:
+            return self._catch_up(summary, should_stop)
+        finally:
+            self._report(summary, finished=True)
+
+    def _catch_up(self, summary: Summary, should_stop: Callable[[], bool]) -> Summary:
         while True:
             page = self.mailbox.fetch_changes(self.store.watermark(WATERMARK))
             for fetched in page.messages:
                 if should_stop():
                     # The page is not finished: keep the old watermark, known items are skipped next time.
-                    summary.add(self.flush())
+                    summary.add(self.flush(summary))
                     return summary
                 summary.seen += 1
                 reason = self.intake(fetched)
                 if reason is not None:
                     summary.recorded += 1
                     summary.reasons[reason] += 1
+                self._report(summary, stage="reading the inbox")
             # Only now: every message of the page is recorded, so none is lost on a crash.
             self.store.set_watermark(WATERMARK, page.watermark, self.clock.now())
-            summary.add(self.flush())
+            summary.add(self.flush(summary))
             if not page.more or should_stop():
                 return summary
+
+    def _report(
+        self,
+        summary: Summary,
+        flushed: Summary | None = None,
+        *,
+        stage: str = "",
+        finished: bool = False,
+    ) -> None:
+        """Tell the progress where the pass stands (never failing the pass)."""
+        later = flushed or Summary()
+        try:
+            self.progress(
+                ProgressUpdate(
+                    task="catch-up",
+                    done=summary.seen,
+                    unit="messages",
+                    stage=stage,
+                    counts={
+                        "recorded": summary.recorded,
+                        "marked": summary.marked + later.marked,
+                        "sent": summary.sent + later.sent,
+                        "failed": summary.failed + later.failed,
+                    },
+                    finished=finished,
+                )
+            )
+        except Exception as exc:  # showing progress must never cost the work
+            self.log.warning("progress could not be shown", error=type(exc).__name__)
 
     def has_pending(self) -> bool:
         """Whether marks or acknowledgements (sure or unsure) wait to be done."""
@@ -383,17 +424,20 @@ class AcknowledgeService:
 
     # -- 2. mark (the claim) and 3. send ------------------------------------------------
 
-    def flush(self) -> Summary:
-        """Set pending marks (claims), then send what is claimed, in batches."""
+    def flush(self, running: Summary | None = None) -> Summary:
+        """Set pending marks (claims), then send what is claimed, in batches.
+
+        `running`: the pass so far, for the progress reported after each batch."""
         summary = Summary()
         if self.options.dry_run:
             return summary
+        base = running or Summary()
         try:
             while self._mark_batch(summary):
-                pass
+                self._report(base, summary, stage="marking")
             self._verify_unsure(summary)
             while self._send_batch(summary):
-                pass
+                self._report(base, summary, stage="sending")
         except MailboxUnavailable as exc:
             # What was done is recorded; the rest waits for the next pass.
             self.log.warning(

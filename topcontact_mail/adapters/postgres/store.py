@@ -28,6 +28,7 @@ from __future__ import annotations
 import json
 from collections.abc import Collection, Iterator, Mapping, Sequence
 from contextlib import contextmanager
+from dataclasses import replace
 from datetime import date, datetime, timedelta
 from typing import Any
 
@@ -37,6 +38,15 @@ from psycopg_pool import ConnectionPool
 from topcontact_mail.adapters.postgres.leases import FENCE, LeaseLost, MailboxLease
 from topcontact_mail.adapters.postgres.schema import SCHEMA_VERSION, SchemaError, migrate
 from topcontact_mail.domain.message import Acknowledgement, Address, IncomingMessage
+from topcontact_mail.domain.retention import (
+    SEEN_AGAIN,
+    Cutoffs,
+    PurgeCounts,
+    Row,
+    message_key,
+    plan,
+    plan_messages,
+)
 from topcontact_mail.domain.screening import ScreeningHistory
 from topcontact_mail.domain.screening.evidence import thread_ids
 from topcontact_mail.domain.tracking.model import Answered, TrackedTarget
@@ -196,7 +206,9 @@ class Transaction:
     def __init__(self, conn: psycopg.Connection[Any]) -> None:
         self.conn = conn
 
-    def execute(self, query: str, params: Sequence[Any] = ()) -> psycopg.Cursor[Any]:
+    def execute(
+        self, query: str, params: Sequence[Any] | Mapping[str, Any] = ()
+    ) -> psycopg.Cursor[Any]:
         return self.conn.execute(query, _params(params))
 
     def executemany(self, query: str, rows: Sequence[Sequence[Any]]) -> None:
@@ -1072,6 +1084,174 @@ class PostgresStore:
             ).fetchall()
         return list(dict.fromkeys(str(r["callback_id"]) for r in rows))
 
+    # -- retention (docs/retention.md) ---------------------------------------------------
+
+    def purge(self, cutoffs: Cutoffs, *, dry_run: bool = False) -> PurgeCounts:
+        """Remove details and rows past their retention, this mailbox's only, in one fenced
+        transaction (rolled back for a dry run, so it counts exactly what a purge would do).
+        Open work is never touched. The space is PostgreSQL's autovacuum's to give back."""
+        counts = PurgeCounts()
+        try:
+            with self.transaction() as tx:
+                counts = self._purge(tx, cutoffs)
+                if dry_run:
+                    raise _DryRun
+        except _DryRun:
+            pass
+        return counts
+
+    def _purge(self, tx: Transaction, cutoffs: Cutoffs) -> PurgeCounts:
+        box = self.mailbox
+        rows = tx.execute(_MESSAGE_FACTS, {"mailbox": box}).fetchall()
+        messages = [
+            Row(
+                key=r["item_id"],
+                moment=r["received"],
+                recorded=r["recorded_at"],
+                open=bool(r["open"]),
+                has_details=bool(r["has_details"]),
+                message_key=message_key(r["internet_message_id"]),
+                seen_again=r["reason"] in SEEN_AGAIN,
+            )
+            for r in rows
+        ]
+        done = plan_messages(messages, cutoffs)
+        keys = {r.key: r.message_key for r in messages}
+        tx.executemany(
+            "UPDATE messages SET internet_message_id = %s, conversation_id = NULL, "
+            "sender = NULL, detail = '', ack_message_id = NULL, last_error = '', outbox = NULL "
+            "WHERE mailbox = %s AND item_id = %s",
+            [(keys[k] or None, box, k) for k in done.details],
+        )
+        tx.executemany(
+            "DELETE FROM messages WHERE mailbox = %s AND item_id = %s",
+            [(box, k) for k in done.delete],
+        )
+        kept = set(keys) - set(done.delete)
+
+        target_rows = tx.execute(_TARGET_FACTS, (box,)).fetchall()
+        targets = [
+            Row(
+                key=r["item_id"],
+                moment=r["received"],
+                recorded=r["created_at"],
+                open=bool(r["open"]),
+                has_details=bool(r["has_details"]),
+            )
+            for r in target_rows
+        ]
+        # A target goes only with its decision: a decision left without one gets a new one.
+        record_kept = {r["item_id"] for r in target_rows if r["record_id"] in kept}
+        target_details = plan(targets, cutoffs).details
+        target_delete = plan(
+            [replace(t, open=t.open or t.key in record_kept) for t in targets], cutoffs
+        ).delete
+        tx.executemany(
+            "UPDATE targets SET sender = NULL, conversation_id = NULL "
+            "WHERE mailbox = %s AND item_id = %s",
+            [(box, k) for k in target_details],
+        )
+        tx.executemany(
+            "DELETE FROM targets WHERE mailbox = %s AND item_id = %s",
+            [(box, k) for k in target_delete],
+        )
+        callbacks = self._purge_callbacks(tx, cutoffs, kept)
+
+        notices = [
+            r["ref"]
+            for r in tx.execute(_NOTICE_FACTS, {"mailbox": box}).fetchall()
+            if not r["open"]
+            and r["created_at"] < cutoffs.details_before
+            and r["created_at"] < cutoffs.recorded_before
+        ]
+        tx.executemany(
+            "DELETE FROM notices WHERE mailbox = %s AND ref = %s", [(box, r) for r in notices]
+        )
+        return replace(
+            callbacks,
+            messages_details=len(done.details),
+            targets_details=len(target_details),
+            notices_deleted=len(notices),
+            messages_deleted=len(done.delete),
+            targets_deleted=len(target_delete),
+        )
+
+    def _purge_callbacks(self, tx: Transaction, cutoffs: Cutoffs, kept: set[str]) -> PurgeCounts:
+        """The callbacks' part, once the database has their tables (the same columns as the
+        SQLite file's, with the mailbox); nothing before."""
+        present = tx.execute("SELECT to_regclass('callbacks') IS NOT NULL AS present").fetchone()
+        if not present or not present["present"]:
+            return PurgeCounts()
+        box = self.mailbox
+        rows = tx.execute(_CALLBACK_FACTS, {"mailbox": box}).fetchall()
+        callbacks = [
+            Row(
+                key=r["id"],
+                moment=r["booked_at"],
+                recorded=r["recorded_at"],
+                open=bool(r["open"]),
+                has_details=bool(r["has_details"]),
+            )
+            for r in rows
+        ]
+        # A callback goes only after its booking mail's decision: else it would be booked anew.
+        booking_kept = {r["id"] for r in rows if r["booking_item_id"] in kept}
+        details = plan(callbacks, cutoffs).details
+        delete = plan(
+            [replace(c, open=c.open or c.key in booking_kept) for c in callbacks], cutoffs
+        ).delete
+        meetings_details = replies_deleted = meetings_deleted = 0
+        for callback_id in details:
+            tx.execute(
+                "UPDATE callbacks SET details = '{}', booked_by = '', booking_message_id = NULL, "
+                "last_error = '' WHERE mailbox = %s AND id = %s",
+                (box, callback_id),
+            )
+            meetings_details += tx.execute(
+                "UPDATE callback_sends SET payload = NULL, colleague = '', colleague_name = '', "
+                "last_error = '' WHERE mailbox = %s AND callback_id = %s AND kind = 'meeting'",
+                (box, callback_id),
+            ).rowcount
+            replies_deleted += tx.execute(
+                "DELETE FROM callback_sends WHERE mailbox = %s AND callback_id = %s "
+                "AND kind = 'reply'",
+                (box, callback_id),
+            ).rowcount
+        for callback_id in delete:
+            for r in tx.execute(
+                "SELECT kind, count(*) AS n FROM callback_sends WHERE mailbox = %s "
+                "AND callback_id = %s GROUP BY kind",
+                (box, callback_id),
+            ).fetchall():
+                if r["kind"] == "reply":
+                    replies_deleted += r["n"]
+                else:
+                    meetings_deleted += r["n"]
+            tx.execute(
+                "DELETE FROM callback_sends WHERE mailbox = %s AND callback_id = %s",
+                (box, callback_id),
+            )
+            tx.execute("DELETE FROM callbacks WHERE mailbox = %s AND id = %s", (box, callback_id))
+        seen = [
+            r["item_id"]
+            for r in tx.execute(
+                "SELECT item_id, seen_at FROM callback_seen WHERE mailbox = %s", (box,)
+            ).fetchall()
+            if r["item_id"] not in kept and r["seen_at"] < cutoffs.recorded_before
+        ]
+        tx.executemany(
+            "DELETE FROM callback_seen WHERE mailbox = %s AND item_id = %s",
+            [(box, i) for i in seen],
+        )
+        return PurgeCounts(
+            callbacks_details=len(details),
+            meetings_details=meetings_details,
+            replies_deleted=replies_deleted,
+            callbacks_deleted=len(delete),
+            meetings_deleted=meetings_deleted,
+            seen_deleted=len(seen),
+        )
+
 
 _CALLBACK_COLUMNS = (
     "id, source, booked_by, booked_at, state, callback_by, booking_item_id, booking_mailbox, "
@@ -1206,3 +1386,50 @@ def _meeting_from_json(text: str) -> OutgoingMeeting:
         reminder_minutes=int(data["reminder_minutes"]),
         location=data["location"],
     )
+
+
+class _DryRun(Exception):
+    """Raised inside a dry run's transaction to roll it back."""
+
+
+#: Per message: whether open work still needs it whole (an unsettled or unclaimed
+#: acknowledgement, a mark still to be set, a target still to be made, open or still carrying
+#: a tracking category), and whether it still holds details (as `adapters/sqlite_store.py`).
+_MESSAGE_FACTS = """
+SELECT m.item_id, m.received, m.recorded_at, m.internet_message_id, m.reason,
+  (m.ack_state = 'intent'
+   OR (m.marked = 0 AND m.ack_state IN ('none', 'intent'))
+   OR (m.needs_answer AND NOT EXISTS (SELECT 1 FROM targets t
+       WHERE t.mailbox = m.mailbox AND t.record_id = m.item_id))
+   OR EXISTS (SELECT 1 FROM targets t WHERE t.mailbox = m.mailbox AND t.record_id = m.item_id
+              AND (t.answered_at IS NULL OR t.category IN ('warning', 'overdue')))) AS open,
+  (m.sender IS NOT NULL OR m.conversation_id IS NOT NULL OR m.ack_message_id IS NOT NULL
+   OR m.detail != '' OR m.last_error != '' OR m.outbox IS NOT NULL
+   OR (m.internet_message_id IS NOT NULL AND m.internet_message_id NOT LIKE 'sha256:%%'))
+   AS has_details
+FROM messages m WHERE m.mailbox = %(mailbox)s
+"""
+_TARGET_FACTS = """
+SELECT item_id, record_id, received, created_at,
+  (answered_at IS NULL OR category IN ('warning', 'overdue')) AS open,
+  (sender IS NOT NULL OR conversation_id IS NOT NULL) AS has_details
+FROM targets WHERE mailbox = %s
+"""
+_CALLBACK_FACTS = """
+SELECT c.id, c.booked_at, c.recorded_at, c.booking_item_id,
+  (c.state = 'planned' OR c.claimed = 0 OR EXISTS (SELECT 1 FROM callback_sends s
+   WHERE s.mailbox = c.mailbox AND s.callback_id = c.id
+   AND (s.state = 'intent' OR s.cancel = 'pending'))) AS open,
+  (c.details::text != '{}' OR c.booked_by != '' OR c.booking_message_id IS NOT NULL
+   OR c.last_error != '' OR EXISTS (SELECT 1 FROM callback_sends s WHERE s.mailbox = c.mailbox
+   AND s.callback_id = c.id AND (s.kind = 'reply' OR s.payload IS NOT NULL
+   OR COALESCE(s.colleague, '') != '' OR COALESCE(s.colleague_name, '') != ''
+   OR s.last_error != ''))) AS has_details
+FROM callbacks c WHERE c.mailbox = %(mailbox)s
+"""
+_NOTICE_FACTS = """
+SELECT ref, created_at,
+  (state = 'intent' OR (kind = 'overview' AND day = (SELECT max(day) FROM notices
+   WHERE mailbox = %(mailbox)s AND kind = 'overview'))) AS open
+FROM notices WHERE mailbox = %(mailbox)s
+"""

@@ -14,21 +14,43 @@ report (it is written without subjects), 2 bad month, configuration or state.
 from __future__ import annotations
 
 import sys
+from datetime import datetime
 from pathlib import Path
 
 import click
 
+from topcontact_mail.adapters.progress import progress_for
 from topcontact_mail.config import Settings
 from topcontact_mail.entrypoints import wiring
 from topcontact_mail.entrypoints.common import config_option, fail, settings_or_exit
 from topcontact_mail.entrypoints.state import moment, open_state
 from topcontact_mail.logs import configure_logging
 from topcontact_mail.ports import MailboxUnavailable
-from topcontact_mail.reports.figures import MonthReport, Privacy, month_bounds, month_report
+from topcontact_mail.ports.progress import Progress, ProgressUpdate, no_progress
+from topcontact_mail.reports.figures import (
+    MonthReport,
+    Privacy,
+    figure_blocks,
+    month_bounds,
+    month_report,
+)
 from topcontact_mail.reports.render import to_csv, to_html, to_json
 from topcontact_mail.reports.templating import report_environment
 
 EXIT_PARTIAL = 1
+
+
+def _note_purged(settings: Settings, month: str) -> None:
+    """Say so when the month's figures are gone by the retention (the report is then empty)."""
+    calendar = settings.calendar.build()
+    cutoffs = settings.retention.policy().cutoffs(datetime.now().astimezone(), calendar.tz)
+    if month < cutoffs.first_month_kept:
+        click.echo(
+            f"topcontact-mail: the figures of months before {cutoffs.first_month_kept} are "
+            f"purged (retention.figures_months = {settings.retention.figures_months}): "
+            f"the report of {month} holds nothing",
+            err=True,
+        )
 
 
 def _subjects(settings: Settings, item_ids: list[str]) -> dict[str, str] | None:
@@ -54,7 +76,40 @@ def _subjects(settings: Settings, item_ids: list[str]) -> dict[str, str] | None:
         mailbox.close()
 
 
-def build_report(settings: Settings, month: str, as_of: str | None) -> tuple[MonthReport, bool]:
+class _Steps:
+    """The report's progress: reading the state, each block of figures, writing it out."""
+
+    def __init__(self, progress: Progress, month: str) -> None:
+        self.progress = progress
+        self.month = month
+        self.done = 0
+        self.total = self.total_for(month)
+
+    @staticmethod
+    def total_for(month: str) -> int:
+        """Reading the state, each block of figures, making the output (0: not a month)."""
+        try:
+            return figure_blocks(month) + 2
+        except ValueError:
+            return 0
+
+    def tell(self, stage: str, *, step: bool = True, finished: bool = False) -> None:
+        self.done += step
+        self.progress(
+            ProgressUpdate(
+                task=f"report {self.month}",
+                done=min(self.done, self.total),
+                total=self.total,
+                unit="steps",
+                stage=stage,
+                finished=finished,
+            )
+        )
+
+
+def build_report(
+    settings: Settings, month: str, as_of: str | None, progress: Progress = no_progress
+) -> tuple[MonthReport, bool]:
     """The month's report, and whether it is complete (an identified report has its subjects)."""
     calendar = settings.calendar.build()
     now = moment(as_of, calendar)
@@ -62,6 +117,8 @@ def build_report(settings: Settings, month: str, as_of: str | None) -> tuple[Mon
         month_bounds(month)
     except ValueError as exc:
         fail(str(exc))
+    steps = _Steps(progress, month)
+    steps.tell("reading the state", step=False)
     privacy = Privacy(settings.tracking.report_privacy)
     store = open_state(settings)
     try:
@@ -69,10 +126,26 @@ def build_report(settings: Settings, month: str, as_of: str | None) -> tuple[Mon
         callbacks = wiring.callback_source(settings, store).tracked_callbacks()
     finally:
         store.close()
-    report = month_report(records, targets, callbacks, month, calendar, now, privacy=privacy)
+    steps.tell(f"{len(records)} messages read")
+    report = month_report(
+        records,
+        targets,
+        callbacks,
+        month,
+        calendar,
+        now,
+        privacy=privacy,
+        on_block=lambda name: steps.tell(f"figures {name}"),
+    )
+    _note_purged(settings, month)
     if privacy is not Privacy.IDENTIFIED or not report.messages:
         return report, True
-    subjects = _subjects(settings, [m.item_id for m in report.messages])
+    # Messages whose details are purged (docs/retention.md) are not looked up again.
+    today = datetime.now().astimezone()
+    details_from = settings.retention.policy().cutoffs(today, calendar.tz).details_before
+    subjects = _subjects(
+        settings, [m.item_id for m in report.messages if m.received >= details_from]
+    )
     if subjects is None:
         click.echo(
             "topcontact-mail: the mailbox could not be read: the report lists no subjects",
@@ -125,16 +198,35 @@ def report(
       topcontact-mail report --month 2026-12 --format csv --output december.csv
     """
     settings = settings_or_exit(config_path)
-    result, complete = build_report(settings, month, as_of)
-    if output_format == "json":
-        text = to_json(result)
-    elif output_format == "csv":
-        text = to_csv(result)
-    else:
-        text = to_html(
-            result,
-            report_environment(settings.acknowledgement.templates_dir),
-            team_name=settings.team.name,
+    configure_logging(settings.service.log_level)
+    # A bar on a terminal (at once: someone is waiting for it), log lines off one.
+    progress = progress_for(settings.service.progress_interval_seconds, delay=0)
+    rendered = False
+    try:
+        result, complete = build_report(settings, month, as_of, progress)
+        if output_format == "json":
+            text = to_json(result)
+        elif output_format == "csv":
+            text = to_csv(result)
+        else:
+            text = to_html(
+                result,
+                report_environment(settings.acknowledgement.templates_dir),
+                team_name=settings.team.name,
+            )
+        rendered = True
+    finally:
+        # The bar ends whatever happened: a terminal is never left with a hidden cursor.
+        total = _Steps.total_for(month)
+        progress(
+            ProgressUpdate(
+                task=f"report {month}",
+                done=total if rendered else 0,
+                total=total,
+                unit="steps",
+                stage=f"{output_format} made" if rendered else "stopped",
+                finished=True,
+            )
         )
     if output is None:
         sys.stdout.write(text)

@@ -11,6 +11,7 @@ from typing import Any
 
 import click
 
+from topcontact_mail.adapters.progress import progress_for
 from topcontact_mail.adapters.sqlite_store import StoreError
 from topcontact_mail.adapters.texts import TemplateProblem, TextRenderer
 from topcontact_mail.entrypoints.common import config_option, fail, settings_or_exit
@@ -110,7 +111,14 @@ def run(config_path: Path | None, once: bool) -> None:
             delay = min(delay * 2, RETRY_MAX_SECONDS)
     try:
         daemon = build_daemon(
-            settings, mailbox, store, kind=Daemon, health=health, notifier=notifier
+            settings,
+            mailbox,
+            store,
+            kind=Daemon,
+            health=health,
+            notifier=notifier,
+            # A backlog caught up shows a bar on a terminal, a log line every few seconds off one.
+            progress=progress_for(settings.service.progress_interval_seconds),
         )
     except MailboxUnavailable as exc:
         mailbox.close()
