@@ -85,7 +85,7 @@ conversation index with a fresh GUID is made. The sandbox follows these rules; i
 implement the MD5-of-topic fallback that MAPI clients use for items without index tracking.
 """
 
-from exchange_sandbox.store import meetings
+from exchange_sandbox.store import meetings, verbs
 from exchange_sandbox.store.ids import conversation_guid_from_index, new_conversation_index
 from exchange_sandbox.store.mailstore import MailStore
 from exchange_sandbox.store.meetings import MeetingError
@@ -104,6 +104,7 @@ from exchange_sandbox.store.model import (
     ExtendedValue,
     Flag,
     FlagStatus,
+    FolderExists,
     FolderInfo,
     FolderNotFound,
     Item,
@@ -112,6 +113,7 @@ from exchange_sandbox.store.model import (
     NewItem,
     PropertyKey,
     ReadOnlyProperty,
+    RespondsTo,
     StoreError,
     utcnow,
 )
@@ -132,6 +134,7 @@ __all__ = [
     "ExtendedValue",
     "Flag",
     "FlagStatus",
+    "FolderExists",
     "FolderInfo",
     "FolderNotFound",
     "Item",
@@ -142,6 +145,7 @@ __all__ = [
     "NewItem",
     "PropertyKey",
     "ReadOnlyProperty",
+    "RespondsTo",
     "StoreError",
     "Submission",
     "SubmissionSettings",
@@ -151,5 +155,6 @@ __all__ = [
     "parse_mime",
     "read_property",
     "utcnow",
+    "verbs",
     "write_property",
 ]
