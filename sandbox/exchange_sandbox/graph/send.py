@@ -110,7 +110,7 @@ def _check_send_rate(app: GraphApp, mailbox: str) -> None:
 def send_mail(app: GraphApp, req: Request, m: re.Match[str], mailbox: str) -> Response:
     me = Address(mailbox, app.display_name(mailbox))
     if req.headers.get("content-type", "").lower().startswith("text/plain"):
-        mime, _ = sanitize_submission(base64_mime(req.body), me)
+        mime, _ = sanitize_submission(base64_mime(req.body), me, app.store.submissions.clock())
         _check_send_rate(app, mailbox)
         _submit(app, mailbox, NewItem(mime=mime), save_copy=True)
         return 202, {"Content-Length": "0"}, b""
