@@ -2,10 +2,12 @@
 
 Each backend comes as a `Harness`: the adapter under test, plus the transport's
 side (deliver a message, see what staff see in Outlook, what was sent) and
-staff's (reply from the shared mailbox, Outlook's last verb, completing the
-flag, moving a message). EWS and Graph run in-process against the sandbox
-Exchange server over real HTTP; staff's actions there go straight to the
-sandbox's store, as Outlook's would reach Exchange.
+staff's (reply, reply to all or forward from the shared mailbox, completing the
+flag, a category, moving a message to a folder). EWS and Graph run in-process
+against the sandbox Exchange server over real HTTP; staff's actions go over the
+same protocol as the adapter's (`staff.py`: exchangelib, plain Graph requests),
+so what the tests observe is what the server made of them (the last verb a
+reply leaves, the id a move gives).
 """
 
 from __future__ import annotations
@@ -18,12 +20,11 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from email.message import EmailMessage
 from pathlib import Path
-from typing import Any
 
 import pytest
 
 from exchange_sandbox import GraphSandbox, SandboxHandle, serve_graph_tls, start_sandbox
-from exchange_sandbox.store import Flag, NewItem, PropertyKey, write_property
+from tests.contract.staff import Reply, Staff, staff_for, transport_clock
 from tests.integration.conftest import write_config
 from topcontact_mail.adapters.memory import MemoryMailbox
 from topcontact_mail.config import load_settings
@@ -59,6 +60,7 @@ class Harness:
     _delivered: dict[str, str] = field(default_factory=dict)
     #: Seconds Exchange's transport takes before a sent message reaches Sent Items.
     delay: float = 0
+    _staff_side: Staff | None = None
 
     def finish_transport(self) -> None:
         """As if the submission delay had passed: transport takes every message in transit."""
@@ -92,89 +94,60 @@ class Harness:
             stored.flag.status == "Flagged", stored.flag.start, stored.flag.due, stored.categories
         )
 
+    # -- staff's side: what colleagues do in Outlook, over the backend's own protocol ----------
+
+    def _memory_item(self, message_id: str) -> str:
+        assert self._memory is not None
+        return next(k for k, i in self._memory.items.items() if i.message.message_id == message_id)
+
+    def _staff(self) -> Staff:
+        assert self._sandbox is not None
+        if self._staff_side is None:
+            self._staff_side = staff_for(self.name, self._sandbox)
+        return self._staff_side
+
+    def staff_reply(
+        self, message_id: str, at: datetime, how: Reply = "reply", *, keep_copy: bool = True
+    ) -> None:
+        """A colleague replies (to all) or forwards through the message in the shared mailbox
+        at `at`: the copy goes to Sent Items (unless not kept), the server marks the message
+        with the last verb. EWS: ReplyToItem/ReplyAllToItem/ForwardItem; Graph: reply/replyAll/
+        forward."""
+        if self._memory is not None:
+            kind = {"reply": SentKind.REPLY, "reply_all": SentKind.REPLY_ALL}.get(
+                how, SentKind.FORWARD
+            )
+            self._memory.staff_send(self._memory_item(message_id), at, kind)
+            return
+        assert self._sandbox is not None
+        with transport_clock(self._sandbox, at):
+            self._staff().reply(message_id, how, keep_copy=keep_copy)
+
+    def complete_flag(self, message_id: str, at: datetime) -> None:
+        """Marked complete in Outlook (EWS UpdateItem of item:Flag; Graph PATCH flag)."""
+        if self._memory is not None:
+            self._memory.complete_flag(self._memory_item(message_id), at)
+            return
+        self._staff().complete_flag(message_id, at)
+
     def staff_categorise(self, message_id: str, *categories: str) -> None:
+        """Categories added in Outlook (EWS UpdateItem; Graph PATCH categories)."""
         if self._memory is not None:
             item = next(
                 i for i in self._memory.items.values() if i.message.message_id == message_id
             )
             item.categories.extend(categories)
             return
-        assert self._sandbox is not None
-        stored = next(
-            i for i in self._sandbox.store.items(SHARED, "inbox") if i.message_id == message_id
-        )
-        self._sandbox.store.update(
-            stored.id, lambda item: replace(item, categories=(*item.categories, *categories))
-        )
+        self._staff().categorise(message_id, *categories)
 
-    # -- staff's side --------------------------------------------------------------------------
-
-    def _memory_item(self, message_id: str) -> str:
-        assert self._memory is not None
-        return next(k for k, i in self._memory.items.items() if i.message.message_id == message_id)
-
-    def _stored(self, message_id: str) -> Any:
-        assert self._sandbox is not None
-        return next(
-            i
-            for folder in ("inbox", "deleteditems")
-            for i in self._sandbox.store.items(SHARED, folder)
-            if i.message_id == message_id
-        )
-
-    def staff_reply(self, message_id: str, at: datetime, *, forward: bool = False) -> None:
-        """A colleague replies (or forwards) from the shared mailbox; the copy is in Sent Items."""
+    def staff_move(self, message_id: str, folder: str) -> None:
+        """Moved in Outlook to "Deleted Items" or to a folder under the Inbox such as
+        "Inbox/Afgehandeld", made first when missing (EWS CreateFolder, MoveItem; Graph
+        childFolders, move)."""
         if self._memory is not None:
-            kind = SentKind.FORWARD if forward else SentKind.REPLY
-            self._memory.staff_send(self._memory_item(message_id), at, kind, sets_verb=False)
+            self._memory.move_to_folder(self._memory_item(message_id), folder, datetime.now(UTC))
             return
-        assert self._sandbox is not None
-        subject = "FW: Vraag" if forward else "RE: Vraag"
-        to = "collega@elders.example" if forward else "huurder@example.nl"
-        mime = (
-            f"From: {SHARED}\r\nTo: {to}\r\nSubject: {subject}\r\n"
-            f"Date: {email.utils.format_datetime(at)}\r\n"
-            f"In-Reply-To: {message_id}\r\nReferences: {message_id}\r\n\r\nZie hieronder.\r\n"
-        ).encode()
-        self._sandbox.store.send(SHARED, NewItem(mime=mime))
-
-    def set_last_verb(self, message_id: str, verb: int, at: datetime) -> None:
-        """Outlook records what was last done with the message (0x1081) and when (0x1082)."""
-        if self._memory is not None:
-            self._memory.set_last_verb(self._memory_item(message_id), verb, at)
-            return
-        assert self._sandbox is not None
-        stamp = at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-        self._sandbox.store.update(
-            self._stored(message_id).id,
-            lambda item: write_property(
-                write_property(item, PropertyKey("Integer", property_tag=0x1081), str(verb)),
-                PropertyKey("SystemTime", property_tag=0x1082),
-                stamp,
-            ),
-        )
-
-    def complete_flag(self, message_id: str, at: datetime) -> None:
-        if self._memory is not None:
-            self._memory.complete_flag(self._memory_item(message_id), at)
-            return
-        assert self._sandbox is not None
-        self._sandbox.store.update(
-            self._stored(message_id).id,
-            lambda item: replace(item, flag=Flag("Complete", item.flag.start, item.flag.due, at)),
-        )
-
-    def move_to_deleted_items(self, message_id: str) -> None:
-        """Staff move the message to Deleted Items (the only other mail folder the sandbox has)."""
-        if self._memory is not None:
-            item = self._memory_item(message_id)
-            self._memory.move_to_folder(item, "Deleted Items", datetime.now(UTC))
-            return
-        assert self._sandbox is not None
-        old = self._stored(message_id)
-        moved = self._sandbox.store.move(old.id, "deleteditems")
-        if self._graph is not None:
-            self._graph.app.ids.carry(old, moved)  # a move through Graph keeps the immutable id
+        self._staff().move(message_id, folder)
 
     def notices(self) -> list[tuple[str, str]]:
         """(recipient, subject) of the internal notices sent."""

@@ -1,10 +1,13 @@
 """The Mailbox port's contract for keeping the promise: observe, the team's mails, tracking marks.
 
-Held against the memory fake, EWS and Graph on the sandbox. What a backend of
-the sandbox cannot show is said where it matters (see docs/tracking.md, "What
-the sandbox lacks"). Exchange submits asynchronously: a sent message reaches
-Sent Items only when transport has taken it, so the tests let transport
-finish (where the harness has a transport that takes time) before they look.
+Held against the memory fake, EWS and Graph on the sandbox. Staff's answers are
+given as Outlook gives them, over the backend's own protocol (`staff.py`): the
+server, not the test, leaves the last verb, the completed flag, the category
+and the folder the adapter then reads. Exchange submits asynchronously: a sent
+message reaches Sent Items only when transport has taken it, so the tests let
+transport finish (where the harness has a transport that takes time) before
+they look. What the sandbox still cannot show is in docs/tracking.md, "What the
+sandbox lacks".
 """
 
 from __future__ import annotations
@@ -20,7 +23,7 @@ from tests.contract.test_mailbox_contract import (
     tenant_mail,
 )
 from topcontact_mail.domain.message import Address
-from topcontact_mail.domain.tracking import SentKind
+from topcontact_mail.domain.tracking import AnsweredPolicy, SentKind, answered, evidence
 from topcontact_mail.ports import Mark, OutgoingNotice, Watched
 
 MONDAY = FRIDAY + timedelta(days=3)
@@ -54,7 +57,7 @@ def test_observe_shows_replies_and_forwards_in_the_conversation_but_marks_our_ow
     )
     assert ack.ok
     harness.staff_reply("<contract-1@example.nl>", MONDAY)
-    harness.staff_reply("<contract-1@example.nl>", MONDAY + timedelta(hours=2), forward=True)
+    harness.staff_reply("<contract-1@example.nl>", MONDAY + timedelta(hours=2), "forward")
     transport_done(harness)
 
     seen = harness.mailbox.observe(
@@ -82,7 +85,7 @@ def test_observe_shows_the_last_verb_the_completed_flag_and_the_categories(
     ids = delivered(harness, 1)
     item_id = ids["<contract-1@example.nl>"]
     harness.mailbox.mark([Mark(item_id, '{"v":2}', FRIDAY, MONDAY, "Top Contact")])
-    harness.set_last_verb("<contract-1@example.nl>", 103, MONDAY)
+    harness.staff_reply("<contract-1@example.nl>", MONDAY, "reply_all")  # the server's verb
     harness.complete_flag("<contract-1@example.nl>", MONDAY + timedelta(hours=1))
     harness.staff_categorise("<contract-1@example.nl>", "Jan")
 
@@ -98,7 +101,7 @@ def test_observe_shows_the_last_verb_the_completed_flag_and_the_categories(
 
 def test_a_moved_message_is_still_observed_in_its_new_folder(harness: Harness) -> None:
     ids = delivered(harness, 1)
-    harness.move_to_deleted_items("<contract-1@example.nl>")
+    harness.staff_move("<contract-1@example.nl>", "Deleted Items")
 
     seen = harness.mailbox.observe(
         [
@@ -111,6 +114,61 @@ def test_a_moved_message_is_still_observed_in_its_new_folder(harness: Harness) -
     observation = seen[ids["<contract-1@example.nl>"]].observation
     assert observation.folder == "Deleted Items"
     assert observation.item_id  # EWS gives a moved item a new id; Graph's immutable id stays
+
+
+def test_a_message_filed_in_a_folder_of_ones_own_shows_its_path(harness: Harness) -> None:
+    ids = delivered(harness, 1, 2)
+    harness.staff_move("<contract-1@example.nl>", "Inbox/Afgehandeld")  # made, then moved into
+    harness.staff_move("<contract-2@example.nl>", "Inbox/Afgehandeld")  # the folder is there
+
+    seen = harness.mailbox.observe(
+        [Watched(item_id, message_id) for message_id, item_id in ids.items()]
+    )
+
+    assert {o.observation.folder for o in seen.values()} == {"Inbox/Afgehandeld"}
+    assert set(seen) == set(ids.values())
+
+
+def test_each_way_staff_answer_is_seen_by_its_rule(harness: Harness) -> None:
+    """Reply, forward, flag complete, done folder, done category: each answered message shows
+    the sign its rule reads (a reply and a forward also leave the verb); one stays open."""
+    ids = delivered(harness, 1, 2, 3, 4, 5, 6)
+    harness.staff_reply("<contract-1@example.nl>", MONDAY)
+    harness.staff_reply("<contract-2@example.nl>", MONDAY, "forward")
+    harness.complete_flag("<contract-3@example.nl>", MONDAY)
+    harness.staff_move("<contract-4@example.nl>", "Inbox/Afgehandeld")
+    harness.staff_categorise("<contract-5@example.nl>", "Afgehandeld")
+    transport_done(harness)
+    policy = AnsweredPolicy(
+        done_folders=frozenset({"Afgehandeld"}), done_categories=frozenset({"Afgehandeld"})
+    )
+
+    seen = harness.mailbox.observe(
+        [Watched(item_id, message_id) for message_id, item_id in ids.items()]
+    )
+
+    found = {
+        message_id: (
+            sorted(f.rule.name for f in evidence(seen[item_id].observation, policy)),
+            answered(seen[item_id].observation, policy),
+        )
+        for message_id, item_id in ids.items()
+    }
+    expected = {
+        1: (["reply_sent", "reply_verb"], "reply_sent"),
+        2: (["forward_sent", "forward_verb"], "forward_sent"),
+        3: (["flag_completed"], "flag_completed"),
+        4: (["done_folder"], "done_folder"),
+        5: (["done_category"], "done_category"),
+    }
+    for n, (rules, how) in expected.items():
+        names, result = found[f"<contract-{n}@example.nl>"]
+        assert names == rules, n
+        assert result is not None
+        assert result.how == how, n
+        if n in (1, 2, 3):  # the reply's and forward's send time, the flag's completion
+            assert result.when == MONDAY, n
+    assert found["<contract-6@example.nl>"] == ([], None)
 
 
 def test_a_tracking_mark_leaves_the_marker_and_takes_only_its_own_categories_off(

@@ -1,13 +1,13 @@
 """The daemon keeps the promise against the sandbox over HTTP, on both backends.
 
-Four tenants write; the daemon (`run --once`, as a process) acknowledges and
-records each target. Then staff act as Exchange would show it: a reply from
-the shared mailbox in the conversation (its copy in Sent Items), Outlook's last
-verb on a message answered from elsewhere, a completed follow-up flag, a done
-category; a fifth message gets nothing. The next `run --once` records each
-answer with how it was given, and `status --json` shows only the one still
-open. The sandbox's gaps (it never sets the last verb itself; no folders of
-one's own) are worked around here and listed in docs/tracking.md.
+Six tenants write; the daemon (`run --once`, as a process) acknowledges and
+records each target. Then staff answer as they do in Outlook, over the real
+protocols (`tests/contract/staff.py`): a reply from the shared mailbox in the
+conversation (its copy in Sent Items), a reply sent without a copy (only the
+last verb the server leaves on the message shows it), a completed follow-up
+flag, a done category, a move into the done folder `Inbox/Afgehandeld` made for
+it; a sixth message gets nothing. The next `run --once` records each answer
+with how it was given, and `status --json` shows only the one still open.
 """
 
 from __future__ import annotations
@@ -15,12 +15,11 @@ from __future__ import annotations
 import email.utils
 import json
 import subprocess
-from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from exchange_sandbox.store import Flag, NewItem, PropertyKey, write_property
+from tests.contract.staff import EwsStaff, staff_for, transport_clock
 from tests.integration.conftest import SHARED, Backend
 from topcontact_mail.adapters.sqlite_store import SqliteStore
 
@@ -36,10 +35,6 @@ def tenant_mail(n: int, day: datetime) -> bytes:
     ).encode()
 
 
-def inbox_item(backend: Backend, n: int) -> str:
-    return next(i.id for i in backend.inbox() if i.message_id == f"<track-{n}@example.nl>")
-
-
 def run_once(backend: Backend) -> None:
     result = backend.run_once()
     assert result.returncode == 0, result.stderr.decode()[-2000:]
@@ -48,61 +43,46 @@ def run_once(backend: Backend) -> None:
 def test_each_way_of_answering_is_recorded_and_status_shows_what_is_open(
     backend: Backend,
 ) -> None:
-    backend.reconfigure(extra='[tracking]\ndone_categories = ["Afgehandeld"]\n')
+    backend.reconfigure(
+        extra='[tracking]\ndone_categories = ["Afgehandeld"]\ndone_folders = ["Afgehandeld"]\n'
+    )
     received = datetime.now(UTC).replace(microsecond=0) - timedelta(days=1)
-    for n in range(1, 6):
+    for n in range(1, 7):
         backend.deliver(tenant_mail(n, received + timedelta(minutes=n)))
     run_once(backend)
-    assert len(backend.sent_items()) == 5  # the acknowledgements
+    assert len(backend.sent_items()) == 6  # the acknowledgements
     answered_at = datetime.now(UTC).replace(microsecond=0)
-    store = backend.sandbox.store
+    staff = staff_for(backend.name, backend.sandbox)
 
     # 1: a colleague replies from the shared mailbox, in the conversation.
-    reply = (
-        f"From: {SHARED}\r\nTo: huurder1@example.nl\r\nSubject: RE: Vraag 1\r\n"
-        f"Date: {email.utils.format_datetime(answered_at)}\r\n"
-        "In-Reply-To: <track-1@example.nl>\r\nReferences: <track-1@example.nl>\r\n\r\n"
-        "De monteur komt dinsdag.\r\n"
-    ).encode()
-    store.send(SHARED, NewItem(mime=reply))
-    # 2: answered as the shared mailbox from a colleague's own mailbox: no copy here, but
-    # Outlook recorded the reply on the message (the sandbox does not do this by itself).
-    # Ten minutes after the acknowledgement (sent just now): a verb within five minutes of
-    # it is taken for the acknowledgement's own.
+    with transport_clock(backend.sandbox, answered_at):
+        staff.reply("<track-1@example.nl>", "reply")
+    # 2: a reply sent without a copy in the shared mailbox's Sent Items: only the last verb
+    # Exchange leaves on the message shows it. Graph keeps a copy of every reply, so this one
+    # is sent as Outlook can, through EWS (SendOnly), on either backend. Ten minutes after the
+    # acknowledgement (sent just now): a verb within five minutes of it is taken for its own.
     verb_at = answered_at + timedelta(minutes=10)
-    stamp = verb_at.strftime("%Y-%m-%dT%H:%M:%SZ")
-    store.update(
-        inbox_item(backend, 2),
-        lambda item: write_property(
-            write_property(item, PropertyKey("Integer", property_tag=0x1081), "102"),
-            PropertyKey("SystemTime", property_tag=0x1082),
-            stamp,
-        ),
-    )
+    with transport_clock(backend.sandbox, verb_at):
+        EwsStaff(backend.sandbox).reply("<track-2@example.nl>", "reply", keep_copy=False)
     # 3: answered by phone; the colleague marks the flag complete.
-    store.update(
-        inbox_item(backend, 3),
-        lambda item: replace(
-            item, flag=Flag("Complete", item.flag.start, item.flag.due, answered_at)
-        ),
-    )
-    # 4: filed with the done category.
-    store.update(
-        inbox_item(backend, 4),
-        lambda item: replace(item, categories=(*item.categories, "Afgehandeld")),
-    )
+    staff.complete_flag("<track-3@example.nl>", answered_at)
+    # 4: given the done category.
+    staff.categorise("<track-4@example.nl>", "Afgehandeld")
+    # 5: filed in the done folder, made for it under the Inbox.
+    staff.move("<track-5@example.nl>", "Inbox/Afgehandeld")
     run_once(backend)
 
     state = SqliteStore(backend.state_dir / "topcontact.sqlite3")
-    by_message_id = {r.internet_message_id: r.item_id for r in state.records()}
-    targets = {t.item_id: t for t in state.targets()}
+    # By tenant: a message moved over EWS has a new id, which its target follows.
+    by_tenant = {t.sender: t for t in state.targets()}
     state.close()
-    found = [targets[by_message_id[f"<track-{n}@example.nl>"]] for n in range(1, 6)]
+    found = [by_tenant[f"huurder{n}@example.nl"] for n in range(1, 7)]
     assert [t.answered_how for t in found] == [
         "reply_sent",
         "reply_verb",
         "flag_completed",
         "done_category",
+        "done_folder",
         None,
     ]
     assert found[0].answered_at == answered_at  # the reply's send time
@@ -119,5 +99,5 @@ def test_each_way_of_answering_is_recorded_and_status_shows_what_is_open(
     assert status.returncode == 0, status.stderr.decode()  # nothing late yet
     data = json.loads(status.stdout)
     assert (data["counts"]["open"], data["counts"]["messages"]) == (1, 1)
-    assert data["open"][0]["item_id"] == found[4].item_id
+    assert data["open"][0]["item_id"] == found[5].item_id
     assert data["open"][0]["state"] == "on_time"

@@ -26,7 +26,12 @@ from dataclasses import dataclass
 from urllib.parse import quote, unquote
 
 from exchange_sandbox.ews.faults import EwsFault
-from exchange_sandbox.store.ids import decode_folder_id, decode_item_id, encode_folder_id
+from exchange_sandbox.store.ids import (
+    decode_folder_id,
+    decode_item_id,
+    encode_folder_id,
+    is_folder_id,
+)
 
 FORMATS = ("EwsLegacyId", "EwsId", "EntryId", "HexEntryId", "StoreId", "OwaId")
 _LEGACY = b"\x4c\x01"  # the sandbox's marker of an Exchange 2007 RTM id
@@ -110,9 +115,17 @@ def folder_id(value: str, version: str) -> str:
             "version specified by your request.",
         )
     value = inner or value
-    if decode_folder_id(value) is None:
+    if not is_folder_id(value):
         raise EwsFault("ErrorInvalidIdMalformed", "Id is malformed.")
     return value
+
+
+def conversation_id(guid_hex: str) -> str:
+    """The ConversationId EWS shows for a conversation GUID (and compares in restrictions).
+
+    Exchange wraps the 16-byte conversation GUID in a small typed id structure.
+    """
+    return base64.b64encode(b"\x00\x04\x10\x00" + bytes.fromhex(guid_hex)).decode()
 
 
 # ------------------------------------------------------------------ ConvertId

@@ -26,7 +26,7 @@ from exchange_sandbox.ews.responses import each, empty_items
 from exchange_sandbox.ews.restrictions import getter, matches, sort_key
 from exchange_sandbox.ews.shapes import parse_shape
 from exchange_sandbox.ews.xml import Element, m, sub, t, xs_bool
-from exchange_sandbox.store import ITEM_FOLDERS, ChangeKeyMismatch, Item, MailStore
+from exchange_sandbox.store import ChangeKeyMismatch, Item, MailStore
 
 
 def get_item(store: MailStore, op: Element, caller: Caller) -> Element:
@@ -210,7 +210,7 @@ def move_item(store: MailStore, op: Element, caller: Caller) -> Element:
             raise EwsFault(
                 "ErrorInvalidRequest", "The sandbox moves items within one mailbox only."
             )
-        if target.name not in ITEM_FOLDERS:
+        if not store.holds_items(target.mailbox, target.name):
             raise EwsFault("ErrorInvalidRequest", f"Items cannot live in {target.name}.")
         moved = item if item.folder == target.name else store.move(item.id, target.name)
         render_item_id_only(sub(out, m("Items")), moved)

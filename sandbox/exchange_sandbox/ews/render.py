@@ -8,6 +8,7 @@ from __future__ import annotations
 import base64
 
 from exchange_sandbox.ews.bodies import as_text
+from exchange_sandbox.ews.ids import conversation_id
 from exchange_sandbox.ews.kinds import KIND_ORDER, NOT_FOUND_BY_FIND, item_kind
 from exchange_sandbox.ews.render_calendar import RENDERERS as CALENDAR_RENDERERS
 from exchange_sandbox.ews.render_parts import (
@@ -28,11 +29,6 @@ from exchange_sandbox.store import (
     PropertyKey,
     read_property,
 )
-
-
-def conversation_ews_id(guid_hex: str) -> str:
-    # Exchange wraps the 16-byte conversation GUID in a small typed id structure.
-    return base64.b64encode(b"\x00\x04\x10\x00" + bytes.fromhex(guid_hex)).decode()
 
 
 def render_extended(parent: Element, key: PropertyKey, value: str | tuple[str, ...]) -> None:
@@ -146,7 +142,7 @@ def _render_extended(parent: Element, item: Item, ctx: RenderContext) -> None:
 
 def _render_conversation(parent: Element, item: Item, ctx: RenderContext) -> None:
     if item.conversation_id:
-        sub(parent, t("ConversationId"), Id=conversation_ews_id(item.conversation_id))
+        sub(parent, t("ConversationId"), Id=conversation_id(item.conversation_id))
 
 
 def _render_flag(parent: Element, item: Item, ctx: RenderContext) -> None:
@@ -251,6 +247,12 @@ def render_item_id_only(parent: Element, item: Item) -> Element:
 
 
 FOLDER_CLASSES = {"calendar": ("CalendarFolder", "IPF.Appointment")}
+#: The element a folder users made is shown as, by the start of its class.
+_MADE_TAGS = {
+    "CalendarFolder": "IPF.Appointment",
+    "ContactsFolder": "IPF.Contact",
+    "TasksFolder": "IPF.Task",
+}
 
 
 def render_folder(
@@ -260,6 +262,9 @@ def render_folder(
     tag, folder_class = FOLDER_CLASSES.get(info.name, ("Folder", "IPF.Note"))
     if info.name in ("root", "msgfolderroot"):
         folder_class = ""
+    if info.user_made:  # the class it was made with (none for a plain Folder without one)
+        folder_class = info.folder_class
+        tag = next((k for k, c in _MADE_TAGS.items() if folder_class.startswith(c)), "Folder")
     names = shape.wanted()
     el = sub(parent, t(tag))
     sub(el, t("FolderId"), Id=info.id, ChangeKey="AQAAABYAAAA=")
@@ -273,6 +278,6 @@ def render_folder(
         sub(el, t("TotalCount"), str(info.total))
     if "ChildFolderCount" in names:
         sub(el, t("ChildFolderCount"), str(info.child_count))
-    if "UnreadCount" in names and tag == "Folder":  # CalendarFolderType has no UnreadCount
+    if "UnreadCount" in names and tag in ("Folder", "TasksFolder"):  # FolderType and its kin
         sub(el, t("UnreadCount"), str(info.unread))
     return el

@@ -8,7 +8,9 @@ above the quoted original, and the threading headers: ``In-Reply-To`` and ``Refe
 child block, so every copy stays in the original's conversation, [MS-OXOMSG] 2.2.1.3).
 Errors as documented for CreateItem: ErrorMissingInformationReferenceItemId,
 ErrorInvalidReferenceItem (a draft or one's own meeting replied to, not a message or calendar
-item), ErrorInvalidRecipients (a forward sent to nobody).
+item), ErrorInvalidRecipients (a forward sent to nobody). When the response is submitted
+(SendOnly, SendAndSaveCopy, or SendItem of the SaveOnly draft), the original records it:
+last verb 102/103/104 and its time (``store.verbs``).
 """
 
 from __future__ import annotations
@@ -29,9 +31,23 @@ from exchange_sandbox.ews.fields import parse_addresses
 from exchange_sandbox.ews.kinds import MESSAGE_KINDS, item_kind
 from exchange_sandbox.ews.render import render_item_id_only
 from exchange_sandbox.ews.xml import Element, m, sub, t, text_of
-from exchange_sandbox.store import Address, FolderInfo, Item, MailStore, NewItem, utcnow
+from exchange_sandbox.store import (
+    Address,
+    FolderInfo,
+    Item,
+    MailStore,
+    NewItem,
+    RespondsTo,
+    utcnow,
+    verbs,
+)
 
 RESPONSE_OBJECTS = ("ReplyToItem", "ReplyAllToItem", "ForwardItem")
+_VERBS = {
+    "ReplyToItem": verbs.VERB_REPLY,
+    "ReplyAllToItem": verbs.VERB_REPLY_ALL,
+    "ForwardItem": verbs.VERB_FORWARD,
+}
 _PREFIX = {"ReplyToItem": "RE: ", "ReplyAllToItem": "RE: ", "ForwardItem": "FW: "}
 _ALREADY = re.compile(r"^(re|fw|fwd|aw|wg|antw|doorst)\s*:", re.IGNORECASE)
 
@@ -70,6 +86,8 @@ def create_response(
         bcc=bcc,
         in_reply_to=original.message_id if kind != "ForwardItem" else "",
         references=_references(original) if kind != "ForwardItem" else (),
+        # Sending it (now, or the draft later with SendItem) sets the original's last verb.
+        responds_to=RespondsTo(original.id, original.message_id, _VERBS[kind]),
     )
     items_out = sub(out, m("Items"))
     if disposition == "SaveOnly":

@@ -14,6 +14,7 @@ from lxml import etree
 
 from exchange_sandbox.ews.faults import EwsFault
 from exchange_sandbox.ews.fields import parse_dt, property_key
+from exchange_sandbox.ews.ids import conversation_id
 from exchange_sandbox.ews.xml import Element, boolean, t
 from exchange_sandbox.store import Item, read_property
 
@@ -43,7 +44,10 @@ def getter(uri: Element) -> Callable[[Item], Any]:
         "Sender": lambda it: it.sender.email if it.sender else None,
         "Start": lambda it: it.calendar.start if it.calendar else None,
         "End": lambda it: it.calendar.end if it.calendar else None,
-        "ConversationId": lambda it: it.conversation_id,
+        # Compared as EWS shows it (the id structure around the GUID), not the bare GUID.
+        "ConversationId": lambda it: (
+            conversation_id(it.conversation_id) if it.conversation_id else None
+        ),
     }
     if name not in getters:
         raise EwsFault("ErrorUnsupportedPathForQuery", f"The sandbox cannot query {name}.")

@@ -169,6 +169,8 @@ def send_item(store: MailStore, op: Element, caller: Caller) -> Element:
             references=item.references,
             # A saved meeting response keeps its meeting: the organizer's attendant reads it.
             calendar=item.calendar,
+            # A saved reply or forward marks its original when it is sent, not before.
+            responds_to=item.responds_to,
         )
         store.send(item.mailbox, draft, save_copy=save)
         store.delete(item.id)

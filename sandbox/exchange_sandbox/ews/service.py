@@ -82,6 +82,7 @@ class EwsService:
         self._ops: dict[str, Operation] = {
             "GetFolder": partial(folders.get_folder, store),
             "FindFolder": partial(folders.find_folder, store),
+            "CreateFolder": partial(folders.create_folder, store),
             "FindItem": partial(items.find_item, store),
             "GetItem": partial(items.get_item, store),
             "SyncFolderItems": partial(sync.sync_folder_items, store),

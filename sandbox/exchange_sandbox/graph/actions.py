@@ -1,7 +1,9 @@
 """Parameters of the Graph actions the sandbox serves (a test double), read as Graph reads them.
 
 The parameter names are those of Microsoft Graph's v1.0 metadata (msgraph-metadata,
-``schemas/v1.0-Prod.csdl``: ``Action Name="reply"`` has ``Message`` and ``Comment``,
+``schemas/v1.0-Prod.csdl``: ``Action Name="reply"`` has ``Message`` and ``Comment``, as do
+``replyAll``, ``createReply`` and ``createReplyAll``; ``forward`` and ``createForward`` also
+``ToRecipients``;
 ``sendMail`` ``Message`` and ``SaveToSentItems``, ``move`` ``DestinationId``, ``getSchedule``
 ``Schedules``, ``StartTime``, ``EndTime``, ``AvailabilityViewInterval``; the event's
 ``accept`` ``SendResponse`` and ``Comment``, ``tentativelyAccept`` and ``decline`` also
@@ -23,7 +25,11 @@ from exchange_sandbox.graph.request import Request
 
 ACTIONS: dict[str, tuple[str, ...]] = {
     "createReply": ("Message", "Comment"),
+    "createReplyAll": ("Message", "Comment"),
+    "createForward": ("ToRecipients", "Message", "Comment"),
     "reply": ("Message", "Comment"),
+    "replyAll": ("Message", "Comment"),
+    "forward": ("ToRecipients", "Message", "Comment"),
     "send": (),
     "sendMail": ("Message", "SaveToSentItems"),
     "move": ("DestinationId",),

@@ -69,9 +69,10 @@ from exchange_sandbox.store import (
     MailStore,
     meetings,
 )
-from exchange_sandbox.store.ids import decode_folder_id
+from exchange_sandbox.store.ids import is_folder_id
 
-WELL_KNOWN = {name: name for name in (*MAIL_FOLDERS, "calendar")}
+#: Graph's well-known folder names the sandbox has (mailFolder resource); any case.
+WELL_KNOWN = {name: name for name in (*MAIL_FOLDERS, "calendar", "msgfolderroot")}
 
 
 @dataclass(frozen=True)
@@ -329,7 +330,7 @@ class GraphApp:
         if name.lower() in WELL_KNOWN:
             return WELL_KNOWN[name.lower()]
         store_id = from_rest(name)
-        if decode_folder_id(store_id) is None:
+        if not is_folder_id(store_id):
             raise malformed_id()
         try:
             info = self.store.folder_by_id(store_id)

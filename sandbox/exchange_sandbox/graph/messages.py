@@ -1,4 +1,4 @@
-"""Graph messages in the sandbox (a test double): get, list, create, update, delete, move, MIME, folders.
+"""Graph messages in the sandbox (a test double): get, list, create, update, delete, move, MIME.
 
 Deleting moves to Deleted Items (from there: gone), ``permanentDelete`` removes at once;
 a move gives the message a new id unless the client asked for immutable ids.
@@ -13,12 +13,10 @@ from urllib.parse import quote
 
 from exchange_sandbox.graph.actions import parameters
 from exchange_sandbox.graph.errors import GraphError, Response, bad_request, stale_change_key
-from exchange_sandbox.graph.ids import to_rest
 from exchange_sandbox.graph.mime import new_message_id, outgoing_mime
 from exchange_sandbox.graph.odata import (
     next_link,
     parse_filter,
-    parse_select,
     top_skip,
     unknown_property,
 )
@@ -32,6 +30,17 @@ if TYPE_CHECKING:
     from exchange_sandbox.graph.app import GraphApp
 
 MAIL_FOLDERS = ("inbox", "sentitems", "drafts", "deleteditems", "outbox")
+
+
+def mail_folders(app: GraphApp, mailbox: str) -> tuple[str, ...]:
+    """The folders that hold the mailbox's messages: the distinguished mail folders and the mail
+    folders users made (``/messages`` lists them all; ``move`` moves to them)."""
+    made = tuple(
+        f.name
+        for f in app.store.user_folders(mailbox)
+        if not f.folder_class or f.folder_class.startswith("IPF.Note")
+    )
+    return MAIL_FOLDERS + made
 
 
 def get_message(app: GraphApp, req: Request, m: re.Match[str], mailbox: str) -> Response:
@@ -50,30 +59,9 @@ def get_mime(app: GraphApp, req: Request, m: re.Match[str], mailbox: str) -> Res
     return 200, {"Content-Type": "text/plain"}, mime
 
 
-def get_folder(app: GraphApp, req: Request, m: re.Match[str], mailbox: str) -> Response:
-    name = app.folder_name(mailbox, m.group("folder"))
-    select = parse_select(req.query.get("select"), "mailFolder")
-    info = app.store.folder(mailbox, name)
-    folder = {
-        "id": to_rest(info.id),
-        "displayName": info.display_name,
-        "parentFolderId": to_rest(app.store.folder(mailbox, info.parent_name).id)
-        if info.parent_name
-        else None,
-        "childFolderCount": info.child_count,
-        "unreadItemCount": info.unread,
-        "totalItemCount": info.total,
-        "isHidden": False,
-    }
-    if select is not None:
-        folder = {k: v for k, v in folder.items() if k == "id" or k.lower() in select}
-    context = f"{req.base}/v1.0/$metadata#users('{quote(mailbox)}')/mailFolders/$entity"
-    return json_response(200, {"@odata.context": context, **folder})
-
-
 def list_messages(app: GraphApp, req: Request, m: re.Match[str], mailbox: str) -> Response:
     folder_seg = m.groupdict().get("folder")
-    folders = (app.folder_name(mailbox, folder_seg),) if folder_seg else MAIL_FOLDERS
+    folders = (app.folder_name(mailbox, folder_seg),) if folder_seg else mail_folders(app, mailbox)
     items = [
         it
         for f in folders
@@ -196,7 +184,7 @@ def move_message(app: GraphApp, req: Request, m: re.Match[str], mailbox: str) ->
     if not isinstance(destination, str):
         raise bad_request("The DestinationId parameter is required.", "ErrorInvalidIdMalformed")
     folder = app.folder_name(mailbox, destination)
-    if folder not in MAIL_FOLDERS:
+    if folder not in mail_folders(app, mailbox):
         raise bad_request("Messages can only be moved to mail folders.", "ErrorInvalidOperation")
     moved = app.store.move(item.id, folder)
     app.ids.carry(item, moved)

@@ -135,11 +135,13 @@ def _with_identification(raw: bytes, headers: list[tuple[str, list[str]]]) -> by
     return head + b"\r\n" + lines.rstrip(b"\r\n") + sep + body
 
 
-def sanitize_submission(mime: bytes, sender: Address) -> tuple[bytes, str]:
+def sanitize_submission(
+    mime: bytes, sender: Address, at: datetime | None = None
+) -> tuple[bytes, str]:
     """A MIME submission as Exchange Online sends it on, and its Message-ID.
 
-    Drops the headers Exchange is reported to strip, stamps a Message-ID and Date when
-    missing and sets From to the mailbox when the submitter left it out.
+    Drops the headers Exchange is reported to strip, stamps a Message-ID and Date (``at``, the
+    submission time) when missing and sets From to the mailbox when the submitter left it out.
     """
     msg = BytesParser(policy=compat32).parsebytes(mime)
     for name in STRIPPED_ON_SUBMISSION:
@@ -147,7 +149,7 @@ def sanitize_submission(mime: bytes, sender: Address) -> tuple[bytes, str]:
     if not msg.get("Message-ID"):
         msg["Message-ID"] = new_message_id()
     if not msg.get("Date"):
-        msg["Date"] = email.utils.format_datetime(utcnow())
+        msg["Date"] = email.utils.format_datetime((at or utcnow()).astimezone(UTC))
     if not msg.get("From"):
         msg["From"] = _address(sender)
     return msg.as_bytes(), str(msg["Message-ID"]).strip()

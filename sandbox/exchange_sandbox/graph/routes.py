@@ -13,7 +13,17 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from exchange_sandbox.graph import calendar, delta, messages, respond, schedule, send, users
+from exchange_sandbox.graph import (
+    calendar,
+    delta,
+    folders,
+    messages,
+    respond,
+    responses,
+    schedule,
+    send,
+    users,
+)
 from exchange_sandbox.graph.errors import Response
 from exchange_sandbox.graph.request import Request
 
@@ -75,15 +85,27 @@ ROUTES = (
     _route("GET", r"{U}/messages", messages.list_messages, "messages.list", READ),
     _route("POST", r"{U}/messages", messages.create_message, "messages.create", WRITE),
     _route("GET", r"{U}{F}/messages", messages.list_messages, "messages.list", READ),
-    _route("GET", r"{U}{F}", messages.get_folder, "mailFolders.get", READ),
+    _route("GET", r"{U}/mailFolders", folders.list_folders, "mailFolders.list", READ),
+    _route("POST", r"{U}/mailFolders", folders.create_folder, "mailFolders.create", WRITE),
+    _route("GET", r"{U}{F}/childFolders", folders.list_folders, "mailFolders.childFolders", READ),
+    _route("POST", r"{U}{F}/childFolders", folders.create_folder, "mailFolders.createChild", WRITE),
+    _route("GET", r"{U}{F}", folders.get_folder, "mailFolders.get", READ),
     _route("GET", r"{U}{M}/\$value", messages.get_mime, "messages.value", READ),
     _route("GET", r"{U}{M}", messages.get_message, "messages.get", READ),
     _route("PATCH", r"{U}{M}", messages.patch_message, "messages.update", WRITE),
     _route("DELETE", r"{U}{M}", messages.delete_message, "messages.delete", WRITE),
     _route("POST", r"{U}{M}/permanentDelete", messages.purge, "messages.permanentDelete", WRITE),
-    _route("POST", r"{U}{M}/createReply", send.create_reply, "messages.createReply", WRITE),
+    *(
+        _route(
+            "POST",
+            rf"{{U}}{{M}}/(?P<action>{action})",
+            responses.respond,
+            f"messages.{action}",
+            SEND if sends else WRITE,
+        )
+        for action, (_, sends) in responses.ACTIONS.items()
+    ),
     _route("POST", r"{U}{M}/send", send.send_draft, "messages.send", SEND),
-    _route("POST", r"{U}{M}/reply", send.reply, "messages.reply", SEND),
     _route("POST", r"{U}{M}/move", messages.move_message, "messages.move", WRITE),
     _route("POST", r"{U}/sendMail", send.send_mail, "user.sendMail", SEND),
     _route("POST", r"{U}(?:/calendar)?/events", calendar.create_event, "events.create", CAL_WRITE),

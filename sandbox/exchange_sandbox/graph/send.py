@@ -1,7 +1,8 @@
-"""Replying and sending through the sandbox Graph endpoint (a test double).
+"""Sending through the sandbox Graph endpoint (a test double): send (a draft) and sendMail.
 
-createReply, reply, send, sendMail (JSON or base64 MIME). A send hands the message to the
-store's transport (``_submit``): its Sent Items copy, without ``internetMessageHeaders``, and
+sendMail takes JSON or base64 MIME (replies and forwards are in ``responses``). A send hands
+the message to the store's transport (``_submit``): its Sent Items copy, without
+``internetMessageHeaders``, and
 the recipients' copies come after the mailbox's submission delay; submitted MIME loses the
 headers Exchange Online strips; with a send limit set, sends over it are refused with 429 and
 a Retry-After (Exchange Online defers them instead).
@@ -11,11 +12,9 @@ from __future__ import annotations
 
 import base64
 import binascii
-import json
 import re
 from typing import TYPE_CHECKING
 
-from exchange_sandbox.graph import render
 from exchange_sandbox.graph.actions import boolean, parameters
 from exchange_sandbox.graph.errors import GraphError, Response, bad_request
 from exchange_sandbox.graph.messages import new_draft
@@ -25,93 +24,11 @@ from exchange_sandbox.graph.mime import (
     outgoing_mime,
     sanitize_submission,
 )
-from exchange_sandbox.graph.patch import apply_patch
-from exchange_sandbox.graph.request import Request, applied, json_response
+from exchange_sandbox.graph.request import Request
 from exchange_sandbox.store import Address, Item, NewItem
 
 if TYPE_CHECKING:
     from exchange_sandbox.graph.app import GraphApp
-
-
-def create_reply(app: GraphApp, req: Request, m: re.Match[str], mailbox: str) -> Response:
-    return _reply_draft(app, req, m, mailbox, "createReply")
-
-
-def _reply_draft(
-    app: GraphApp, req: Request, m: re.Match[str], mailbox: str, action: str
-) -> Response:
-    """The draft of createReply, and of reply before it is sent."""
-    original = app.item(mailbox, m.group("msg"))
-    me = Address(mailbox, app.display_name(mailbox))
-    references = tuple(original.references) + (
-        (original.message_id,) if original.message_id else ()
-    )
-    if req.headers.get("content-type", "").lower().startswith("text/plain"):
-        mime = _base64_mime(req.body)
-        draft = app.store.create(
-            mailbox,
-            "drafts",
-            NewItem(
-                mime=mime,
-                is_draft=True,
-                is_read=True,
-                in_reply_to=original.message_id,
-                references=references,
-            ),
-        )
-        return json_response(201, app.message(req, draft), applied(req))
-    params = parameters(req, action)
-    comment = params.get("Comment", "")
-    message = params.get("Message", {})
-    if not isinstance(comment, str) or not isinstance(message, dict):
-        raise bad_request(f"Invalid {action} parameters.", "RequestBodyRead")
-    if comment and "body" in message:
-        raise bad_request(
-            "Either 'comment' or 'message.body' may be specified, not both.",
-            "ErrorInvalidRequest",
-        )
-    reply_to = [
-        Address(a.strip().strip("<>"), "")
-        for a in render.header_value(original, "Reply-To").split(",")
-        if "@" in a
-    ]
-    recipients = tuple(reply_to) or tuple(
-        a for a in (original.from_ or original.sender,) if a is not None
-    )
-    draft = app.store.create(
-        mailbox,
-        "drafts",
-        NewItem(
-            subject=f"RE: {render.normalized_subject(original.subject)}",
-            from_=me,
-            to=recipients,
-            body=render.quoted_reply_body(original, comment),
-            body_type="HTML",
-            is_read=True,
-            is_draft=True,
-            in_reply_to=original.message_id,
-            references=references,
-        ),
-    )
-    if message:
-        try:
-            draft = app.store.update(draft.id, lambda it: apply_patch(it, message))
-        except GraphError:
-            app.store.delete(draft.id)
-            raise
-    return json_response(201, app.message(req, draft), applied(req))
-
-
-def reply(app: GraphApp, req: Request, m: re.Match[str], mailbox: str) -> Response:
-    """``reply``: createReply and send in one action (202, copy in Sent Items)."""
-    _, _, body = _reply_draft(app, req, m, mailbox, "reply")
-    draft = app.ids.resolve(json.loads(body)["id"])
-    try:
-        _send_item(app, mailbox, draft, save_copy=True)
-    except GraphError:
-        app.store.delete(draft.id)
-        raise
-    return 202, {"Content-Length": "0"}, b""
 
 
 def send_draft(app: GraphApp, req: Request, m: re.Match[str], mailbox: str) -> Response:
@@ -119,11 +36,11 @@ def send_draft(app: GraphApp, req: Request, m: re.Match[str], mailbox: str) -> R
     draft = app.item(mailbox, m.group("msg"))
     if not draft.is_draft:
         raise bad_request("Only draft messages can be sent.", "ErrorInvalidOperation")
-    _send_item(app, mailbox, draft, save_copy=True)
+    send_item(app, mailbox, draft, save_copy=True)
     return 202, {"Content-Length": "0"}, b""
 
 
-def _send_item(app: GraphApp, mailbox: str, draft: Item, save_copy: bool) -> None:
+def send_item(app: GraphApp, mailbox: str, draft: Item, save_copy: bool) -> None:
     if not (draft.to or draft.cc or draft.bcc):
         raise bad_request(
             "At least one recipient is not valid., A message can't be sent because it "
@@ -132,8 +49,14 @@ def _send_item(app: GraphApp, mailbox: str, draft: Item, save_copy: bool) -> Non
         )
     _check_send_rate(app, mailbox)
     me = Address(mailbox, app.display_name(mailbox))
+    # Dated at submission, by the transport's clock (which a test may set).
+    submitted = app.store.submissions.clock()
     mime = outgoing_mime(
-        draft, me, new_message_id(), thread_index=child_thread_index(draft.conversation_index)
+        draft,
+        me,
+        new_message_id(),
+        sent=submitted,
+        thread_index=child_thread_index(draft.conversation_index, submitted),
     )
     message = NewItem(
         mime=mime,
@@ -149,6 +72,8 @@ def _send_item(app: GraphApp, mailbox: str, draft: Item, save_copy: bool) -> Non
         importance=draft.importance,
         in_reply_to=draft.in_reply_to,
         references=draft.references,
+        # A reply or forward marks its original when it is submitted.
+        responds_to=draft.responds_to,
     )
     _submit(app, mailbox, message, save_copy, sent_draft=draft)
     app.store.delete(draft.id)
@@ -185,7 +110,7 @@ def _check_send_rate(app: GraphApp, mailbox: str) -> None:
 def send_mail(app: GraphApp, req: Request, m: re.Match[str], mailbox: str) -> Response:
     me = Address(mailbox, app.display_name(mailbox))
     if req.headers.get("content-type", "").lower().startswith("text/plain"):
-        mime, _ = sanitize_submission(_base64_mime(req.body), me)
+        mime, _ = sanitize_submission(base64_mime(req.body), me, app.store.submissions.clock())
         _check_send_rate(app, mailbox)
         _submit(app, mailbox, NewItem(mime=mime), save_copy=True)
         return 202, {"Content-Length": "0"}, b""
@@ -196,14 +121,14 @@ def send_mail(app: GraphApp, req: Request, m: re.Match[str], mailbox: str) -> Re
     save = boolean(params.get("SaveToSentItems", True), "SaveToSentItems")
     draft = new_draft(app, mailbox, message)
     try:
-        _send_item(app, mailbox, draft, save_copy=save)
+        send_item(app, mailbox, draft, save_copy=save)
     except GraphError:
         app.store.delete(draft.id)
         raise
     return 202, {"Content-Length": "0"}, b""
 
 
-def _base64_mime(body: bytes) -> bytes:
+def base64_mime(body: bytes) -> bytes:
     try:
         mime = base64.b64decode(b"".join(body.split()), validate=True)
     except (binascii.Error, ValueError) as exc:

@@ -33,7 +33,11 @@ Value types (frozen dataclasses, datetimes always timezone-aware UTC):
   Front-ends go through these two functions, never ``item.extended`` directly.
 - ``Change(seq, mailbox, folder, item_id, kind, is_read)`` with kind one of
   ``"create" | "update" | "read_flag" | "delete"``; ``ChangePage(changes, last_seq, more)``.
-- ``FolderInfo(id, mailbox, name, display_name, parent_name, total, unread, child_count)``.
+- ``FolderInfo(id, mailbox, name, display_name, parent_name, total, unread, child_count,
+  folder_class="", user_made=False)``.
+- ``RespondsTo(item_id, message_id, verb)``: on a reply or forward (``NewItem`` and the
+  draft ``Item``, field ``responds_to``), the original it answers and the verb (102, 103,
+  104) its submission leaves on it (module ``verbs``).
 
 ``MailStore(state_dir=None, clock=None)``: SQLite file ``sandbox.sqlite3`` in ``state_dir``
 (survives restarts and client crashes) or an in-memory database; ``clock`` (default: the
@@ -42,22 +46,28 @@ wall clock, UTC) times the submission queue. Every method is thread-safe.
 - mailboxes: ``ensure_mailbox(address, display_name="")``, ``has_mailbox(address)``,
   ``mailbox_name(address)``, ``mailboxes()``; addresses are case-insensitive.
 - folders (distinguished names ``root``, ``msgfolderroot``, ``inbox``, ``sentitems``,
-  ``calendar``, ``drafts``, ``deleteditems``, ``outbox``): ``folder(address, name)``,
-  ``folder_by_id(folder_id)``, ``child_folders(address, name)``.
+  ``calendar``, ``drafts``, ``deleteditems``, ``outbox``, and the store names of folders users
+  made): ``folder(address, name)``, ``folder_by_id(folder_id)``, ``child_folders(address,
+  name)``, ``create_folder(address, parent, display_name, folder_class="")`` (FolderExists for
+  a sibling of that name in any case), ``user_folders(address)``, ``holds_items(address,
+  name)``.
 - items: ``create(address, folder, draft: NewItem) -> Item``, ``get(item_id)``,
   ``items(address, folder)``, ``update(item_id, mutate, expected_change_key=None)``
   (``mutate`` maps the old Item to the new one; the store bumps change key and
   last-modified and logs an update or read-flag change), ``move(item_id, folder)`` (new id,
   as in Exchange), ``delete(item_id)``, ``calendar_between(address, start, end)``;
-  ``compose(address, folder, draft)`` (the Item ``create`` would store, unstored),
+  ``find_message(address, message_id)`` (a received one first),
+  ``compose(address, folder, draft)`` (the Item ``create`` would store, unstored; a
+  ``NewItem.thread_index`` puts it in that conversation when no MIME gives one),
   ``add_copy(item, folder)`` (store an item value with a new id), ``atomic()`` (one
   transaction around several calls).
 - transport: ``deliver(address, mime, received=None)`` (as Exchange transport does into
   the Inbox); ``submit(address, draft: NewItem, save_copy=True, copy_headers="kept",
   on_saved=None) -> Submission`` (MIME composed when missing, Message-ID/Date/From added
-  when missing; after the mailbox's submission delay the Sent Items copy and delivery
-  without Bcc to every recipient that is a sandbox mailbox, see ``submission`` and
-  ``copies``); ``send(...)`` (``submit``, answering the Sent Items copy when it exists on
+  when missing, the Date by transport's clock; a reply or forward marks its original with
+  the last verb at once, ``mark_responded``; after the mailbox's submission delay the Sent
+  Items copy and delivery without Bcc to every recipient that is a sandbox mailbox, see
+  ``submission`` and ``copies``); ``send(...)`` (``submit``, answering the Sent Items copy when it exists on
   return); ``in_transit(address=None)``, ``run_due_submissions(everything=False)``, and
   ``submissions`` (the queue: ``configure``, ``change``, ``settings``, ``clock``,
   ``run_due``, ``counts``, ``start``/``stop`` of its worker); ``send_meeting(item_id,
@@ -70,7 +80,7 @@ wall clock, UTC) times the submission queue. Every method is thread-safe.
   an action is refused (``organizer``, ``not_organizer``, ``cancelled``, ``out_of_date``,
   ``not_meeting``).
 - errors: ``StoreError`` and its subclasses ``MailboxNotFound``, ``FolderNotFound``,
-  ``ItemNotFound``, ``ChangeKeyMismatch``, ``ReadOnlyProperty``.
+  ``FolderExists``, ``ItemNotFound``, ``ChangeKeyMismatch``, ``ReadOnlyProperty``.
 - change log: ``latest_seq()``, ``changes_since(address, folders, after_seq, limit=None)``.
   The sequence number is global and monotonically increasing, hence also per folder.
 
@@ -85,7 +95,7 @@ conversation index with a fresh GUID is made. The sandbox follows these rules; i
 implement the MD5-of-topic fallback that MAPI clients use for items without index tracking.
 """
 
-from exchange_sandbox.store import meetings
+from exchange_sandbox.store import meetings, verbs
 from exchange_sandbox.store.ids import conversation_guid_from_index, new_conversation_index
 from exchange_sandbox.store.mailstore import MailStore
 from exchange_sandbox.store.meetings import MeetingError
@@ -104,6 +114,7 @@ from exchange_sandbox.store.model import (
     ExtendedValue,
     Flag,
     FlagStatus,
+    FolderExists,
     FolderInfo,
     FolderNotFound,
     Item,
@@ -112,6 +123,7 @@ from exchange_sandbox.store.model import (
     NewItem,
     PropertyKey,
     ReadOnlyProperty,
+    RespondsTo,
     StoreError,
     utcnow,
 )
@@ -132,6 +144,7 @@ __all__ = [
     "ExtendedValue",
     "Flag",
     "FlagStatus",
+    "FolderExists",
     "FolderInfo",
     "FolderNotFound",
     "Item",
@@ -142,6 +155,7 @@ __all__ = [
     "NewItem",
     "PropertyKey",
     "ReadOnlyProperty",
+    "RespondsTo",
     "StoreError",
     "Submission",
     "SubmissionSettings",
@@ -151,5 +165,6 @@ __all__ = [
     "parse_mime",
     "read_property",
     "utcnow",
+    "verbs",
     "write_property",
 ]

@@ -16,6 +16,7 @@ from exchange_sandbox.store.model import (
     Flag,
     Item,
     PropertyKey,
+    RespondsTo,
     utcnow,
 )
 
@@ -100,6 +101,9 @@ def item_to_json(item: Item) -> str:
         "body": item.body,
         "body_type": item.body_type,
         "importance": item.importance,
+        "responds_to": None
+        if item.responds_to is None
+        else [item.responds_to.item_id, item.responds_to.message_id, item.responds_to.verb],
     }
     return json.dumps(data)
 
@@ -182,4 +186,6 @@ def item_from_row(row: sqlite3.Row) -> Item:
         body=d["body"],
         body_type=d["body_type"],
         importance=d["importance"],
+        # Rows written before it existed answer nothing.
+        responds_to=RespondsTo(*d["responds_to"]) if d.get("responds_to") else None,
     )

@@ -104,7 +104,9 @@ def in_transit_form(message: Item, copy_headers: CopyHeaders) -> Item:
     """The submitted message as the store shows it until transport takes it: still unsent."""
     mime = kept_mime(message.mime) if message.mime is not None else None
     headers = parse_mime(mime)["headers"] if mime is not None and copy_headers == "kept" else ()
-    return replace(message, mime=mime, headers=headers, is_draft=True, is_read=True)
+    return replace(
+        message, mime=mime, headers=headers, is_draft=True, is_read=True, responds_to=None
+    )
 
 
 def sent_copy(message: Item, copy_headers: CopyHeaders, now: datetime) -> Item:

@@ -28,6 +28,28 @@ def encode_folder_id(mailbox_guid: str, index: int) -> str:
     return base64.b64encode(raw).decode()
 
 
+def encode_user_folder_id(mailbox_guid: str, key: str) -> str:
+    """The id of a folder a user made: the mailbox, the folder marker and its 16-byte key."""
+    raw = b"\x00\x00\x00\x00" + bytes.fromhex(mailbox_guid) + b"\x01\x00" + bytes.fromhex(key)
+    return base64.b64encode(raw).decode()
+
+
+def decode_user_folder_id(value: str) -> tuple[str, str] | None:
+    """(mailbox guid, key) of an id made by :func:`encode_user_folder_id`, else None."""
+    try:
+        raw = base64.b64decode(value, validate=True)
+    except ValueError:
+        return None
+    if len(raw) != 38 or raw[:4] != b"\x00\x00\x00\x00" or raw[20:22] != b"\x01\x00":
+        return None
+    return raw[4:20].hex(), raw[22:].hex()
+
+
+def is_folder_id(value: str) -> bool:
+    """Whether a value is a folder id this store could have made (distinguished or not)."""
+    return decode_folder_id(value) is not None or decode_user_folder_id(value) is not None
+
+
 def decode_folder_id(value: str) -> tuple[str, int] | None:
     """(mailbox guid, folder index) of a folder id made by :func:`encode_folder_id`, else None."""
     try:

@@ -13,12 +13,14 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from exchange_sandbox.store import meetings
+from exchange_sandbox.store import meetings, verbs
 from exchange_sandbox.store.codec import item_from_row, item_to_json
 from exchange_sandbox.store.ids import (
     conversation_guid_from_index,
     decode_folder_id,
+    decode_user_folder_id,
     encode_folder_id,
+    encode_user_folder_id,
     new_change_key,
     new_conversation_index,
     new_item_id,
@@ -32,6 +34,7 @@ from exchange_sandbox.store.model import (
     ChangeKeyMismatch,
     ChangeKind,
     ChangePage,
+    FolderExists,
     FolderInfo,
     FolderNotFound,
     Item,
@@ -62,7 +65,12 @@ CREATE TABLE IF NOT EXISTS changes (seq INTEGER PRIMARY KEY AUTOINCREMENT,
     mailbox TEXT NOT NULL, folder TEXT NOT NULL, item_id TEXT NOT NULL, kind TEXT NOT NULL,
     is_read INTEGER NOT NULL);
 CREATE INDEX IF NOT EXISTS changes_folder ON changes (mailbox, folder, seq);
+CREATE TABLE IF NOT EXISTS folders (name TEXT PRIMARY KEY, mailbox TEXT NOT NULL,
+    display_name TEXT NOT NULL, parent TEXT NOT NULL, folder_class TEXT NOT NULL);
+CREATE INDEX IF NOT EXISTS folders_parent ON folders (mailbox, parent);
 """
+#: Store names of folders a user made: this prefix and the 32 hex digits of the folder's key.
+USER_FOLDER_PREFIX = "u"
 
 
 class MailStore:
@@ -165,18 +173,39 @@ class MailStore:
 
     def _folder_id(self, mailbox: str, name: str) -> str:
         guid = self._mailbox_row(mailbox)["guid"]
+        if name.startswith(USER_FOLDER_PREFIX):
+            return encode_user_folder_id(guid, name[len(USER_FOLDER_PREFIX) :])
         return encode_folder_id(guid, list(DISTINGUISHED_FOLDERS).index(name))
 
+    def _user_folder(self, mailbox: str, name: str) -> sqlite3.Row | None:
+        with self._lock:
+            row = self._db.execute(
+                "SELECT * FROM folders WHERE name = ? AND mailbox = ?", (name, mailbox.lower())
+            ).fetchone()
+        return row  # type: ignore[no-any-return]  # sqlite3 rows are typed Any
+
     def folder(self, mailbox: str, name: str) -> FolderInfo:
-        if name not in DISTINGUISHED_FOLDERS:
-            raise FolderNotFound(name)
+        """A folder by its store name: a distinguished name or the name of one a user made."""
         mailbox = mailbox.lower()
-        display, parent = DISTINGUISHED_FOLDERS[name]
+        folder_class = ""
+        user_made = False
+        if name in DISTINGUISHED_FOLDERS:
+            display, parent = DISTINGUISHED_FOLDERS[name]
+        else:
+            row = self._user_folder(mailbox, name)
+            if row is None:
+                raise FolderNotFound(name)
+            display, parent, folder_class = row["display_name"], row["parent"], row["folder_class"]
+            user_made = True
         with self._lock:
             fid = self._folder_id(mailbox, name)
             row = self._db.execute(
                 "SELECT COUNT(*) AS n, COALESCE(SUM(json_extract(data, '$.is_read') = 0), 0) AS u"
                 " FROM items WHERE mailbox = ? AND folder = ?",
+                (mailbox, name),
+            ).fetchone()
+            made = self._db.execute(
+                "SELECT COUNT(*) AS n FROM folders WHERE mailbox = ? AND parent = ?",
                 (mailbox, name),
             ).fetchone()
         children = sum(1 for _, (_, p) in DISTINGUISHED_FOLDERS.items() if p == name)
@@ -188,29 +217,82 @@ class MailStore:
             parent_name=parent,
             total=int(row["n"]),
             unread=int(row["u"]),
-            child_count=children,
+            child_count=children + int(made["n"]),
+            folder_class=folder_class,
+            user_made=user_made,
         )
 
     def folder_by_id(self, folder_id: str) -> FolderInfo:
         parsed = decode_folder_id(folder_id)
-        if parsed is None:
+        made = decode_user_folder_id(folder_id) if parsed is None else None
+        if parsed is None and made is None:
             raise FolderNotFound(folder_id)
-        guid, index = parsed
+        guid = parsed[0] if parsed is not None else made[0]  # type: ignore[index]  # one is set
         with self._lock:
             row = self._db.execute(
                 "SELECT address FROM mailboxes WHERE guid = ?", (guid,)
             ).fetchone()
+        if row is None:
+            raise FolderNotFound(folder_id)
+        if made is not None:
+            return self.folder(row["address"], USER_FOLDER_PREFIX + made[1])
         names = list(DISTINGUISHED_FOLDERS)
-        if row is None or not 0 <= index < len(names):
+        index = parsed[1]  # type: ignore[index]  # parsed is set here
+        if not 0 <= index < len(names):
             raise FolderNotFound(folder_id)
         return self.folder(row["address"], names[index])
 
     def child_folders(self, mailbox: str, name: str) -> list[FolderInfo]:
+        """The folders directly under a folder: distinguished ones, then those users made."""
+        with self._lock:
+            rows = self._db.execute(
+                "SELECT name FROM folders WHERE mailbox = ? AND parent = ? ORDER BY rowid",
+                (mailbox.lower(), name),
+            ).fetchall()
         return [
             self.folder(mailbox, n)
             for n, (_, parent) in DISTINGUISHED_FOLDERS.items()
             if parent == name
-        ]
+        ] + [self.folder(mailbox, r["name"]) for r in rows]
+
+    def user_folders(self, mailbox: str) -> list[FolderInfo]:
+        """Every folder users made in the mailbox, in the order they were made."""
+        with self._lock:
+            rows = self._db.execute(
+                "SELECT name FROM folders WHERE mailbox = ? ORDER BY rowid", (mailbox.lower(),)
+            ).fetchall()
+        return [self.folder(mailbox, r["name"]) for r in rows]
+
+    def create_folder(
+        self, mailbox: str, parent: str, display_name: str, folder_class: str = ""
+    ) -> FolderInfo:
+        """Make a folder under ``parent`` (a store folder name), as CreateFolder does.
+
+        A sibling of the same name, in any case, is FolderExists; the new folder has a
+        stable id of its own and holds items like any mail folder.
+        """
+        mailbox = mailbox.lower()
+        with self._lock:
+            self.folder(mailbox, parent)  # FolderNotFound for an unknown parent
+            taken = {f.display_name.lower() for f in self.child_folders(mailbox, parent)}
+            if display_name.lower() in taken:
+                raise FolderExists(display_name)
+            name = USER_FOLDER_PREFIX + uuid.uuid4().hex
+            with self._transaction():
+                self._db.execute(
+                    "INSERT INTO folders (name, mailbox, display_name, parent, folder_class)"
+                    " VALUES (?, ?, ?, ?, ?)",
+                    (name, mailbox, display_name, parent, folder_class),
+                )
+            return self.folder(mailbox, name)
+
+    def holds_items(self, mailbox: str, folder: str) -> bool:
+        """Whether items can be stored in a folder: a distinguished item folder or one made."""
+        return folder in ITEM_FOLDERS or self._user_folder(mailbox, folder) is not None
+
+    def _check_item_folder(self, mailbox: str, folder: str) -> None:
+        if not self.holds_items(mailbox, folder):
+            raise FolderNotFound(folder)
 
     # ------------------------------------------------------------ items
 
@@ -282,9 +364,8 @@ class MailStore:
 
     def add_copy(self, template: Item, folder: str) -> Item:
         """Store a copy of an item value in a folder of its mailbox, with a new id and change key."""
-        if folder not in ITEM_FOLDERS:
-            raise FolderNotFound(folder)
         with self._lock:
+            self._check_item_folder(template.mailbox, folder)
             guid = self._mailbox_row(template.mailbox)["guid"]
             return self._add(
                 replace(template, id=new_item_id(guid), change_key=new_change_key(), folder=folder)
@@ -298,9 +379,8 @@ class MailStore:
 
     def compose(self, mailbox: str, folder: str, draft: NewItem) -> Item:
         """The item :meth:`create` would store (id, conversation, dates), without storing it."""
-        if folder not in ITEM_FOLDERS:
-            raise FolderNotFound(folder)
         mailbox = mailbox.lower()
+        self._check_item_folder(mailbox, folder)
         now = utcnow()
         fields: dict[str, Any] = {
             "subject": draft.subject,
@@ -315,13 +395,13 @@ class MailStore:
             "in_reply_to": draft.in_reply_to,
             "references": draft.references,
         }
-        thread_index = ""
+        thread_index = draft.thread_index
         headers: tuple[tuple[str, str], ...] = ()
         message_id = ""
         date_sent: datetime | None = None
         if draft.mime is not None:
             parsed = parse_mime(draft.mime)
-            thread_index = parsed.pop("thread_index")
+            thread_index = parsed.pop("thread_index") or thread_index
             headers = parsed.pop("headers")
             message_id = parsed.pop("message_id")
             date_sent = parsed.pop("date_sent")
@@ -358,6 +438,7 @@ class MailStore:
                 flag=draft.flag,
                 categories=draft.categories,
                 calendar=draft.calendar,
+                responds_to=draft.responds_to,
                 **fields,
             )
             for prop_key, prop_value in draft.extended.values():
@@ -370,6 +451,17 @@ class MailStore:
         if row is None:
             raise ItemNotFound(item_id)
         return item_from_row(row)
+
+    def find_message(self, mailbox: str, message_id: str) -> Item | None:
+        """A message of the mailbox by its Message-ID: a received one before a sent or unsent copy."""
+        with self._lock:
+            rows = self._db.execute(
+                "SELECT * FROM items WHERE mailbox = ? AND message_id = ? ORDER BY created_seq",
+                (mailbox.lower(), message_id),
+            ).fetchall()
+        found = [item_from_row(r) for r in rows]
+        found.sort(key=lambda it: it.folder in ("sentitems", "outbox", "drafts"))
+        return found[0] if found else None
 
     def items(self, mailbox: str, folder: str) -> list[Item]:
         """Items of a folder, newest first (as Exchange's default DateTimeReceived order)."""
@@ -411,10 +503,9 @@ class MailStore:
 
     def move(self, item_id: str, folder: str) -> Item:
         """Move to another folder of the same mailbox; like Exchange, the item gets a new id."""
-        if folder not in ITEM_FOLDERS:
-            raise FolderNotFound(folder)
         with self._lock:
             old = self.get(item_id)
+            self._check_item_folder(old.mailbox, folder)
             guid = self._mailbox_row(old.mailbox)["guid"]
             new = replace(old, id=new_item_id(guid), folder=folder, change_key=new_change_key())
             with self._transaction():
@@ -488,6 +579,12 @@ class MailStore:
         Exchange's calendar attendant makes. Returns the organizer's item, marked as sent.
         """
         return meetings.send_requests(self, item_id, save_copy=save_copy, copy_headers=copy_headers)
+
+    def mark_responded(self, mailbox: str, draft: NewItem, at: datetime) -> Item | None:
+        """A reply or forward is submitted: its original records the verb at ``at`` (``verbs``)."""
+        if draft.responds_to is None:
+            return None
+        return verbs.mark_original(self, mailbox, draft.responds_to, at)
 
     def on_delivered(self, item: Item) -> None:
         """Transport delivered ``item``: the calendar attendant processes a meeting message."""

@@ -175,15 +175,17 @@ def without_header(mime: bytes, name: str) -> bytes:
     return newline.join(kept) + sep + body
 
 
-def submitted_mime(mailbox: str, draft: NewItem, sender: Address | None) -> bytes:
+def submitted_mime(
+    mailbox: str, draft: NewItem, sender: Address | None, at: datetime | None = None
+) -> bytes:
     """The MIME a submitted message leaves with, as Exchange transport completes it.
 
     A draft without MIME gets it composed (From is ``sender``); MIME without Message-ID,
-    Date or From gets those headers added.
+    Date or From gets those headers added, the Date being the submission time ``at``.
     """
     domain = mailbox.rsplit("@", 1)[-1]
     message_id = f"<{uuid.uuid4().hex}@sandbox-ex01.{domain}>"
-    date = email.utils.format_datetime(utcnow())
+    date = email.utils.format_datetime((at or utcnow()).astimezone(UTC).replace(microsecond=0))
     if draft.mime is None:
         msg = EmailMessage()
         sender = sender or Address(mailbox)

@@ -48,6 +48,10 @@ class ReadOnlyProperty(StoreError):
     """A computed MAPI property (headers, conversation index, ...) cannot be written."""
 
 
+class FolderExists(StoreError):
+    """A folder of that name is already there (names are unique among siblings, any case)."""
+
+
 def utcnow() -> datetime:
     return datetime.now(UTC).replace(microsecond=0)
 
@@ -159,6 +163,19 @@ class CalendarFields:
 
 
 @dataclass(frozen=True)
+class RespondsTo:
+    """What a reply, reply-all or forward answers: the original and the verb its sending sets.
+
+    ``verb`` is PidTagLastVerbExecuted's value (102 reply, 103 reply to all, 104 forward);
+    ``message_id`` finds the original again when it was moved (a new id) before the send.
+    """
+
+    item_id: str
+    message_id: str
+    verb: int
+
+
+@dataclass(frozen=True)
 class Item:
     id: str
     change_key: str
@@ -191,6 +208,8 @@ class Item:
     body: str = ""
     body_type: str = "Text"
     importance: str = "Normal"
+    #: On a reply or forward not sent yet: the original it answers (its verb is set on send).
+    responds_to: RespondsTo | None = None
 
     @property
     def size(self) -> int:
@@ -220,6 +239,11 @@ class NewItem:
     date_received: datetime | None = None
     in_reply_to: str = ""
     references: tuple[str, ...] = ()
+    #: A reply or forward: its original gets the last verb when the message is submitted.
+    responds_to: RespondsTo | None = None
+    #: The conversation index (``Thread-Index``, base64) when no MIME gives one: a forward
+    #: joins its original's conversation by it.
+    thread_index: str = ""
 
 
 @dataclass(frozen=True)
@@ -249,6 +273,11 @@ class FolderInfo:
     total: int
     unread: int
     child_count: int
+    #: The folder's class (PR_CONTAINER_CLASS) when it is not a distinguished folder's own;
+    #: "" for a folder made without one.
+    folder_class: str = ""
+    #: Whether a user made it (CreateFolder, Graph childFolders), not a distinguished folder.
+    user_made: bool = False
 
 
 def _utc(value: datetime | None) -> datetime | None:

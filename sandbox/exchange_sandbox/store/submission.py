@@ -260,14 +260,14 @@ class SubmissionQueue:
         sender = None
         if draft.mime is None:
             sender = draft.from_ or Address(mailbox, store.mailbox_name(mailbox))
-        mime = submitted_mime(mailbox, draft, sender)
+        now = self.clock()
+        mime = submitted_mime(mailbox, draft, sender, now)
         parsed = parse_mime(mime)
         recipients: list[str] = []
         for rcpt in draft.to + draft.cc + draft.bcc + parsed["to"] + parsed["cc"] + parsed["bcc"]:
             if rcpt.email.lower() not in recipients:
                 recipients.append(rcpt.email.lower())
         settings = self.settings(mailbox)
-        now = self.clock()
         wait = settings.delay_ms + self._rng.randint(0, settings.jitter_ms)
         due = now + timedelta(milliseconds=wait)
         visible = wait > 0 and settings.in_transit != "hidden"
@@ -305,6 +305,8 @@ class SubmissionQueue:
             )
             if on_saved is not None:
                 self._on_saved[submission_id] = on_saved
+            # A reply or forward marks its original at submission, not at delivery.
+            store.mark_responded(mailbox, draft, now)
         if wait == 0:
             self._deliver_now([submission_id])
         else:

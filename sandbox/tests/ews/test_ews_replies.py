@@ -158,3 +158,36 @@ def test_a_forward_of_a_message_keeps_the_original_text_below_the_new(
     (received,) = folder_items(sandbox, BAKKER, "inbox")
     text = _headers(received).get_payload(decode=True).decode()
     assert text.index("Zie hieronder") < text.index("Goedemiddag, er lekt water.")
+
+
+def test_find_item_restricted_to_a_conversation_compares_the_id_ews_shows(
+    sandbox: SandboxHandle, shared: Account
+) -> None:
+    original = shared.inbox.get(id=_original(sandbox).id)
+    other = shared.inbox.get(id=_original(sandbox).id)
+    original.reply(subject="RE: Geen warm water", body="Morgen.")
+    other.reply(subject="RE: Geen warm water", body="Overmorgen.")
+
+    # exchangelib writes the ConversationId it read into the restriction's constant.
+    (found,) = shared.sent.filter(conversation_id=original.conversation_id)
+    assert found.conversation_id == original.conversation_id
+
+    # The same as plain SOAP: IsEqualTo on item:ConversationId.
+    def find(constant: str) -> bytes:
+        answer = post_soap(
+            sandbox,
+            '<m:FindItem Traversal="Shallow"><m:ItemShape><t:BaseShape>IdOnly</t:BaseShape>'
+            "</m:ItemShape><m:Restriction><t:IsEqualTo>"
+            '<t:FieldURI FieldURI="item:ConversationId"/>'
+            f'<t:FieldURIOrConstant><t:Constant Value="{constant}"/>'
+            "</t:FieldURIOrConstant></t:IsEqualTo></m:Restriction><m:ParentFolderIds>"
+            f'<t:DistinguishedFolderId Id="sentitems"><t:Mailbox><t:EmailAddress>{SHARED}'
+            "</t:EmailAddress></t:Mailbox></t:DistinguishedFolderId></m:ParentFolderIds>"
+            "</m:FindItem>",
+        )
+        assert response_codes(answer) == ["NoError"]
+        return answer.content
+
+    assert find(other.conversation_id.id).count(b"<t:ItemId ") == 1
+    # The bare GUID the store keeps is not what EWS compares.
+    assert find(sandbox.store.get(other.id).conversation_id).count(b"<t:ItemId ") == 0

@@ -10,8 +10,8 @@ Per batch of watched messages:
 3. FindItem in Sent Items for everything sent since the oldest of them arrived,
    with conversation, send time, subject and the service's ref; the messages
    of each tracked conversation are kept. (A restriction on `item:ConversationId`
-   is avoided: the time window is one request, works on every Exchange version,
-   and the sandbox cannot match conversation ids in restrictions.)
+   per conversation is avoided: the time window is one request for them all and
+   works on every Exchange version.)
 4. the folder's path from the mailbox root ("Inbox/Afgehandeld"), from one
    FindFolder (deep) of the mailbox, kept until an unknown folder shows up.
 """

@@ -141,8 +141,8 @@ class GraphObserver:
         if not wanted:
             return
         if self._root is None:
-            # The root ("Top of Information Store") is the Inbox's parent: one request that
-            # works everywhere (the sandbox does not know the name `msgfolderroot`).
+            # The root ("Top of Information Store", well-known name `msgfolderroot`) is the
+            # Inbox's parent: one request, and the same id the folders' parentFolderId names.
             inbox = self.client.request(
                 "GET", f"{self.user}/mailFolders/inbox?$select=parentFolderId", may_repeat=True
             )
