@@ -294,10 +294,15 @@ class Instance:
         self.once_runs.append(result.returncode)
         return result.returncode
 
-    def drain(self, attempts: int = 4) -> int:
-        """`run --once` until it reports nothing pending (a drain may stop inside a window)."""
+    def drain(self, attempts: int = 4, pause: float = 5.0) -> int:
+        """`run --once` until it reports nothing pending (a drain may stop inside a window),
+        run again `pause` seconds after an exit 1, as a scheduler would run it later: four
+        runs back to back on a loaded machine can all fall inside one passing outage (a
+        password refused for six seconds), and exit 1 is then the right answer each time."""
         code = 1
-        for _ in range(attempts):
+        for attempt in range(attempts):
+            if attempt:
+                time.sleep(pause)
             code = self.run_once()
             if code == 0:
                 break
