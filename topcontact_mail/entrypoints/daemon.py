@@ -30,8 +30,8 @@ from topcontact_mail.entrypoints.systemd import Notifier
 from topcontact_mail.logs import get_logger
 from topcontact_mail.ports import CredentialsRejected, Mailbox, MailboxUnavailable, WatermarkExpired
 from topcontact_mail.services.acknowledge import WATERMARK, AcknowledgeService, Summary
-from topcontact_mail.services.tracking import TrackingService, TrackingSummary
 from topcontact_mail.services.callbacks import CallbackService
+from topcontact_mail.services.tracking import TrackingService, TrackingSummary
 
 #: How long one wait for notifications lasts before the stop flag is looked at again.
 WAIT_SLICE_SECONDS = 1.0

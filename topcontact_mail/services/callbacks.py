@@ -568,7 +568,7 @@ class CallbackService:
 
     # -- 3. meetings and replies, exactly once ---------------------------------------------
 
-    def _meeting_round(self) -> Round:
+    def _meeting_round(self) -> Round[PendingSend]:
         return Round(
             find=self._find_refs,
             act=self._create,
@@ -630,7 +630,7 @@ class CallbackService:
                 summary.failed += 1
                 self.follow_up.not_created(result.item_id, result.error)
 
-    def _reply_round(self) -> Round:
+    def _reply_round(self) -> Round[PendingSend]:
         return Round(
             find=self.mailbox.sent_refs,
             act=self._send_replies,

@@ -208,7 +208,9 @@ def december_state(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture
 def december(december_state: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    monkeypatch.setattr(wiring, "callback_source", lambda settings, store: FixedCallbacks(CALLBACKS))
+    monkeypatch.setattr(
+        wiring, "callback_source", lambda settings, store: FixedCallbacks(CALLBACKS)
+    )
     return december_state
 
 
