@@ -136,6 +136,14 @@ class CalendarHarness:
             if i.calendar is not None and i.calendar.uid == uid
         )
 
+    def attendee_item(self, attendee: str, uid: str) -> Item:
+        assert self._sandbox is not None
+        return next(
+            i
+            for i in self._sandbox.store.items(attendee, "calendar")
+            if i.calendar is not None and i.calendar.uid == uid
+        )
+
     def move(self, ref: str, uid: str, start: datetime, end: datetime) -> None:
         """Staff move the meeting in the shared calendar."""
         if self._memory is not None:

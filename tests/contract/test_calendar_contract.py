@@ -205,19 +205,16 @@ def test_the_organisers_copy_carries_the_category(calendars: CalendarHarness) ->
     assert state.categories == ("Terugbelverzoek",)
 
 
-@sandbox_lacks(
-    "ews",
-    "graph",
-    reason="no reminders are kept (CalendarItem ReminderIsSet/ReminderMinutesBeforeStart, event "
-    "isReminderOn/reminderMinutesBeforeStart are dropped; reads answer fixed values)",
-)
 def test_the_meeting_has_its_reminder(calendars: CalendarHarness) -> None:
+    """The organiser's item and the colleague's copy remind 15 minutes before."""
     create(calendars, "ref-6")
     if calendars._memory is not None:
         assert calendars._memory.by_ref("ref-6").reminder_minutes == 15
         return
-    item = calendars.organiser_item(calendars.copies(JAN)[0].uid)
-    assert getattr(item, "reminder_minutes", None) == 15
+    uid = calendars.copies(JAN)[0].uid
+    for item in (calendars.organiser_item(uid), calendars.attendee_item(JAN, uid)):
+        assert item.calendar is not None
+        assert (item.calendar.reminder_set, item.calendar.reminder_minutes) == (True, 15)
 
 
 @sandbox_lacks(

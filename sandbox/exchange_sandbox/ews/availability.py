@@ -135,7 +135,7 @@ def _events(
             sub(det, t("IsMeeting"), xs_bool(bool(cal.attendees)))
             sub(det, t("IsRecurring"), "false")
             sub(det, t("IsException"), "false")
-            sub(det, t("IsReminderSet"), "false")
+            sub(det, t("IsReminderSet"), xs_bool(cal.reminder_set))
             sub(det, t("IsPrivate"), "false")
 
 

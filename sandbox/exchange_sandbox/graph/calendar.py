@@ -70,6 +70,7 @@ def create_event(app: GraphApp, req: Request, m: re.Match[str], mailbox: str) ->
     location = p.get("location") or {}
     me = Address(mailbox, app.display_name(mailbox))
     start_zone = events.zone_name(p.get("start"))
+    reminder_set, reminder_minutes = events.reminder_in(p)
     cal = CalendarFields(
         start=start,
         end=end,
@@ -83,6 +84,8 @@ def create_event(app: GraphApp, req: Request, m: re.Match[str], mailbox: str) ->
         start_zone=start_zone,
         end_zone=events.zone_name(p.get("end")) or start_zone,
         response_requested=bool(p.get("responseRequested", True)),
+        reminder_set=reminder_set,
+        reminder_minutes=reminder_minutes,
     )
     extended: dict[str, tuple[PropertyKey, ExtendedValue]] = {}
     if isinstance(transaction, str) and transaction:
@@ -181,6 +184,9 @@ def patch_event(app: GraphApp, req: Request, m: re.Match[str], mailbox: str) -> 
         changes["is_all_day"] = bool(p["isAllDay"])
     if "responseRequested" in p:
         changes["response_requested"] = bool(p["responseRequested"])
+    if "isReminderOn" in p or "reminderMinutesBeforeStart" in p:
+        on, minutes = events.reminder_in(p, (old.reminder_set, old.reminder_minutes))
+        changes["reminder_set"], changes["reminder_minutes"] = on, minutes
     if "attendees" in p:
         if not meetings.is_organizer(before):
             raise bad_request("Only the organizer can change the attendees.", "ErrorInvalidRequest")

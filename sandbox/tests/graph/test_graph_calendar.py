@@ -96,3 +96,44 @@ def test_a_repeated_transaction_id_creates_one_event(client: Client, store: Mail
     assert first.status == second.status == 201
     assert first.json["id"] == second.json["id"]
     assert len(store.items(JAN, "calendar")) == 1
+
+
+def test_an_events_reminder_is_kept_and_reaches_the_attendee(client: Client) -> None:
+    """isReminderOn/reminderMinutesBeforeStart are kept as posted (left out: on, 15 minutes,
+    the mailbox's default); the attendee's event carries the organizer's reminder."""
+    posted = client.post(
+        f"/users/{SHARED}/calendar/events",
+        event(
+            "Terugbellen",
+            "2026-12-01T10:00:00",
+            "2026-12-01T10:15:00",
+            (JAN,),
+            isReminderOn=True,
+            reminderMinutesBeforeStart=30,
+        ),
+    )
+    plain = client.post(
+        f"/users/{SHARED}/events", event("Standaard", "2026-12-01T11:00:00", "2026-12-01T11:15:00")
+    )
+    quiet = client.post(
+        f"/users/{SHARED}/events",
+        event("Zonder", "2026-12-01T12:00:00", "2026-12-01T12:15:00", isReminderOn=False),
+    )
+    assert posted.status == plain.status == quiet.status == 201, posted.raw
+    assert (posted.json["isReminderOn"], posted.json["reminderMinutesBeforeStart"]) == (True, 30)
+    assert (plain.json["isReminderOn"], plain.json["reminderMinutesBeforeStart"]) == (True, 15)
+    assert quiet.json["isReminderOn"] is False
+    view = client.get(
+        f"/users/{JAN}/calendarView?startDateTime=2026-12-01T00:00:00Z&endDateTime=2026-12-02T00:00:00Z"
+    )
+    (copy,) = view.json["value"]
+    assert (copy["isReminderOn"], copy["reminderMinutesBeforeStart"]) == (True, 30)
+
+    patched = client.patch(
+        f"/users/{SHARED}/events/{posted.json['id']}", {"reminderMinutesBeforeStart": 5}
+    )
+    assert patched.status == 200, patched.raw
+    assert (patched.json["isReminderOn"], patched.json["reminderMinutesBeforeStart"]) == (True, 5)
+    wrong = client.patch(f"/users/{SHARED}/events/{posted.json['id']}", {"isReminderOn": "ja"})
+    assert wrong.status == 400
+    assert wrong.json["error"]["code"] == "RequestBodyRead"
