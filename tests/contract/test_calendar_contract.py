@@ -108,13 +108,6 @@ def test_free_busy_shows_a_colleagues_busy_time_and_working_hours(
         assert sorted(jan.working_hours.by_weekday) == [1, 2, 3, 4, 5]
 
 
-@sandbox_lacks(
-    "ews",
-    "graph",
-    reason="working hours are fixed (EWS Mon-Fri 08:30-17:00, Graph 08:00-17:00); no per-mailbox "
-    "working hours to set (GetUserAvailability WorkingHours, getSchedule workingHours, "
-    "mailboxSettings)",
-)
 def test_free_busy_reports_each_colleagues_own_working_hours(calendars: CalendarHarness) -> None:
     mornings = WorkingHours({d: (Interval(time(8, 30), time(12, 30)),) for d in (1, 2, 4)})
     calendars.working_hours(ANOUK, mornings)

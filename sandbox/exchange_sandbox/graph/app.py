@@ -60,7 +60,7 @@ from exchange_sandbox.graph.messages import MAIL_FOLDERS
 from exchange_sandbox.graph.odata import parse_expand, parse_select
 from exchange_sandbox.graph.request import Request, parse_prefer, parse_query
 from exchange_sandbox.graph.routes import ROUTES, Route
-from exchange_sandbox.schedule import WorkingHours
+from exchange_sandbox.schedule import WorkingHours, mailbox_hours
 from exchange_sandbox.store import (
     FolderNotFound,
     Item,
@@ -368,8 +368,8 @@ class GraphApp:
         )
 
     def hours_of(self, mailbox: str) -> WorkingHours:
-        """A mailbox's working hours (the sandbox configuration's)."""
-        return self.sandbox.hours_of(mailbox)
+        """A mailbox's working hours (set by its owner, else the sandbox configuration's)."""
+        return mailbox_hours(self.store, self.sandbox, mailbox)
 
     def people(self) -> list[Person]:
         """The address book: the configured people and any other mailbox of the store."""
