@@ -28,6 +28,7 @@ from exchange_sandbox.timezones import windows_rule
 
 TRANSACTION_ID = meetings.TRANSACTION_ID
 NO_TIME = "0001-01-01T00:00:00Z"
+WEB = "https://outlook.office365.com"
 
 _SHOW_AS = {
     "Free": "free",

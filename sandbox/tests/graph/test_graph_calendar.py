@@ -137,3 +137,69 @@ def test_an_events_reminder_is_kept_and_reaches_the_attendee(client: Client) -> 
     wrong = client.patch(f"/users/{SHARED}/events/{posted.json['id']}", {"isReminderOn": "ja"})
     assert wrong.status == 400
     assert wrong.json["error"]["code"] == "RequestBodyRead"
+
+
+REF = "String {9a1f3c52-5d2e-4b8e-9c41-7e0b2f6d8a13} Name TopContactMailCallbackRef"
+
+
+def test_an_events_extended_properties_are_kept_and_read_with_expand_and_select(
+    client: Client,
+) -> None:
+    """singleValueExtendedProperties on POST (and PATCH) of an event are kept; reads give them
+    with `$expand=singleValueExtendedProperties($filter=id eq '…')` and honour `$select` (a
+    property the event type lacks is 400); the sandbox's own transactionId record stays hidden."""
+    posted = client.post(
+        f"/users/{SHARED}/calendar/events",
+        event(
+            "Terugbellen",
+            "2026-12-01T10:00:00",
+            "2026-12-01T10:15:00",
+            (JAN,),
+            transactionId="cb-1",
+            singleValueExtendedProperties=[{"id": REF, "value": "ref-1"}],
+        ),
+    )
+    assert posted.status == 201, posted.raw
+    expand = f"singleValueExtendedProperties($filter=id eq '{REF}')"
+    view = client.get(
+        f"/users/{SHARED}/calendarView?startDateTime=2026-12-01T00:00:00Z"
+        f"&endDateTime=2026-12-02T00:00:00Z&$select=id,start,transactionId&$expand={expand}"
+    )
+    assert view.status == 200, view.raw
+    (found,) = view.json["value"]
+    assert set(found) - {"@odata.etag"} == {
+        "id",
+        "start",
+        "transactionId",
+        "singleValueExtendedProperties",
+    }
+    assert found["transactionId"] == "cb-1"
+    assert found["singleValueExtendedProperties"] == [{"id": REF, "value": "ref-1"}]
+    every = client.get(
+        f"/users/{SHARED}/events/{posted.json['id']}?$expand=singleValueExtendedProperties"
+    )
+    assert every.json["singleValueExtendedProperties"] == [{"id": REF, "value": "ref-1"}]
+    plain = client.get(f"/users/{SHARED}/events/{posted.json['id']}")
+    assert "singleValueExtendedProperties" not in plain.json
+
+    patched = client.patch(
+        f"/users/{SHARED}/events/{posted.json['id']}",
+        {"singleValueExtendedProperties": [{"id": REF, "value": "ref-2"}]},
+    )
+    assert patched.status == 200, patched.raw
+    again = client.get(f"/users/{SHARED}/events/{posted.json['id']}?$expand={expand}")
+    assert again.json["singleValueExtendedProperties"] == [{"id": REF, "value": "ref-2"}]
+    unknown = client.get(f"/users/{SHARED}/events?$select=subject,flag")
+    assert unknown.status == 400
+    assert unknown.json["error"]["code"] == "RequestBroker--ParseUri"
+    bad = client.post(
+        f"/users/{SHARED}/events",
+        event(
+            "Fout",
+            "2026-12-01T11:00:00",
+            "2026-12-01T11:15:00",
+            singleValueExtendedProperties=[{"id": "nonsense", "value": "x"}],
+        ),
+    )
+    assert bad.status == 400
+    assert [i.subject for i in client.app.store.items(SHARED, "calendar")] == ["Terugbellen"]
