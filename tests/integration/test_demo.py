@@ -39,8 +39,9 @@ def test_the_demo_ends_with_the_status_table_and_the_months_report(
     assert result.returncode == 0, result.stderr.decode()[-3000:]
     assert "Een collega heeft gewerkt: beantwoord vanuit de gedeelde mailbox" in text
     assert "Top Contact, stand op" in text
-    assert "Terugbellen: 0 gepland, 0 gemist" in text
+    assert "Terugbellen: 1 gepland, 0 gemist" in text  # the demo's booking for Jan de Vries
     assert len(list(output.glob("bevestiging-*.eml"))) == 5
+    assert len(list(output.glob("terugbelverzoek-*.eml"))) == 1  # the booker's confirmation
     report = output / "rapport-2026-11.html"
     page = report.read_text(encoding="utf-8")
     assert 'data-key="totals.received">8<' in page  # eight of the nine samples are November's
