@@ -20,6 +20,11 @@ is an Exchange protocol. All take JSON and answer JSON (see ``control``):
   colleague drags the meeting to another time in their own calendar; the organizer is not told.
 - ``POST /_sandbox/calendar/delete {"mailbox", "event"}``: the colleague deletes the meeting
   from their calendar without answering (to Deleted Items); the organizer is not told.
+- ``POST /_sandbox/calendar/working-hours {"mailbox", "days", "start", "end", "time_zone"}``:
+  the colleague sets their working hours in Outlook's options (one time range for the listed
+  work days, as Exchange keeps them; keys left out keep their value; ``{"mailbox", "reset":
+  true}`` goes back to the configuration's). Both fronts answer them from then on (EWS
+  GetUserAvailability, Graph getSchedule and mailboxSettings); they are kept in the mailbox.
 
 ``event`` names the meeting in that mailbox: an item id (of the calendar item or the meeting
 request), the meeting's iCalUId (UID), the organizer's Graph ``transactionId``, or the subject
@@ -37,7 +42,12 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
-from exchange_sandbox.schedule import BUSY_TYPES
+from exchange_sandbox.schedule import (
+    BUSY_TYPES,
+    WorkingHoursError,
+    mailbox_hours,
+    set_mailbox_hours,
+)
 from exchange_sandbox.store import (
     Address,
     CalendarFields,
@@ -71,7 +81,7 @@ def calendar_control(
     store: MailStore, config: SandboxConfig, verb: str, rest: list[str], body: bytes
 ) -> Answer:
     """Answer ``/_sandbox/calendar[/respond|/move|/delete]``; ``rest`` follows ``calendar``."""
-    if verb != "POST" or rest not in ([], ["respond"], ["move"], ["delete"]):
+    if verb != "POST" or rest not in ([], ["respond"], ["move"], ["delete"], ["working-hours"]):
         path = "/".join(["calendar", *rest])
         return 404, {"error": f"unknown control endpoint {verb} /_sandbox/{path}"}
     try:
@@ -84,6 +94,8 @@ def calendar_control(
         if not rest:
             return 201, _put(store, config, mailbox, data)
         action = rest[0]
+        if action == "working-hours":
+            return 200, _working_hours(store, config, mailbox, data)
         found = _find(store, mailbox, data.get("event"))
         if action == "respond":
             return 200, _respond(store, found, data)
@@ -98,8 +110,19 @@ def calendar_control(
         return 409, {"error": exc.text, "kind": exc.kind}
 
 
-def _zone(config: SandboxConfig, mailbox: str, name: Any) -> ZoneInfo:
-    rule = windows_rule(str(name)) if name else config.hours_of(mailbox).zone
+def _working_hours(
+    store: MailStore, config: SandboxConfig, mailbox: str, data: dict[str, Any]
+) -> Any:
+    section = {k: v for k, v in data.items() if k != "mailbox"}
+    try:
+        hours = set_mailbox_hours(store, config, mailbox, section)
+    except WorkingHoursError as exc:
+        raise Refused(400, {"error": str(exc)}) from exc
+    return {"mailbox": mailbox, **hours.as_json()}
+
+
+def _zone(store: MailStore, config: SandboxConfig, mailbox: str, name: Any) -> ZoneInfo:
+    rule = windows_rule(str(name)) if name else mailbox_hours(store, config, mailbox).zone
     if rule is None:
         raise Refused(400, {"error": f"unknown time zone {name!r}"})
     return ZoneInfo(rule.iana_name)
@@ -123,8 +146,10 @@ def _day(value: Any, zone: ZoneInfo, what: str) -> datetime:
     return datetime.combine(day, time(0), zone).astimezone(UTC)
 
 
-def _times(config: SandboxConfig, mailbox: str, data: dict[str, Any]) -> tuple[datetime, datetime]:
-    zone = _zone(config, mailbox, data.get("time_zone"))
+def _times(
+    store: MailStore, config: SandboxConfig, mailbox: str, data: dict[str, Any]
+) -> tuple[datetime, datetime]:
+    zone = _zone(store, config, mailbox, data.get("time_zone"))
     if "start" not in data:
         raise Refused(400, {"error": "start is required"})
     if data.get("all_day"):
@@ -148,9 +173,9 @@ def _put(store: MailStore, config: SandboxConfig, mailbox: str, data: dict[str, 
     by_lower = {b.lower(): b for b in BUSY_TYPES}
     if status.lower() not in by_lower:
         raise Refused(400, {"error": f"free_busy must be one of {', '.join(BUSY_TYPES)}"})
-    start, end = _times(config, mailbox, data)
+    start, end = _times(store, config, mailbox, data)
     rule = windows_rule(str(data["time_zone"])) if data.get("time_zone") else None
-    zone_id = (rule or config.hours_of(mailbox).zone).ms_id
+    zone_id = (rule or mailbox_hours(store, config, mailbox).zone).ms_id
     me = Address(mailbox, store.mailbox_name(mailbox))
     item = store.create(
         mailbox,
@@ -259,7 +284,7 @@ def _move(
         if found is None:
             raise Refused(404, {"error": "the meeting is not in the calendar"})
         own = found
-    start, end = _times(config, mailbox, {**data, "all_day": False})
+    start, end = _times(store, config, mailbox, {**data, "all_day": False})
     moved = store.update(
         own.id,
         lambda it: (

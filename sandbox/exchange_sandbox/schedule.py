@@ -24,7 +24,7 @@ import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, Protocol
 
 from exchange_sandbox.timezones import ZoneRule, windows_rule
 
@@ -104,6 +104,48 @@ class WorkingHours:
             "time_zone": self.time_zone,
             "iana": self.zone.iana_name,
         }
+
+
+#: The store's name of the working hours a mailbox's owner set (``/_sandbox/calendar/working-hours``).
+HOURS_SETTING = "working_hours"
+
+
+class _Settings(Protocol):
+    def mailbox_setting(self, address: str, name: str) -> Any: ...
+
+    def set_mailbox_setting(self, address: str, name: str, value: Any) -> None: ...
+
+
+class _Configured(Protocol):
+    def hours_of(self, address: str) -> WorkingHours: ...
+
+
+def mailbox_hours(store: _Settings, config: _Configured, address: str) -> WorkingHours:
+    """A mailbox's working hours: those its owner set in Outlook (kept in the mailbox, as
+    Exchange keeps them), else the configuration's (its own table, else ``[working_hours]``)."""
+    own = store.mailbox_setting(address, HOURS_SETTING)
+    if isinstance(own, dict):
+        try:
+            return WorkingHours().changed(own, "stored working hours")
+        except WorkingHoursError:
+            pass  # written by an older sandbox: the configuration applies
+    return config.hours_of(address)
+
+
+def set_mailbox_hours(
+    store: _Settings, config: _Configured, address: str, section: Mapping[str, Any]
+) -> WorkingHours:
+    """The owner changes their working hours (keys left out keep their value); WorkingHoursError
+    when Exchange could not hold them. ``section`` empty or ``{"reset": true}``: back to the
+    configuration's."""
+    if section.get("reset") is True:
+        store.set_mailbox_setting(address, HOURS_SETTING, None)
+        return config.hours_of(address)
+    hours = mailbox_hours(store, config, address).changed(section, "working hours")
+    kept = hours.as_json()
+    del kept["iana"]
+    store.set_mailbox_setting(address, HOURS_SETTING, kept)
+    return hours
 
 
 def _minutes(value: Any, where: str) -> int:

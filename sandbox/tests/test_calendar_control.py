@@ -3,13 +3,18 @@
 from __future__ import annotations
 
 from dataclasses import replace
+from datetime import time
+from pathlib import Path
 from typing import Any
 
 import requests
+from exchangelib import DELEGATE, EWSDateTime, EWSTimeZone
 
-from exchange_sandbox.server import SandboxHandle
+from exchange_sandbox.schedule import mailbox_hours
+from exchange_sandbox.server import SandboxHandle, start_sandbox
 from exchange_sandbox.store import Address, Attendee
-from sandbox_helpers import BAKKER, DEVRIES, SHARED, folder_items
+from sandbox_helpers import BAKKER, DEVRIES, SHARED, account, folder_items
+from submission_helpers import GraphHttp
 
 
 def control(sandbox: SandboxHandle, path: str, body: dict[str, Any]) -> requests.Response:
@@ -157,3 +162,66 @@ def test_a_colleague_moves_and_deletes_the_meeting_in_their_own_calendar(
     refused = control(sandbox, "calendar/delete", {"mailbox": SHARED, "event": "Terugbellen"})
     assert (refused.status_code, refused.json()["kind"]) == (409, "organizer")
     assert folder_items(sandbox, SHARED, "inbox") == []
+
+
+def test_a_colleague_sets_working_hours_and_both_fronts_answer_them(
+    sandbox: SandboxHandle,
+) -> None:
+    mornings = {
+        "mailbox": BAKKER,
+        "days": ["monday", "tuesday", "thursday"],
+        "start": "08:30",
+        "end": "12:30",
+    }
+    answer = control(sandbox, "calendar/working-hours", mornings)
+    assert answer.status_code == 200, answer.text
+    assert answer.json()["days"] == ["monday", "tuesday", "thursday"]
+    assert answer.json()["time_zone"] == "W. Europe Standard Time"  # kept from before
+    # Jan keeps the configuration's hours.
+    ews = account(sandbox, SHARED, DELEGATE)
+    zone = EWSTimeZone("Europe/Amsterdam")
+    views = list(
+        ews.protocol.get_free_busy_info(
+            accounts=[(BAKKER, "Required", False), (DEVRIES, "Required", False)],
+            start=EWSDateTime(2026, 12, 1, 8, 0, tzinfo=zone),
+            end=EWSDateTime(2026, 12, 1, 18, 0, tzinfo=zone),
+        )
+    )
+    (anouk,), (jan,) = (v.working_hours for v in views)
+    assert (anouk.weekdays, anouk.start, anouk.end) == ([1, 2, 4], time(8, 30), time(12, 30))
+    assert (jan.weekdays, jan.start, jan.end) == ([1, 2, 3, 4, 5], time(8, 30), time(17, 0))
+    graph = GraphHttp(sandbox)
+    schedule = graph.post(
+        f"/users/{SHARED}/calendar/getSchedule",
+        {
+            "schedules": [BAKKER],
+            "startTime": {"dateTime": "2026-12-01T08:00:00", "timeZone": "UTC"},
+            "endTime": {"dateTime": "2026-12-01T18:00:00", "timeZone": "UTC"},
+        },
+    ).json()["value"][0]["workingHours"]
+    settings = graph.get(f"/users/{BAKKER}/mailboxSettings/workingHours").json()
+    for hours in (schedule, settings):
+        assert hours["daysOfWeek"] == ["monday", "tuesday", "thursday"]
+        assert (hours["startTime"], hours["endTime"]) == ("08:30:00.0000000", "12:30:00.0000000")
+
+    per_day = control(sandbox, "calendar/working-hours", {"mailbox": BAKKER, "friday": "9-12"})
+    assert per_day.status_code == 400
+    assert "one time range for all work days" in per_day.json()["error"]
+    unknown = control(sandbox, "calendar/working-hours", {"mailbox": "nobody@x.example"})
+    assert unknown.status_code == 404
+    reset = control(sandbox, "calendar/working-hours", {"mailbox": BAKKER, "reset": True})
+    assert reset.json()["days"] == ["monday", "tuesday", "thursday", "friday"]  # the config's
+
+
+def test_working_hours_a_colleague_set_survive_a_restart(tmp_path: Path) -> None:
+    first = start_sandbox(state_dir=tmp_path)
+    try:
+        control(first, "calendar/working-hours", {"mailbox": DEVRIES, "start": "10:00"})
+    finally:
+        first.stop()
+    second = start_sandbox(state_dir=tmp_path)
+    try:
+        hours = mailbox_hours(second.store, second.server.config, DEVRIES)
+        assert (hours.start, hours.end) == (600, 1020)
+    finally:
+        second.stop()

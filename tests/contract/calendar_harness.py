@@ -32,6 +32,7 @@ from topcontact_mail.ports import Mailbox
 from topcontact_mail.ports.calendar import CallbackBackend, MailBody
 
 SHARED = "klantcontact@woonservice.example"
+WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 JAN = "j.devries@woonservice.example"
 ANOUK = "a.bakker@woonservice.example"
 
@@ -45,6 +46,8 @@ class Copy:
     start: datetime
     end: datetime
     categories: tuple[str, ...]
+    #: The organiser cancelled it: Outlook shows "Canceled: …" until the colleague removes it.
+    cancelled: bool = False
 
 
 @dataclass
@@ -97,19 +100,38 @@ class CalendarHarness:
         if self._memory is not None:
             self._memory.working_hours[mailbox] = hours
             return
-        # The sandbox reports fixed working hours for every mailbox; setting them waits for its
-        # per-mailbox working hours (then: set them here through its configuration or control).
-        raise AssertionError("the sandbox cannot set a mailbox's working hours yet")
+        assert self._sandbox is not None
+        # Exchange keeps one time range for the work days (the sandbox refuses more, as it can).
+        (interval,) = {i for day in hours.by_weekday.values() for i in day}
+        answer = requests.post(
+            f"{self._sandbox.url}/_sandbox/calendar/working-hours",
+            json={
+                "mailbox": mailbox,
+                "days": [WEEKDAYS[d - 1] for d in sorted(hours.by_weekday)],
+                "start": f"{interval.start:%H:%M}",
+                "end": f"{interval.end:%H:%M}",
+                "time_zone": "Europe/Amsterdam",
+            },
+            timeout=10,
+        )
+        assert answer.status_code == 200, answer.text
 
     def copies(self, attendee: str) -> list[Copy]:
         if self._memory is not None:
             return [
-                Copy(c.uid, c.subject, c.start, c.end, tuple(c.categories))
+                Copy(c.uid, c.subject, c.start, c.end, tuple(c.categories), c.cancelled)
                 for c in self._memory.copies.get(attendee, [])
             ]
         assert self._sandbox is not None
         return [
-            Copy(i.calendar.uid, i.subject, i.calendar.start, i.calendar.end, i.categories)
+            Copy(
+                i.calendar.uid,
+                i.subject,
+                i.calendar.start,
+                i.calendar.end,
+                i.categories,
+                i.calendar.is_cancelled,
+            )
             for i in self._sandbox.store.items(attendee, "calendar")
             if i.calendar is not None and i.calendar.organizer.email.lower() == SHARED
         ]
@@ -133,6 +155,14 @@ class CalendarHarness:
         return next(
             i
             for i in self._sandbox.store.items(SHARED, "calendar")
+            if i.calendar is not None and i.calendar.uid == uid
+        )
+
+    def attendee_item(self, attendee: str, uid: str) -> Item:
+        assert self._sandbox is not None
+        return next(
+            i
+            for i in self._sandbox.store.items(attendee, "calendar")
             if i.calendar is not None and i.calendar.uid == uid
         )
 

@@ -2,7 +2,10 @@
 
 A colleague (Anouk Bakker, a sandbox mailbox, so she receives the replies)
 books callbacks for Jan de Vries by mail to the shared mailbox or with
-`topcontact-mail callback book`; the organiser is the shared mailbox.
+`topcontact-mail callback book`; the organiser is the shared mailbox. Jan has
+set his own working hours (09:00-16:00, through the sandbox's calendar control,
+as in Outlook); the service reads them from Exchange. He declines with the
+backend's own operation or as in Outlook (the calendar control).
 """
 
 from __future__ import annotations
@@ -66,9 +69,31 @@ def booking_mail(
     ).encode()
 
 
+#: Jan's own working hours, as he set them in Outlook (the service reads them from Exchange).
+JAN_HOURS = {"days": ["monday", "tuesday", "wednesday", "thursday", "friday"]}
+JAN_START, JAN_END = (9, 0), (16, 0)
+
+
+def control(backend: Backend, path: str, **body: object) -> dict[str, object]:
+    """What a colleague does in Outlook, through the sandbox's calendar controls."""
+    answer = requests.post(f"{backend.sandbox.url}/_sandbox/{path}", json=body, timeout=30)
+    assert answer.status_code in (200, 201), answer.text
+    result: dict[str, object] = answer.json()
+    return result
+
+
 @pytest.fixture
 def booked(backend: Backend) -> Backend:
     backend.reconfigure(extra=CALLBACKS)
+    control(
+        backend,
+        "calendar/working-hours",
+        mailbox=JAN,
+        **JAN_HOURS,
+        start="{:02d}:{:02d}".format(*JAN_START),
+        end="{:02d}:{:02d}".format(*JAN_END),
+        time_zone="Europe/Amsterdam",
+    )
     return backend
 
 
@@ -90,11 +115,21 @@ def copies(backend: Backend, mailbox: str = JAN) -> list[Item]:
 
 
 def replies(backend: Backend) -> list[Item]:
-    """What the booker received from the service."""
-    return [
+    """What the booker received from the service, oldest first."""
+    found = [
         i
         for i in backend.sandbox.store.items(ANOUK, "inbox")
         if i.from_ is not None and i.from_.email.lower() == SHARED
+    ]
+    return sorted(found, key=lambda i: i.date_received or datetime.min.replace(tzinfo=UTC))
+
+
+def requests_to(backend: Backend, mailbox: str = JAN) -> list[Item]:
+    """The meeting requests in a colleague's inbox."""
+    return [
+        i
+        for i in backend.sandbox.store.items(mailbox, "inbox")
+        if i.item_class.startswith("IPM.Schedule.Meeting.Request")
     ]
 
 
@@ -107,13 +142,13 @@ def local(moment: datetime) -> datetime:
 
 
 def assert_in_working_hours_and_term(backend: Backend, meeting: Item, booked_at: datetime) -> None:
+    """Within Jan's own working hours (JAN_HOURS), on a workday, ending by callback_by."""
     cal = meeting.calendar
     assert cal is not None
     start, end = local(cal.start), local(cal.end)
-    opening = 8 if backend.name == "graph" else 8.5  # the sandbox's working hours
     assert start.weekday() < 5
-    assert start.hour + start.minute / 60 >= opening
-    assert (end.hour, end.minute) <= (17, 0)
+    assert (start.hour, start.minute) >= JAN_START
+    assert (end.hour, end.minute) <= JAN_END
     # callback_by: the end of the workday after the booking's reception day (no holidays here).
     reception = local(booked_at)
     if reception.weekday() >= 5 or reception.hour >= 17:
@@ -122,6 +157,31 @@ def assert_in_working_hours_and_term(backend: Backend, meeting: Item, booked_at:
     while term.weekday() >= 5:
         term += timedelta(days=1)
     assert end <= term.replace(hour=17, minute=0, second=0, microsecond=0)
+
+
+def assert_one_request_in_a_free_slot(backend: Backend, meeting: Item) -> None:
+    """The colleague has exactly one copy (tentative, at the meeting's time, reminding 15
+    minutes before) and one request, and nothing else of theirs takes that time."""
+    cal = meeting.calendar
+    assert cal is not None
+    (copy,) = copies(backend)
+    assert copy.calendar is not None
+    assert (copy.calendar.start, copy.calendar.end) == (cal.start, cal.end)
+    assert copy.calendar.free_busy == "Tentative"
+    assert (copy.calendar.reminder_set, copy.calendar.reminder_minutes) == (True, 15)
+    (request,) = requests_to(backend)
+    assert request.calendar is not None
+    assert request.calendar.uid == cal.uid == copy.calendar.uid
+    others = [
+        i
+        for i in backend.sandbox.store.items(JAN, "calendar")
+        if i.id != copy.id
+        and i.calendar is not None
+        and i.calendar.free_busy != "Free"
+        and i.calendar.start < cal.end
+        and cal.start < i.calendar.end
+    ]
+    assert others == [], "the slot was not free in Jan's calendar"
 
 
 def test_a_booking_mail_becomes_one_meeting_and_a_confirmation_within_seconds(
@@ -163,21 +223,21 @@ def test_a_booking_mail_becomes_one_meeting_and_a_confirmation_within_seconds(
     assert [a.address.email for a in meeting.calendar.attendees] == [JAN]
     assert not (busy_start <= meeting.calendar.start < busy_start + timedelta(hours=4))
     assert_in_working_hours_and_term(booked, meeting, now)
-    (copy,) = copies(booked)
-    assert copy.calendar is not None
-    assert copy.calendar.start == meeting.calendar.start
-    requests = [
-        i for i in booked.sandbox.store.items(JAN, "inbox") if "Meeting.Request" in i.item_class
-    ]
-    assert len(requests) == 1
+    assert_one_request_in_a_free_slot(booked, meeting)
     (reply,) = replies(booked)
     start = local(meeting.calendar.start)
     end = local(meeting.calendar.end)
     assert f"tussen {start:%H:%M} en {end:%H:%M}" in text_of(reply)
     assert "Jan de Vries belt mevr. Jansen terug op" in text_of(reply)
     assert reply.in_reply_to == "<booking-1@ex01.woonservice.example>"
-    # The booking mail got no acknowledgement: the shared mailbox sent only the reply.
-    assert len(booked.sent_items()) == 1
+    # The booking mail got no acknowledgement: the shared mailbox sent the reply, and Exchange
+    # kept a copy of the meeting request in Sent Items (SendToAllAndSaveCopy; Graph's POST
+    # events likewise), as it does for every meeting the organiser sends.
+    sent = sorted((i.item_class, i.subject) for i in booked.sent_items())
+    assert sent == [
+        ("IPM.Note", reply.subject),
+        ("IPM.Schedule.Meeting.Request", meeting.subject),
+    ]
 
 
 def test_a_callback_booked_on_the_command_line_is_one_meeting(booked: Backend) -> None:
@@ -199,9 +259,13 @@ def test_a_callback_booked_on_the_command_line_is_one_meeting(booked: Backend) -
     assert meeting.calendar is not None
     assert datetime.fromisoformat(answer["slot_start"]) == meeting.calendar.start
     assert answer["sentence"].startswith("Jan de Vries belt dhr. Bos terug op ")
+    start, end = local(meeting.calendar.start), local(meeting.calendar.end)
+    assert f"tussen {start:%H:%M} en {end:%H:%M}" in answer["sentence"]
     assert_in_working_hours_and_term(booked, meeting, now)
+    assert_one_request_in_a_free_slot(booked, meeting)
     assert booked.run_once().returncode == 0
     assert len(meetings(booked)) == 1, "the daemon does not book it a second time"
+    assert len(requests_to(booked)) == 1
     listed = subprocess.run(
         booked.command("callback", "list", "--json"), capture_output=True, timeout=60, check=True
     )
@@ -323,29 +387,50 @@ def decline_as(backend: Backend, attendee: str) -> None:
     answer.raise_for_status()
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="sandbox: no meeting responses (EWS CreateItem has no DeclineItem response object, "
-    "Graph has no POST /users/{u}/events/{id}/decline): a colleague cannot decline yet",
-)
-def test_a_decline_books_a_new_slot_and_tells_the_booker(booked: Backend) -> None:
+@pytest.mark.parametrize("how", ["protocol", "outlook"])
+def test_a_decline_books_a_new_slot_and_tells_the_booker(booked: Backend, how: str) -> None:
+    """Jan declines the request, with the backend's own operation (EWS DeclineItem, Graph
+    decline) or as in Outlook (the sandbox's calendar control): the response reaches the shared
+    mailbox, the next pass books another slot and tells the booker."""
+    now = datetime.now(UTC)
     booked.deliver(booking_mail(1, FORM.format(name="mevr. Jansen")), use_date=False)
     assert booked.run_once().returncode == 0
     (first,) = meetings(booked)
+    assert first.calendar is not None
 
-    decline_as(booked, JAN)
+    if how == "protocol":
+        decline_as(booked, JAN)
+    else:
+        control(
+            booked,
+            "calendar/respond",
+            mailbox=JAN,
+            event=first.calendar.uid,
+            response="decline",
+            comment="Dan heb ik overleg",
+        )
+    responses = [
+        i
+        for i in booked.inbox()
+        if i.item_class.startswith("IPM.Schedule.Meeting.Resp.Neg") and i.from_ is not None
+    ]
+    assert [r.from_.email for r in responses if r.from_] == [JAN]
     time.sleep(6)  # past check_interval_seconds: the next pass looks at the meeting again
     assert booked.run_once().returncode == 0
 
-    live = [m for m in meetings(booked) if m.id != first.id]
-    assert len(live) == 1
-    assert live[0].calendar is not None
-    assert first.calendar is not None
-    assert live[0].calendar.start != first.calendar.start
+    (live,) = meetings(booked)
+    assert live.id != first.id
+    assert live.calendar is not None
+    assert live.calendar.start != first.calendar.start
+    assert_in_working_hours_and_term(booked, live, now)
+    (copy,) = copies(booked)  # the declined one left Jan's calendar; the new one is there
+    assert copy.calendar is not None
+    assert copy.calendar.uid == live.calendar.uid
     assert [r.subject.split(":")[0] for r in replies(booked)] == ["Ingepland", "Opnieuw ingepland"]
-    assert "heeft het verzoek om mevr. Jansen terug te bellen geweigerd" in text_of(
-        replies(booked)[0]
-    )
+    rebooked = text_of(replies(booked)[1])
+    assert "heeft het verzoek om mevr. Jansen terug te bellen geweigerd" in rebooked
+    start, end = local(live.calendar.start), local(live.calendar.end)
+    assert f"tussen {start:%H:%M} en {end:%H:%M}" in rebooked
 
 
 def progress(backend: Backend) -> int:
@@ -399,6 +484,9 @@ def test_sigkill_during_booking_never_leaves_two_meetings_or_none(booked: Backen
     assert Counter(c.subject for c in copies(booked)) == Counter(
         m.subject for m in meetings(booked)
     )
+    assert Counter(r.subject for r in requests_to(booked)) == Counter(
+        m.subject for m in meetings(booked)
+    ), f"seed {seed}: one meeting request each in Jan's inbox"
     confirmations = Counter(r.in_reply_to for r in replies(booked))
     assert set(confirmations.values()) == {1}, f"seed {seed}: {confirmations}"
     assert len(confirmations) == len(names)

@@ -4,7 +4,8 @@ It behaves like the real backends where the service can tell: the organiser's
 meetings carry their ref and are found by it (also when cancelled), each
 attendee gets a tentative copy with the same UID and a meeting request, free/busy
 includes those copies, a declined meeting leaves the attendee's calendar and
-puts a response in the organiser's inbox. Failures can be injected: refused
+puts a response in the organiser's inbox, a cancelled one stays in it marked
+cancelled (and free) with a cancellation in the inbox. Failures can be injected: refused
 creates, busy servers (nothing done), lost answers (done, outcome unknown), an
 unreachable server.
 """
@@ -218,9 +219,11 @@ class MemoryCalendars:
             for event in self.meetings.values():
                 if (event.ref == ref or event.item_id == item_id) and not event.cancelled:
                     event.cancelled = True
-                    self.copies[event.attendee] = [
-                        c for c in self.copies.get(event.attendee, []) if c.uid != event.uid
-                    ]
+                    # As Exchange's calendar attendant: the copy stays, cancelled and free.
+                    for copy in self.copies.get(event.attendee, []):
+                        if copy.uid == event.uid:
+                            copy.cancelled = True
+                            copy.subject = f"Canceled: {copy.subject}"
                     self.inboxes.setdefault(event.attendee, []).append(("cancelled", event.subject))
         return Outcome(ref, True)
 

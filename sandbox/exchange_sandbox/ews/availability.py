@@ -31,7 +31,7 @@ from exchange_sandbox.ews.zones import (
     render_zone,
     window_time,
 )
-from exchange_sandbox.schedule import BUSY_TYPES, WorkingHours, merged_view
+from exchange_sandbox.schedule import BUSY_TYPES, WorkingHours, mailbox_hours, merged_view
 from exchange_sandbox.store import Item, MailStore
 
 
@@ -86,7 +86,7 @@ def get_user_availability(
             sub(view, t("MergedFreeBusy"), merged_view(spans, start, end, max(interval, 5)))
         if events:
             _events(sub(view, t("CalendarEventArray")), events, zone, view_type, caller)
-        _working_hours(view, config.hours_of(address))
+        _working_hours(view, mailbox_hours(store, config, address))
     return resp
 
 
@@ -135,7 +135,7 @@ def _events(
             sub(det, t("IsMeeting"), xs_bool(bool(cal.attendees)))
             sub(det, t("IsRecurring"), "false")
             sub(det, t("IsException"), "false")
-            sub(det, t("IsReminderSet"), "false")
+            sub(det, t("IsReminderSet"), xs_bool(cal.reminder_set))
             sub(det, t("IsPrivate"), "false")
 
 

@@ -162,8 +162,10 @@ def item_fields(el: Element) -> dict[str, Any]:
                 out[f"{name}Id"] = child.get("Id")
             elif child.get("TimeZoneName"):
                 out["StartTimeZoneId"] = out["EndTimeZoneId"] = child.get("TimeZoneName")
-        elif name in ("IsRead", "IsAllDayEvent", "IsDraft"):
+        elif name in ("IsRead", "IsAllDayEvent", "IsDraft", "ReminderIsSet"):
             out[name] = boolean(child.text)
+        elif name == "ReminderMinutesBeforeStart":
+            out[name] = int(child.text or "0")  # xs:int, checked by the schema
         else:
             out[name] = child.text or ""
     if extended:
@@ -181,6 +183,7 @@ def item_fields(el: Element) -> dict[str, Any]:
 CALENDAR_FIELDS = {
     "Start": "start", "End": "end", "Location": "location", "LegacyFreeBusyStatus": "free_busy",
     "IsAllDayEvent": "is_all_day", "StartTimeZoneId": "start_zone", "EndTimeZoneId": "end_zone",
+    "ReminderIsSet": "reminder_set", "ReminderMinutesBeforeStart": "reminder_minutes",
 }  # fmt: skip
 """Calendar properties an update may set, by the name ``item_fields`` gives them."""
 

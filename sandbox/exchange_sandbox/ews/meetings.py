@@ -99,6 +99,9 @@ def create_calendar(
         my_response="Organizer",
         start_zone=start_zone,
         end_zone=fields.get("EndTimeZoneId", start_zone),
+        # Without them, the mailbox's defaults: a reminder, 15 minutes before.
+        reminder_set=fields.get("ReminderIsSet", True),
+        reminder_minutes=fields.get("ReminderMinutesBeforeStart", 15),
     )
     item = store.create(
         info.mailbox,

@@ -198,7 +198,18 @@ RENDERERS: dict[str, Renderer] = {
     "InternetMessageHeaders": _render_headers,
     "DateTimeSent": date("DateTimeSent", lambda it: it.date_sent),
     "DateTimeCreated": date("DateTimeCreated", lambda it: it.date_created),
-    "ReminderIsSet": boolean("ReminderIsSet", lambda it: False),
+    # A reminder belongs to calendar items and meeting messages; a message has none.
+    "ReminderDueBy": date(
+        "ReminderDueBy",
+        lambda it: it.calendar.start if it.calendar and it.calendar.reminder_set else None,
+    ),
+    "ReminderIsSet": boolean(
+        "ReminderIsSet", lambda it: it.calendar is not None and it.calendar.reminder_set
+    ),
+    "ReminderMinutesBeforeStart": text(
+        "ReminderMinutesBeforeStart",
+        lambda it: str(it.calendar.reminder_minutes) if it.calendar else None,
+    ),
     "DisplayCc": _display("DisplayCc", "cc"),
     "DisplayTo": _display("DisplayTo", "to"),
     "HasAttachments": boolean("HasAttachments", lambda it: False),

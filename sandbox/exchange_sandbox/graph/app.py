@@ -52,15 +52,17 @@ from exchange_sandbox.graph.errors import (
     policy_denied,
     throttled,
 )
+from exchange_sandbox.graph.events import WEB, event_json
 from exchange_sandbox.graph.faults import FaultHook, FaultInjector, LostHook, lost_answer
 from exchange_sandbox.graph.identity import identity_endpoint
 from exchange_sandbox.graph.ids import IdMap, MalformedId, from_rest, to_rest, user_object_id
 from exchange_sandbox.graph.limits import MailboxGate, RequestBudget, SendLimiter
+from exchange_sandbox.graph.meetings import is_meeting_message
 from exchange_sandbox.graph.messages import MAIL_FOLDERS
-from exchange_sandbox.graph.odata import parse_expand, parse_select
+from exchange_sandbox.graph.odata import parse_message_expand, parse_select
 from exchange_sandbox.graph.request import Request, parse_prefer, parse_query
 from exchange_sandbox.graph.routes import ROUTES, Route
-from exchange_sandbox.schedule import WorkingHours
+from exchange_sandbox.schedule import WorkingHours, mailbox_hours
 from exchange_sandbox.store import (
     FolderNotFound,
     Item,
@@ -356,21 +358,43 @@ class GraphApp:
 
     def message(self, req: Request, item: Item, select: set[str] | None = None) -> dict[str, Any]:
         """The JSON message of an item, shaped by the request's $select, $expand and Prefer."""
-        expand = parse_expand(req.query.get("expand"))
-        return render.message_json(
+        expand = parse_message_expand(req.query.get("expand"))
+        body = render.message_json(
             item,
             self.ids.graph_id(item, req.immutable),
             self.folder_id(item.mailbox, item.folder),
             select if select is not None else parse_select(req.query.get("select")),
-            expand,
+            expand.properties,
             "https://outlook.office365.com",
             req.prefer.get("outlook.body-content-type"),
             meetings.is_out_of_date(self.store, item),
         )
+        if expand.event and item.calendar is not None and is_meeting_message(item):
+            body["event"] = self.message_event(req, item, expand.event_select)
+        return body
+
+    def message_event(self, req: Request, message: Item, select: set[str] | None) -> dict[str, Any]:
+        """The event an eventMessage is about, in the message's mailbox: the attendee's event
+        for a request or a cancellation, the organizer's for a response ("use the event
+        navigation property of the eventMessageResponse to access the corresponding event",
+        eventMessageResponse). An event no longer in the calendar (declined, removed) is an
+        empty object, as Exchange Online answers then (microsoft-graph-docs#2284)."""
+        assert message.calendar is not None
+        own = meetings.calendar_item(self.store, message.mailbox, message.calendar.uid)
+        if own is None:
+            return {}
+        tz_name = req.prefer.get("outlook.timezone", "UTC")
+        render.zone(tz_name)
+        event = event_json(own, self.ids.graph_id(own, req.immutable), tz_name, WEB)
+        if select is None:
+            return event
+        return {
+            k: v for k, v in event.items() if k.startswith("@") or k == "id" or k.lower() in select
+        }
 
     def hours_of(self, mailbox: str) -> WorkingHours:
-        """A mailbox's working hours (the sandbox configuration's)."""
-        return self.sandbox.hours_of(mailbox)
+        """A mailbox's working hours (set by its owner, else the sandbox configuration's)."""
+        return mailbox_hours(self.store, self.sandbox, mailbox)
 
     def people(self) -> list[Person]:
         """The address book: the configured people and any other mailbox of the store."""

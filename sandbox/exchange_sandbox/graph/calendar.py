@@ -22,7 +22,8 @@ from urllib.parse import quote
 
 from exchange_sandbox.graph import events, render
 from exchange_sandbox.graph.errors import Response, bad_request, not_found, stale_change_key
-from exchange_sandbox.graph.odata import next_link, top_skip
+from exchange_sandbox.graph.odata import next_link, parse_expand, parse_select, top_skip
+from exchange_sandbox.graph.patch import extended_patch
 from exchange_sandbox.graph.request import Request, applied, json_response
 from exchange_sandbox.store import (
     Address,
@@ -39,7 +40,7 @@ from exchange_sandbox.store import (
 if TYPE_CHECKING:
     from exchange_sandbox.graph.app import GraphApp
 
-WEB = "https://outlook.office365.com"
+WEB = events.WEB
 TRANSACTION_ID = events.TRANSACTION_ID
 
 
@@ -49,8 +50,40 @@ def _tz(req: Request) -> str:
     return tz_name
 
 
-def _event(app: GraphApp, req: Request, item: Item, tz_name: str) -> dict[str, Any]:
-    return events.event_json(item, app.ids.graph_id(item, req.immutable), tz_name, WEB)
+def _event(
+    app: GraphApp, req: Request, item: Item, tz_name: str, *, shaped: bool = False
+) -> dict[str, Any]:
+    """The event of an item; ``shaped``: limited by the request's ``$select`` and with the
+    extended properties its ``$expand`` names (reads; a POST or PATCH answers the whole event)."""
+    body = events.event_json(item, app.ids.graph_id(item, req.immutable), tz_name, WEB)
+    if not shaped:
+        return body
+    select = parse_select(req.query.get("select"), "event")
+    expand = parse_expand(req.query.get("expand"))
+    if select is not None:
+        body = {
+            k: v for k, v in body.items() if k.startswith("@") or k == "id" or k.lower() in select
+        }
+    if expand is not None:
+        found = render.extended_json(item, expand, hidden=(TRANSACTION_ID,))
+        if found:
+            body["singleValueExtendedProperties"] = found
+    return body
+
+
+def _properties(value: Any) -> list[tuple[PropertyKey, str]]:
+    """The ``singleValueExtendedProperties`` of an event body, checked before anything is made."""
+    if value is None:
+        return []
+    if not isinstance(value, list):
+        raise bad_request("singleValueExtendedProperties must be a collection.", "RequestBodyRead")
+    found = []
+    for entry in value:
+        if not isinstance(entry, dict) or not isinstance(entry.get("id"), str):
+            raise bad_request("Each extended property needs an id and a value.", "RequestBodyRead")
+        key = render.parse_property_id(entry["id"])
+        found.append((key, render.check_property_value(key, entry.get("value"))))
+    return found
 
 
 def create_event(app: GraphApp, req: Request, m: re.Match[str], mailbox: str) -> Response:
@@ -65,11 +98,13 @@ def create_event(app: GraphApp, req: Request, m: re.Match[str], mailbox: str) ->
             if read_property(existing, TRANSACTION_ID) == transaction:
                 return json_response(201, _event(app, req, existing, tz_name), applied(req))
     start, end = events.parse_times(p)
+    properties = _properties(p.get("singleValueExtendedProperties"))
     attendees = events.parse_attendees(p.get("attendees"))
     body_obj = p.get("body") or {}
     location = p.get("location") or {}
     me = Address(mailbox, app.display_name(mailbox))
     start_zone = events.zone_name(p.get("start"))
+    reminder_set, reminder_minutes = events.reminder_in(p)
     cal = CalendarFields(
         start=start,
         end=end,
@@ -83,8 +118,12 @@ def create_event(app: GraphApp, req: Request, m: re.Match[str], mailbox: str) ->
         start_zone=start_zone,
         end_zone=events.zone_name(p.get("end")) or start_zone,
         response_requested=bool(p.get("responseRequested", True)),
+        reminder_set=reminder_set,
+        reminder_minutes=reminder_minutes,
     )
-    extended: dict[str, tuple[PropertyKey, ExtendedValue]] = {}
+    extended: dict[str, tuple[PropertyKey, ExtendedValue]] = {
+        key.canonical: (key, value) for key, value in properties
+    }
     if isinstance(transaction, str) and transaction:
         extended[TRANSACTION_ID.canonical] = (TRANSACTION_ID, transaction)
     item = app.store.create(
@@ -126,12 +165,7 @@ def _calendar_item(app: GraphApp, mailbox: str, m: re.Match[str]) -> Item:
 
 def get_event(app: GraphApp, req: Request, m: re.Match[str], mailbox: str) -> Response:
     item = _calendar_item(app, mailbox, m)
-    body = _event(app, req, item, _tz(req))
-    select = [s.strip().lower() for s in req.query.get("select", "").split(",") if s.strip()]
-    if select:
-        body = {
-            k: v for k, v in body.items() if k.startswith("@") or k == "id" or k.lower() in select
-        }
+    body = _event(app, req, item, _tz(req), shaped=True)
     body["@odata.context"] = f"{req.base}/v1.0/$metadata#users('{quote(mailbox)}')/events/$entity"
     return json_response(200, body, applied(req))
 
@@ -149,7 +183,7 @@ def _page(
     top, skip = top_skip(req, app.config.default_page_size)
     body: dict[str, Any] = {
         "@odata.context": f"{req.base}/v1.0/$metadata#users('{quote(mailbox)}')/{what}",
-        "value": [_event(app, req, it, tz_name) for it in items[skip : skip + top]],
+        "value": [_event(app, req, it, tz_name, shaped=True) for it in items[skip : skip + top]],
     }
     if skip + top < len(items):
         body["@odata.nextLink"] = next_link(req, {"$skip": str(skip + top)})
@@ -162,6 +196,7 @@ def patch_event(app: GraphApp, req: Request, m: re.Match[str], mailbox: str) -> 
     if etag and etag.strip() not in ("*", f'W/"{before.change_key}"', before.change_key):
         raise stale_change_key()
     p = req.json()
+    _properties(p.get("singleValueExtendedProperties"))  # 400 before anything changes
     old = before.calendar
     assert old is not None  # _calendar_item checked it
     start, end = events.parse_times(p, (old.start, old.end))
@@ -181,6 +216,9 @@ def patch_event(app: GraphApp, req: Request, m: re.Match[str], mailbox: str) -> 
         changes["is_all_day"] = bool(p["isAllDay"])
     if "responseRequested" in p:
         changes["response_requested"] = bool(p["responseRequested"])
+    if "isReminderOn" in p or "reminderMinutesBeforeStart" in p:
+        on, minutes = events.reminder_in(p, (old.reminder_set, old.reminder_minutes))
+        changes["reminder_set"], changes["reminder_minutes"] = on, minutes
     if "attendees" in p:
         if not meetings.is_organizer(before):
             raise bad_request("Only the organizer can change the attendees.", "ErrorInvalidRequest")
@@ -199,6 +237,8 @@ def patch_event(app: GraphApp, req: Request, m: re.Match[str], mailbox: str) -> 
             new = replace(new, categories=tuple(str(c) for c in p["categories"] or ()))
         if "importance" in p:
             new = replace(new, importance=str(p["importance"]).capitalize())
+        if "singleValueExtendedProperties" in p:
+            new = extended_patch(new, p["singleValueExtendedProperties"])
         return new
 
     after = app.store.update(before.id, patched)

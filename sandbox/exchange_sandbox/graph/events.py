@@ -28,6 +28,7 @@ from exchange_sandbox.timezones import windows_rule
 
 TRANSACTION_ID = meetings.TRANSACTION_ID
 NO_TIME = "0001-01-01T00:00:00Z"
+WEB = "https://outlook.office365.com"
 
 _SHOW_AS = {
     "Free": "free",
@@ -83,8 +84,8 @@ def event_json(item: Item, graph_id: str, tz_name: str, web_base: str) -> JsonOb
         "originalStartTimeZone": cal.start_zone or "UTC",
         "originalEndTimeZone": cal.end_zone or cal.start_zone or "UTC",
         "iCalUId": cal.uid or None,
-        "reminderMinutesBeforeStart": 15,
-        "isReminderOn": True,
+        "reminderMinutesBeforeStart": cal.reminder_minutes,
+        "isReminderOn": cal.reminder_set,
         "hasAttachments": False,
         "subject": item.subject,
         "bodyPreview": body_preview(item),
@@ -174,6 +175,29 @@ def parse_times(p: dict[str, Any], old: tuple[Any, Any] | None = None) -> tuple[
     if end < start:
         raise bad_request("The end of the event must be after its start.", "ErrorInvalidRequest")
     return start, end
+
+
+def reminder_in(p: dict[str, Any], old: tuple[bool, int] = (True, 15)) -> tuple[bool, int]:
+    """``isReminderOn`` and ``reminderMinutesBeforeStart`` of an event body (the old values, or
+    the mailbox's defaults — on, 15 minutes — for those it leaves out)."""
+    on, minutes = old
+    if "isReminderOn" in p:
+        if not isinstance(p["isReminderOn"], bool):
+            raise bad_request(
+                f"Cannot convert the literal '{p['isReminderOn']}' to the expected type "
+                "'Edm.Boolean'.",
+                "RequestBodyRead",
+            )
+        on = p["isReminderOn"]
+    if "reminderMinutesBeforeStart" in p:
+        value = p["reminderMinutesBeforeStart"]
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise bad_request(
+                f"Cannot convert the literal '{value}' to the expected type 'Edm.Int32'.",
+                "RequestBodyRead",
+            )
+        minutes = value
+    return on, minutes
 
 
 def show_as_in(value: Any, default: str = "Busy") -> str:

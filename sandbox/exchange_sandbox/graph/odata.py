@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlencode
 
@@ -17,6 +18,7 @@ from exchange_sandbox.graph.meetings import graph_property
 from exchange_sandbox.graph.request import Request
 from exchange_sandbox.graph.schema import (
     EVENT_MESSAGE_PROPERTIES,
+    EVENT_PROPERTIES,
     MAIL_FOLDER_PROPERTIES,
     MESSAGE_PROPERTIES,
 )
@@ -35,6 +37,8 @@ def unknown_property(name: str, entity: str = "message") -> GraphError:
 def _known(name: str, entity: str) -> bool:
     if entity == "mailFolder":
         return name in MAIL_FOLDER_PROPERTIES
+    if entity == "event":
+        return name in EVENT_PROPERTIES
     if "/" not in name:
         return name in MESSAGE_PROPERTIES
     cast, prop = name.rsplit("/", 1)
@@ -57,6 +61,67 @@ def parse_select(text: str | None, entity: str = "message") -> set[str] | None:
 
 
 _EXPAND = re.compile(r"^singleValueExtendedProperties(?:\((.*)\))?$", re.IGNORECASE)
+_EVENT_NAVIGATION = re.compile(
+    r"^microsoft\.graph\.eventMessage/event(?:\((.*)\))?$", re.IGNORECASE
+)
+
+
+@dataclass(frozen=True)
+class MessageExpand:
+    """What a message's ``$expand`` asks for: extended properties (as :func:`parse_expand`
+    gives them) and, for a meeting message, the event it is about (with a nested ``$select``)."""
+
+    properties: list[str] | None = None
+    event: bool = False
+    event_select: set[str] | None = None
+
+
+def _top_level(text: str) -> list[str]:
+    """The comma-separated items of a query option, commas inside parentheses kept."""
+    parts, depth, current = [], 0, ""
+    for char in text:
+        if char == "," and depth == 0:
+            parts.append(current.strip())
+            current = ""
+            continue
+        depth += {"(": 1, ")": -1}.get(char, 0)
+        current += char
+    parts.append(current.strip())
+    return [p for p in parts if p]
+
+
+def parse_message_expand(text: str | None) -> MessageExpand:
+    """A message's ``$expand``: ``singleValueExtendedProperties(...)`` and the eventMessage's
+    ``event`` navigation, which needs the type cast ("Get eventMessage": ``$expand=
+    microsoft.graph.eventMessage/event``); 400 for anything else."""
+    if not text:
+        return MessageExpand()
+    properties: list[str] | None = None
+    event, event_select = False, None
+    for part in _top_level(text):
+        navigation = _EVENT_NAVIGATION.match(part)
+        if navigation is not None:
+            event = True
+            inner = navigation.group(1)
+            if inner is not None:
+                chosen = re.match(r"^\s*\$select=(.*)$", inner, re.IGNORECASE)
+                if chosen is None:
+                    raise bad_request(
+                        "Only $select is supported inside $expand of an event.", "BadRequest"
+                    )
+                event_select = {n.strip().lower() for n in chosen.group(1).split(",") if n.strip()}
+                unknown = sorted(event_select - EVENT_PROPERTIES)
+                if unknown:
+                    raise unknown_property(unknown[0], "event")
+            continue
+        if part.split("(", 1)[0].strip().lower() in ("event", "eventmessage/event"):
+            raise unknown_property(part.split("(", 1)[0].strip())
+        found = parse_expand(part)
+        if properties is None:
+            properties = found
+        else:  # an empty list asks for every property
+            properties = [*properties, *found] if properties and found else []
+    return MessageExpand(properties, event, event_select)
 
 
 def parse_expand(text: str | None) -> list[str] | None:

@@ -77,7 +77,7 @@ def apply_patch(item: Item, patch: dict[str, Any]) -> Item:
                 "RequestBodyRead",
             )
     item = replace(item, **changes)
-    return item if extended is None else _extended(item, extended)
+    return item if extended is None else extended_patch(item, extended)
 
 
 def _bool(value: Any, key: str) -> bool:
@@ -125,7 +125,8 @@ def _flag(value: Any, old: Flag) -> Flag:
     return Flag(status=status, start=start, due=due, complete=complete)  # type: ignore[arg-type]  # status comes from status_map
 
 
-def _extended(item: Item, value: Any) -> Item:
+def extended_patch(item: Item, value: Any) -> Item:
+    """``singleValueExtendedProperties`` written to an item (a message's or an event's)."""
     if not isinstance(value, list):
         raise bad_request("singleValueExtendedProperties must be a collection.", "RequestBodyRead")
     for entry in value:

@@ -282,19 +282,30 @@ def message_json(
             elif name == "uniquebody":
                 result["uniqueBody"] = full["body"]
     if expand_props is not None:
-        keys = (
-            [parse_property_id(p) for p in expand_props]
-            if expand_props
-            else [key for key, _ in item.extended.values()]
-        )
-        found = []
-        for key in keys:
-            value = graph_property(item, key)
-            if isinstance(value, str):
-                found.append({"id": property_id(key), "value": value})
+        found = extended_json(item, expand_props)
         if found:
             result["singleValueExtendedProperties"] = found
     return result
+
+
+def extended_json(
+    item: Item, expand_props: Iterable[str], hidden: Iterable[PropertyKey] = ()
+) -> list[JsonObj]:
+    """``singleValueExtendedProperties`` as ``$expand`` asks for them: the named ids, or (none
+    named) every property the item has but the sandbox's own ``hidden`` bookkeeping."""
+    named = list(expand_props)
+    skip = {key.canonical for key in hidden}
+    keys = (
+        [parse_property_id(p) for p in named]
+        if named
+        else [key for key, _ in item.extended.values() if key.canonical not in skip]
+    )
+    found = []
+    for key in keys:
+        value = graph_property(item, key)
+        if isinstance(value, str):
+            found.append({"id": property_id(key), "value": value})
+    return found
 
 
 def item_body(item: Item, body_format: str | None = None) -> JsonObj:

@@ -3,7 +3,7 @@
 Taken from Microsoft Graph's v1.0 CSDL (msgraph-metadata ``schemas/v1.0-Prod.csdl``): the
 ``message`` entity type with its bases ``outlookItem`` and ``entity`` (navigation properties
 included), the properties ``eventMessage``, ``eventMessageRequest`` and
-``eventMessageResponse`` add, and ``mailFolder``. Names are kept in lower case: Graph reads
+``eventMessageResponse`` add, ``event`` and ``mailFolder``. Names are kept in lower case: Graph reads
 them case-insensitively.
 """
 
@@ -80,6 +80,58 @@ EVENT_MESSAGE_PROPERTIES = {
     ),
     "eventmessageresponse": _lower(("proposedNewTime", "responseType")),
 }
+EVENT_PROPERTIES = _lower(
+    (
+        "allowNewTimeProposals",
+        "attendees",
+        "body",
+        "bodyPreview",
+        "categories",
+        "changeKey",
+        "createdDateTime",
+        "end",
+        "hasAttachments",
+        "hideAttendees",
+        "iCalUId",
+        "id",
+        "importance",
+        "isAllDay",
+        "isCancelled",
+        "isDraft",
+        "isOnlineMeeting",
+        "isOrganizer",
+        "isReminderOn",
+        "lastModifiedDateTime",
+        "location",
+        "locations",
+        "onlineMeeting",
+        "onlineMeetingProvider",
+        "onlineMeetingUrl",
+        "organizer",
+        "originalEndTimeZone",
+        "originalStart",
+        "originalStartTimeZone",
+        "recurrence",
+        "reminderMinutesBeforeStart",
+        "responseRequested",
+        "responseStatus",
+        "sensitivity",
+        "seriesMasterId",
+        "showAs",
+        "start",
+        "subject",
+        "transactionId",
+        "type",
+        "webLink",
+        "attachments",
+        "calendar",
+        "extensions",
+        "instances",
+        "multiValueExtendedProperties",
+        "singleValueExtendedProperties",
+    )
+)
+"""The v1.0 event resource's properties and relationships ("event resource type")."""
 MAIL_FOLDER_PROPERTIES = _lower(
     (
         "id",

@@ -18,7 +18,8 @@ Value types (frozen dataclasses, datetimes always timezone-aware UTC):
   uid="", is_all_day=False, my_response="", sequence=0, is_cancelled=False,
   intended_free_busy="", request_type="", start_zone="", end_zone="", reply_time=None,
   response_requested=True, meeting_request_sent=False, previous_start=None,
-  previous_end=None)``: the calendar part of an appointment, meeting or meeting message.
+  previous_end=None, reminder_set=True, reminder_minutes=15)``: the calendar part of an
+  appointment, meeting or meeting message.
 - ``Item``: id, change_key, mailbox, folder, item_class, mime, headers, subject, sender,
   from_, to, cc, bcc, message_id, in_reply_to, references, conversation_id (32 hex digits),
   conversation_index (bytes), date_received, date_sent, date_created, last_modified,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import contextlib
+import json
 import sqlite3
 import threading
 import uuid
@@ -68,6 +69,8 @@ CREATE INDEX IF NOT EXISTS changes_folder ON changes (mailbox, folder, seq);
 CREATE TABLE IF NOT EXISTS folders (name TEXT PRIMARY KEY, mailbox TEXT NOT NULL,
     display_name TEXT NOT NULL, parent TEXT NOT NULL, folder_class TEXT NOT NULL);
 CREATE INDEX IF NOT EXISTS folders_parent ON folders (mailbox, parent);
+CREATE TABLE IF NOT EXISTS mailbox_settings (address TEXT NOT NULL, name TEXT NOT NULL,
+    value TEXT NOT NULL, PRIMARY KEY (address, name));
 """
 #: Store names of folders a user made: this prefix and the 32 hex digits of the folder's key.
 USER_FOLDER_PREFIX = "u"
@@ -159,6 +162,35 @@ class MailStore:
                 "SELECT address, display_name FROM mailboxes ORDER BY address"
             ).fetchall()
             return [Address(email=r["address"], name=r["display_name"]) for r in rows]
+
+    def mailbox_setting(self, address: str, name: str) -> Any:
+        """A setting the mailbox's owner made (JSON), None when they made none.
+
+        Exchange keeps such settings in the mailbox itself (working hours: the
+        ``IPM.Configuration.WorkHours`` message of the Calendar folder), so they survive a
+        restart with the store."""
+        with self._lock:
+            row = self._db.execute(
+                "SELECT value FROM mailbox_settings WHERE address = ? AND name = ?",
+                (address.lower(), name),
+            ).fetchone()
+        return json.loads(row["value"]) if row is not None else None
+
+    def set_mailbox_setting(self, address: str, name: str, value: Any) -> None:
+        """Keep a setting of the mailbox (JSON); None removes it."""
+        self._mailbox_row(address)  # MailboxNotFound for an unknown mailbox
+        with self._lock:
+            if value is None:
+                self._db.execute(
+                    "DELETE FROM mailbox_settings WHERE address = ? AND name = ?",
+                    (address.lower(), name),
+                )
+            else:
+                self._db.execute(
+                    "INSERT OR REPLACE INTO mailbox_settings (address, name, value) "
+                    "VALUES (?, ?, ?)",
+                    (address.lower(), name, json.dumps(value)),
+                )
 
     def _mailbox_row(self, address: str) -> sqlite3.Row:
         with self._lock:

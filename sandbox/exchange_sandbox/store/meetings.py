@@ -218,7 +218,9 @@ def cancel(
             ),
         )
         if send and is_meeting(done):
-            snapshot = replace(_cal(done), free_busy="Free", my_response="Organizer")
+            snapshot = replace(
+                _cal(done), free_busy="Free", my_response="Organizer", reminder_set=False
+            )
             _submit(
                 store,
                 done,
@@ -294,7 +296,7 @@ def respond(
         saved = None
         if send or draft:
             own_cal = _cal(own)
-            snapshot = replace(own_cal, my_response=answer)
+            snapshot = replace(own_cal, my_response=answer, reminder_set=False)
             cls, prefix, _ = ANSWERS[answer]
             message = _message(store, own, cls, prefix + own.subject, comment, snapshot, body_type)
             if draft:
@@ -509,6 +511,16 @@ def _ical(me: Address, subject: str, cal: CalendarFields, item_class: str) -> tu
         line("LOCATION", cal.location),
         line("STATUS", "CANCELLED" if method == "CANCEL" else "CONFIRMED"),
         line("X-MICROSOFT-CDO-BUSYSTATUS", (cal.intended_free_busy or cal.free_busy).upper()),
+    ]
+    if method == "REQUEST" and cal.reminder_set:  # the organizer's reminder, as Exchange writes it
+        lines += [
+            "BEGIN:VALARM",
+            "DESCRIPTION:REMINDER",
+            f"TRIGGER;RELATED=START:-PT{cal.reminder_minutes}M",
+            "ACTION:DISPLAY",
+            "END:VALARM",
+        ]
+    lines += [
         "END:VEVENT",
         "END:VCALENDAR",
     ]

@@ -160,6 +160,12 @@ class CalendarFields:
     #: On an update: the times the meeting had before.
     previous_start: datetime | None = None
     previous_end: datetime | None = None
+    #: The reminder (EWS ReminderIsSet/ReminderMinutesBeforeStart, Graph isReminderOn/
+    #: reminderMinutesBeforeStart; MAPI PidLidReminderSet/PidLidReminderDelta). Exchange's
+    #: default for a new calendar item is on, 15 minutes (Set-MailboxCalendarConfiguration
+    #: RemindersEnabled, DefaultReminderTime); a request carries the organizer's to the attendee.
+    reminder_set: bool = True
+    reminder_minutes: int = 15
 
 
 @dataclass(frozen=True)

@@ -8,6 +8,8 @@ Microsoft's schema by the ``sandbox`` fixture.
 
 from __future__ import annotations
 
+import email
+import email.policy
 from datetime import timedelta
 
 import pytest
@@ -381,3 +383,84 @@ def test_an_answer_saved_as_a_draft_goes_out_with_send_item(
     )
     assert response_codes(sent) == ["NoError"]
     assert attendee_answers(shared) == {DEVRIES: "Accept"}
+
+
+def test_the_organizers_reminder_is_kept_and_reaches_the_attendee(
+    sandbox: SandboxHandle, shared: Account, devries: Account
+) -> None:
+    """ReminderIsSet/ReminderMinutesBeforeStart are kept as written (Exchange's default, when a
+    request names neither, is a reminder 15 minutes before); the meeting request and the
+    attendee's tentative item carry the organizer's reminder, the request's iCalendar a VALARM."""
+    start = EWSDateTime(2026, 12, 1, 10, 0, tzinfo=AMS)
+    item = CalendarItem(
+        account=shared,
+        folder=shared.calendar,
+        subject="Met herinnering",
+        start=start,
+        end=start + timedelta(minutes=15),
+        required_attendees=[DEVRIES],
+        reminder_is_set=True,
+        reminder_minutes_before_start=30,
+    )
+    item.save(send_meeting_invitations=SEND_TO_ALL_AND_SAVE_COPY)
+    # exchangelib always writes both elements (false, 0 by default): a plain request names none.
+    calendar = (
+        f'<t:DistinguishedFolderId Id="calendar"><t:Mailbox><t:EmailAddress>{SHARED}'
+        "</t:EmailAddress></t:Mailbox></t:DistinguishedFolderId>"
+    )
+    plain = post_soap(
+        sandbox,
+        '<m:CreateItem SendMeetingInvitations="SendToNone">'
+        f"<m:SavedItemFolderId>{calendar}</m:SavedItemFolderId><m:Items>"
+        "<t:CalendarItem><t:Subject>Standaard</t:Subject><t:Start>2026-12-01T10:00:00Z</t:Start>"
+        "<t:End>2026-12-01T10:15:00Z</t:End></t:CalendarItem></m:Items></m:CreateItem>",
+    )
+    assert response_codes(plain) == ["NoError"]
+    quiet = CalendarItem(
+        account=shared,
+        folder=shared.calendar,
+        subject="Zonder",
+        start=start + timedelta(hours=2),
+        end=start + timedelta(hours=2, minutes=15),
+        reminder_is_set=False,
+    )
+    quiet.save(send_meeting_invitations=SEND_TO_NONE)
+
+    mine = shared.calendar.get(subject="Met herinnering")
+    assert (mine.reminder_is_set, mine.reminder_minutes_before_start) == (True, 30)
+    assert mine.reminder_due_by == start
+    default = shared.calendar.get(subject="Standaard")
+    assert (default.reminder_is_set, default.reminder_minutes_before_start) == (True, 15)
+    assert shared.calendar.get(subject="Zonder").reminder_is_set is False
+    request = devries.inbox.get(subject="Met herinnering")
+    assert isinstance(request, MeetingRequest)
+    assert (request.reminder_is_set, request.reminder_minutes_before_start) == (True, 30)
+    copy = devries.calendar.get(subject="Met herinnering")
+    assert (copy.reminder_is_set, copy.reminder_minutes_before_start) == (True, 30)
+    mime = next(
+        i.mime for i in sandbox.store.items(DEVRIES, "inbox") if i.subject == "Met herinnering"
+    )
+    assert mime is not None
+    ical = next(
+        part.get_content()
+        for part in email.message_from_bytes(mime, policy=email.policy.default).walk()
+        if part.get_content_type() == "text/calendar"
+    )
+    assert "TRIGGER;RELATED=START:-PT30M" in ical
+
+    mine.reminder_minutes_before_start = 5
+    mine.save(
+        update_fields=["reminder_minutes_before_start"], send_meeting_invitations=SEND_TO_NONE
+    )
+    assert shared.calendar.get(subject="Met herinnering").reminder_minutes_before_start == 5
+    (free_busy,) = devries.protocol.get_free_busy_info(
+        accounts=[(shared, "Required", False)],
+        start=start - timedelta(hours=1),
+        end=start + timedelta(hours=4),
+        merged_free_busy_interval=15,
+        requested_view="Detailed",
+    )
+    reminders = {
+        e.details.subject: e.details.is_reminder_set for e in free_busy.calendar_events or ()
+    }
+    assert reminders == {"Met herinnering": True, "Standaard": True, "Zonder": False}

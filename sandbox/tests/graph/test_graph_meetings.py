@@ -102,3 +102,51 @@ def test_responses_and_cancellations_have_their_own_types(client: Client, store:
             None,
         ),
     }
+
+
+EVENT = quote("microsoft.graph.eventMessage/event")
+
+
+def test_an_event_message_expands_to_the_event_it_is_about_in_its_mailbox(
+    client: Client, store: MailStore
+) -> None:
+    """`$expand=microsoft.graph.eventMessage/event` ("Get eventMessage"): the attendee's event
+    for a request, the organizer's for a response (eventMessageResponse), `{}` once the event is
+    gone from the calendar; a plain message has none, and the navigation needs its cast."""
+    invite(client, ANOUK)
+    request = only(client.get(f"/users/{ANOUK}/mailFolders/inbox/messages?$expand={EVENT}"))
+    own = only(client.get(f"/users/{ANOUK}/events"))
+    organizers = only(client.get(f"/users/{SHARED}/events"))
+    assert request["event"]["id"] == own["id"]
+    assert request["event"]["iCalUId"] == own["iCalUId"] == organizers["iCalUId"]
+    assert request["event"]["responseStatus"]["response"] == "notResponded"
+
+    declined = client.post(f"/users/{ANOUK}/events/{own['id']}/decline", {"sendResponse": True})
+    assert declined.status == 202, declined.raw
+    selected = quote("microsoft.graph.eventMessage/event($select=id,iCalUId)")
+    response = only(
+        client.get(f"/users/{SHARED}/mailFolders/inbox/messages?$select=subject&$expand={selected}")
+    )
+    assert response["@odata.type"] == "#microsoft.graph.eventMessageResponse"
+    assert set(response["event"]) >= {"id", "iCalUId"}
+    assert "subject" not in response["event"]
+    assert (response["event"]["id"], response["event"]["iCalUId"]) == (
+        organizers["id"],
+        organizers["iCalUId"],
+    )
+    again = client.get(f"/users/{ANOUK}/messages/{request['id']}?$expand={EVENT}")
+    assert again.json["event"] == {}, "the declined event left the calendar"
+
+    store.deliver(SHARED, customer_mail())
+    plain = [
+        m
+        for m in client.get(f"/users/{SHARED}/messages?$expand={EVENT}").json["value"]
+        if "@odata.type" not in m  # a plain message is not annotated
+    ]
+    assert plain
+    assert all("event" not in m for m in plain)
+    uncast = client.get(f"/users/{SHARED}/messages?$expand=event")
+    assert uncast.status == 400
+    assert uncast.json["error"]["code"] == "RequestBroker--ParseUri"
+    wrong = client.get(f"/users/{SHARED}/messages?$expand={quote(EVENT + '($select=nope)')}")
+    assert wrong.status == 400

@@ -166,6 +166,8 @@ class Item:
     marker: str | None = None
     message_id: str | None = "<m1@example.nl>"
     item_class: str = "IPM.Note"
+    #: The element Exchange answers with: Message, or a meeting message's own (MeetingResponse, …).
+    element: str = "Message"
 
     def xml(self) -> str:
         headers = ""
@@ -190,7 +192,7 @@ class Item:
         )
         address, name = self.sender
         return (
-            f'<t:Message><t:ItemId Id="{self.id}" ChangeKey="ck-{self.id}"/>'
+            f'<t:{self.element}><t:ItemId Id="{self.id}" ChangeKey="ck-{self.id}"/>'
             f"<t:ItemClass>{self.item_class}</t:ItemClass>"
             f"<t:Subject>{escape(self.subject)}</t:Subject>"
             f'<t:TextBody BodyType="Text">{escape(self.text_body)}</t:TextBody>'
@@ -200,7 +202,7 @@ class Item:
             f"{_mailbox('Sender', address, name)}"
             f"<t:ToRecipients><t:Mailbox><t:EmailAddress>{self.to}</t:EmailAddress>"
             "<t:RoutingType>SMTP</t:RoutingType></t:Mailbox></t:ToRecipients>"
-            f"{_mailbox('From', address, name)}{message_id}</t:Message>"
+            f"{_mailbox('From', address, name)}{message_id}</t:{self.element}>"
         )
 
 

@@ -66,6 +66,29 @@ def test_internet_headers_reach_the_screening_as_the_sender_wrote_them(
     assert fetched.marker is None
 
 
+@pytest.mark.parametrize(
+    ("element", "item_class"),
+    [
+        ("MeetingRequest", "IPM.Schedule.Meeting.Request"),
+        ("MeetingResponse", "IPM.Schedule.Meeting.Resp.Neg"),
+        ("MeetingCancellation", "IPM.Schedule.Meeting.Canceled"),
+    ],
+)
+def test_a_meeting_message_is_read_like_mail_with_its_marker(
+    ews: FakeEws, mailbox: EwsMailbox, element: str, item_class: str
+) -> None:
+    """Exchange answers meeting messages as elements of their own, which exchangelib parses
+    into classes of their own: they must carry the service's fields too (a colleague's answer
+    to a callback in the shared inbox once stopped every pass)."""
+    item = Item("item-1", item_class=item_class, element=element, marker='{"decision": "x"}')
+
+    fetched = fetch_one(ews, mailbox, item)
+
+    assert fetched.message.item_class == item_class
+    assert fetched.marker == '{"decision": "x"}'
+    assert fetched.unreadable is None
+
+
 def test_mail_submitted_inside_the_organisation_without_headers_uses_the_items_fields(
     ews: FakeEws, mailbox: EwsMailbox
 ) -> None:

@@ -375,7 +375,12 @@ class EwsCalendars:
             lambda: list(
                 organiser.fetch(
                     ids=[(i, None) for i in item_ids],
-                    only_fields=["item_class", "sender", "author"],
+                    only_fields=[
+                        "item_class",
+                        "sender",
+                        "author",
+                        "associated_calendar_item_id",
+                    ],
                 )
             ),
         )

@@ -2,8 +2,9 @@
 
 exchangelib 5 knows neither `t:Flag` (Exchange 2013+, `item:Flag`) nor our
 marker, nor Outlook's last verb (PidTagLastVerbExecuted 0x1081 and
-PidTagLastVerbExecutionTime 0x1082), so they are registered on `Message`
-once, at import of this module.
+PidTagLastVerbExecutionTime 0x1082), so they are registered on `Message` and
+on the meeting messages (request, response, cancellation: exchangelib parses
+them as classes of their own) once, at import of this module.
 """
 
 from __future__ import annotations
@@ -12,6 +13,12 @@ from typing import Any
 
 from exchangelib import ExtendedProperty, Message
 from exchangelib.fields import Choice, ChoiceField, DateTimeField, EWSElementField, InvalidField
+from exchangelib.items import (
+    MeetingCancellation,
+    MeetingMessage,
+    MeetingRequest,
+    MeetingResponse,
+)
 from exchangelib.properties import EWSElement
 from exchangelib.version import EXCHANGE_2013
 
@@ -74,30 +81,40 @@ class LastVerbTime(ExtendedProperty):  # type: ignore[misc]  # exchangelib is un
     property_type = "SystemTime"
 
 
+#: The item classes an inbox message may be parsed as: mail, and the meeting messages Exchange
+#: answers as their own elements (t:MeetingRequest, …); each needs the fields, or reading such a
+#: message (a colleague's answer to a callback, an invitation to the team) fails.
+MESSAGE_CLASSES: tuple[Any, ...] = (
+    Message,
+    MeetingRequest,
+    MeetingResponse,
+    MeetingCancellation,
+    MeetingMessage,
+)
+
+
 def _register() -> None:
-    try:
-        Message.get_field_by_fieldname("followup_flag")
-    except InvalidField:
-        flag: Any = FlagField(
-            name="followup_flag",
-            field_uri="item:Flag",
-            value_cls=FollowupFlag,
-            supported_from=EXCHANGE_2013,
-        )
-        Message.add_field(flag, insert_after="has_attachments")
-    try:
-        Message.get_field_by_fieldname("topcontact_marker")
-    except InvalidField:
-        Message.register("topcontact_marker", DecisionMarker)
-    try:
-        Message.get_field_by_fieldname("topcontact_ref")
-    except InvalidField:
-        Message.register("topcontact_ref", SendRef)
-    for name, prop in (("last_verb", LastVerb), ("last_verb_at", LastVerbTime)):
+    for cls in MESSAGE_CLASSES:
         try:
-            Message.get_field_by_fieldname(name)
+            cls.get_field_by_fieldname("followup_flag")
         except InvalidField:
-            Message.register(name, prop)
+            flag: Any = FlagField(
+                name="followup_flag",
+                field_uri="item:Flag",
+                value_cls=FollowupFlag,
+                supported_from=EXCHANGE_2013,
+            )
+            cls.add_field(flag, insert_after="has_attachments")
+        for name, prop in (
+            ("topcontact_marker", DecisionMarker),
+            ("topcontact_ref", SendRef),
+            ("last_verb", LastVerb),
+            ("last_verb_at", LastVerbTime),
+        ):
+            try:
+                cls.get_field_by_fieldname(name)
+            except InvalidField:
+                cls.register(name, prop)
 
 
 _register()

@@ -327,14 +327,11 @@ class GraphCalendars:
             )
             if kind is None or not who:
                 continue
+            # The documented form ("Get eventMessage"): the event in this mailbox, for a
+            # response the organiser's ("eventMessageResponse"); `{}` once it is gone.
             event = self._get(
                 f"{url}?"
-                + _query(
-                    {
-                        "$select": "id",
-                        "$expand": "microsoft.graph.eventMessage/event($select=id,iCalUId)",
-                    }
-                )
+                + _query({"$select": "id", "$expand": "microsoft.graph.eventMessage/event"})
             )
             about = event.body.get("event") if event.ok and isinstance(event.body, dict) else None
             about = about if isinstance(about, dict) else {}
