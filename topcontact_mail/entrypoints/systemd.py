@@ -48,11 +48,14 @@ class Notifier:
         if self._address is None:
             return
         with socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM) as sock:
+            # Never wait: a listener that does not read (its queue holds ten datagrams) must
+            # not hang the service's loop; a heartbeat lost that way is followed by the next.
+            sock.setblocking(False)
             try:
                 sock.connect(self._address)
                 sock.sendall(message.encode("utf-8"))
             except OSError:
-                pass  # systemd went away (shutdown): nothing to tell
+                pass  # systemd went away (shutdown) or is not reading: nothing to tell
 
     def ready(self, status: str = "") -> None:
         """READY=1 the first time (later calls only update the status)."""
