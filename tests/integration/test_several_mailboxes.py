@@ -430,3 +430,68 @@ def test_one_process_serves_several_mailboxes_reloads_on_sighup_and_stops_cleanl
     assert "Traceback" not in log
     lines = [json.loads(line) for line in log.splitlines() if line.startswith("{")]
     assert any(line.get("event") == "configuration reloaded" for line in lines)
+
+
+def test_one_mailbox_s_refused_credentials_never_stall_another(
+    tmp_path: Path, world: dict[str, object]
+) -> None:
+    sandbox = world["sandbox"]
+    processes = world["processes"]
+    assert isinstance(sandbox, SandboxHandle)
+    assert isinstance(processes, list)
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    config = tmp_path / "topcontact.toml"
+    write_config(
+        config,
+        sandbox,
+        port=port,
+        boxes=(KLANT, VERHUUR),
+        broken='[mailboxes.connection.ews]\npassword = "Verlopen-Wachtwoord-7"\n',
+    )
+    log_file = tmp_path / "daemon.log"
+    with log_file.open("ab") as log:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "topcontact_mail", "run", "--config", str(config)],
+            stdout=subprocess.DEVNULL,
+            stderr=log,
+        )
+    processes.append(process)
+    for n in range(3):
+        sandbox.store.deliver(KLANT, mail(KLANT, n))
+        sandbox.store.deliver(VERHUUR, mail(VERHUUR, n))
+    wait_for(lambda: len(per_original(sandbox, KLANT)) == 3, 60, "the working mailbox")
+
+    def refused() -> bool:
+        try:
+            answer = requests.get(f"{base}/health", timeout=5)
+        except requests.ConnectionError:
+            return False
+        box = answer.json()["mailboxes"].get(VERHUUR, {})
+        return answer.status_code == 503 and box.get("reasons") == ["authentication_failing"]
+
+    wait_for(refused, 30, "the refused mailbox in /health")
+    snapshot = requests.get(f"{base}/health", timeout=5).json()
+    assert snapshot["status"] == "failing"
+    assert snapshot["mailboxes"][KLANT]["status"] == "ok"
+    assert snapshot["mailboxes"][VERHUUR]["status"] == "failing"
+    text = requests.get(f"{base}/metrics", timeout=5).text
+    assert metric(text, "topcontact_credentials_ok", mailbox=VERHUUR) == 0
+    assert metric(text, "topcontact_credentials_ok", mailbox=KLANT) == 1
+    assert metric(text, "topcontact_acknowledgements_sent_total", mailbox=KLANT) == 3
+    assert (
+        metric(
+            text,
+            "topcontact_backend_errors_total",
+            mailbox=VERHUUR,
+            operation="connect",
+            kind="credentials",
+        )
+        or 0
+    ) >= 1
+    assert per_original(sandbox, VERHUUR) == Counter()
+    process.send_signal(signal.SIGTERM)
+    assert process.wait(timeout=30) == 0
+    log = log_file.read_text()
+    assert "refuses the service's credentials" in log
+    assert "Verlopen-Wachtwoord-7" not in log
