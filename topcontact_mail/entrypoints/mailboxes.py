@@ -522,14 +522,14 @@ class Supervisor:
                 or f"connecting to {served.settings.connection.shared_mailbox}"
             )
         else:
-            troubled = [
-                key
-                for key, s in self.served.items()
-                if not s.worker.beat.last_status.startswith("watching")
-            ]
-            text = f"watching {len(self.served) - len(troubled)} of {len(self.served)} mailboxes"
+            # As `/health` sees them: a loop's own status line is not cleared when it recovers.
+            now = time.time()
+            states = {key: self.health.mailbox(key).status(now) for key in self.served}
+            working = sum(1 for state in states.values() if state == "ok")
+            text = f"watching {working} of {len(self.served)} mailboxes"
+            troubled = sorted(k for k, state in states.items() if state in ("degraded", "failing"))
             if troubled:
-                text += f" (not yet or not now: {', '.join(sorted(troubled))})"
+                text += f"; trouble: {', '.join(troubled)}"
         if text != self._told:
             self._told = text
             self.notifier.status(text)
