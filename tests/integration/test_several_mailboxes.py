@@ -145,6 +145,15 @@ def metric(text: str, name: str, **labels: str) -> float | None:
     return None
 
 
+def wait_for_metric(base: str, value: float, name: str, **labels: str) -> None:
+    """Counters move when a pass ends, a moment after its mail reaches Sent Items."""
+
+    def reached() -> bool:
+        return metric(requests.get(f"{base}/metrics", timeout=5).text, name, **labels) == value
+
+    wait_for(reached, 15, f"{name}{labels} = {value}")
+
+
 @pytest.fixture
 def world(tmp_path: Path) -> Iterator[dict[str, object]]:
     sandbox = start_three()
@@ -236,6 +245,8 @@ def test_one_process_serves_several_mailboxes_reloads_on_sighup_and_stops_cleanl
         40,
         "the tracking pass to count the open targets",
     )
+    for box, count in people.items():
+        wait_for_metric(base, count, "topcontact_acknowledgements_sent_total", mailbox=box)
     health = requests.get(f"{base}/health", timeout=5)
     assert health.status_code == 200, health.text
     snapshot = health.json()
@@ -373,6 +384,7 @@ def test_one_process_serves_several_mailboxes_reloads_on_sighup_and_stops_cleanl
         if m["In-Reply-To"] == "<klantcontact-11@example.nl>"
     )
     assert "Team Nieuw" in newer.get_body(("plain",)).get_content()  # type: ignore[union-attr]
+    wait_for_metric(base, 1, "topcontact_acknowledgements_sent_total", mailbox=ONDERHOUD)
     text = requests.get(f"{base}/metrics", timeout=5).text
     assert metric(text, "topcontact_config_reloads_total", result="applied") == 1
     assert metric(text, "topcontact_mailboxes") == 3
@@ -475,6 +487,7 @@ def test_one_mailbox_s_refused_credentials_never_stall_another(
     assert snapshot["status"] == "failing"
     assert snapshot["mailboxes"][KLANT]["status"] == "ok"
     assert snapshot["mailboxes"][VERHUUR]["status"] == "failing"
+    wait_for_metric(base, 3, "topcontact_acknowledgements_sent_total", mailbox=KLANT)
     text = requests.get(f"{base}/metrics", timeout=5).text
     assert metric(text, "topcontact_credentials_ok", mailbox=VERHUUR) == 0
     assert metric(text, "topcontact_credentials_ok", mailbox=KLANT) == 1
@@ -495,3 +508,77 @@ def test_one_mailbox_s_refused_credentials_never_stall_another(
     log = log_file.read_text()
     assert "refuses the service's credentials" in log
     assert "Verlopen-Wachtwoord-7" not in log
+
+
+def test_several_mailboxes_over_graph(tmp_path: Path) -> None:
+    """The same process over Microsoft Graph: two mailboxes, a reload, a clean stop."""
+    from exchange_sandbox import serve_graph_tls
+    from tests.integration.conftest import write_config as backend_config
+
+    base = load_config()
+    users = tuple(
+        dataclasses.replace(u, delegate=(*u.delegate, VERHUUR)) if u.name == USER else u
+        for u in base.users
+    )
+    # The app's access policy (RBAC for Applications) covers the second mailbox too.
+    apps = tuple(dataclasses.replace(a, mailboxes=(*a.mailboxes, VERHUUR)) for a in base.graph.apps)
+    sandbox = start_sandbox(
+        config=dataclasses.replace(
+            base,
+            mailboxes=(*base.mailboxes, MailboxConfig(VERHUUR, "Verhuur")),
+            users=users,
+            graph=dataclasses.replace(base.graph, apps=apps),
+        )
+    )
+    graph = serve_graph_tls(sandbox.server, tls_dir=tmp_path / "tls")
+    port = free_port()
+    config = tmp_path / "topcontact.toml"
+    tables = "".join(f'[[mailboxes]]\nshared_mailbox = "{box}"\n' for box in (KLANT, VERHUUR))
+    backend_config(
+        config,
+        "graph",
+        sandbox,
+        tmp_path / "state",
+        graph=graph,
+        service_keys={"health_listen": f"127.0.0.1:{port}"},
+        extra="[callbacks]\nenabled = false\n" + tables,
+    )
+    process: subprocess.Popen[bytes] | None = None
+    try:
+        for n in range(3):
+            sandbox.store.deliver(KLANT, mail(KLANT, n))
+            sandbox.store.deliver(VERHUUR, mail(VERHUUR, n))
+        with (tmp_path / "daemon.log").open("ab") as log:
+            process = subprocess.Popen(
+                [sys.executable, "-m", "topcontact_mail", "run", "--config", str(config)],
+                stdout=subprocess.DEVNULL,
+                stderr=log,
+            )
+        wait_for(
+            lambda: (
+                len(per_original(sandbox, KLANT)) == 3 and len(per_original(sandbox, VERHUUR)) == 3
+            ),
+            60,
+            "both mailboxes over Graph",
+        )
+        process.send_signal(signal.SIGHUP)
+        sandbox.store.deliver(VERHUUR, mail(VERHUUR, 3))
+        wait_for(lambda: len(per_original(sandbox, VERHUUR)) == 4, 30, "mail after the reload")
+
+        def sent(box: str) -> float | None:
+            text = requests.get(f"http://127.0.0.1:{port}/metrics", timeout=5).text
+            return metric(text, "topcontact_acknowledgements_sent_total", mailbox=box)
+
+        # Counted when the pass ends, a moment after the copy reaches Sent Items.
+        wait_for(lambda: sent(VERHUUR) == 4, 10, "the counter")
+        assert sent(KLANT) == 3
+        process.send_signal(signal.SIGTERM)
+        assert process.wait(timeout=30) == 0
+        for box in (KLANT, VERHUUR):
+            assert max(per_original(sandbox, box).values()) == 1
+    finally:
+        if process is not None and process.poll() is None:
+            process.kill()
+            process.wait()
+        graph.stop()
+        sandbox.stop()
