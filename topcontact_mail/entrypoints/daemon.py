@@ -81,7 +81,6 @@ class Daemon:
         except Exception as exc:  # tracking trouble must never stop the acknowledgements
             self.log.exception("tracking pass failed", error=type(exc).__name__)
             return None
-        self.last_tracking = summary
         if self.health is not None:
             self.health.tracked(summary)
             self._standing(self.tracking)
@@ -105,6 +104,7 @@ class Daemon:
                 id="tracking-wakeup",
                 replace_existing=True,
             )
+        self.last_tracking = summary  # last: whoever sees it sees the next wakeup armed too
         return summary
 
     def _standing(self, tracking: TrackingService) -> None:

@@ -116,11 +116,12 @@ def run(config_path: Path | None, once: bool, only: str | None) -> None:
     supervisor = Supervisor(
         settings, config_path=config_path, only=only, health=health, notifier=notifier, stop=stop
     )
+    # Before the states open (a lease may take a while): a signal meanwhile waits for the loop.
+    _on_signals(stop, supervisor.reload_due, log)
     try:
         supervisor.open(mailboxes)
     except StoreError as exc:
         fail(str(exc))
-    _on_signals(stop, supervisor.reload_due, log)
     # Started as far as systemd is concerned: a mailbox that cannot be reached yet is its
     # worker's to keep trying (the status says so), not a start-up that times out and loops.
     first = mailboxes[0].connection.shared_mailbox
