@@ -365,6 +365,16 @@ class MailboxWorker:
                     self.error = exc
                     self.ended = f"{type(exc).__name__}: {exc}"
                     return
+                except MailboxUnavailable as exc:
+                    # The callback mailbox or the calendars could not be reached: a fault of
+                    # the server, not of the loop; connected again after the back-off.
+                    log.warning("cannot reach the mailbox yet", error=str(exc), retry_in=delay)
+                    if self.health is not None:
+                        if isinstance(exc, CredentialsRejected):
+                            self.health.credentials_refused(f"credentials refused: {exc}")
+                        else:
+                            self.health.degraded(f"cannot reach the mailbox: {exc}")
+                    self.ended = f"unreachable: {exc}"
                 except Exception as exc:  # one mailbox's trouble must never stop the others
                     if time.monotonic() - started > RETRY_MAX_SECONDS:
                         delay = RETRY_START_SECONDS  # it ran a good while: a fresh failure
@@ -380,7 +390,7 @@ class MailboxWorker:
                     if parts is not None:
                         parts.close(mailbox)
                     mailbox.close()
-                self.beat.status(f"the loop failed, starting again in {delay:.0f} s")
+                self.beat.status(f"starting again in {delay:.0f} s: {self.ended}")
                 self._wait(delay)
                 delay = min(delay * 2, RETRY_MAX_SECONDS)
             self.ended = self.ended or "stopped"
