@@ -22,6 +22,7 @@ from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
+    PrivateAttr,
     SecretStr,
     ValidationError,
     field_validator,
@@ -467,6 +468,12 @@ class ServiceSettings(Section):
     #: Long work (catching up a backlog, building a report) shows a bar on a terminal, and off
     #: one a log line every this many seconds.
     progress_interval_seconds: float = Field(default=10, gt=0)
+    #: With `[[mailboxes]]`: at most this many mailboxes do a pass (read, send, track) at the
+    #: same moment; the others wait their turn (waiting for new mail needs no turn).
+    max_concurrent_mailboxes: int = Field(default=4, ge=1, le=256)
+    #: A mailbox whose last successful sync is older than this is "sync lagging" in `/health`;
+    #: 0: three safety-net sync intervals (`sync_interval_seconds`).
+    sync_lag_seconds: float = Field(default=0, ge=0)
 
     @field_validator("health_listen")
     @classmethod
@@ -604,6 +611,39 @@ class ScaleOutSettings(Section):
         return self
 
 
+#: The sections a `[[mailboxes]]` table may set for its mailbox; the top level's are its defaults.
+MAILBOX_SECTIONS = (
+    "calendar",
+    "team",
+    "connection",
+    "screening",
+    "acknowledgement",
+    "tracking",
+    "callbacks",
+)
+
+
+class MailboxEntry(Section):
+    """One shared mailbox of a configuration that serves several (`[[mailboxes]]`).
+
+    Each table names its `shared_mailbox` and sets what differs from the top level:
+    whole or partial sections, merged key by key over the top level's (a
+    `[mailboxes.connection.ews]` with only `password_file` keeps the top level's
+    endpoint and user). Checked in full by `load_settings`, per mailbox.
+    """
+
+    shared_mailbox: MailAddress
+    #: This mailbox's state folder; default: `<service.state_dir>/<shared_mailbox>`.
+    state_dir: Path | None = None
+    calendar: dict[str, Any] = {}
+    team: dict[str, Any] = {}
+    connection: dict[str, Any] = {}
+    screening: dict[str, Any] = {}
+    acknowledgement: dict[str, Any] = {}
+    tracking: dict[str, Any] = {}
+    callbacks: dict[str, Any] = {}
+
+
 class _TomlSource(PydanticBaseSettingsSource):
     """Reads the already-parsed TOML document handed over by `load_settings`."""
 
@@ -639,6 +679,24 @@ class Settings(BaseSettings):
     retention: RetentionSettings = RetentionSettings()
     postgresql: PostgresSettings = PostgresSettings()
     scale_out: ScaleOutSettings = ScaleOutSettings()
+    #: Several shared mailboxes in one process (`[[mailboxes]]`); empty: the one of `[connection]`.
+    mailboxes: list[MailboxEntry] = []
+
+    #: Each mailbox's complete settings, made and checked by `load_settings`.
+    _expanded: tuple[Settings, ...] = PrivateAttr(default=())
+
+    def mailbox_settings(self) -> tuple[Settings, ...]:
+        """The settings of every mailbox this configuration serves (itself when it has no
+        `[[mailboxes]]`), each complete: its own sections over the top level's."""
+        return self._expanded or (self,)
+
+    def for_mailbox(self, address: str) -> Settings:
+        """The settings of the mailbox `address`; `ConfigError` when it is not configured."""
+        for one in self.mailbox_settings():
+            if one.connection.shared_mailbox.casefold() == address.strip().casefold():
+                return one
+        known = ", ".join(m.connection.shared_mailbox for m in self.mailbox_settings())
+        raise ConfigError(f"no mailbox {address!r} in the configuration (it has: {known})")
 
     @classmethod
     def settings_customise_sources(
@@ -689,6 +747,14 @@ def load_settings(path: Path | None = None) -> Settings:
             raise ConfigError(f"{file}: not valid TOML: {exc}") from None
         base = file.resolve().parent
         data = _anchored(data, base)
+    settings = _validated(data, source, base)
+    if settings.mailboxes:
+        expanded = _expand(settings, data, source, base)
+        settings._expanded = expanded
+    return settings
+
+
+def _validated(data: dict[str, Any], source: str, base: Path | None) -> Settings:
     _PENDING_TOML["data"] = data
     try:
         settings = Settings()
@@ -704,6 +770,52 @@ def load_settings(path: Path | None = None) -> Settings:
     return settings
 
 
+def _merged(defaults: dict[str, Any], own: dict[str, Any]) -> dict[str, Any]:
+    """`own` over `defaults`, table by table (lists and values are replaced whole)."""
+    result = dict(defaults)
+    for key, value in own.items():
+        if isinstance(value, dict) and isinstance(result.get(key), dict):
+            result[key] = _merged(result[key], value)
+        else:
+            result[key] = value
+    return result
+
+
+def _expand(
+    settings: Settings, data: dict[str, Any], source: str, base: Path | None
+) -> tuple[Settings, ...]:
+    """Each `[[mailboxes]]` table's complete settings: its sections over the top level's."""
+    top = {k: v for k, v in data.items() if k != "mailboxes"}
+    raw_entries: list[dict[str, Any]] = list(data.get("mailboxes") or [])
+    found: list[Settings] = []
+    seen: dict[str, int] = {}
+    for number, entry in enumerate(settings.mailboxes):
+        raw = raw_entries[number] if number < len(raw_entries) else {}
+        address = entry.shared_mailbox
+        where = f"{source}: mailboxes[{number}] ({address})"
+        key = address.casefold()
+        if key in seen:
+            raise ConfigError(
+                f"{where}: the mailbox is configured in mailboxes[{seen[key]}] already"
+            )
+        seen[key] = number
+        own = {section: raw[section] for section in MAILBOX_SECTIONS if section in raw}
+        own = _merged(own, {"connection": {"shared_mailbox": address}})
+        one = _validated(_merged(top, own), where, base)
+        # The environment is the strongest source: it must not make every mailbox the same one.
+        if one.connection.shared_mailbox.casefold() != key:
+            raise ConfigError(
+                f"{where}: connection.shared_mailbox is overridden by the environment "
+                "(TOPCONTACT_CONNECTION__SHARED_MAILBOX); unset it with [[mailboxes]]"
+            )
+        # One state per mailbox: its own folder, inside the top level's unless it names one.
+        state_dir = entry.state_dir or settings.service.state_dir / key
+        service = one.service.model_copy(update={"state_dir": state_dir})
+        one = one.model_copy(update={"service": service, "mailboxes": []})
+        found.append(one)
+    return tuple(found)
+
+
 #: Keys that name files or folders; their relative values count from the configuration file.
 _PATH_KEY_SUFFIXES = ("_dir", "_file", "_path")
 
@@ -714,6 +826,8 @@ def _anchored(data: dict[str, Any], base: Path) -> dict[str, Any]:
     for key, value in data.items():
         if isinstance(value, dict):
             result[key] = _anchored(value, base)
+        elif isinstance(value, list) and value and all(isinstance(v, dict) for v in value):
+            result[key] = [_anchored(v, base) for v in value]
         elif isinstance(value, str) and value and key.endswith(_PATH_KEY_SUFFIXES):
             path = Path(value).expanduser()
             result[key] = str(path if path.is_absolute() else base / path)

@@ -67,7 +67,8 @@ def test_a_working_service_is_healthy_and_counts_in_metrics(tmp_path: Path) -> N
         assert health.json()["status"] == "ok"
         metrics = requests.get(f"{base}/metrics", timeout=2).text
         assert "topcontact_healthy 1.0" in metrics
-        assert "topcontact_credentials_ok 1.0" in metrics
+        assert f'topcontact_credentials_ok{{mailbox="{SHARED}"}} 1.0' in metrics
+        assert health.json()["mailboxes"][SHARED]["status"] == "ok"
     finally:
         process.terminate()
         assert process.wait(timeout=30) == 0  # SIGTERM is a clean stop
@@ -80,7 +81,13 @@ def test_refused_credentials_are_reported_loudly_not_silently(tmp_path: Path) ->
         assert health.status_code == 503
         assert health.json()["status"] == "failing"
         assert "credentials" in health.json()["reason"]
-        assert "topcontact_credentials_ok 0.0" in requests.get(f"{base}/metrics", timeout=2).text
+        assert health.json()["mailboxes"][SHARED]["reasons"] == ["authentication_failing"]
+        metrics = requests.get(f"{base}/metrics", timeout=2).text
+        assert f'topcontact_credentials_ok{{mailbox="{SHARED}"}} 0.0' in metrics
+        assert (
+            f'topcontact_mailbox_problem{{mailbox="{SHARED}",problem="authentication_failing"}} 1.0'
+            in metrics
+        )
     finally:
         process.terminate()
         process.wait(timeout=30)

@@ -66,6 +66,7 @@ def test_the_unit_is_notify_with_a_watchdog_and_private_state() -> None:
         "StateDirectoryMode=0700",
         "User=topcontact",
         "ProtectSystem=strict",
+        "ExecReload=/bin/kill -HUP $MAINPID",  # SIGHUP: the configuration read again
     ):
         assert line in text
 

@@ -35,9 +35,15 @@ def settings_or_exit(path: Path | None, *, connects: bool = False) -> Settings:
         settings = load_settings(path)
     except ConfigError as exc:
         fail(str(exc))
-    problem = settings.connection.missing_section() if connects else None
-    if problem is not None:
-        file, required = resolve_config_path(path)
-        origin = str(file) if file is not None and (required or file.exists()) else "defaults"
-        fail(f"{origin}: the configuration is not valid:\n  connection: {problem}")
+    if not connects:
+        return settings
+    several = bool(settings.mailboxes)
+    for one in settings.mailbox_settings():
+        problem = one.connection.missing_section()
+        if problem is not None:
+            file, required = resolve_config_path(path)
+            origin = str(file) if file is not None and (required or file.exists()) else "defaults"
+            if several:
+                origin += f": mailboxes ({one.connection.shared_mailbox})"
+            fail(f"{origin}: the configuration is not valid:\n  connection: {problem}")
     return settings

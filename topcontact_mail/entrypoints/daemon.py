@@ -17,7 +17,8 @@ from __future__ import annotations
 import signal
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from types import FrameType
 from typing import Any
@@ -25,11 +26,12 @@ from typing import Any
 from apscheduler.schedulers.background import BackgroundScheduler
 
 from topcontact_mail.config import Settings
-from topcontact_mail.entrypoints.health import Health
+from topcontact_mail.entrypoints.health import MailboxHealth
 from topcontact_mail.entrypoints.retention_job import schedule_purge
 from topcontact_mail.entrypoints.systemd import Notifier
 from topcontact_mail.logs import get_logger
 from topcontact_mail.ports import CredentialsRejected, Mailbox, MailboxUnavailable, WatermarkExpired
+from topcontact_mail.reports.status import status
 from topcontact_mail.services.acknowledge import WATERMARK, AcknowledgeService, Summary
 from topcontact_mail.services.callbacks import CallbackService
 from topcontact_mail.services.tracking import TrackingService, TrackingSummary
@@ -51,29 +53,23 @@ class Daemon:
     service: AcknowledgeService
     mailbox: Mailbox
     on_pass: Callable[[Summary], None] | None = None
-    health: Health | None = None
+    health: MailboxHealth | None = None
     tracking: TrackingService | None = None
     notifier: Notifier = field(default_factory=Notifier)
     #: Books callbacks in the same pass (docs/callbacks.md); None when callbacks are off.
     callbacks: CallbackService | None = None
+    #: Several mailboxes in one process: a pass (or tracking pass) runs only while holding
+    #: one of these turns (`service.max_concurrent_mailboxes`); waiting for mail needs none.
+    slots: threading.Semaphore | None = None
 
     def __post_init__(self) -> None:
         self.stop = threading.Event()
         self.sync_due = threading.Event()
         self.tracking_due = threading.Event()
-        self.log = get_logger("daemon")
+        self.log = get_logger("daemon", mailbox=self.settings.connection.shared_mailbox)
         self.total = Summary()
         self.last_tracking: TrackingSummary | None = None
         self._scheduler: BackgroundScheduler | None = None
-
-    def close(self) -> None:
-        """Close what was opened for the callbacks (their own mailbox, the calendars); the
-        shared mailbox and the store are their opener's to close."""
-        if self.callbacks is None:
-            return
-        if self.callbacks.mailbox is not self.mailbox:
-            self.callbacks.mailbox.close()
-        self.callbacks.calendars.close()
 
     def track(self) -> TrackingSummary | None:
         """One tracking pass; the next is armed at its `next_wakeup`. A failure in it is logged
@@ -81,13 +77,14 @@ class Daemon:
         if self.tracking is None:
             return None
         try:
-            summary = self.tracking.run_once(should_stop=self.stop.is_set)
+            with self._turn():
+                summary = self.tracking.run_once(should_stop=self.stop.is_set)
         except Exception as exc:  # tracking trouble must never stop the acknowledgements
             self.log.exception("tracking pass failed", error=type(exc).__name__)
             return None
-        self.last_tracking = summary
         if self.health is not None:
             self.health.tracked(summary)
+            self._standing(self.tracking)
         self.log.info(
             "tracking pass",
             observed=summary.observed,
@@ -108,7 +105,41 @@ class Daemon:
                 id="tracking-wakeup",
                 replace_existing=True,
             )
+        self.last_tracking = summary  # last: whoever sees it sees the next wakeup armed too
         return summary
+
+    def _standing(self, tracking: TrackingService) -> None:
+        """The open targets by state and the callbacks, for `/metrics` (as `status` counts them)."""
+        if self.health is None:
+            return
+        try:
+            view = status(
+                tracking.store.targets(open_only=True),
+                tracking.callbacks.tracked_callbacks(),
+                tracking.clock.now(),
+                tracking.calendar,
+                tracking.options.schedule,
+            )
+        except Exception as exc:  # the figures are a courtesy; never let them stop the loop
+            self.log.warning("cannot count the open targets", error=type(exc).__name__)
+            return
+        self.health.standing(
+            {"on_time": view.on_time, "warning": view.warning, "overdue": view.overdue},
+            {"planned": len(view.callbacks_planned), "missed": len(view.callbacks_missed)},
+        )
+
+    @contextmanager
+    def _turn(self) -> Iterator[None]:
+        """Hold one of the process's turns for a pass (none needed with one mailbox)."""
+        if self.slots is None:
+            yield
+            return
+        while not self.slots.acquire(timeout=WAIT_SLICE_SECONDS):
+            self.notifier.heartbeat()  # waiting for a turn is not a hang
+        try:
+            yield
+        finally:
+            self.slots.release()
 
     def install_signal_handlers(self) -> None:
         def handler(signum: int, _: FrameType | None) -> None:
@@ -134,15 +165,16 @@ class Daemon:
 
     def one_pass(self) -> Summary:
         """One catch-up pass; a lost watermark starts a full sync (markers prevent double work)."""
-        try:
-            summary = self.service.run_once(should_stop=self._should_stop)
-        except WatermarkExpired as exc:
-            self.log.warning("watermark expired, starting a full sync", reason=str(exc))
-            self.service.store.clear_watermark(WATERMARK)
-            summary = self.service.run_once(should_stop=self._should_stop)
-        if self.callbacks is not None:
-            # Booking mails and meeting responses were just recorded: they are taken up at once.
-            self.callbacks.run_once(should_stop=self._should_stop)
+        with self._turn():
+            try:
+                summary = self.service.run_once(should_stop=self._should_stop)
+            except WatermarkExpired as exc:
+                self.log.warning("watermark expired, starting a full sync", reason=str(exc))
+                self.service.store.clear_watermark(WATERMARK)
+                summary = self.service.run_once(should_stop=self._should_stop)
+            if self.callbacks is not None:
+                # Booking mails and meeting responses were just recorded: taken up at once.
+                self.callbacks.run_once(should_stop=self._should_stop)
         self.total.add(summary)
         if self.health is not None:
             self.health.passed(summary)

@@ -1,9 +1,39 @@
-"""The health and metrics endpoint: `/health` for a monitor, `/metrics` for Prometheus.
+"""The health and metrics endpoint: `/health` for a monitor, `/metrics` for Prometheus, per mailbox.
 
-`/health` answers 200 while the service works and 503 with the reason when it
-does not (mailbox unreachable for a while, credentials refused), so a silent
-stop shows up on the administrator's dashboard instead of in a tenant's
-complaint. `/metrics` gives the counters in Prometheus' text format.
+`/health` answers 200 while every mailbox works and 503 with the reasons when
+one does not, so a silent stop shows up on the administrator's dashboard
+instead of in a tenant's complaint. Each mailbox is `ok`, `starting`,
+`degraded` (mailbox unreachable, sync lagging, hourly cap reached, its loop
+failed and is restarting) or `failing` (the server refuses the credentials: a
+person must act). `/metrics` gives the counters and gauges in Prometheus' text
+format, each with a `mailbox` label; every other label takes its values from a
+fixed list (the screening reasons, the answer methods, the mailbox port's
+operations, the problems), so the number of series stays bounded.
+
+The metric names (a Grafana dashboard is built on them; README, "Operations"):
+
+| name | type | labels |
+| --- | --- | --- |
+| `topcontact_healthy` | gauge | (the whole process: 1 when every mailbox is ok) |
+| `topcontact_mailboxes` | gauge | (mailboxes configured) |
+| `topcontact_config_reloads_total` | counter | `result` (applied, refused) |
+| `topcontact_mailbox_healthy` | gauge | `mailbox` |
+| `topcontact_mailbox_problem` | gauge | `mailbox`, `problem` (`Problem`) |
+| `topcontact_credentials_ok` | gauge | `mailbox` |
+| `topcontact_messages_screened_total` | counter | `mailbox`, `verdict`, `reason` |
+| `topcontact_acknowledgements_sent_total` | counter | `mailbox` |
+| `topcontact_acknowledgements_failed_total` | counter | `mailbox` |
+| `topcontact_messages_marked_total` | counter | `mailbox` |
+| `topcontact_targets_open` | gauge | `mailbox`, `state` (on_time, warning, overdue) |
+| `topcontact_targets_answered_total` | counter | `mailbox`, `how` |
+| `topcontact_team_mails_sent_total` | counter | `mailbox` |
+| `topcontact_callbacks` | gauge | `mailbox`, `state` (planned, missed) |
+| `topcontact_backend_calls_total` | counter | `mailbox`, `operation` |
+| `topcontact_backend_errors_total` | counter | `mailbox`, `operation`, `kind` |
+| `topcontact_sync_lag_seconds` | gauge | `mailbox` |
+| `topcontact_last_sync_timestamp_seconds` | gauge | `mailbox` |
+| `topcontact_last_tracking_pass_timestamp_seconds` | gauge | `mailbox` |
+| `topcontact_mailbox_restarts_total` | counter | `mailbox` |
 """
 
 from __future__ import annotations
@@ -11,111 +41,364 @@ from __future__ import annotations
 import json
 import threading
 import time
+from collections import Counter as Tally
+from collections.abc import Iterator
 from dataclasses import dataclass, field
+from enum import StrEnum
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
-from prometheus_client import (
-    CONTENT_TYPE_LATEST,
-    CollectorRegistry,
-    Counter,
-    Gauge,
-    generate_latest,
-)
+from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 
+from topcontact_mail.domain.screening.reasons import Reason, needs_answer
+from topcontact_mail.domain.tracking.model import AnswerMethod
 from topcontact_mail.services.acknowledge import Summary
 from topcontact_mail.services.tracking import TrackingSummary
 
+#: A reached hourly cap counts as a problem this long after the pass that met it.
+CAP_PROBLEM_SECONDS = 3600.0
+
+
+class Problem(StrEnum):
+    """Why a mailbox is not `ok` (the `reasons` of `/health`, the `problem` label)."""
+
+    AUTHENTICATION_FAILING = "authentication_failing"
+    MAILBOX_UNREACHABLE = "mailbox_unreachable"
+    SYNC_LAGGING = "sync_lagging"
+    CAP_REACHED = "cap_reached"
+    LOOP_FAILED = "loop_failed"
+
+
+#: The mailbox port's operations, as `topcontact_backend_*` count them (one call may be
+#: several HTTP requests, e.g. a batch).
+OPERATIONS = (
+    "connect",
+    "fetch_changes",
+    "read",
+    "mark",
+    "send_acknowledgements",
+    "sent_refs",
+    "observe",
+    "send_notices",
+    "send_notice",
+)
+#: What went wrong in a call: the mailbox unreachable, the credentials refused, the watermark
+#: expired, an item of a batch failed, anything else.
+ERROR_KINDS = ("unreachable", "credentials", "watermark", "item", "other")
+_REASONS = frozenset(str(r) for r in Reason)
+_HOWS = frozenset(str(m) for m in AnswerMethod)
+
+
+def verdict_of(reason: str) -> str:
+    """`acknowledge` (a person, answered now), `answer_only` (a person, target but no
+    acknowledgement), `skip` (a machine, a copy, ...)."""
+    if reason == Reason.PERSON:
+        return "acknowledge"
+    return "answer_only" if needs_answer(reason) else "skip"
+
 
 @dataclass
-class Health:
-    """What the daemon tells the outside world about itself; thread-safe."""
+class MailboxHealth:
+    """One mailbox's health and counters; its daemon reports here. Thread-safe (the lock
+    is the `Health`'s)."""
 
-    registry: CollectorRegistry = field(default_factory=CollectorRegistry)
-    status: str = "starting"
-    reason: str = ""
-    since: float = field(default_factory=time.time)
-    last_pass: float | None = None
+    key: str
+    lock: threading.RLock
+    #: A mailbox whose last successful sync is older than this is lagging (seconds).
+    lag_limit: float = 180.0
+    started: float = field(default_factory=time.time)
+    last_sync: float | None = None
+    last_tracking: float | None = None
+    problems: dict[Problem, str] = field(default_factory=dict)
+    cap_until: float = 0.0
+    screened: Tally[tuple[str, str]] = field(default_factory=Tally)
+    sent: int = 0
+    failed: int = 0
+    marked: int = 0
+    answered: Tally[str] = field(default_factory=Tally)
+    team_mails: int = 0
+    targets: dict[str, int] = field(default_factory=dict)
+    callbacks: dict[str, int] = field(default_factory=dict)
+    calls: Tally[str] = field(default_factory=Tally)
+    errors: Tally[tuple[str, str]] = field(default_factory=Tally)
+    restarts: int = 0
 
-    def __post_init__(self) -> None:
-        self._lock = threading.Lock()
-        r = self.registry
-        self.messages = Counter(
-            "topcontact_messages", "Messages screened, by reason", ["reason"], registry=r
-        )
-        self.sent = Counter("topcontact_acknowledgements_sent", "Acknowledgements sent", registry=r)
-        self.marked = Counter(
-            "topcontact_messages_marked", "Messages flagged and marked", registry=r
-        )
-        self.failed = Counter(
-            "topcontact_acknowledgements_failed", "Acknowledgements given up", registry=r
-        )
-        self.last_pass_gauge = Gauge(
-            "topcontact_last_pass_timestamp_seconds", "When the last full pass ended", registry=r
-        )
-        self.healthy = Gauge(
-            "topcontact_healthy", "1 while the service works, 0 when it does not", registry=r
-        )
-        self.credentials_ok = Gauge(
-            "topcontact_credentials_ok",
-            "0 when the server refuses the service's credential",
-            registry=r,
-        )
-        self.credentials_ok.set(1)
-        self.answered = Counter(
-            "topcontact_targets_answered", "Answer targets met, by how", ["how"], registry=r
-        )
-        self.team_mails = Counter(
-            "topcontact_team_mails_sent", "Escalations and overviews sent", registry=r
-        )
-        self.last_tracking_gauge = Gauge(
-            "topcontact_last_tracking_pass_timestamp_seconds",
-            "When the last tracking pass ended",
-            registry=r,
-        )
-
-    def tracked(self, summary: TrackingSummary) -> None:
-        with self._lock:
-            for how, count in summary.answers.items():
-                self.answered.labels(how=how).inc(count)
-            self.team_mails.inc(summary.notices_sent)
-            self.last_tracking_gauge.set(time.time())
+    # -- what the daemon tells ---------------------------------------------------------------
 
     def passed(self, summary: Summary) -> None:
-        with self._lock:
+        now = time.time()
+        with self.lock:
             for reason, count in summary.reasons.items():
-                self.messages.labels(reason=reason).inc(count)
-            self.sent.inc(summary.sent)
-            self.marked.inc(summary.marked)
-            self.failed.inc(summary.failed)
-            self.last_pass = time.time()
-            self.last_pass_gauge.set(self.last_pass)
-            self._set("ok", "")
-            self.credentials_ok.set(1)
+                name = reason if reason in _REASONS else "other"
+                self.screened[(verdict_of(name), name)] += count
+            self.sent += summary.sent
+            self.marked += summary.marked
+            self.failed += summary.failed
+            if summary.reasons.get(Reason.GLOBAL_HOURLY_CAP):
+                self.cap_until = now + CAP_PROBLEM_SECONDS
+            if not summary.interrupted:
+                self.last_sync = now
+                for problem in (
+                    Problem.MAILBOX_UNREACHABLE,
+                    Problem.AUTHENTICATION_FAILING,
+                    Problem.LOOP_FAILED,
+                ):
+                    self.problems.pop(problem, None)
+
+    def tracked(self, summary: TrackingSummary) -> None:
+        with self.lock:
+            for how, count in summary.answers.items():
+                self.answered[how if how in _HOWS else "other"] += count
+            self.team_mails += summary.notices_sent
+            self.last_tracking = time.time()
+
+    def standing(self, targets: dict[str, int], callbacks: dict[str, int]) -> None:
+        """The open targets by state and the callbacks planned and missed, as of now."""
+        with self.lock:
+            self.targets = dict(targets)
+            self.callbacks = dict(callbacks)
 
     def degraded(self, reason: str) -> None:
-        with self._lock:
-            self._set("degraded", reason)
+        """The mailbox cannot be reached (after the adapter's own retries)."""
+        with self.lock:
+            self.problems[Problem.MAILBOX_UNREACHABLE] = reason
 
     def credentials_refused(self, reason: str) -> None:
-        with self._lock:
-            self.credentials_ok.set(0)
-            self._set("failing", reason)
+        with self.lock:
+            self.problems.pop(Problem.MAILBOX_UNREACHABLE, None)
+            self.problems[Problem.AUTHENTICATION_FAILING] = reason
 
-    def _set(self, status: str, reason: str) -> None:
-        if status != self.status:
-            self.since = time.time()
-        self.status, self.reason = status, reason
-        self.healthy.set(1 if status == "ok" else 0)
+    def loop_failed(self, reason: str) -> None:
+        with self.lock:
+            self.problems[Problem.LOOP_FAILED] = reason
+            self.restarts += 1
+
+    def connected(self) -> None:
+        with self.lock:
+            self.problems.pop(Problem.MAILBOX_UNREACHABLE, None)
+            self.problems.pop(Problem.AUTHENTICATION_FAILING, None)
+
+    def call(self, operation: str, error: str | None = None, count: int = 1) -> None:
+        """A call of the mailbox port; `error`: its kind when it (or `count` items) failed."""
+        with self.lock:
+            if error is None:
+                self.calls[operation] += count
+            else:
+                self.errors[(operation, error)] += count
+
+    # -- what the outside world sees -------------------------------------------------------
+
+    def current_problems(self, now: float) -> dict[Problem, str]:
+        with self.lock:
+            found = dict(self.problems)
+            if now < self.cap_until:
+                found[Problem.CAP_REACHED] = "the hourly cap of acknowledgements is reached"
+            lag = self.lag(now)
+            if lag > self.lag_limit:
+                found[Problem.SYNC_LAGGING] = (
+                    f"no successful sync for {lag:.0f} s (limit {self.lag_limit:.0f} s)"
+                )
+            return found
+
+    def lag(self, now: float) -> float:
+        return max(0.0, now - (self.last_sync if self.last_sync is not None else self.started))
+
+    def status(self, now: float) -> str:
+        problems = self.current_problems(now)
+        if Problem.AUTHENTICATION_FAILING in problems:
+            return "failing"
+        if problems:
+            return "degraded"
+        return "ok" if self.last_sync is not None else "starting"
+
+    def snapshot(self, now: float) -> dict[str, Any]:
+        with self.lock:
+            problems = self.current_problems(now)
+            return {
+                "status": self.status(now),
+                "reasons": [str(p) for p in problems],
+                "detail": "; ".join(problems.values()),
+                "last_sync": self.last_sync,
+                "sync_lag_seconds": round(self.lag(now), 3),
+                "last_tracking_pass": self.last_tracking,
+                "targets": dict(self.targets),
+                "callbacks": dict(self.callbacks),
+            }
+
+
+_ORDER = {"failing": 0, "degraded": 1, "starting": 2, "ok": 3}
+
+
+class Health:
+    """What the service tells the outside world about its mailboxes; thread-safe."""
+
+    def __init__(self, registry: CollectorRegistry | None = None) -> None:
+        self.registry = registry or CollectorRegistry()
+        self._lock = threading.RLock()
+        self._mailboxes: dict[str, MailboxHealth] = {}
+        self.reloads: Tally[str] = Tally()
+        self.since = time.time()
+        self._status = "starting"
+        self.registry.register(_Collector(self))
+
+    def mailbox(self, key: str, *, lag_limit: float | None = None) -> MailboxHealth:
+        """The mailbox's health (made on first use; its counters survive a restart of its loop)."""
+        with self._lock:
+            found = self._mailboxes.get(key)
+            if found is None:
+                found = self._mailboxes[key] = MailboxHealth(key, self._lock)
+            if lag_limit is not None:
+                found.lag_limit = lag_limit
+            return found
+
+    def forget(self, key: str) -> None:
+        """A mailbox no longer served: its series leave `/metrics`."""
+        with self._lock:
+            self._mailboxes.pop(key, None)
+
+    def keep_only(self, keys: set[str]) -> None:
+        with self._lock:
+            for key in set(self._mailboxes) - keys:
+                del self._mailboxes[key]
+
+    def mailboxes(self) -> list[MailboxHealth]:
+        with self._lock:
+            return list(self._mailboxes.values())
+
+    def reloaded(self, applied: bool) -> None:
+        with self._lock:
+            self.reloads["applied" if applied else "refused"] += 1
 
     def snapshot(self) -> dict[str, Any]:
+        now = time.time()
         with self._lock:
+            boxes = {m.key: m.snapshot(now) for m in self._mailboxes.values()}
+            statuses = [b["status"] for b in boxes.values()] or ["starting"]
+            status = min(statuses, key=lambda s: _ORDER[s])
+            if status != self._status:
+                self._status, self.since = status, now
+            reasons = [
+                f"{key}: {box['detail']}"
+                for key, box in sorted(boxes.items())
+                if box["status"] in ("failing", "degraded")
+            ]
+            syncs = [b["last_sync"] for b in boxes.values()]
             return {
-                "status": self.status,
-                "reason": self.reason,
+                "status": status,
+                "reason": "; ".join(reasons),
                 "since": self.since,
-                "last_pass": self.last_pass,
+                # The oldest mailbox's last pass: None until every mailbox has synced once.
+                "last_pass": None if not syncs or None in syncs else min(syncs),
+                "mailboxes": boxes,
             }
+
+
+class _Collector:
+    """Every series, built at scrape time from the mailboxes' state (removed ones vanish)."""
+
+    def __init__(self, health: Health) -> None:
+        self.health = health
+
+    def describe(self) -> list[Metric]:
+        return []  # built per scrape; nothing to check at registration
+
+    def collect(self) -> Iterator[Metric]:
+        now = time.time()
+        health = self.health
+        boxes = health.mailboxes()
+        m = "mailbox"
+
+        def gauge(name: str, doc: str, labels: list[str] | None = None) -> GaugeMetricFamily:
+            return GaugeMetricFamily(name, doc, labels=labels)
+
+        def counter(name: str, doc: str, labels: list[str] | None = None) -> CounterMetricFamily:
+            return CounterMetricFamily(name, doc, labels=labels)
+
+        healthy = gauge("topcontact_healthy", "1 while every mailbox works, 0 when one does not")
+        mailboxes = gauge("topcontact_mailboxes", "Mailboxes this process serves")
+        reloads = counter(
+            "topcontact_config_reloads", "Configuration reloads (SIGHUP) by result", ["result"]
+        )
+        box_healthy = gauge("topcontact_mailbox_healthy", "1 while the mailbox works", [m])
+        problem = gauge(
+            "topcontact_mailbox_problem", "1 while the mailbox has this problem", [m, "problem"]
+        )
+        credentials = gauge(
+            "topcontact_credentials_ok", "0 when the server refuses the credentials", [m]
+        )
+        screened = counter(
+            "topcontact_messages_screened",
+            "Messages screened, by verdict and reason",
+            [m, "verdict", "reason"],
+        )
+        sent = counter("topcontact_acknowledgements_sent", "Acknowledgements sent", [m])
+        failed = counter("topcontact_acknowledgements_failed", "Acknowledgements given up", [m])
+        marked = counter("topcontact_messages_marked", "Messages flagged and marked", [m])
+        targets = gauge("topcontact_targets_open", "Open answer targets by state", [m, "state"])
+        answered = counter("topcontact_targets_answered", "Answer targets met, by how", [m, "how"])
+        team = counter("topcontact_team_mails_sent", "Escalations and overviews sent", [m])
+        callbacks = gauge("topcontact_callbacks", "Callbacks planned and missed", [m, "state"])
+        calls = counter(
+            "topcontact_backend_calls", "Calls of the mailbox port by operation", [m, "operation"]
+        )
+        errors = counter(
+            "topcontact_backend_errors",
+            "Failed calls (or items of a batch) by operation and kind",
+            [m, "operation", "kind"],
+        )
+        lag = gauge("topcontact_sync_lag_seconds", "Seconds since the last successful sync", [m])
+        last_sync = gauge(
+            "topcontact_last_sync_timestamp_seconds", "When the last successful sync ended", [m]
+        )
+        last_tracking = gauge(
+            "topcontact_last_tracking_pass_timestamp_seconds",
+            "When the last tracking pass ended",
+            [m],
+        )
+        restarts = counter(
+            "topcontact_mailbox_restarts", "Restarts of the mailbox's loop after a failure", [m]
+        )
+        all_ok = True
+        for box in boxes:
+            with box.lock:
+                key = box.key
+                found = box.current_problems(now)
+                ok = not found
+                all_ok = all_ok and ok
+                box_healthy.add_metric([key], 1 if ok else 0)
+                for p in Problem:
+                    problem.add_metric([key, str(p)], 1 if p in found else 0)
+                credentials.add_metric([key], 0 if Problem.AUTHENTICATION_FAILING in found else 1)
+                for (verdict, reason), count in sorted(box.screened.items()):
+                    screened.add_metric([key, verdict, reason], count)
+                sent.add_metric([key], box.sent)
+                failed.add_metric([key], box.failed)
+                marked.add_metric([key], box.marked)
+                for state in ("on_time", "warning", "overdue"):
+                    targets.add_metric([key, state], box.targets.get(state, 0))
+                for how, count in sorted(box.answered.items()):
+                    answered.add_metric([key, how], count)
+                team.add_metric([key], box.team_mails)
+                for state in ("planned", "missed"):
+                    callbacks.add_metric([key, state], box.callbacks.get(state, 0))
+                for operation, count in sorted(box.calls.items()):
+                    calls.add_metric([key, operation], count)
+                for (operation, kind), count in sorted(box.errors.items()):
+                    errors.add_metric([key, operation, kind], count)
+                lag.add_metric([key], box.lag(now))
+                if box.last_sync is not None:
+                    last_sync.add_metric([key], box.last_sync)
+                if box.last_tracking is not None:
+                    last_tracking.add_metric([key], box.last_tracking)
+                restarts.add_metric([key], box.restarts)
+        healthy.add_metric([], 1 if all_ok and boxes else 0)
+        mailboxes.add_metric([], len(boxes))
+        for result in ("applied", "refused"):
+            reloads.add_metric([result], health.reloads.get(result, 0))
+        yield from (healthy, mailboxes, reloads, box_healthy, problem, credentials, screened)
+        yield from (sent, failed, marked, targets, answered, team, callbacks, calls, errors)
+        yield from (lag, last_sync, last_tracking, restarts)
 
 
 class _Handler(BaseHTTPRequestHandler):

@@ -14,9 +14,10 @@ as `run` reads it) and keeps, every `renew_seconds`:
   and seldom contend; above its share (an instance joined) it gives leases
   back, after their work has stopped.
 
-Each held mailbox runs the daemon's own loop (`Daemon`, built as `run` builds
-it: notifications, the safety-net sync, the tracking, the callbacks when its
-configuration turns them on) on a thread, with its state in the shared
+Each held mailbox runs the daemon's own loop (`Daemon`: notifications, the
+safety-net sync, the tracking, the callbacks when its configuration turns them
+on) on a thread (`entrypoints/mailboxes.py` `MailboxWorker`, as `run` does for
+its mailboxes), with its state in the shared
 database fenced by the lease. A supervisor looks four times a second whether a
 lease's local deadline has passed and stops that mailbox's loop; the loop
 itself asks between messages, and every state write asks the database. When an
@@ -30,25 +31,22 @@ import hashlib
 import math
 import threading
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from topcontact_mail.config import ConfigError, Settings, load_settings
-from topcontact_mail.entrypoints.daemon import RETRY_MAX_SECONDS, RETRY_START_SECONDS, Daemon
+from topcontact_mail.entrypoints.daemon import Daemon
+from topcontact_mail.entrypoints.mailboxes import STOP_PATIENCE_SECONDS, MailboxWorker
 from topcontact_mail.entrypoints.shared_store import instance_id, mailbox_key, open_shared_pool
 from topcontact_mail.entrypoints.systemd import Notifier
-from topcontact_mail.entrypoints.wiring import build_daemon, open_mailbox
 from topcontact_mail.logs import get_logger
-from topcontact_mail.ports import Mailbox, MailboxUnavailable
 
 if TYPE_CHECKING:
     from topcontact_mail.adapters.postgres import Leases, MailboxLease
 
 #: How often the supervisor looks at the leases' local deadlines (seconds).
 SUPERVISE_SECONDS = 0.25
-#: How long a mailbox's loop may take to finish the message in hand when told to stop.
-STOP_PATIENCE_SECONDS = 60.0
 
 
 class ScaleOutError(Exception):
@@ -123,79 +121,57 @@ class LeasedDaemon(Daemon):
 
 @dataclass
 class Worker:
-    """A held mailbox: its lease and the thread that works it."""
+    """A held mailbox: its lease and the mailbox's loop on its thread (`MailboxWorker`)."""
 
     config: MailboxConfig
     lease: MailboxLease
     pool: Any
-    stop: threading.Event = field(default_factory=threading.Event)
-    thread: threading.Thread | None = None
-    ended: str = ""
+    inner: MailboxWorker | None = None
 
     def start(self) -> Worker:
-        self.thread = threading.Thread(
-            target=self._run, name=f"mailbox-{self.config.key}", daemon=True
-        )
-        self.thread.start()
-        return self
-
-    @property
-    def alive(self) -> bool:
-        return self.thread is not None and self.thread.is_alive()
-
-    def _connect(self) -> Mailbox | None:
-        log = get_logger("scale-out", mailbox=self.config.key)
-        delay = RETRY_START_SECONDS
-        while not self.stop.is_set() and self.lease.valid():
-            try:
-                return open_mailbox(self.config.settings)
-            except MailboxUnavailable as exc:
-                log.warning("cannot reach the mailbox yet", error=str(exc), retry_in=delay)
-                self.stop.wait(delay)
-                delay = min(delay * 2, RETRY_MAX_SECONDS)
-        return None
-
-    def _run(self) -> None:
         from topcontact_mail.adapters.postgres import LeaseLost, PostgresStore
 
         settings = self.config.settings
-        log = get_logger("scale-out", mailbox=self.config.key, fence=self.lease.token)
-        mailbox = self._connect()
-        if mailbox is None:
-            self.ended = "stopped before the mailbox could be reached"
-            return
-        try:
-            store = PostgresStore(
-                self.pool,
-                self.config.key,
-                schema=settings.postgresql.schema_name,
-                fence=self.lease,
-                migrate_schema=False,
-            )
-            # Built as `run` builds it: the tracking, and the callbacks when the mailbox's
-            # configuration turns them on (their state in the same fenced store).
-            daemon = build_daemon(
-                settings,
-                mailbox,
-                store,
-                kind=LeasedDaemon,
-                notifier=Notifier(environ={}),  # the instance speaks to systemd, not each mailbox
-            )
-            daemon.lease = self.lease
-            daemon.stop = self.stop
-            try:
-                daemon.run_forever()
-            finally:
-                daemon.close()
-            self.ended = "stopped"
-        except LeaseLost as exc:
-            self.ended = f"lease lost: {exc}"
-            log.warning("the mailbox's lease is lost: its work stops here", error=str(exc))
-        except Exception as exc:  # one mailbox's trouble must not stop the others
-            self.ended = f"failed: {type(exc).__name__}: {exc}"
-            log.exception("the mailbox's loop failed", error=type(exc).__name__)
-        finally:
-            mailbox.close()
+        store = PostgresStore(
+            self.pool,
+            self.config.key,
+            schema=settings.postgresql.schema_name,
+            fence=self.lease,
+            migrate_schema=False,
+        )
+        lease = self.lease
+
+        def give_lease(daemon: Daemon) -> None:
+            assert isinstance(daemon, LeasedDaemon)
+            daemon.lease = lease
+
+        self.inner = MailboxWorker(
+            settings,
+            store,
+            daemon_class=LeasedDaemon,
+            prepare=give_lease,
+            # Past the lease's local deadline nothing is started again; a lost lease ends it.
+            keep_going=lease.valid,
+            fatal=(LeaseLost,),
+        ).start()
+        return self
+
+    @property
+    def stop(self) -> threading.Event:
+        assert self.inner is not None
+        return self.inner.stop
+
+    @property
+    def thread(self) -> threading.Thread | None:
+        return self.inner.thread if self.inner is not None else None
+
+    @property
+    def alive(self) -> bool:
+        return self.inner is not None and self.inner.alive
+
+    @property
+    def ended(self) -> str:
+        return self.inner.ended if self.inner is not None else ""
 
 
 class Instance:

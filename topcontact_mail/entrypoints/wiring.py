@@ -8,7 +8,7 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import TYPE_CHECKING, TypeVar
+from typing import TYPE_CHECKING
 
 from topcontact_mail.adapters.sqlite_store import SqliteStore
 from topcontact_mail.adapters.texts import TextRenderer
@@ -18,7 +18,7 @@ from topcontact_mail.domain.callbacks.followup import FollowUpPolicy
 from topcontact_mail.domain.message import Address
 from topcontact_mail.domain.screening import ScreeningPolicy
 from topcontact_mail.domain.tracking import AnsweredPolicy, AnswerMethod, SchedulePolicy
-from topcontact_mail.ports import Clock, Mailbox, MailboxUnavailable, StateStore
+from topcontact_mail.ports import Clock, Mailbox, StateStore
 from topcontact_mail.ports.calendar import CallbackBackend, CallbackStore, ServiceStore
 from topcontact_mail.ports.callbacks import CallbackSource, NoCallbacks
 from topcontact_mail.ports.progress import Progress, no_progress
@@ -31,11 +31,7 @@ from topcontact_mail.services.callbacks import CallbackOptions, CallbackService,
 from topcontact_mail.services.tracking import TrackingOptions, TrackingService
 
 if TYPE_CHECKING:  # the daemon's modules (the scheduler) load only for the commands that run it
-    from topcontact_mail.entrypoints.daemon import Daemon
-    from topcontact_mail.entrypoints.health import Health
-    from topcontact_mail.entrypoints.systemd import Notifier
-
-AnyDaemon = TypeVar("AnyDaemon", bound="Daemon")
+    pass
 
 
 class SystemClock:
@@ -251,54 +247,4 @@ def build_callbacks(
             dry_run=settings.service.dry_run,
             in_doubt_seconds=settings.service.in_doubt_seconds,
         ),
-    )
-
-
-def open_callbacks(
-    settings: Settings, mailbox: Mailbox, store: CallbackStore
-) -> CallbackService | None:
-    """The callback service when callbacks are on (docs/callbacks.md), else None; nothing
-    connects before it is used. Raises `MailboxUnavailable` when the callbacks' own mailbox
-    cannot be opened."""
-    if not settings.callbacks.enabled:
-        return None
-    calendars = open_calendars(settings)
-    try:
-        bookings = open_callback_mailbox(settings, mailbox)
-    except MailboxUnavailable:
-        calendars.close()
-        raise
-    return build_callbacks(settings, bookings, store, calendars)
-
-
-# -- the daemon of one mailbox ---------------------------------------------------------------
-
-
-def build_daemon(
-    settings: Settings,
-    mailbox: Mailbox,
-    store: ServiceStore,
-    *,
-    kind: type[AnyDaemon],
-    notifier: Notifier,
-    health: Health | None = None,
-    progress: Progress = no_progress,
-) -> AnyDaemon:
-    """One mailbox's daemon as `run` (`kind` Daemon) and every mailbox of `scale-out`
-    (LeasedDaemon) build it: the acknowledge service with the tracking, and the callbacks when
-    they are on. `daemon.close()` closes what it opened for the callbacks; the mailbox and the
-    store stay the caller's.
-
-    Raises `MailboxUnavailable` when the callbacks' own mailbox cannot be opened.
-    """
-    tracking = build_tracking(settings, mailbox, store)
-    callbacks = open_callbacks(settings, mailbox, store)
-    return kind(
-        settings,
-        build_service(settings, mailbox, store, tracking, progress),
-        mailbox,
-        health=health,
-        tracking=tracking,
-        notifier=notifier,
-        callbacks=callbacks,
     )

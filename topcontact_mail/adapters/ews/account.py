@@ -37,14 +37,24 @@ NO_ACCESS = frozenset(
 )
 
 
-def _credentials(ews: EwsSettings) -> Any:
+def _credentials(ews: EwsSettings, mailbox: str) -> Any:
+    credentials: Any
     if ews.auth_type == "oauth":
         secret = ews.client_secret.get_secret_value() if ews.client_secret else ""
-        return OAuth2Credentials(
+        credentials = OAuth2Credentials(
             client_id=ews.client_id, client_secret=secret, tenant_id=ews.tenant_id
         )
-    password = ews.password.get_secret_value() if ews.password else ""
-    return Credentials(ews.username, password)
+    else:
+        password = ews.password.get_secret_value() if ews.password else ""
+        credentials = Credentials(ews.username, password)
+    # exchangelib keeps one protocol (one pool of `max_connections` sessions) per endpoint and
+    # credentials, compared by all their attributes. Several mailboxes served by one service
+    # account in one process would share one pool: each streaming subscription holds a session
+    # for minutes, so a few mailboxes starve the rest, and one mailbox's close() would empty
+    # the others' pool. Naming the mailbox here gives each mailbox a pool of its own, as if it
+    # ran in a process of its own (the same mailbox reconnecting reuses its pool).
+    credentials.topcontact_mailbox = mailbox.lower()
+    return credentials
 
 
 def build_account(settings: Settings, ews: EwsSettings) -> Account:
@@ -54,7 +64,7 @@ def build_account(settings: Settings, ews: EwsSettings) -> Account:
     use_large_chunks(ews.verify_tls)
     config = Configuration(
         service_endpoint=ews.service_endpoint,
-        credentials=_credentials(ews),
+        credentials=_credentials(ews, settings.connection.shared_mailbox),
         auth_type={"oauth": OAUTH2, "ntlm": NTLM, "basic": BASIC}[ews.auth_type],
         retry_policy=FailFast(),
         max_connections=4,

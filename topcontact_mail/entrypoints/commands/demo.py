@@ -43,11 +43,8 @@ from topcontact_mail.domain.dates import clock, short_day
 from topcontact_mail.domain.tracking import SchedulePolicy
 from topcontact_mail.entrypoints.commands.status import print_status
 from topcontact_mail.entrypoints.common import config_option, settings_or_exit
-from topcontact_mail.entrypoints.daemon import Daemon
+from topcontact_mail.entrypoints.mailboxes import CallbackParts, build_daemon
 from topcontact_mail.entrypoints.wiring import (
-    build_callbacks,
-    build_service,
-    build_tracking,
     callback_source,
     open_calendars,
     open_mailbox,
@@ -335,15 +332,15 @@ def demo(config_path: Path | None, backend: str, output: Path) -> None:
         sandbox.store.deliver(SHARED, BOOKING)
         mailbox = open_mailbox(settings)
         store = SqliteStore(Path(state) / "topcontact.sqlite3")
-        tracking = build_tracking(settings, mailbox, store)
         calendars = open_calendars(settings)
-        daemon = Daemon(
+        daemon = build_daemon(
             settings,
-            build_service(settings, mailbox, store, tracking),
             mailbox,
-            tracking=tracking,
-            callbacks=build_callbacks(settings, mailbox, store, calendars),
+            store,
+            callbacks=CallbackParts(calendars, mailbox),
         )
+        tracking = daemon.tracking
+        assert tracking is not None
         worker = threading.Thread(target=daemon.run_forever, name="daemon")
         worker.start()
         late = [raw for name, raw in mail if name in LATE_ARRIVALS]

@@ -1,4 +1,4 @@
-"""`topcontact-mail run`: the daemon, or one draining pass with `--once`."""
+"""`topcontact-mail run`: the daemon for every configured mailbox, or one draining pass with `--once`."""
 
 from __future__ import annotations
 
@@ -13,12 +13,22 @@ import click
 
 from topcontact_mail.adapters.progress import progress_for
 from topcontact_mail.adapters.sqlite_store import StoreError
-from topcontact_mail.adapters.texts import TemplateProblem, TextRenderer
+from topcontact_mail.config import ConfigError, Settings
 from topcontact_mail.entrypoints.common import config_option, fail, settings_or_exit
-from topcontact_mail.entrypoints.daemon import RETRY_MAX_SECONDS, RETRY_START_SECONDS, Daemon
+from topcontact_mail.entrypoints.daemon import RETRY_MAX_SECONDS, RETRY_START_SECONDS
 from topcontact_mail.entrypoints.health import Health, serve_health
+from topcontact_mail.entrypoints.mailboxes import (
+    MeteredMailbox,
+    Supervisor,
+    build_daemon,
+    check_mailbox,
+    lag_limit,
+    mailbox_key,
+    open_callback_parts,
+    select,
+)
 from topcontact_mail.entrypoints.systemd import Notifier
-from topcontact_mail.entrypoints.wiring import build_daemon, open_mailbox, open_store
+from topcontact_mail.entrypoints.wiring import open_mailbox, open_store
 from topcontact_mail.logs import configure_logging, get_logger
 from topcontact_mail.ports import CredentialsRejected, MailboxUnavailable
 
@@ -26,8 +36,9 @@ from topcontact_mail.ports import CredentialsRejected, MailboxUnavailable
 ONCE_CONNECT_PATIENCE = 30.0
 
 
-def _stop_on_signals(stop: threading.Event, log: Any) -> None:
-    """SIGTERM and SIGINT let the message in hand finish, then the process ends (status 0)."""
+def _on_signals(stop: threading.Event, reload: threading.Event | None, log: Any) -> None:
+    """SIGTERM and SIGINT let the message in hand finish, then the process ends (status 0);
+    SIGHUP reads the configuration again (the daemon; `--once` ignores it)."""
 
     def handler(signum: int, _: FrameType | None) -> None:
         log.info(
@@ -35,8 +46,15 @@ def _stop_on_signals(stop: threading.Event, log: Any) -> None:
         )
         stop.set()
 
+    def hangup(signum: int, _: FrameType | None) -> None:
+        if reload is None:
+            log.info("SIGHUP ignored: --once reads its configuration once")
+        else:
+            reload.set()
+
     signal.signal(signal.SIGTERM, handler)
     signal.signal(signal.SIGINT, handler)
+    signal.signal(signal.SIGHUP, hangup)
 
 
 @click.command()
@@ -46,27 +64,34 @@ def _stop_on_signals(stop: threading.Event, log: Any) -> None:
     is_flag=True,
     help="Drain what is there (send, mark, retry), make one tracking pass, and exit.",
 )
-def run(config_path: Path | None, once: bool) -> None:
-    """Watch the shared mailbox: acknowledge, flag and record every new message, and keep the
-    promise (warnings, escalations, the daily overview).
+@click.option(
+    "--mailbox",
+    "only",
+    metavar="ADDRESS",
+    default=None,
+    help="Serve only this mailbox of the configuration's [[mailboxes]].",
+)
+def run(config_path: Path | None, once: bool, only: str | None) -> None:
+    """Watch the shared mailboxes: acknowledge, flag and record every new message, and keep the
+    promise (warnings, escalations, the daily overview). SIGHUP reloads the configuration and
+    the templates (an invalid one is refused and the old one keeps running).
 
     Exit status 0 when done, 1 when work is left (with --once) or the mailbox cannot be
     reached, 2 for an invalid configuration.
 
     \b
-    Example:
+    Examples:
       topcontact-mail run --config /etc/topcontact-mail/topcontact.toml --once
+      topcontact-mail run --config /etc/topcontact-mail/topcontact.toml --mailbox verhuur@example.nl
     """
     settings = settings_or_exit(config_path, connects=True)
     configure_logging(settings.service.log_level)
     log = get_logger("run")
     try:
-        TextRenderer.from_settings(settings).check()
-    except TemplateProblem as exc:
-        fail(str(exc))
-    try:
-        store = open_store(settings)
-    except StoreError as exc:
+        mailboxes = select(settings, only)
+        for one in mailboxes:
+            check_mailbox(one)
+    except ConfigError as exc:
         fail(str(exc))
     health = Health()
     try:
@@ -77,32 +102,72 @@ def run(config_path: Path | None, once: bool) -> None:
         )
     notifier = Notifier()
     stop = threading.Event()
-    _stop_on_signals(stop, log)
-    # Started as far as systemd is concerned: a mailbox that cannot be reached yet is the
-    # daemon's to keep trying (its status says so), not a start-up that times out and loops.
+    if once:
+        _on_signals(stop, None, log)
+        unfinished = False
+        for one in mailboxes:
+            if stop.is_set():
+                break
+            unfinished = (
+                _drain(one, health, notifier, stop, several=len(mailboxes) > 1) or unfinished
+            )
+        if unfinished:
+            raise SystemExit(1)
+        return
+    supervisor = Supervisor(
+        settings, config_path=config_path, only=only, health=health, notifier=notifier, stop=stop
+    )
+    # Before the states open (a lease may take a while): a signal meanwhile waits for the loop.
+    _on_signals(stop, supervisor.reload_due, log)
+    try:
+        supervisor.open(mailboxes)
+    except StoreError as exc:
+        fail(str(exc))
+    # Started as far as systemd is concerned: a mailbox that cannot be reached yet is its
+    # worker's to keep trying (the status says so), not a start-up that times out and loops.
+    first = mailboxes[0].connection.shared_mailbox
+    notifier.ready(
+        f"connecting to {first}"
+        if len(mailboxes) == 1
+        else f"connecting to {len(mailboxes)} mailboxes"
+    )
+    supervisor.run()
+    log.info("done", mailboxes=len(mailboxes))
+    if supervisor.failed is not None:
+        raise SystemExit(1)
+
+
+def _drain(
+    settings: Settings, health: Health, notifier: Notifier, stop: threading.Event, *, several: bool
+) -> bool:
+    """`--once` for one mailbox: drain, one tracking pass; True when work is left."""
+    key = mailbox_key(settings)
+    log = get_logger("run", mailbox=key)
+    try:
+        store = open_store(settings)
+    except StoreError as exc:
+        fail(f"mailbox {key}: {exc}" if several else str(exc))
+    box = health.mailbox(key, lag_limit=lag_limit(settings))
     notifier.ready(f"connecting to {settings.connection.shared_mailbox}")
     delay = RETRY_START_SECONDS
     while True:
         if stop.is_set():
             notifier.stopping()
             store.close()
-            return
+            return False
         try:
-            mailbox = open_mailbox(settings)
+            mailbox = MeteredMailbox(open_mailbox(settings), box)
+            box.connected()
             break
         except MailboxUnavailable as exc:
-            if once and (isinstance(exc, CredentialsRejected) or delay > ONCE_CONNECT_PATIENCE):
+            if isinstance(exc, CredentialsRejected) or delay > ONCE_CONNECT_PATIENCE:
                 log.error("cannot reach the mailbox", error=str(exc))
+                store.close()
+                if several:
+                    return True  # the other mailboxes are drained all the same
                 raise SystemExit(1) from None
-            # A daemon keeps trying instead of crash-looping under systemd, and says why.
-            if isinstance(exc, CredentialsRejected):
-                log.error(
-                    "the server refuses the service's credentials", code=exc.code, error=str(exc)
-                )
-                health.credentials_refused(str(exc))
-            else:
-                log.warning("cannot reach the mailbox yet", error=str(exc), retry_in=delay)
-                health.degraded(f"cannot reach the mailbox: {exc}")
+            log.warning("cannot reach the mailbox yet", error=str(exc), retry_in=delay)
+            box.degraded(f"cannot reach the mailbox: {exc}")
             notifier.status(f"cannot reach the mailbox, retrying in {delay:.0f} s")
             deadline = time.monotonic() + delay
             while not stop.is_set() and time.monotonic() < deadline:
@@ -110,33 +175,35 @@ def run(config_path: Path | None, once: bool) -> None:
                 stop.wait(min(1.0, max(0.0, deadline - time.monotonic())))
             delay = min(delay * 2, RETRY_MAX_SECONDS)
     try:
-        daemon = build_daemon(
-            settings,
-            mailbox,
-            store,
-            kind=Daemon,
-            health=health,
-            notifier=notifier,
-            # A backlog caught up shows a bar on a terminal, a log line every few seconds off one.
-            progress=progress_for(settings.service.progress_interval_seconds),
-        )
+        parts = open_callback_parts(settings, mailbox)
     except MailboxUnavailable as exc:
         mailbox.close()
         store.close()
         fail(f"cannot open the callback mailbox {settings.callbacks.mailbox}: {exc}")
+    daemon = build_daemon(
+        settings,
+        mailbox,
+        store,
+        callbacks=parts,
+        health=box,
+        notifier=notifier,
+        # A backlog caught up shows a bar on a terminal, a log line every few seconds off one.
+        progress=progress_for(settings.service.progress_interval_seconds),
+    )
     daemon.stop = stop
     try:
-        summary = daemon.drain() if once else daemon.run_forever()
-        tracking_left = (daemon.tracking is not None and daemon.tracking.has_pending()) or (
+        summary = daemon.drain()
+        tracking = daemon.tracking
+        tracking_left = (tracking is not None and tracking.has_pending()) or (
             daemon.last_tracking is not None and daemon.last_tracking.interrupted
         )
-        unfinished = once and (daemon.pending() or tracking_left)
+        unfinished = daemon.pending() or tracking_left
     finally:
-        daemon.close()
+        if parts is not None:
+            parts.close(mailbox)
         mailbox.close()
         store.close()
     log.info(
         "done", seen=summary.seen, sent=summary.sent, marked=summary.marked, failed=summary.failed
     )
-    if unfinished:
-        raise SystemExit(1)
+    return unfinished
