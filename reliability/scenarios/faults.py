@@ -53,6 +53,8 @@ class Phase:
     people: list[str]
     machines: list[str]
     seconds: float = 0.0
+    #: Exit statuses of the daemons stopped and the drains finished in this phase.
+    exits: list[int] = dataclasses.field(default_factory=list)
 
 
 def run(backend: str, full: bool, workdir: Path) -> Rows:
@@ -80,7 +82,9 @@ def run(backend: str, full: bool, workdir: Path) -> Rows:
                 site.deliver(machine_mail(n, prefix=prefix + "m"))
                 phase.machines.append(f"<{prefix}m-{n}@machines.example>")
             phase_began = time.monotonic()
+            exits_before = len(instance.exit_codes)
             run_phase(site, instance, phase, size, rng)
+            phase.exits = instance.exit_codes[exits_before:]
             phase.seconds = time.monotonic() - phase_began
             phases.append(phase)
         site.faults("")
@@ -110,6 +114,16 @@ def run(backend: str, full: bool, workdir: Path) -> Rows:
         )
         bad_exits = [c for c in instance.exit_codes if c != 0]
         rows.zero("daemon or drain ended with an error", len(bad_exits))
+        if bad_exits:
+            rows.info(
+                "phases with an error exit (exit statuses)",
+                ", ".join(
+                    f"{p.kind} ({p.mode}): {p.exits}"
+                    for p in phases
+                    if any(c != 0 for c in p.exits)
+                )
+                or f"the final drain: {final}",
+            )
         rows.exactly("final drain exit status", final, 0)
         rows.info(
             "`run --once` runs / exited 1 with work left (then run again)",
