@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cat pyproject.toml sandbox/pyproject.toml | cksum | cut -d' ' -f1)
 BACKEND ?= ews
 
-.PHONY: demo test check lint typecheck unit fast bench bench-scale-out reliability screening-report clean
+.PHONY: demo test check check-sandbox lint typecheck unit fast bench bench-scale-out reliability screening-report clean
 
 $(STAMP): pyproject.toml sandbox/pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11 or newer is needed")'
@@ -31,9 +31,14 @@ typecheck: $(STAMP)
 unit: $(STAMP)
 	$(BIN)/pytest -q -n 3 --dist worksteal
 
-# The inner loop: everything but the tests that drive real processes over HTTP.
+# The inner loop: the product's unit and contract tests, without the ones that drive real
+# processes (integration), wait for Exchange's transport or run a whole corpus (slow).
+# The sandbox's own suite: `make check-sandbox`. `make test` runs all of them.
 fast: $(STAMP)
-	$(BIN)/pytest -q -n 2 --dist worksteal -m "not integration and not slow"
+	$(BIN)/pytest -q -n 2 --dist worksteal -m "not integration and not slow" tests/unit tests/contract
+
+check-sandbox: $(STAMP)
+	$(BIN)/pytest -q -n 2 --dist worksteal -m "not integration and not slow" sandbox/tests
 
 # CI runs this: lint, types and every test.
 test: lint typecheck unit

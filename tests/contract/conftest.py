@@ -191,7 +191,13 @@ BACKENDS = {
 }
 
 
-@pytest.fixture(params=sorted(BACKENDS))
+@pytest.fixture(
+    params=[
+        # Asynchronous submission doubles the suite and waits for transport: `make test` only.
+        pytest.param(name, marks=pytest.mark.slow) if BACKENDS[name][1] else name
+        for name in sorted(BACKENDS)
+    ]
+)
 def harness(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Harness]:
     """Each backend; the sandbox's ones also with Exchange's asynchronous submission (a sent
     message reaches Sent Items and its recipients only after transport took it)."""

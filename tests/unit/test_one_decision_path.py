@@ -14,6 +14,7 @@ from datetime import datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+import pytest
 from click.testing import CliRunner
 
 from topcontact_mail.adapters.memory import MemoryMailbox
@@ -65,6 +66,7 @@ def _corpus() -> list[tuple[str, bytes, str | None]]:
     return corpus
 
 
+@pytest.mark.slow  # the whole corpus through both paths: `make test`
 def test_explain_and_the_daemon_agree_on_every_message(tmp_path: Path) -> None:
     config = tmp_path / "topcontact.toml"
     config.write_text(
