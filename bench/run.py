@@ -4,7 +4,13 @@
     wall time, requests per message by operation, peak RSS of the daemon;
 (b) the same backlog handled by the straightforward exchangelib script;
 (c) messages delivered one at a time at random intervals while the daemon runs:
-    delay from delivery to the acknowledgement in Sent Items, median and p95.
+    delay from delivery to the acknowledgement in Sent Items, median and p95;
+start-up: from starting `run --once` (EWS, empty mailbox, no added latency) to the
+    sandbox receiving its first request, median of several fresh processes;
+cpu: the daemon's user+sys CPU time (the operating system's accounting of the
+    finished child) per message of the backlog (a).
+
+`--only startup,cpu` runs just those two (seconds rather than minutes).
 
 The sandbox runs in this process; the daemon and the script run as their own
 processes, so their memory and CPU are their own.
@@ -60,8 +66,18 @@ def deliver_backlog(sandbox: SandboxHandle, count: int) -> None:
 NO_CAP = "[screening]\nglobal_per_hour = 1000000\nper_sender_per_day = 1000\n"
 
 
-def run_measured(command: list[str]) -> tuple[float, int, int]:
-    """(wall seconds, exit status, peak RSS in MB) of a child process."""
+@dataclass
+class Measured:
+    """A finished child process: wall seconds, exit status, peak RSS (MB), CPU seconds."""
+
+    wall: float
+    status: int
+    rss_mb: int
+    cpu: float
+
+
+def run_measured(command: list[str]) -> Measured:
+    """Wall time, exit status, peak RSS and user+sys CPU of a child process."""
     with tempfile.TemporaryFile() as log:  # a file: a full pipe would block the child
         began = time.monotonic()
         process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=log)
@@ -70,7 +86,8 @@ def run_measured(command: list[str]) -> tuple[float, int, int]:
         if status != 0:
             log.seek(0)
             sys.stderr.write(log.read().decode()[-3000:])
-    return wall, os.waitstatus_to_exitcode(status), usage.ru_maxrss // 1024
+    cpu = usage.ru_utime + usage.ru_stime
+    return Measured(wall, os.waitstatus_to_exitcode(status), usage.ru_maxrss // 1024, cpu)
 
 
 class Sandbox:
@@ -110,6 +127,11 @@ class Result:
     requests: dict[str, int]
     rss_mb: int | None = None
     status: int = 0
+    cpu: float | None = None  # user+sys seconds of the process
+
+    @property
+    def cpu_ms_per_message(self) -> float | None:
+        return None if self.cpu is None else 1000 * self.cpu / max(self.messages, 1)
 
     @property
     def per_message(self) -> float:
@@ -132,12 +154,13 @@ def backlog_daemon(backend: str, count: int, latency: int) -> Result:
                 "--config",
                 str(config),
             ]
-            wall, status, rss = run_measured(command)
+            m = run_measured(command)
             requests = dict(box.handle.server.stats.snapshot()["operations"])
             sent = len(box.handle.store.items(SHARED, "sentitems"))
             if sent != count:
                 print(f"warning: {sent} acknowledgements for {count} messages", file=sys.stderr)
-            return Result(f"(a) daemon, {backend}", wall, count, requests, rss, status)
+            label = f"(a) daemon, {backend}"
+            return Result(label, m.wall, count, requests, m.rss_mb, m.status, m.cpu)
         finally:
             box.stop()
 
@@ -160,7 +183,7 @@ def paced_backlog(count: int, rate: int, latency: int) -> tuple[float, float, in
                 "--config",
                 str(config),
             ]
-            wall, _, _ = run_measured(command)
+            wall = run_measured(command).wall
             sent = sorted(
                 i.date_created
                 for i in box.handle.store.items(SHARED, "sentitems")
@@ -192,11 +215,60 @@ def backlog_naive(count: int, latency: int) -> Result:
             PASSWORD,
             SHARED,
         ]
-        wall, status, rss = run_measured(command)
+        m = run_measured(command)
         requests = dict(sandbox.server.stats.snapshot()["operations"])
-        return Result("(b) naive exchangelib script", wall, count, requests, rss, status)
+        label = "(b) naive exchangelib script"
+        return Result(label, m.wall, count, requests, m.rss_mb, m.status, m.cpu)
     finally:
         sandbox.stop()
+
+
+@dataclass
+class StartUp:
+    """`run --once` on an empty mailbox, fresh processes: seconds to the first request, etc."""
+
+    to_first_request: list[float]
+    wall: list[float]
+    cpu: list[float]
+
+
+def start_up(runs: int) -> StartUp:
+    """Start `run --once` `runs` times (after one warm-up) against an empty EWS mailbox.
+
+    No latency is added: the time from starting the process to the sandbox receiving its
+    first request is the process's own start-up (interpreter, imports, configuration, state
+    store), with the sandbox on the same machine.
+    """
+    figures = StartUp([], [], [])
+    with tempfile.TemporaryDirectory() as tmp:
+        box = Sandbox("ews", 0, Path(tmp))
+        try:
+            config = box.config()
+            command = [
+                sys.executable,
+                "-m",
+                "topcontact_mail",
+                "run",
+                "--once",
+                "--config",
+                str(config),
+            ]
+            for n in range(runs + 1):  # the first is a warm-up (state store, disk caches)
+                box.handle.server.stats.reset()
+                began = time.monotonic()
+                m = run_measured(command)
+                first = box.handle.server.stats.log.first_arrival()
+                if m.status != 0 or first is None:
+                    raise SystemExit(
+                        f"start-up run failed (exit {m.status}, first request {first})"
+                    )
+                if n:
+                    figures.to_first_request.append(first - began)
+                    figures.wall.append(m.wall)
+                    figures.cpu.append(m.cpu)
+        finally:
+            box.stop()
+    return figures
 
 
 def live_delay(backend: str, count: int, latency: int, seed: int) -> list[float]:
@@ -244,6 +316,19 @@ def live_delay(backend: str, count: int, latency: int, seed: int) -> list[float]
     return delays
 
 
+def print_startup(console: Console, startup: StartUp | None) -> None:
+    if startup is None:
+        return
+    med = statistics.median
+    console.print(
+        f"start-up of `run --once` (EWS, empty mailbox, {len(startup.wall)} fresh processes): "
+        f"to the first request median {med(startup.to_first_request):.3f} s "
+        f"(min {min(startup.to_first_request):.3f}, max {max(startup.to_first_request):.3f}; "
+        f"goal < 0.5 s); whole process median {med(startup.wall):.3f} s wall, "
+        f"{1000 * med(startup.cpu):.0f} ms CPU"
+    )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--messages", type=int, default=2000)
@@ -257,21 +342,45 @@ def main() -> None:
     parser.add_argument(
         "--paced", type=int, default=60, help="messages for the Graph pacing run (0: skip)"
     )
+    parser.add_argument(
+        "--only",
+        type=lambda text: set(text.split(",")),
+        help="run only these figures, comma-separated: startup, cpu (e.g. --only startup,cpu)",
+    )
+    parser.add_argument(
+        "--startup-runs", type=int, default=7, help="fresh processes for the start-up figure"
+    )
     args = parser.parse_args()
+    if args.only and not args.only <= {"startup", "cpu"}:
+        parser.error("--only takes startup and/or cpu")
     backends = args.backend or ["ews", "graph"]
     console = Console(width=140)
     console.print(
         f"Benchmark: {args.messages} messages, {args.latency} ms latency per request, sandbox Exchange (test double)"
     )
 
+    startup: StartUp | None = None
+    if not args.only or "startup" in args.only:
+        startup = start_up(args.startup_runs)
+    if args.only and "cpu" not in args.only:
+        print_startup(console, startup)
+        return
     results = [backlog_daemon(b, args.messages, args.latency) for b in backends]
-    if not args.skip_naive:
+    if not args.skip_naive and not args.only:
         results.append(backlog_naive(args.messages, args.latency))
     table = Table(
-        "run", "wall s", "msg/s", "requests/msg", "requests by operation", "peak RSS MB", "exit"
+        "run",
+        "wall s",
+        "msg/s",
+        "requests/msg",
+        "requests by operation",
+        "peak RSS MB",
+        "CPU ms/msg",
+        "exit",
     )
     for r in results:
         by_op = ", ".join(f"{op} {n}" for op, n in sorted(r.requests.items()))
+        cpu = r.cpu_ms_per_message
         table.add_row(
             r.label,
             f"{r.wall:.1f}",
@@ -279,9 +388,13 @@ def main() -> None:
             f"{r.per_message:.3f}",
             by_op,
             str(r.rss_mb),
+            "-" if cpu is None else f"{cpu:.2f}",
             str(r.status),
         )
     console.print(table)
+    print_startup(console, startup)
+    if args.only:
+        return
     if not args.skip_naive:
         naive = results[-1]
         for r in results[:-1]:

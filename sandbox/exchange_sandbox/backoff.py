@@ -104,6 +104,11 @@ class RequestLog:
         with self._lock:
             self._hints.append(Hint(now, client, operation, fingerprint, seconds, took))
 
+    def first_arrival(self) -> float | None:
+        """When the earliest request still in the log came (``time.monotonic()``), if any."""
+        with self._lock:
+            return self._arrivals[0].at if self._arrivals else None
+
     def clear(self) -> None:
         with self._lock:
             self._arrivals.clear()

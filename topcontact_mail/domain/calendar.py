@@ -19,8 +19,6 @@ from datetime import UTC, date, datetime, time, timedelta
 from functools import lru_cache
 from zoneinfo import ZoneInfo
 
-import holidays as holidays_lib
-
 #: How far ahead `next_workday` looks before deciding the configuration has no workdays.
 #: Two years covers any real closure; a calendar without workdays is rejected at load time.
 _SEARCH_LIMIT_DAYS = 800
@@ -77,6 +75,9 @@ def netherlands_holidays(
 
     @lru_cache(maxsize=64)
     def for_year(year: int) -> dict[date, str]:
+        # Imported when the first day is looked up, not on import: `run` starts faster.
+        import holidays as holidays_lib
+
         dutch = holidays_lib.country_holidays("NL", years=year, categories=cats, language="nl")
         english = holidays_lib.country_holidays("NL", years=year, categories=cats, language="en_US")
         result: dict[date, str] = {}

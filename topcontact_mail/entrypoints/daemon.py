@@ -21,9 +21,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from types import FrameType
-from typing import Any
-
-from apscheduler.schedulers.background import BackgroundScheduler
+from typing import TYPE_CHECKING, Any
 
 from topcontact_mail.config import Settings
 from topcontact_mail.entrypoints.health import MailboxHealth
@@ -35,6 +33,9 @@ from topcontact_mail.reports.status import status
 from topcontact_mail.services.acknowledge import WATERMARK, AcknowledgeService, Summary
 from topcontact_mail.services.callbacks import CallbackService
 from topcontact_mail.services.tracking import TrackingService, TrackingSummary
+
+if TYPE_CHECKING:
+    from apscheduler.schedulers.background import BackgroundScheduler
 
 #: How long one wait for notifications lasts before the stop flag is looked at again.
 WAIT_SLICE_SECONDS = 1.0
@@ -230,6 +231,9 @@ class Daemon:
         return self.total
 
     def run_forever(self) -> Summary:
+        # Imported here: `run --once` never schedules, and `run` starts faster without it.
+        from apscheduler.schedulers.background import BackgroundScheduler
+
         scheduler = BackgroundScheduler(timezone=self.settings.calendar.timezone)
         scheduler.add_job(
             self.sync_due.set,

@@ -10,13 +10,15 @@ mailbox's lease as always). It runs every night at `retention.purge_time`
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-
-from apscheduler.schedulers.base import BaseScheduler
+from typing import TYPE_CHECKING
 
 from topcontact_mail.config import Settings
 from topcontact_mail.logs import get_logger
 from topcontact_mail.ports import StateStore
 from topcontact_mail.services.retention import RetentionService
+
+if TYPE_CHECKING:  # apscheduler is imported by the daemon's run_forever, not by `run --once`
+    from apscheduler.schedulers.base import BaseScheduler
 
 #: The first purge after start waits this long (a start is busy enough).
 FIRST_PURGE_DELAY = timedelta(minutes=10)

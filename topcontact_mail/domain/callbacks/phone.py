@@ -16,12 +16,17 @@ from __future__ import annotations
 
 import re
 import unicodedata
-
-import phonenumbers
-from phonenumbers import NumberParseException, PhoneNumberFormat, PhoneNumberType, ValidationResult
+from typing import TYPE_CHECKING
 
 from topcontact_mail.domain.callbacks import texts
 from topcontact_mail.domain.callbacks.model import FormProblem, PhoneNumber
+
+if TYPE_CHECKING:
+    import phonenumbers
+    from phonenumbers import NumberParseException
+
+# phonenumbers is imported by the functions that use it, not on import: it takes tens of
+# milliseconds to load, and `run` should not pay for them before its first request.
 
 DEFAULT_REGION = "NL"
 FIELD = "phone"
@@ -32,18 +37,19 @@ _LAYOUT = frozenset(" -./()\u00a0\u2009\u202f\u2010\u2011\u2012\u2013")
 # Every Dutch number outside the special ranges (0800, 0900, 14 0xx, ...) has nine digits after the 0.
 _DUTCH_DIGITS = 9
 
+#: libphonenumber's `PhoneNumberType` attribute → our kind.
 _KINDS = {
-    PhoneNumberType.FIXED_LINE: "fixed_line",
-    PhoneNumberType.MOBILE: "mobile",
-    PhoneNumberType.FIXED_LINE_OR_MOBILE: "fixed_line_or_mobile",
-    PhoneNumberType.TOLL_FREE: "toll_free",
-    PhoneNumberType.PREMIUM_RATE: "premium_rate",
-    PhoneNumberType.SHARED_COST: "shared_cost",
-    PhoneNumberType.VOIP: "voip",
-    PhoneNumberType.PERSONAL_NUMBER: "personal_number",
-    PhoneNumberType.PAGER: "pager",
-    PhoneNumberType.UAN: "uan",
-    PhoneNumberType.VOICEMAIL: "voicemail",
+    "FIXED_LINE": "fixed_line",
+    "MOBILE": "mobile",
+    "FIXED_LINE_OR_MOBILE": "fixed_line_or_mobile",
+    "TOLL_FREE": "toll_free",
+    "PREMIUM_RATE": "premium_rate",
+    "SHARED_COST": "shared_cost",
+    "VOIP": "voip",
+    "PERSONAL_NUMBER": "personal_number",
+    "PAGER": "pager",
+    "UAN": "uan",
+    "VOICEMAIL": "voicemail",
 }
 
 
@@ -58,6 +64,9 @@ def normalise_phone(text: str, *, region: str = DEFAULT_REGION) -> PhoneNumber |
     body = value[1:] if value.startswith("+") else value
     if any(not (c.isdecimal() or c in _LAYOUT) for c in body):
         return texts.problem(texts.PHONE_CHARACTERS, FIELD, value=raw)
+    import phonenumbers
+    from phonenumbers import NumberParseException, PhoneNumberFormat, PhoneNumberType
+
     try:
         number = phonenumbers.parse(value, region)
     except NumberParseException as exc:
@@ -65,6 +74,7 @@ def normalise_phone(text: str, *, region: str = DEFAULT_REGION) -> PhoneNumber |
     if not phonenumbers.is_valid_number(number):
         return _invalid(number, raw)
     region_code = phonenumbers.region_code_for_number(number)
+    number_type = phonenumbers.number_type(number)
     dutch = region_code == "NL"
     return PhoneNumber(
         raw=raw,
@@ -73,11 +83,20 @@ def normalise_phone(text: str, *, region: str = DEFAULT_REGION) -> PhoneNumber |
             number, PhoneNumberFormat.NATIONAL if dutch else PhoneNumberFormat.INTERNATIONAL
         ),
         region=region_code if region_code and region_code != "001" else None,
-        kind=_KINDS.get(phonenumbers.number_type(number), "unknown"),
+        kind=next(
+            (
+                kind
+                for name, kind in _KINDS.items()
+                if getattr(PhoneNumberType, name) == number_type
+            ),
+            "unknown",
+        ),
     )
 
 
 def _parse_problem(exc: NumberParseException, raw: str) -> FormProblem:
+    from phonenumbers import NumberParseException
+
     if exc.error_type == NumberParseException.INVALID_COUNTRY_CODE:
         return texts.problem(texts.PHONE_UNKNOWN_COUNTRY, FIELD, value=raw)
     if exc.error_type == NumberParseException.TOO_LONG:
@@ -87,6 +106,9 @@ def _parse_problem(exc: NumberParseException, raw: str) -> FormProblem:
 
 
 def _invalid(number: phonenumbers.PhoneNumber, raw: str) -> FormProblem:
+    import phonenumbers
+    from phonenumbers import ValidationResult
+
     if phonenumbers.region_code_for_country_code(number.country_code or 0) == "ZZ":
         return texts.problem(texts.PHONE_UNKNOWN_COUNTRY, FIELD, value=raw)
     if number.country_code == 31:

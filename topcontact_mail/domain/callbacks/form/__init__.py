@@ -12,11 +12,38 @@ each its own module and table:
 5. `checks`: the problems, in the order of `CHECKS`.
 """
 
-from topcontact_mail.domain.callbacks.form.checks import CHECKS
-from topcontact_mail.domain.callbacks.form.html import html_to_text
-from topcontact_mail.domain.callbacks.form.labels import LABELS, Field, match_label
-from topcontact_mail.domain.callbacks.form.parse import ParsedForm, parse_form
-from topcontact_mail.domain.callbacks.form.trim import TRIMS
+# Imported on first use (PEP 562), as in `topcontact_mail.domain.callbacks`.
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from topcontact_mail.domain.callbacks.form.checks import CHECKS
+    from topcontact_mail.domain.callbacks.form.html import html_to_text
+    from topcontact_mail.domain.callbacks.form.labels import LABELS, Field, match_label
+    from topcontact_mail.domain.callbacks.form.parse import ParsedForm, parse_form
+    from topcontact_mail.domain.callbacks.form.trim import TRIMS
+
+#: name → the module that defines it, imported the first time the name is asked for.
+_LAZY = {
+    "CHECKS": "topcontact_mail.domain.callbacks.form.checks",
+    "Field": "topcontact_mail.domain.callbacks.form.labels",
+    "LABELS": "topcontact_mail.domain.callbacks.form.labels",
+    "ParsedForm": "topcontact_mail.domain.callbacks.form.parse",
+    "TRIMS": "topcontact_mail.domain.callbacks.form.trim",
+    "html_to_text": "topcontact_mail.domain.callbacks.form.html",
+    "match_label": "topcontact_mail.domain.callbacks.form.labels",
+    "parse_form": "topcontact_mail.domain.callbacks.form.parse",
+}
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value
+
 
 __all__ = [
     "CHECKS",
