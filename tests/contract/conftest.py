@@ -62,6 +62,12 @@ class Harness:
     delay: float = 0
     _staff_side: Staff | None = None
 
+    def requests(self, operation: str) -> int:
+        """How many requests of an EWS `operation` the sandbox has answered (0 for memory)."""
+        if self._sandbox is None:
+            return 0
+        return int(self._sandbox.server.stats.snapshot()["operations"].get(operation, 0))
+
     def finish_transport(self) -> None:
         """As if the submission delay had passed: transport takes every message in transit."""
         if self._sandbox is not None:

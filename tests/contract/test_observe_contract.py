@@ -79,6 +79,26 @@ def test_observe_shows_replies_and_forwards_in_the_conversation_but_marks_our_ow
     assert seen[ids["<contract-1@example.nl>"]].tenant == "Huurder 1"
 
 
+def test_the_batches_of_one_pass_see_the_answers_and_list_what_was_sent_once(
+    harness: Harness,
+) -> None:
+    """A pass observes its targets oldest first in batches; listing Sent Items again for
+    every batch made a 2,000-message backlog ten times slower (EWS)."""
+    ids = delivered(harness, 1, 2)
+    harness.staff_reply("<contract-2@example.nl>", MONDAY)
+    transport_done(harness)
+
+    first = harness.mailbox.observe([Watched(ids["<contract-1@example.nl>"])])
+    finds = harness.requests("FindItem")
+    second = harness.mailbox.observe([Watched(ids["<contract-2@example.nl>"])])
+
+    assert first[ids["<contract-1@example.nl>"]].observation.sent == ()
+    assert [s.kind for s in second[ids["<contract-2@example.nl>"]].observation.sent] == [
+        SentKind.REPLY
+    ]
+    assert harness.requests("FindItem") == finds  # Graph reads no FindItem at all
+
+
 def test_observe_shows_the_last_verb_the_completed_flag_and_the_categories(
     harness: Harness,
 ) -> None:
