@@ -51,7 +51,7 @@ from exchangelib.fields import InvalidField
 from exchangelib.items import SAVE_ONLY, SEND_TO_ALL_AND_SAVE_COPY
 
 from topcontact_mail.adapters.ews.account import build_account
-from topcontact_mail.adapters.ews.faults import CreateItemOnce, attempt, failure_of
+from topcontact_mail.adapters.ews.faults import attempt, create_once, failure_of
 from topcontact_mail.adapters.ews.fields import MARKER_PROPERTY_SET
 from topcontact_mail.adapters.retry import Failure, Retry, Verdict
 from topcontact_mail.config import Settings
@@ -468,26 +468,10 @@ def _shifted(clock: Any, shift: timedelta) -> Any:
 
 
 def _create_once(account: Account, folder: Any, items: Iterable[Any]) -> list[Any] | Failure:
-    """CreateItem of calendar items with invitations, in one exchange (see `faults.send_once`)."""
-    items = list(items)
-    service = CreateItemOnce(account=account, chunk_size=max(1, len(items)))
-    results: list[Any] = []
-    try:
-        for result in service.call(
-            items=items,
-            folder=folder,
-            message_disposition=SAVE_ONLY,
-            send_meeting_invitations=SEND_TO_ALL_AND_SAVE_COPY,
-        ):
-            results.append(result)
-    except Exception as exc:
-        failure = failure_of(exc, idempotent=False, answered=service.answered and not results)
-        if failure is None:
-            raise
-        if not results:
-            return failure
-        results.extend([failure] * (len(items) - len(results)))
-    return results
+    """CreateItem of calendar items with invitations, in one exchange (`faults.create_once`)."""
+    return create_once(
+        account, folder, list(items), disposition=SAVE_ONLY, invitations=SEND_TO_ALL_AND_SAVE_COPY
+    )
 
 
 def _failed(ref: str, failure: Failure) -> MeetingOutcome:

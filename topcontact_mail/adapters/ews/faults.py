@@ -173,7 +173,17 @@ class CreateItemOnce(CreateItem):  # type: ignore[misc]  # exchangelib is untype
 
 
 def send_once(account: Any, sent: Any, items: Sequence[Any]) -> list[Any] | Failure:
-    """Send `items` in one request, saving copies in `sent` (SendAndSaveCopy).
+    """Send `items` in one request, saving copies in `sent` (SendAndSaveCopy); see `create_once`."""
+    return create_once(
+        account, sent, items, disposition=SEND_AND_SAVE_COPY, invitations=SEND_TO_NONE
+    )
+
+
+def create_once(
+    account: Any, folder: Any, items: Sequence[Any], *, disposition: str, invitations: str
+) -> list[Any] | Failure:
+    """CreateItem of `items` into `folder` in one exchange (messages sent, or calendar items
+    with their invitations).
 
     Returns one result per item (True, or the server's error for that item, or
     a `Failure` for items whose answer was lost), or the `Failure` of the whole
@@ -184,9 +194,9 @@ def send_once(account: Any, sent: Any, items: Sequence[Any]) -> list[Any] | Fail
     try:
         for result in service.call(
             items=items,
-            folder=sent,
-            message_disposition=SEND_AND_SAVE_COPY,
-            send_meeting_invitations=SEND_TO_NONE,
+            folder=folder,
+            message_disposition=disposition,
+            send_meeting_invitations=invitations,
         ):
             results.append(result)
     except Exception as exc:
