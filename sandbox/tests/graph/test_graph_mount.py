@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 
 import certifi
@@ -146,3 +147,19 @@ def test_a_lost_graph_answer_closes_the_connection_after_the_work_is_done(
     ] == ["Ontvangen"]
     stats = requests.get(f"{ews_sandbox.url}/_sandbox/stats", timeout=10).json()
     assert stats["faults"]["lost"] == 2
+
+
+def test_the_steps_of_a_batch_run_side_by_side_so_a_slow_step_delays_only_its_wave(
+    ews_sandbox: SandboxHandle,
+) -> None:
+    # Graph runs up to four steps of a batch at once: four slow steps take one delay, not four.
+    auth = shipped_token(ews_sandbox.url)
+    ews_sandbox.set_faults("slow=1.0,slow_ms=800,ops=graph.messages.list")
+    steps = [{"id": str(n), "method": "GET", "url": f"/users/{SHARED}/messages"} for n in range(4)]
+    began = time.monotonic()
+    answer = requests.post(
+        f"{ews_sandbox.url}/v1.0/$batch", json={"requests": steps}, headers=auth, timeout=10
+    )
+    seconds = time.monotonic() - began
+    assert sorted(r["status"] for r in answer.json()["responses"]) == [200] * 4
+    assert 0.8 <= seconds < 1.6  # one wave: one slow answer's delay (four would be 3.2 s)

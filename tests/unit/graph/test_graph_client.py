@@ -202,3 +202,38 @@ def test_a_batch_holds_at_most_twenty_requests(client: GraphClient) -> None:
     steps = [BatchStep(str(n), "GET", "/users/x/messages") for n in range(21)]
     with pytest.raises(ValueError, match="20"):
         client.batch(steps, may_repeat=True)
+
+
+def test_a_batch_that_got_no_answer_in_time_is_split_until_its_halves_are_answered(
+    client: GraphClient, http: responses.RequestsMock, sleeps: Sleeps
+) -> None:
+    # A batch is answered when its slowest step is done: here any batch of more than
+    # two steps outlasts the client's time-out, as a slow step makes it on Exchange Online.
+    def answer(request: requests.PreparedRequest) -> tuple[int, dict[str, str], str]:
+        steps = json.loads(request.body or b"")["requests"]
+        if len(steps) > 2:
+            raise requests.ReadTimeout("read timed out")
+        responses_ = [{"id": s["id"], "status": 200, "body": {"id": s["url"]}} for s in steps]
+        return 200, {}, json.dumps({"responses": responses_})
+
+    http.add_callback(responses.POST, f"{ROOT}/$batch", callback=answer)
+    steps = [BatchStep(str(n), "GET", f"/users/x/messages/m{n}") for n in range(8)]
+
+    answers = client.batch(steps, may_repeat=True)
+
+    assert {k: a.status for k, a in answers.items()} == {str(n): 200 for n in range(8)}
+    sizes = [len(json.loads(c.request.body or b"")["requests"]) for c in http.calls]
+    assert sizes == [8, 4, 2, 2, 4, 2, 2]  # no batch sent whole again
+    assert sleeps == [1.0, 1.0, 1.0]  # a pause before each split: the server may still be busy
+
+
+def test_a_send_batch_without_an_answer_is_not_split_but_reported_lost(
+    client: GraphClient, http: responses.RequestsMock, sleeps: Sleeps
+) -> None:
+    http.post(f"{ROOT}/$batch", body=requests.ReadTimeout("read timed out"))
+    steps = [BatchStep(str(n), "POST", f"/users/x/messages/m{n}/reply", {}) for n in range(4)]
+
+    with pytest.raises(AnswerLost):
+        client.batch(steps, may_repeat=False)
+
+    assert len(http.calls) == 1  # may have gone out: the caller looks before sending again

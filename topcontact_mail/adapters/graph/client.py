@@ -181,6 +181,7 @@ class GraphClient:
         self.session.headers["User-Agent"] = "topcontact-mail"
         self.log = get_logger("graph", mailbox=mailbox)
         self.retry = Retry(first_wait=retry_wait, attempts=MAX_ATTEMPTS, sleep=sleep, log=self.log)
+        self._sleep = sleep
         #: Requests sent, by "METHOD operation", for the benchmark and the tests.
         self.sent: dict[str, int] = {}
 
@@ -240,30 +241,36 @@ class GraphClient:
         url = self.url(path_or_url)
         if not self.owns(url):
             raise ValueError(f"refusing to send a token to {urlsplit(url).netloc}")
-        refreshed = False
-        last = GraphResponse(0)
+        holder: list[GraphResponse] = [GraphResponse(0)]
+        result = self.retry.run(
+            _operation(method, url),
+            lambda: self._attempt(method, url, body, headers or {}, may_repeat, holder),
+        )
+        _raise_if_lost(result, method)
+        return holder[0]
 
-        def once() -> GraphResponse | Failure:
-            nonlocal last, refreshed
-            try:
-                last = self._send_once(method, url, body, headers or {})
-                if last.status == 401 and not refreshed:
-                    refreshed = True  # revoked or rotated before its expiry: a fresh one, once
-                    self.tokens.invalidate()
-                    last = self._send_once(method, url, body, headers or {})
-            except requests.RequestException as exc:
-                last = GraphResponse(0, {}, {"error": {"code": type(exc).__name__}})
-                return no_answer(
-                    idempotent=may_repeat, sent=not _never_sent(exc), detail=type(exc).__name__
-                )
-            return last.failure(idempotent=may_repeat) or last
-
-        result = self.retry.run(_operation(method, url), once)
-        lost = isinstance(result, Failure) and result.verdict is Verdict.UNKNOWN
-        if lost and isinstance(result, Failure) and result.code == NO_ANSWER:
-            # The connection broke after sending a request that may not run twice.
-            raise AnswerLost(f"{result.detail} during {method}")
-        return last
+    def _attempt(
+        self,
+        method: str,
+        url: str,
+        body: Any,
+        headers: Mapping[str, str],
+        may_repeat: bool,
+        last: list[GraphResponse],
+    ) -> GraphResponse | Failure:
+        """One try of a request (a refused token fetched anew once); `last[0]`: Graph's answer."""
+        try:
+            last[0] = self._send_once(method, url, body, headers)
+            if last[0].status == 401:
+                # Revoked or rotated before its expiry: a fresh token, once per try.
+                self.tokens.invalidate()
+                last[0] = self._send_once(method, url, body, headers)
+        except requests.RequestException as exc:
+            last[0] = GraphResponse(0, {}, {"error": {"code": type(exc).__name__}})
+            return no_answer(
+                idempotent=may_repeat, sent=not _never_sent(exc), detail=type(exc).__name__
+            )
+        return last[0].failure(idempotent=may_repeat) or last[0]
 
     # -- batches --------------------------------------------------------------------------
 
@@ -272,23 +279,39 @@ class GraphClient:
 
         Steps answered 429/503 were not run: they go again, alone, after the
         longest `Retry-After` among them; with `may_repeat`, so do steps that
-        failed with a 5xx. When the batch itself is lost in
-        flight, `AnswerLost` is raised (for steps that may not run twice).
+        failed with a 5xx. A batch is answered when its slowest step is done, so a
+        batch that may run twice and got no answer in time is split in halves, each
+        tried on its own (a slow step then holds up only its half). When a batch
+        that may not run twice is lost in flight, `AnswerLost` is raised.
         """
         if len(steps) > MAX_BATCH:
             raise ValueError(f"a $batch holds at most {MAX_BATCH} requests")
         results: dict[str, GraphResponse] = {}
-        pending = list(steps)
+        self._batch(list(steps), may_repeat, results)
+        return results
+
+    def _batch(
+        self, steps: list[BatchStep], may_repeat: bool, results: dict[str, GraphResponse]
+    ) -> None:
+        url = self.url("$batch")
+        pending = steps
+        last: list[GraphResponse] = [GraphResponse(0)]
+        halves: list[list[BatchStep]] = []
+        steps_failed = False
 
         def once() -> dict[str, GraphResponse] | Failure:
-            nonlocal pending
-            answer = self.request(
-                "POST",
-                "$batch",
-                body={"requests": [s.as_json() for s in pending]},
-                may_repeat=may_repeat,
-            )
-            if not answer.ok or not isinstance(answer.body, dict):
+            nonlocal pending, steps_failed
+            steps_failed = False
+            body = {"requests": [s.as_json() for s in pending]}
+            outcome = self._attempt("POST", url, body, {}, may_repeat, last)
+            if isinstance(outcome, Failure):
+                if outcome.code == NO_ANSWER and may_repeat and len(pending) > 1:
+                    middle = len(pending) // 2
+                    halves.extend((pending[:middle], pending[middle:]))
+                    return results
+                return outcome  # the batch as a whole: tried again, or handed back below
+            answer = outcome
+            if not isinstance(answer.body, dict):
                 for step in pending:
                     results[step.id] = answer
                 return results
@@ -310,13 +333,37 @@ class GraphClient:
             if not again:
                 return results
             pending = [step for step, _ in again]
+            steps_failed = True
             hints = [f.hint for _, f in again if f.hint is not None]
             # One wait for all: the longest the server asked for.
             return replace(again[0][1], hint=max(hints, default=None))
 
-        self.retry.run("POST $batch", once)
-        return results
+        result = self.retry.run("POST $batch", once)
+        if isinstance(result, Failure) and not steps_failed:
+            _raise_if_lost(result, "POST")
+            for step in pending:  # the batch itself failed: every step has its answer
+                results[step.id] = last[0]
+        if halves:
+            wait = self.retry.wait_before(1, no_answer(idempotent=True))
+            self.log.warning(
+                "batch got no answer in time, splitting it",
+                steps=len(pending),
+                seconds=round(wait or 0.0, 3),
+            )
+            self._sleep(wait or 0.0)
+            for half in halves:
+                self._batch(half, may_repeat, results)
 
 
 def _operation(method: str, url: str) -> str:
     return f"{method} {urlsplit(url).path.rsplit('/', 1)[-1]}"
+
+
+def _raise_if_lost(result: object, method: str) -> None:
+    """`AnswerLost` when a request that may not run twice broke off after it was sent."""
+    if (
+        isinstance(result, Failure)
+        and result.verdict is Verdict.UNKNOWN
+        and result.code == NO_ANSWER
+    ):
+        raise AnswerLost(f"{result.detail} during {method}")
