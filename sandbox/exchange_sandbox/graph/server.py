@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 import ipaddress
+import shutil
 import ssl
 import tempfile
 import threading
@@ -181,6 +182,8 @@ class GraphSandbox:
     ca_file: Path | None
     _server: _GraphHTTPServer
     _thread: threading.Thread
+    #: The temporary folder of the certificate files, removed by ``stop()`` (None: the caller's).
+    _tls_temp: Path | None = None
 
     @property
     def base_url(self) -> str:
@@ -199,6 +202,8 @@ class GraphSandbox:
         self._server.shutdown()
         self._server.server_close()
         self._thread.join(timeout=5)
+        if self._tls_temp is not None:
+            shutil.rmtree(self._tls_temp, ignore_errors=True)
 
 
 def start_graph_sandbox(
@@ -222,8 +227,12 @@ def start_graph_sandbox(
         graph.latency = lambda: latency
     server = _GraphHTTPServer((host, port), graph, "https" if tls else "http", observer)
     ca_file: Path | None = None
+    temporary: Path | None = None
     if tls:
-        directory = tls_dir or Path(tempfile.mkdtemp(prefix="graph-sandbox-tls-"))
+        if tls_dir is None:
+            temporary = directory = Path(tempfile.mkdtemp(prefix="graph-sandbox-tls-"))
+        else:
+            directory = tls_dir
         files = make_tls_files(directory, (host, "localhost", "127.0.0.1"))
         context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
         context.minimum_version = ssl.TLSVersion.TLSv1_2
@@ -239,4 +248,5 @@ def start_graph_sandbox(
         ca_file=ca_file,
         _server=server,
         _thread=thread,
+        _tls_temp=temporary,
     )

@@ -184,3 +184,14 @@ def test_the_scope_must_be_the_graph_default_scope(app: GraphApp) -> None:
     status, _, body = app.handle("POST", f"/{app.config.tenant_id}/oauth2/v2.0/token", "", {}, form)
     assert status == 400
     assert b"AADSTS1002012" in body
+
+
+def test_the_certificate_folder_it_made_itself_is_removed_when_it_stops(
+    config: GraphConfig,
+) -> None:
+    running = start_graph_sandbox(MailStore(), config)  # no tls_dir: a temporary folder
+    assert running.ca_file is not None
+    folder = running.ca_file.parent
+    assert folder.is_dir()
+    running.stop()
+    assert not folder.exists()  # test runs would otherwise fill /tmp, one folder per sandbox
