@@ -30,6 +30,12 @@ from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from topcontact_mail.adapters.payloads import (
+    ack_from_json,
+    ack_to_json,
+    meeting_from_json,
+    meeting_to_json,
+)
 from topcontact_mail.domain.message import Acknowledgement, Address, IncomingMessage
 from topcontact_mail.domain.retention import (
     SEEN_AGAIN,
@@ -251,37 +257,6 @@ def _notice(row: sqlite3.Row) -> PendingNotice:
     )
 
 
-def _ack_to_json(ack: Acknowledgement) -> str:
-    return json.dumps(
-        {
-            "recipient": [ack.recipient.email, ack.recipient.name],
-            "subject": ack.subject,
-            "text_body": ack.text_body,
-            "html_body": ack.html_body,
-            "language": ack.language,
-            "in_reply_to": ack.in_reply_to,
-            "references": list(ack.references),
-            "headers": [list(h) for h in ack.headers],
-        },
-        ensure_ascii=False,
-    )
-
-
-def _ack_from_json(text: str) -> Acknowledgement:
-    data = json.loads(text)
-    email, name = data["recipient"]
-    return Acknowledgement(
-        recipient=Address(email, name),
-        subject=data["subject"],
-        text_body=data["text_body"],
-        html_body=data["html_body"],
-        language=data["language"],
-        in_reply_to=data["in_reply_to"],
-        references=tuple(data["references"]),
-        headers=tuple((str(k), str(v)) for k, v in data["headers"]),
-    )
-
-
 def _private_file(path: Path) -> None:
     """Create the state folder (0700) and file (0600) before SQLite does, so others cannot read."""
     if not path.parent.exists():
@@ -478,7 +453,7 @@ class SqliteStore:
                     rec.attempts,
                     _iso(rec.last_attempt),
                     rec.last_error,
-                    _ack_to_json(acknowledgement) if acknowledgement is not None else None,
+                    ack_to_json(acknowledgement) if acknowledgement is not None else None,
                     _iso(now),
                 ),
             )
@@ -568,7 +543,7 @@ class SqliteStore:
                 item_id=row["item_id"],
                 ref=row["ack_ref"],
                 message_id=row["ack_message_id"],
-                acknowledgement=_ack_from_json(row["outbox"]) if row["outbox"] else None,
+                acknowledgement=ack_from_json(row["outbox"]) if row["outbox"] else None,
                 attempts=row["attempts"],
                 last_attempt=_moment(row["last_attempt_at"]),
             )
@@ -1049,7 +1024,7 @@ class SqliteStore:
                 meeting.ref,
                 meeting.callback_id,
                 meeting.state,
-                _meeting_to_json(meeting.outgoing) if meeting.outgoing else None,
+                meeting_to_json(meeting.outgoing) if meeting.outgoing else None,
                 1 if attempting else 0,
                 _iso(now) if attempting else None,
                 meeting.colleague,
@@ -1070,7 +1045,7 @@ class SqliteStore:
                 reply.ref,
                 reply.callback_id,
                 reply.state,
-                _ack_to_json(reply.mail) if reply.mail else None,
+                ack_to_json(reply.mail) if reply.mail else None,
                 reply.message_id,
                 reply.original_item_id,
                 reply.waits_for,
@@ -1222,7 +1197,7 @@ class SqliteStore:
             "AND payload IS NOT NULL",
             tuple(refs),
         )
-        return {r["ref"]: _meeting_from_json(r["payload"]) for r in rows}
+        return {r["ref"]: meeting_from_json(r["payload"]) for r in rows}
 
     def pending_replies(self, limit: int, *, attempted: bool) -> list[PendingSend]:
         which = "r.last_attempt_at IS NOT NULL" if attempted else "r.last_attempt_at IS NULL"
@@ -1412,7 +1387,7 @@ def _meeting(row: sqlite3.Row) -> MeetingRecord:
         state=row["state"],
         item_id=row["item_id"],
         uid=row["uid"],
-        outgoing=_meeting_from_json(row["payload"]) if row["payload"] else None,
+        outgoing=meeting_from_json(row["payload"]) if row["payload"] else None,
         attempts=row["attempts"],
         last_attempt=_moment(row["last_attempt_at"]),
         last_error=row["last_error"],
@@ -1429,7 +1404,7 @@ def _reply(row: sqlite3.Row) -> ReplyRecord:
         message_id=row["message_id"] or "",
         state=row["state"],
         original_item_id=row["original_item_id"],
-        mail=_ack_from_json(row["payload"]) if row["payload"] else None,
+        mail=ack_from_json(row["payload"]) if row["payload"] else None,
         waits_for=row["waits_for"],
         attempts=row["attempts"],
         last_attempt=_moment(row["last_attempt_at"]),
@@ -1442,44 +1417,7 @@ def _pending(row: sqlite3.Row, message_id: str | None, payload: str | None = Non
         item_id=row["ref"],
         ref=row["ref"],
         message_id=message_id or "",
-        acknowledgement=_ack_from_json(payload) if payload else None,
+        acknowledgement=ack_from_json(payload) if payload else None,
         attempts=row["attempts"],
         last_attempt=_moment(row["last_attempt_at"]),
-    )
-
-
-def _meeting_to_json(meeting: OutgoingMeeting) -> str:
-    return json.dumps(
-        {
-            "ref": meeting.ref,
-            "attendee": [meeting.attendee.email, meeting.attendee.name],
-            "subject": meeting.subject,
-            "text_body": meeting.text_body,
-            "html_body": meeting.html_body,
-            "start": meeting.start.isoformat(),
-            "end": meeting.end.isoformat(),
-            "time_zone": meeting.time_zone,
-            "categories": list(meeting.categories),
-            "reminder_minutes": meeting.reminder_minutes,
-            "location": meeting.location,
-        },
-        ensure_ascii=False,
-    )
-
-
-def _meeting_from_json(text: str) -> OutgoingMeeting:
-    data = json.loads(text)
-    email, name = data["attendee"]
-    return OutgoingMeeting(
-        ref=data["ref"],
-        attendee=Address(email, name),
-        subject=data["subject"],
-        text_body=data["text_body"],
-        html_body=data["html_body"],
-        start=datetime.fromisoformat(data["start"]),
-        end=datetime.fromisoformat(data["end"]),
-        time_zone=data["time_zone"],
-        categories=tuple(data["categories"]),
-        reminder_minutes=int(data["reminder_minutes"]),
-        location=data["location"],
     )

@@ -35,6 +35,12 @@ from typing import Any
 import psycopg
 from psycopg_pool import ConnectionPool
 
+from topcontact_mail.adapters.payloads import (
+    ack_from_json,
+    ack_to_json,
+    meeting_from_json,
+    meeting_to_json,
+)
 from topcontact_mail.adapters.postgres.leases import FENCE, LeaseLost, MailboxLease
 from topcontact_mail.adapters.postgres.schema import SCHEMA_VERSION, SchemaError, migrate
 from topcontact_mail.domain.message import Acknowledgement, Address, IncomingMessage
@@ -151,37 +157,6 @@ def _notice(row: Mapping[str, Any]) -> PendingNotice:
         day=row["day"],
         attempts=row["attempts"],
         last_attempt=row["last_attempt_at"],
-    )
-
-
-def _ack_to_json(ack: Acknowledgement) -> str:
-    return json.dumps(
-        {
-            "recipient": [ack.recipient.email, ack.recipient.name],
-            "subject": ack.subject,
-            "text_body": ack.text_body,
-            "html_body": ack.html_body,
-            "language": ack.language,
-            "in_reply_to": ack.in_reply_to,
-            "references": list(ack.references),
-            "headers": [list(h) for h in ack.headers],
-        },
-        ensure_ascii=False,
-    )
-
-
-def _ack_from_json(text: str) -> Acknowledgement:
-    data = json.loads(text)
-    email, name = data["recipient"]
-    return Acknowledgement(
-        recipient=Address(email, name),
-        subject=data["subject"],
-        text_body=data["text_body"],
-        html_body=data["html_body"],
-        language=data["language"],
-        in_reply_to=data["in_reply_to"],
-        references=tuple(data["references"]),
-        headers=tuple((str(k), str(v)) for k, v in data["headers"]),
     )
 
 
@@ -336,7 +311,7 @@ class PostgresStore:
                     rec.attempts,
                     rec.last_attempt,
                     rec.last_error,
-                    _ack_to_json(acknowledgement) if acknowledgement is not None else None,
+                    ack_to_json(acknowledgement) if acknowledgement is not None else None,
                     now,
                 ),
             )
@@ -419,7 +394,7 @@ class PostgresStore:
                 item_id=row["item_id"],
                 ref=row["ack_ref"],
                 message_id=row["ack_message_id"],
-                acknowledgement=_ack_from_json(row["outbox"]) if row["outbox"] else None,
+                acknowledgement=ack_from_json(row["outbox"]) if row["outbox"] else None,
                 attempts=row["attempts"],
                 last_attempt=row["last_attempt_at"],
             )
@@ -794,7 +769,7 @@ class PostgresStore:
                 meeting.ref,
                 meeting.callback_id,
                 meeting.state,
-                _meeting_to_json(meeting.outgoing) if meeting.outgoing else None,
+                meeting_to_json(meeting.outgoing) if meeting.outgoing else None,
                 1 if attempting else 0,
                 now if attempting else None,
                 meeting.colleague,
@@ -816,7 +791,7 @@ class PostgresStore:
                 reply.ref,
                 reply.callback_id,
                 reply.state,
-                _ack_to_json(reply.mail) if reply.mail else None,
+                ack_to_json(reply.mail) if reply.mail else None,
                 reply.message_id,
                 reply.original_item_id,
                 reply.waits_for,
@@ -987,7 +962,7 @@ class PostgresStore:
             "AND ref = ANY(%s) AND payload IS NOT NULL",
             (self.mailbox, list(refs)),
         )
-        return {r["ref"]: _meeting_from_json(r["payload"]) for r in rows}
+        return {r["ref"]: meeting_from_json(r["payload"]) for r in rows}
 
     def pending_replies(self, limit: int, *, attempted: bool) -> list[PendingSend]:
         """Replies whose meeting (if any) is sent: never attempted, or of unknown outcome."""
@@ -1312,7 +1287,7 @@ def _meeting(row: Mapping[str, Any]) -> MeetingRecord:
         state=row["state"],
         item_id=row["item_id"],
         uid=row["uid"],
-        outgoing=_meeting_from_json(row["payload"]) if row["payload"] else None,
+        outgoing=meeting_from_json(row["payload"]) if row["payload"] else None,
         attempts=row["attempts"],
         last_attempt=row["last_attempt_at"],
         last_error=row["last_error"],
@@ -1329,7 +1304,7 @@ def _reply(row: Mapping[str, Any]) -> ReplyRecord:
         message_id=row["message_id"] or "",
         state=row["state"],
         original_item_id=row["original_item_id"],
-        mail=_ack_from_json(row["payload"]) if row["payload"] else None,
+        mail=ack_from_json(row["payload"]) if row["payload"] else None,
         waits_for=row["waits_for"],
         attempts=row["attempts"],
         last_attempt=row["last_attempt_at"],
@@ -1344,47 +1319,9 @@ def _pending(
         item_id=row["ref"],
         ref=row["ref"],
         message_id=message_id or "",
-        acknowledgement=_ack_from_json(payload) if payload else None,
+        acknowledgement=ack_from_json(payload) if payload else None,
         attempts=row["attempts"],
         last_attempt=row["last_attempt_at"],
-    )
-
-
-def _meeting_to_json(meeting: OutgoingMeeting) -> str:
-    # The same shape as the SQLite store's (adapters never import each other).
-    return json.dumps(
-        {
-            "ref": meeting.ref,
-            "attendee": [meeting.attendee.email, meeting.attendee.name],
-            "subject": meeting.subject,
-            "text_body": meeting.text_body,
-            "html_body": meeting.html_body,
-            "start": meeting.start.isoformat(),
-            "end": meeting.end.isoformat(),
-            "time_zone": meeting.time_zone,
-            "categories": list(meeting.categories),
-            "reminder_minutes": meeting.reminder_minutes,
-            "location": meeting.location,
-        },
-        ensure_ascii=False,
-    )
-
-
-def _meeting_from_json(text: str) -> OutgoingMeeting:
-    data = json.loads(text)
-    email, name = data["attendee"]
-    return OutgoingMeeting(
-        ref=data["ref"],
-        attendee=Address(email, name),
-        subject=data["subject"],
-        text_body=data["text_body"],
-        html_body=data["html_body"],
-        start=datetime.fromisoformat(data["start"]),
-        end=datetime.fromisoformat(data["end"]),
-        time_zone=data["time_zone"],
-        categories=tuple(data["categories"]),
-        reminder_minutes=int(data["reminder_minutes"]),
-        location=data["location"],
     )
 
 
