@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import threading
+import time
 from datetime import UTC, datetime
 from email.utils import format_datetime
 
 import pytest
 from structlog.testing import capture_logs
 
+from topcontact_mail.adapters import retry as retry_module
 from topcontact_mail.adapters.retry import (
     NO_ANSWER,
     Failure,
@@ -17,6 +20,8 @@ from topcontact_mail.adapters.retry import (
     classify_http,
     no_answer,
     retry_after,
+    wait,
+    waiting_as,
 )
 
 T, P, U = Verdict.TRANSIENT, Verdict.PERMANENT, Verdict.UNKNOWN
@@ -233,3 +238,44 @@ def test_another_operation_does_not_wait_for_a_hint_it_was_not_given() -> None:
 
     assert retry.run("SyncFolderItems", Calls()) == "done"
     assert clock.waits == []
+
+
+def test_a_wait_in_place_tells_the_watcher_it_is_alive_every_slice(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(retry_module, "WAIT_SLICE_SECONDS", 0.01)
+    beats: list[float] = []
+    with waiting_as(lambda: beats.append(time.monotonic()), lambda: False):
+        assert wait(0.2) is True
+    # systemd's watchdog restarts a loop that is silent too long: a back-off is not a hang.
+    assert len(beats) >= 3
+
+
+def test_a_stop_ends_a_long_back_off_and_leaves_the_work_to_a_later_run() -> None:
+    stop = threading.Event()
+    calls: list[int] = []
+
+    def busy() -> Failure:
+        calls.append(1)
+        stop.set()  # SIGTERM arrives while the server asks to wait 200 s
+        return Failure(T, "ErrorServerBusy", hint=200.0)
+
+    retry = Retry(first_wait=1.0, attempts=4)
+    began = time.monotonic()
+    with waiting_as(lambda: None, stop.is_set):
+        result = retry.run("GetItem", busy)
+    assert isinstance(result, Failure)
+    assert time.monotonic() - began < 1.0
+    assert calls == [1]
+    # The next run (after a restart of the loop, not of the process) still honours the hint.
+    stop.clear()
+    with waiting_as(lambda: None, lambda: True):
+        again = retry.run("GetItem", busy)
+    assert isinstance(again, Failure)
+    assert calls == [1]
+
+
+def test_outside_a_watched_loop_a_wait_is_a_plain_sleep() -> None:
+    began = time.monotonic()
+    assert wait(0.05) is True
+    assert time.monotonic() - began >= 0.05

@@ -27,12 +27,20 @@ as an HTTP date) is honoured as given; a hint longer than `max_wait` leaves the
 work to a later pass instead of waiting in place. Without a hint the wait starts
 at the configured first wait and doubles, capped at `max_wait`. Attempts are
 bounded, and every retry is logged with the attempts left.
+
+A wait in place can last minutes (a server may ask for five), longer than the
+service's watchdog allows a loop to stay silent, and longer than a stop may take.
+So waits are slept in slices (`wait`): a thread that runs inside `waiting_as`
+tells its watcher it is alive between slices, and a stop asked meanwhile ends
+the wait: the work is left to a later pass, as with a hint too long to wait.
 """
 
 from __future__ import annotations
 
+import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from email.utils import parsedate_to_datetime
 from enum import Enum
@@ -69,6 +77,38 @@ GRAPH_THROTTLED = frozenset({"TooManyRequests", "ApplicationThrottled", "activit
 HTTP_TRANSIENT = frozenset({408, 409})
 #: The code of a failure without an answer.
 NO_ANSWER = "NoAnswer"
+#: A wait in place is slept in slices this long (see `wait`).
+WAIT_SLICE_SECONDS = 5.0
+
+_watcher = threading.local()
+
+
+@contextmanager
+def waiting_as(alive: Callable[[], None], stopping: Callable[[], bool]) -> Iterator[None]:
+    """Inside: this thread's back-off waits call `alive` every slice, and end early (the
+    work left to a later pass) once `stopping` is true."""
+    previous = getattr(_watcher, "hooks", None)
+    _watcher.hooks = (alive, stopping)
+    try:
+        yield
+    finally:
+        _watcher.hooks = previous
+
+
+def wait(seconds: float) -> bool:
+    """Sleep `seconds` in slices, telling this thread's watcher (`waiting_as`) it is alive;
+    False when a stop was asked before the time was up."""
+    hooks: tuple[Callable[[], None], Callable[[], bool]] | None = getattr(_watcher, "hooks", None)
+    deadline = time.monotonic() + seconds
+    while True:
+        if hooks is not None:
+            hooks[0]()
+            if hooks[1]():
+                return False
+        left = deadline - time.monotonic()
+        if left <= 0:
+            return True
+        time.sleep(min(left, WAIT_SLICE_SECONDS))
 
 
 class Verdict(Enum):
@@ -152,7 +192,7 @@ class Retry:
         first_wait: float,
         attempts: int,
         max_wait: float = MAX_BACK_OFF_SECONDS,
-        sleep: Callable[[float], None] = time.sleep,
+        sleep: Callable[[float], object] = wait,
         log: Any = None,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
@@ -180,7 +220,9 @@ class Retry:
                 hint=remaining,
                 detail=f"the server asked to wait; {remaining:.0f} s are left",
             )
-        self._sleep(remaining)
+        if self._sleep(remaining) is False:
+            self._not_before[operation] = until
+            return Failure(Verdict.TRANSIENT, "BackOff", hint=remaining, detail="stopping")
         return None
 
     def wait_before(self, attempt: int, failure: Failure) -> float | None:
@@ -216,7 +258,11 @@ class Retry:
             attempt=attempt,
             attempts_left=self.attempts - attempt,
         )
-        self._sleep(wait)
+        if self._sleep(wait) is False:  # a stop was asked: the rest waits for a later pass
+            if failure.hint is not None:
+                self._not_before[operation] = self._clock() + failure.hint
+            self.log.info("stopping; the retry waits for a later run", operation=operation)
+            return False
         return True
 
     def run(self, operation: str, attempt: Callable[[], T | Failure]) -> T | Failure:

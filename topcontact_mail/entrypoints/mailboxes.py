@@ -26,6 +26,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from topcontact_mail.adapters.retry import waiting_as
 from topcontact_mail.adapters.sqlite_store import StoreError
 from topcontact_mail.adapters.texts import TemplateProblem, TextRenderer
 from topcontact_mail.config import ConfigError, Settings, load_settings
@@ -326,6 +327,12 @@ class MailboxWorker:
         return None
 
     def _run(self) -> None:
+        # A back-off the server asked for beats like a loop turn and ends at a stop (the
+        # watchdog would otherwise restart the whole process during a long one).
+        with waiting_as(self.beat.beat, self.stop.is_set):
+            self._serve()
+
+    def _serve(self) -> None:
         log = get_logger("mailbox", mailbox=self.key)
         delay = RETRY_START_SECONDS
         try:

@@ -23,7 +23,6 @@
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable, Iterable, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any, TypeVar
@@ -53,7 +52,7 @@ from exchangelib.items import SAVE_ONLY, SEND_TO_ALL_AND_SAVE_COPY
 from topcontact_mail.adapters.ews.account import build_account
 from topcontact_mail.adapters.ews.faults import attempt, create_once, failure_of
 from topcontact_mail.adapters.ews.fields import MARKER_PROPERTY_SET
-from topcontact_mail.adapters.retry import Failure, Retry, Verdict
+from topcontact_mail.adapters.retry import Failure, Retry, Verdict, wait
 from topcontact_mail.config import Settings
 from topcontact_mail.domain.calendar import Interval
 from topcontact_mail.domain.callbacks import BusyKind, BusyPeriod, WorkingHours
@@ -158,7 +157,7 @@ class EwsCalendars:
         time_zone: str = "Europe/Amsterdam",
         impersonation: bool = False,
         retry_wait: float = 10.0,
-        sleep: Callable[[float], None] = time.sleep,
+        sleep: Callable[[float], object] = wait,
     ) -> None:
         self.account = account
         self._organiser = organiser

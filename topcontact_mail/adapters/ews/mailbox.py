@@ -16,7 +16,6 @@ was lost, or that failed in any unclear way, is reported as interrupted
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable, Collection, Iterator, Sequence
 from datetime import datetime
 from typing import Any, TypeVar
@@ -40,7 +39,7 @@ from topcontact_mail.adapters.ews.items import (
 )
 from topcontact_mail.adapters.ews.notifications import Notifications
 from topcontact_mail.adapters.ews.observe import EwsObserver
-from topcontact_mail.adapters.retry import NO_ANSWER, Failure, Retry, Verdict
+from topcontact_mail.adapters.retry import NO_ANSWER, Failure, Retry, Verdict, wait
 from topcontact_mail.config import Settings
 from topcontact_mail.domain.message import Address, IncomingMessage
 from topcontact_mail.logs import get_logger
@@ -107,7 +106,7 @@ class EwsMailbox:
         batch_size: int = 100,
         display_name: str = "",
         retry_wait: float = 10.0,
-        sleep: Callable[[float], None] = time.sleep,
+        sleep: Callable[[float], object] = wait,
     ) -> None:
         self.account = account
         self.display_name = display_name

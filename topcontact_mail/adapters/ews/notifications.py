@@ -61,7 +61,7 @@ class Notifications:
         *,
         retry_wait: float,
         log: Any,
-        sleep: Callable[[float], None] = time.sleep,
+        sleep: Callable[[float], object] = time.sleep,
     ) -> None:
         self.account = account
         self.retry_wait = retry_wait

@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import json
 import threading
-import time
 import uuid
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
@@ -42,6 +41,7 @@ from topcontact_mail.adapters.retry import (
     classify_http,
     no_answer,
     retry_after,
+    wait,
 )
 from topcontact_mail.logs import get_logger
 
@@ -165,7 +165,7 @@ class GraphClient:
         verify: bool | str = True,
         timeout: float = 60.0,
         retry_wait: float = 10.0,
-        sleep: Callable[[float], None] = time.sleep,
+        sleep: Callable[[float], object] = wait,
         session: requests.Session | None = None,
         mailbox: str = "",
     ) -> None:

@@ -41,6 +41,7 @@ from topcontact_mail.adapters.graph.client import (
     GraphResponse,
 )
 from topcontact_mail.adapters.graph.observe import GraphObserver
+from topcontact_mail.adapters.retry import wait
 from topcontact_mail.config import Settings
 from topcontact_mail.domain.message import Address, IncomingMessage
 from topcontact_mail.logs import get_logger
@@ -115,7 +116,7 @@ class SendPacer:
         per_minute: int,
         *,
         clock: Callable[[], float] = time.monotonic,
-        sleep: Callable[[float], None] = time.sleep,
+        sleep: Callable[[float], object] = wait,
     ) -> None:
         self.per_minute = per_minute
         self._clock = clock
@@ -156,7 +157,7 @@ class GraphMailbox:
         page_size: int = 100,
         poll_interval: float = 10.0,
         send_rate_per_minute: int = 25,
-        sleep: Callable[[float], None] = time.sleep,
+        sleep: Callable[[float], object] = wait,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.client = client

@@ -12,6 +12,7 @@ from typing import Any
 import click
 
 from topcontact_mail.adapters.progress import progress_for
+from topcontact_mail.adapters.retry import waiting_as
 from topcontact_mail.adapters.sqlite_store import StoreError
 from topcontact_mail.config import ConfigError, Settings
 from topcontact_mail.entrypoints.common import config_option, fail, settings_or_exit
@@ -108,9 +109,10 @@ def run(config_path: Path | None, once: bool, only: str | None) -> None:
         for one in mailboxes:
             if stop.is_set():
                 break
-            unfinished = (
-                _drain(one, health, notifier, stop, several=len(mailboxes) > 1) or unfinished
-            )
+            with waiting_as(notifier.heartbeat, stop.is_set):  # a long back-off hears a stop
+                unfinished = (
+                    _drain(one, health, notifier, stop, several=len(mailboxes) > 1) or unfinished
+                )
         if unfinished:
             raise SystemExit(1)
         return
