@@ -237,3 +237,28 @@ def test_a_send_batch_without_an_answer_is_not_split_but_reported_lost(
         client.batch(steps, may_repeat=False)
 
     assert len(http.calls) == 1  # may have gone out: the caller looks before sending again
+
+
+def test_after_a_batch_without_an_answer_the_next_batches_are_smaller_and_grow_back(
+    client: GraphClient, http: responses.RequestsMock, sleeps: Sleeps
+) -> None:
+    slow = [True]  # the first batch outlasts the time-out, every later one is answered
+
+    def answer(request: requests.PreparedRequest) -> tuple[int, dict[str, str], str]:
+        steps = json.loads(request.body or b"")["requests"]
+        if slow.pop() if slow else False:
+            raise requests.ReadTimeout("read timed out")
+        responses_ = [{"id": s["id"], "status": 200, "body": {}} for s in steps]
+        return 200, {}, json.dumps({"responses": responses_})
+
+    http.add_callback(responses.POST, f"{ROOT}/$batch", callback=answer)
+    steps = [BatchStep(str(n), "GET", f"/users/x/messages/m{n}") for n in range(20)]
+
+    client.batch(steps, may_repeat=True)  # 20 → no answer → 10 + 10
+    client.batch(steps, may_repeat=True)  # no longer 20 at once: a slow step would hold it up
+
+    sizes = [len(json.loads(c.request.body or b"")["requests"]) for c in http.calls]
+    assert sizes[:3] == [20, 10, 10]
+    assert sizes[3] == 12  # 10 after the time-out, one more for each batch answered since
+    assert sum(sizes[3:]) == 20
+    assert client.batch_limit == 14

@@ -29,7 +29,6 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from topcontact_mail.adapters.graph import fields
 from topcontact_mail.adapters.graph.auth import MsalTokenSource, tls_verify
 from topcontact_mail.adapters.graph.client import (
-    MAX_BATCH,
     AnswerLost,
     BatchStep,
     GraphClient,
@@ -204,8 +203,9 @@ class GraphCalendars:
 
     def create_meetings(self, batch: Sequence[OutgoingMeeting]) -> list[MeetingOutcome]:
         outcomes: dict[str, MeetingOutcome] = {}
-        for start in range(0, len(batch), MAX_BATCH):
-            chunk = batch[start : start + MAX_BATCH]
+        queue = list(batch)
+        while queue:
+            chunk, queue = queue[: self.client.batch_limit], queue[self.client.batch_limit :]
             steps = [
                 BatchStep(str(n), "POST", f"{self._user}/calendar/events", self._event(m))
                 for n, m in enumerate(chunk)

@@ -184,6 +184,9 @@ class GraphClient:
         self._sleep = sleep
         #: Requests sent, by "METHOD operation", for the benchmark and the tests.
         self.sent: dict[str, int] = {}
+        #: Steps per `$batch` now: halved when a batch got no answer in time (a slow step holds
+        #: up its whole batch), one more after each batch answered, up to `MAX_BATCH`.
+        self.batch_limit = MAX_BATCH
 
     def url(self, path_or_url: str) -> str:
         if path_or_url.startswith(("https://", "http://")):
@@ -281,13 +284,19 @@ class GraphClient:
         longest `Retry-After` among them; with `may_repeat`, so do steps that
         failed with a 5xx. A batch is answered when its slowest step is done, so a
         batch that may run twice and got no answer in time is split in halves, each
-        tried on its own (a slow step then holds up only its half). When a batch
+        tried on its own (a slow step then holds up only its half), and later batches
+        are smaller (`batch_limit`) until answers come in time again. When a batch
         that may not run twice is lost in flight, `AnswerLost` is raised.
         """
         if len(steps) > MAX_BATCH:
             raise ValueError(f"a $batch holds at most {MAX_BATCH} requests")
         results: dict[str, GraphResponse] = {}
-        self._batch(list(steps), may_repeat, results)
+        pending = list(steps)
+        while pending:
+            # A send's batch is the caller's to size (`AnswerLost` must name all it covered).
+            size = self.batch_limit if may_repeat else len(pending)
+            self._batch(pending[:size], may_repeat, results)
+            pending = pending[size:]
         return results
 
     def _batch(
@@ -305,12 +314,16 @@ class GraphClient:
             body = {"requests": [s.as_json() for s in pending]}
             outcome = self._attempt("POST", url, body, {}, may_repeat, last)
             if isinstance(outcome, Failure):
-                if outcome.code == NO_ANSWER and may_repeat and len(pending) > 1:
-                    middle = len(pending) // 2
-                    halves.extend((pending[:middle], pending[middle:]))
-                    return results
+                if outcome.code == NO_ANSWER and len(pending) > 1:
+                    # Smaller batches from now on, until answers come in time again.
+                    self.batch_limit = max(1, min(self.batch_limit, len(pending) // 2))
+                    if may_repeat:
+                        middle = len(pending) // 2
+                        halves.extend((pending[:middle], pending[middle:]))
+                        return results
                 return outcome  # the batch as a whole: tried again, or handed back below
             answer = outcome
+            self.batch_limit = min(MAX_BATCH, self.batch_limit + 1)
             if not isinstance(answer.body, dict):
                 for step in pending:
                     results[step.id] = answer

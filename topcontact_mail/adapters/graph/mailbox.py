@@ -301,7 +301,7 @@ class GraphMailbox:
         outcomes: dict[str, Outcome] = {}
         queue = list(batch)
         while queue:
-            allowed = self.pacer.take(min(MAX_BATCH, len(queue)))
+            allowed = self.pacer.take(min(self.client.batch_limit, len(queue)))
             chunk, queue = queue[:allowed], queue[allowed:]
             outcomes.update(self._send_chunk(chunk))
         return [outcomes[o.ref] for o in batch]
