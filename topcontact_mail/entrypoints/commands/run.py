@@ -14,7 +14,12 @@ import click
 from topcontact_mail.adapters.progress import progress_for
 from topcontact_mail.adapters.sqlite_store import StoreError
 from topcontact_mail.config import ConfigError, Settings
-from topcontact_mail.entrypoints.common import config_option, fail, settings_or_exit
+from topcontact_mail.entrypoints.common import (
+    config_option,
+    fail,
+    mailbox_option,
+    settings_or_exit,
+)
 from topcontact_mail.entrypoints.daemon import RETRY_MAX_SECONDS, RETRY_START_SECONDS
 from topcontact_mail.entrypoints.health import Health, serve_health
 from topcontact_mail.entrypoints.mailboxes import (
@@ -64,13 +69,7 @@ def _on_signals(stop: threading.Event, reload: threading.Event | None, log: Any)
     is_flag=True,
     help="Drain what is there (send, mark, retry), make one tracking pass, and exit.",
 )
-@click.option(
-    "--mailbox",
-    "only",
-    metavar="ADDRESS",
-    default=None,
-    help="Serve only this mailbox of the configuration's [[mailboxes]].",
-)
+@mailbox_option("every")
 def run(config_path: Path | None, once: bool, only: str | None) -> None:
     """Watch the shared mailboxes: acknowledge, flag and record every new message, and keep the
     promise (warnings, escalations, the daily overview). SIGHUP reloads the configuration and
