@@ -73,7 +73,8 @@ def _on_signals(stop: threading.Event, reload: threading.Event | None, log: Any)
 def run(config_path: Path | None, once: bool, only: str | None) -> None:
     """Watch the shared mailboxes: acknowledge, flag and record every new message, and keep the
     promise (warnings, escalations, the daily overview). SIGHUP reloads the configuration and
-    the templates (an invalid one is refused and the old one keeps running).
+    the templates (an invalid one is refused and the old one keeps running). With
+    [[mailboxes]]: every mailbox, each on a thread of its own, unless --mailbox names one.
 
     Exit status 0 when done, 1 when work is left (with --once) or the mailbox cannot be
     reached, 2 for an invalid configuration.
