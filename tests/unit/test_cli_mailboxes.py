@@ -254,6 +254,20 @@ def test_report_json_is_keyed_by_mailbox_and_html_wants_one_or_a_file_each(
     assert one.exit_code == 0, one.output
 
 
+def test_with_one_mailboxes_table_an_html_report_is_that_mailbox_s(
+    two: Path, tmp_path: Path
+) -> None:
+    only_klant = TWO.split('\n[[mailboxes]]\nshared_mailbox = "Verhuur')[0]
+    two.write_text(only_klant, encoding="utf-8")
+
+    html = invoke(two, "report", "--month", "2026-12")
+    as_json = invoke(two, "report", "--month", "2026-12", "--json")
+
+    assert html.exit_code == 0, html.output
+    assert html.stdout.startswith("<!")
+    assert list(json.loads(as_json.stdout)) == [KLANT]
+
+
 def test_report_json_and_another_format_exclude_each_other(two: Path) -> None:
     result = invoke(two, "report", "--month", "2026-12", "--json", "--format", "csv")
 

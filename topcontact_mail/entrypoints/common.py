@@ -127,15 +127,19 @@ class Chosen:
         click.echo(f"topcontact-mail: {self.label(settings, problem.text)}", err=True)
         return EXIT_USAGE
 
+    @staticmethod
+    def keyed(objects: Mapping[str, dict[str, Any] | Problem]) -> dict[str, dict[str, Any]]:
+        """Grouped JSON: each mailbox's object under its address, a mailbox that could not be
+        done as `{"error": ...}`."""
+        return {
+            key: {"error": value.text} if isinstance(value, Problem) else value
+            for key, value in objects.items()
+        }
+
     def echo_json(self, objects: Mapping[str, dict[str, Any] | Problem]) -> None:
-        """One JSON object: the mailbox's own, or (grouped) one per mailbox keyed by its
-        address, a mailbox that could not be done as `{"error": ...}`."""
+        """One JSON object: the mailbox's own, or (grouped) `keyed`."""
         if self.grouped:
-            data = {
-                key: {"error": value.text} if isinstance(value, Problem) else value
-                for key, value in objects.items()
-            }
-            click.echo(json.dumps(data, ensure_ascii=False))
+            click.echo(json.dumps(self.keyed(objects), ensure_ascii=False))
             return
         for value in objects.values():
             if not isinstance(value, Problem):

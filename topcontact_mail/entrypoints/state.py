@@ -41,14 +41,6 @@ def no_state_file(settings: Settings) -> Problem:
     )
 
 
-def open_state(settings: Settings) -> ServiceStore:
-    """`state_or_problem`, or the problem and exit status 2."""
-    store = state_or_problem(settings)
-    if isinstance(store, Problem):
-        fail(store.text)
-    return store
-
-
 def moment(text: str | None, calendar: BusinessCalendar) -> datetime:
     """`--as-of` (ISO 8601, local time without an offset), or now."""
     if not text:

@@ -244,6 +244,8 @@ def report(
         )
     # A bar on a terminal (at once: someone is waiting for it), log lines off one.
     progress = progress_for(settings.service.progress_interval_seconds, delay=0)
+    # With [[mailboxes]], JSON is one object keyed by the mailbox (unless a file each).
+    keyed = chosen.grouped and kind == "json" and not per_file
     statuses: list[int] = []
     together: dict[str, dict[str, Any] | Problem] = {}
     for one in chosen.mailboxes:
@@ -257,16 +259,13 @@ def report(
         if per_file:
             assert output is not None
             _write(Path(str(output).replace(PER_MAILBOX, mailbox_key(one))), text, kind, month)
-        elif chosen.grouped:  # json: one object keyed by the mailbox
+        elif keyed:
             together[mailbox_key(one)] = json.loads(text)
         else:
             _write(output, text, kind, month)
-    if chosen.grouped and not per_file:
-        data = {
-            key: {"error": value.text} if isinstance(value, Problem) else value
-            for key, value in together.items()
-        }
-        _write(output, json.dumps(data, ensure_ascii=False, indent=2) + "\n", kind, month)
+    if keyed:
+        text = json.dumps(chosen.keyed(together), ensure_ascii=False, indent=2) + "\n"
+        _write(output, text, kind, month)
     exit_with(statuses)
 
 
