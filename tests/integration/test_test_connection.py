@@ -191,3 +191,35 @@ def test_a_bad_configuration_exits_2(tmp_path: Path) -> None:
 
     assert result.exit_code == 2
     assert "colleague_mailboxes" in result.stderr
+
+
+def test_with_several_mailboxes_each_is_checked_and_named(rig: Rig) -> None:
+    """Two `[[mailboxes]]`: the one the account may use is ok, the other's rights are missing;
+    `--mailbox` checks one alone, its lines as with a single mailbox."""
+    config = rig.configure([COLLEAGUES[0]])
+    with config.open("a", encoding="utf-8") as file:
+        file.write(
+            f'\n[[mailboxes]]\nshared_mailbox = "{SHARED}"\n'
+            f'\n[[mailboxes]]\nshared_mailbox = "{STRANGER}"\n'
+        )
+
+    every = CliRunner().invoke(cli, ["test-connection", "--config", str(config), "--json"])
+    table = CliRunner().invoke(cli, ["test-connection", "--config", str(config)])
+    one = CliRunner().invoke(
+        cli, ["test-connection", "--config", str(config), "--json", "--mailbox", SHARED]
+    )
+
+    assert every.exit_code == 1, every.output
+    lines = [json.loads(line) for line in every.stdout.splitlines()]
+    by_box: dict[str, dict[str, str]] = {}
+    for line in lines:
+        by_box.setdefault(line["mailbox"], {})[line["name"]] = line["status"]
+    assert list(by_box) == [SHARED, STRANGER]
+    assert by_box[SHARED]["read shared mailbox"] == "ok"
+    assert by_box[STRANGER]["read shared mailbox"] == "missing"
+    assert table.exit_code == 1
+    assert f"== {SHARED}" in table.stdout
+    assert f"== {STRANGER}" in table.stdout
+    assert one.exit_code == 0, one.output
+    assert all("mailbox" not in json.loads(line) for line in one.stdout.splitlines())
+    assert rig.leftovers() == []

@@ -54,7 +54,7 @@ def test_help_shows_an_example() -> None:
     result = CliRunner().invoke(cli, ["purge", "--help"])
 
     assert result.exit_code == 0
-    assert "Example:" in result.output
+    assert "Examples:" in result.output
     assert "topcontact-mail purge --dry-run" in result.output
 
 

@@ -32,7 +32,7 @@ def test_help_shows_an_example(command: str) -> None:
     result = CliRunner().invoke(cli, [command, "--help"])
 
     assert result.exit_code == 0
-    assert "Example:" in result.output
+    assert "Examples:" in result.output
     assert f"topcontact-mail {command}" in result.output
 
 

@@ -8,33 +8,37 @@ from topcontact_mail.adapters.sqlite_store import SqliteStore, StoreError
 from topcontact_mail.config import Settings
 from topcontact_mail.domain.calendar import BusinessCalendar
 from topcontact_mail.entrypoints import wiring
-from topcontact_mail.entrypoints.common import fail
+from topcontact_mail.entrypoints.common import Problem, fail
 from topcontact_mail.ports.calendar import ServiceStore
 
 
-def open_state(settings: Settings) -> ServiceStore:
-    """The state file, brought up to date if it can be written, else read as it is; a missing
-    or unusable file ends the command with status 2 and what to do."""
+def state_or_problem(settings: Settings) -> ServiceStore | Problem:
+    """The mailbox's state file, brought up to date if it can be written, else read as it is;
+    or what is wrong (a missing file says what to check). `settings` is one mailbox's."""
     if settings.service.store == "postgresql":  # the shared database, read without a lease
         from topcontact_mail.entrypoints.shared_store import open_unleased_store
 
         try:
             return open_unleased_store(settings)
         except StoreError as exc:
-            fail(str(exc))
+            return Problem(str(exc))
     path = wiring.state_file(settings)
     if not path.exists():
-        fail(
-            f"{path}: no state file: the service has not run yet with this configuration "
-            "(check service.state_dir)"
-        )
+        return no_state_file(settings)
     try:
         return SqliteStore(path)
     except StoreError as first:
         try:
             return SqliteStore.read_only(path)
         except StoreError:
-            fail(str(first))
+            return Problem(str(first))
+
+
+def no_state_file(settings: Settings) -> Problem:
+    return Problem(
+        f"{wiring.state_file(settings)}: no state file: the service has not run yet with this "
+        "configuration (check service.state_dir)"
+    )
 
 
 def moment(text: str | None, calendar: BusinessCalendar) -> datetime:

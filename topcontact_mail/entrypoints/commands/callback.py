@@ -22,7 +22,17 @@ from topcontact_mail.adapters.sqlite_store import StoreError
 from topcontact_mail.adapters.texts import TextRenderer
 from topcontact_mail.config import Settings
 from topcontact_mail.domain.dates import clock, short_day
-from topcontact_mail.entrypoints.common import EXIT_USAGE, config_option, fail, settings_or_exit
+from topcontact_mail.entrypoints.common import (
+    EXIT_USAGE,
+    Problem,
+    config_option,
+    every_mailbox,
+    exit_with,
+    fail,
+    mailbox_option,
+    one_mailbox,
+    settings_or_exit,
+)
 from topcontact_mail.entrypoints.wiring import (
     build_callbacks,
     open_calendars,
@@ -53,7 +63,7 @@ def callback() -> None:
     """Callbacks: book, list and cancel meeting requests for promised call-backs."""
 
 
-def _store(settings: Settings) -> ServiceStore:
+def _open_store(settings: Settings) -> ServiceStore | Problem:
     """The state store; the shared PostgreSQL one without the mailbox's lease, so the command
     works beside the running daemon as it does beside the SQLite file (`open_unleased_store`)."""
     try:
@@ -63,7 +73,14 @@ def _store(settings: Settings) -> ServiceStore:
             return open_unleased_store(settings)
         return open_store(settings)
     except StoreError as exc:
-        fail(str(exc))
+        return Problem(str(exc))
+
+
+def _store(settings: Settings) -> ServiceStore:
+    store = _open_store(settings)
+    if isinstance(store, Problem):
+        fail(store.text)
+    return store
 
 
 def _service(settings: Settings, store: ServiceStore) -> CallbackService:
@@ -77,6 +94,7 @@ def _service(settings: Settings, store: ServiceStore) -> CallbackService:
 
 @callback.command()
 @config_option
+@mailbox_option("one")
 @click.option("--for", "colleague", required=True, help="Who calls back: a name or an address.")
 @click.option("--name", "tenant_name", required=True, help="The tenant's name, as given.")
 @click.option("--phone", required=True, help="The number to call.")
@@ -89,6 +107,7 @@ def _service(settings: Settings, store: ServiceStore) -> CallbackService:
 @click.option("--json", "as_json", is_flag=True, help="One JSON line instead of text.")
 def book(
     config_path: Path | None,
+    only: str | None,
     colleague: str,
     tenant_name: str,
     phone: str,
@@ -102,15 +121,17 @@ def book(
 
     Exit status 0 when the meeting is in the calendar, 1 when no slot was found
     or the calendars cannot be reached (nothing booked, or the service confirms
-    it later), 2 when the request must be fixed first (each problem is named)
-    or the configuration is invalid.
+    it later), 2 when the request must be fixed first (each problem is named),
+    the configuration is invalid or the mailbox unknown. The callback is kept in
+    one mailbox's state: with several [[mailboxes]], name it with --mailbox.
 
     \b
-    Example:
+    Examples:
       topcontact-mail callback book --for "Jan de Vries" --name "mevr. Jansen" \\
         --phone "06 12345678" --subject "lekkage badkamer" --booked-by a.bakker@corp.example
+      topcontact-mail callback book --mailbox verhuur@example.nl --for "Jan de Vries" ...
     """
-    settings = settings_or_exit(config_path, connects=True)
+    settings = one_mailbox(settings_or_exit(config_path, connects=True), only)
     configure_logging("error")
     store = _store(settings)
     service = _service(settings, store)
@@ -179,38 +200,54 @@ def _report(result: BookingResult, as_json: bool) -> None:
 
 @callback.command(name="list")
 @config_option
+@mailbox_option("every")
 @click.option("--all", "everything", is_flag=True, help="Also closed callbacks.")
 @click.option("--json", "as_json", is_flag=True, help="One JSON line per callback.")
-def list_callbacks(config_path: Path | None, everything: bool, as_json: bool) -> None:
+def list_callbacks(
+    config_path: Path | None, only: str | None, everything: bool, as_json: bool
+) -> None:
     """The callbacks the service keeps: open ones (planned, missed, failed), or all.
 
-    Exit status 0, 2 when the configuration or the state cannot be used.
+    With [[mailboxes]]: every mailbox's, each under its address (--json: each line with a
+    "mailbox" key), unless --mailbox names one.
+
+    Exit status 0, 2 when the configuration or a state cannot be used.
 
     \b
-    Example:
+    Examples:
       topcontact-mail callback list --all --json | jq 'select(.state == "missed")'
+      topcontact-mail callback list --mailbox verhuur@example.nl
     """
-    settings = settings_or_exit(config_path)
-    store = _store(settings)
-    try:
-        rows = [_row(store, c.id) for c in store.callbacks(None if everything else OPEN)]
-    finally:
-        store.close()
-    if as_json:
+    chosen = every_mailbox(settings_or_exit(config_path), only)
+    statuses: list[int] = []
+    for one in chosen.mailboxes:
+        store = _open_store(one)
+        if isinstance(store, Problem):
+            if not as_json:
+                chosen.heading(one)
+            statuses.append(chosen.problem(one, store))
+            continue
+        try:
+            rows = [_row(store, c.id) for c in store.callbacks(None if everything else OPEN)]
+        finally:
+            store.close()
+        if as_json:
+            for row in rows:
+                click.echo(chosen.json_line(one, row))
+            continue
+        chosen.heading(one)
+        if not rows:
+            click.echo("Geen terugbelverzoeken.")
+            continue
+        tz = one.calendar.build().tz
         for row in rows:
-            click.echo(json.dumps(row, ensure_ascii=False))
-        return
-    if not rows:
-        click.echo("Geen terugbelverzoeken.")
-        return
-    tz = settings.calendar.build().tz
-    for row in rows:
-        when = _local(row["slot_start"], tz) if row["slot_start"] else None
-        shown = f"{short_day(when.date())} {clock(when)}" if when else "-"
-        click.echo(
-            f"{row['id']}  {STATE_NL.get(row['state'], row['state']):<20} "
-            f"{shown:<22} {row['colleague'] or '-':<20} {row['tenant'] or '-'}"
-        )
+            when = _local(row["slot_start"], tz) if row["slot_start"] else None
+            shown = f"{short_day(when.date())} {clock(when)}" if when else "-"
+            click.echo(
+                f"{row['id']}  {STATE_NL.get(row['state'], row['state']):<20} "
+                f"{shown:<22} {row['colleague'] or '-':<20} {row['tenant'] or '-'}"
+            )
+    exit_with(statuses)
 
 
 def _row(store: ServiceStore, callback_id: str) -> dict[str, Any]:
@@ -240,18 +277,23 @@ def _local(moment: str, tz: tzinfo) -> datetime:
 
 @callback.command()
 @config_option
+@mailbox_option("one")
 @click.argument("callback_id")
-def cancel(config_path: Path | None, callback_id: str) -> None:
+def cancel(config_path: Path | None, only: str | None, callback_id: str) -> None:
     """Cancel a callback: its meeting is cancelled in the colleague's calendar.
 
+    The callback is looked up in one mailbox's state: with several [[mailboxes]], name
+    it with --mailbox (`callback list` shows whose it is).
+
     Exit status 0 when cancelled, 1 when there is no such open callback or the
-    calendars cannot be reached, 2 for an invalid configuration.
+    calendars cannot be reached, 2 for an invalid configuration or an unknown mailbox.
 
     \b
-    Example:
+    Examples:
       topcontact-mail callback cancel cb-bae6a396
+      topcontact-mail callback cancel --mailbox verhuur@example.nl cb-bae6a396
     """
-    settings = settings_or_exit(config_path, connects=True)
+    settings = one_mailbox(settings_or_exit(config_path, connects=True), only)
     configure_logging("error")
     store = _store(settings)
     service = _service(settings, store)
@@ -271,15 +313,19 @@ def cancel(config_path: Path | None, callback_id: str) -> None:
 
 @callback.command()
 @config_option
-def form(config_path: Path | None) -> None:
+@mailbox_option("one")
+def form(config_path: Path | None, only: str | None) -> None:
     """Print the booking form, to offer as an Outlook Quick Part.
 
-    Exit status 0, 2 for an invalid configuration or template.
+    The form is one mailbox's template: with several [[mailboxes]], name it with --mailbox.
+
+    Exit status 0, 2 for an invalid configuration or template, or an unknown mailbox.
 
     \b
-    Example:
+    Examples:
       topcontact-mail callback form > terugbelverzoek.txt
+      topcontact-mail callback form --mailbox verhuur@example.nl
     """
-    settings = settings_or_exit(config_path)
+    settings = one_mailbox(settings_or_exit(config_path), only)
     rendered = TextRenderer.from_settings(settings).callback_text("form", {})
     click.echo(rendered.text, nl=False)

@@ -14,7 +14,14 @@ from rich.table import Table
 
 from topcontact_mail.domain.calendar import BusinessCalendar, ResponseTerms
 from topcontact_mail.domain.dates import clock, long_date
-from topcontact_mail.entrypoints.common import EXIT_USAGE, config_option, settings_or_exit
+from topcontact_mail.entrypoints.common import (
+    EXIT_USAGE,
+    config_option,
+    every_mailbox,
+    fail,
+    mailbox_option,
+    settings_or_exit,
+)
 
 
 def parse_timestamp(text: str, calendar: BusinessCalendar) -> datetime:
@@ -26,16 +33,18 @@ def parse_timestamp(text: str, calendar: BusinessCalendar) -> datetime:
     return calendar.local(moment)
 
 
+def terms_dict(terms: ResponseTerms) -> dict[str, str]:
+    return {
+        "received": terms.received.isoformat(),
+        "reception_day": terms.reception_day.isoformat(),
+        "acknowledge_by": terms.acknowledge_by.isoformat(),
+        "answer_by": terms.answer_by.isoformat(),
+        "callback_by": terms.callback_by.isoformat(),
+    }
+
+
 def terms_as_json(terms: ResponseTerms) -> str:
-    return json.dumps(
-        {
-            "received": terms.received.isoformat(),
-            "reception_day": terms.reception_day.isoformat(),
-            "acknowledge_by": terms.acknowledge_by.isoformat(),
-            "answer_by": terms.answer_by.isoformat(),
-            "callback_by": terms.callback_by.isoformat(),
-        }
-    )
+    return json.dumps(terms_dict(terms))
 
 
 def _human(moment: datetime) -> str:
@@ -68,42 +77,63 @@ def _compute(
 
 @click.command()
 @config_option
+@mailbox_option("every")
+@click.option(
+    "--json", "as_json", is_flag=True, help="JSON lines (the default), one per timestamp."
+)
 @click.option("--human", is_flag=True, help="Print a readable Dutch table instead of JSON lines.")
 @click.argument("timestamps", nargs=-1, required=True)
-def deadlines(config_path: Path | None, human: bool, timestamps: tuple[str, ...]) -> None:
+def deadlines(
+    config_path: Path | None,
+    only: str | None,
+    as_json: bool,
+    human: bool,
+    timestamps: tuple[str, ...],
+) -> None:
     """Print the response terms for each TIMESTAMP (ISO 8601, or - to read standard input).
 
-    One JSON object per timestamp (or a Dutch table with --human). Exit status
-    0 when every timestamp was read, 2 when one was not (the others are still
-    printed) or the configuration is invalid.
+    One JSON object per timestamp (or a Dutch table with --human). With [[mailboxes]]
+    the terms by every mailbox's calendar (its holidays and closures), each line with a
+    "mailbox" key (a table per mailbox), unless --mailbox names one.
+
+    Exit status 0 when every timestamp was read, 2 when one was not (the others are
+    still printed) or the configuration is invalid.
 
     \b
-    Example:
+    Examples:
       topcontact-mail deadlines --human 2026-12-24T16:30 2026-12-31T09:00
+      topcontact-mail deadlines --mailbox verhuur@example.nl 2026-12-24T16:30
     """
-    calendar = settings_or_exit(config_path).calendar.build()
-    table = Table(
-        "Ontvangen", "Telt vanaf", "Bevestiging vóór", "Antwoord vóór", "Terugbellen vóór"
-    )
+    if as_json and human:
+        fail("--json and --human exclude each other")
+    settings = settings_or_exit(config_path)
+    chosen = every_mailbox(settings, only)
+    inputs = list(_inputs(timestamps))  # standard input is read once for every mailbox
     errors = 0
-    for result in _compute(_inputs(timestamps), calendar):
-        if isinstance(result, str):
-            errors += 1
-            click.echo(f"topcontact-mail: {result}", err=True)
-        elif human:
-            table.add_row(
-                _human(result.received),
-                long_date(result.reception_day),
-                _human(result.acknowledge_by),
-                _human(result.answer_by),
-                _human(result.callback_by),
-            )
-        else:
-            click.echo(terms_as_json(result))
-    if human:
-        console = Console()
-        if not console.is_terminal:
-            console.width = 200  # a file or pipe gets whole lines, not cells wrapped at 80
-        console.print(table)
+    for number, one in enumerate(chosen.mailboxes):
+        table = Table(
+            "Ontvangen", "Telt vanaf", "Bevestiging vóór", "Antwoord vóór", "Terugbellen vóór"
+        )
+        for result in _compute(inputs, one.calendar.build()):
+            if isinstance(result, str):
+                if number == 0:  # the same for every mailbox: said once
+                    errors += 1
+                    click.echo(f"topcontact-mail: {result}", err=True)
+            elif human:
+                table.add_row(
+                    _human(result.received),
+                    long_date(result.reception_day),
+                    _human(result.acknowledge_by),
+                    _human(result.answer_by),
+                    _human(result.callback_by),
+                )
+            else:
+                click.echo(chosen.json_line(one, terms_dict(result)))
+        if human:
+            chosen.heading(one)
+            console = Console()
+            if not console.is_terminal:
+                console.width = 200  # a file or pipe gets whole lines, not cells wrapped at 80
+            console.print(table)
     if errors:
         raise SystemExit(EXIT_USAGE)

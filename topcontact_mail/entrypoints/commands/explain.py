@@ -19,7 +19,14 @@ from topcontact_mail.domain.mime import UnreadableMessage, parse_message
 from topcontact_mail.domain.screening import ScreeningHistory, ScreeningPolicy, screen
 from topcontact_mail.domain.screening.reasons import Reason
 from topcontact_mail.entrypoints.commands.deadlines import parse_timestamp, terms_as_json
-from topcontact_mail.entrypoints.common import EXIT_USAGE, config_option, fail, settings_or_exit
+from topcontact_mail.entrypoints.common import (
+    EXIT_USAGE,
+    config_option,
+    fail,
+    mailbox_option,
+    one_mailbox,
+    settings_or_exit,
+)
 from topcontact_mail.entrypoints.wiring import screening_policy, service_options, state_file
 from topcontact_mail.ports import StateStore
 from topcontact_mail.services.acknowledge import compose_acknowledgement, look_up_history
@@ -107,6 +114,7 @@ def _print_human(result: dict[str, Any]) -> None:
 
 @click.command()
 @config_option
+@mailbox_option("one")
 @click.option("--json", "as_json", is_flag=True, help="One JSON object per file, one per line.")
 @click.option(
     "--received", help="Treat the messages as received at this ISO 8601 moment (default: now)."
@@ -120,6 +128,7 @@ def _print_human(result: dict[str, Any]) -> None:
 @click.argument("files", nargs=-1, required=True, type=click.Path(path_type=Path, dir_okay=False))
 def explain(
     config_path: Path | None,
+    only: str | None,
     as_json: bool,
     received: str | None,
     history: bool,
@@ -128,15 +137,19 @@ def explain(
     """Screen raw RFC 5322 messages (FILE.eml) as if they had just arrived, and say why.
 
     The verdict is the daemon's: the same rules, and (with --history, the default)
-    the same memory of earlier messages from the service's state file. Exit status
-    0 when every file was screened, 2 when a file could not be read (the others
-    are still screened) or the configuration is invalid.
+    the same memory of earlier messages from the service's state file. It screens as
+    one mailbox does (its rules, templates and state): with several [[mailboxes]],
+    name it with --mailbox.
+
+    Exit status 0 when every file was screened, 2 when a file could not be read (the
+    others are still screened), the configuration is invalid or the mailbox unknown.
 
     \b
-    Example:
+    Examples:
       topcontact-mail explain --json --received 2026-11-27T10:00 mail.eml
+      topcontact-mail explain --mailbox verhuur@example.nl mail.eml
     """
-    settings = settings_or_exit(config_path)
+    settings = one_mailbox(settings_or_exit(config_path), only)
     calendar = settings.calendar.build()
     try:
         moment = (

@@ -15,7 +15,13 @@ import click
 from topcontact_mail.adapters.texts import TemplateProblem, TextRenderer
 from topcontact_mail.domain.message import Address, IncomingMessage
 from topcontact_mail.entrypoints.commands.deadlines import parse_timestamp
-from topcontact_mail.entrypoints.common import config_option, fail, settings_or_exit
+from topcontact_mail.entrypoints.common import (
+    config_option,
+    fail,
+    mailbox_option,
+    one_mailbox,
+    settings_or_exit,
+)
 
 #: The sample tenant message; its content is placeholder data, not a text for tenants.
 SAMPLE_MESSAGE = IncomingMessage(
@@ -28,6 +34,7 @@ SAMPLE_MESSAGE = IncomingMessage(
 
 @click.command()
 @config_option
+@mailbox_option("one")
 @click.option(
     "--lang",
     "language",
@@ -48,6 +55,7 @@ SAMPLE_MESSAGE = IncomingMessage(
 )
 def preview(
     config_path: Path | None,
+    only: str | None,
     language: str | None,
     as_html: bool,
     received: str | None,
@@ -55,14 +63,17 @@ def preview(
 ) -> None:
     """Render the acknowledgement with sample data so you can check a template edit.
 
+    It renders one mailbox's templates: with several [[mailboxes]], name it with --mailbox.
+
     Exit status 0 when it renders, 2 for a template error (with its file and
-    line) or an invalid configuration.
+    line), an invalid configuration or an unknown mailbox.
 
     \b
-    Example:
+    Examples:
       topcontact-mail preview --lang en --received 2026-12-24T16:30
+      topcontact-mail preview --mailbox verhuur@example.nl --html
     """
-    settings = settings_or_exit(config_path)
+    settings = one_mailbox(settings_or_exit(config_path), only)
     calendar = settings.calendar.build()
     if received is None:
         moment = datetime.now(tz=calendar.tz)

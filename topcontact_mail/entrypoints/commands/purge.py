@@ -4,14 +4,14 @@ Details about contacts go `retention.details_days` after a message was received
 (the figures stay), whole rows once their month is more than
 `retention.figures_months` months back. The daemon does this every night at
 `retention.purge_time`; this command does it now, or with `--dry-run` only
-counts what would go. Exit status: 0 done (or counted), 2 configuration or
+counts what would go; with `[[mailboxes]]` every mailbox's own state, or the
+one `--mailbox` names. Exit status: 0 done (or counted), 2 configuration or
 state unusable (also: the mailbox's lease is held by a running instance, whose
 nightly purge does the work).
 """
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -20,8 +20,17 @@ import click
 from topcontact_mail.adapters.sqlite_store import SqliteStore, StoreError
 from topcontact_mail.config import Settings
 from topcontact_mail.entrypoints import wiring
-from topcontact_mail.entrypoints.common import config_option, fail, settings_or_exit
-from topcontact_mail.entrypoints.state import moment
+from topcontact_mail.entrypoints.common import (
+    Problem,
+    config_option,
+    every_mailbox,
+    exit_with,
+    fail,
+    mailbox_key,
+    mailbox_option,
+    settings_or_exit,
+)
+from topcontact_mail.entrypoints.state import moment, no_state_file
 from topcontact_mail.logs import configure_logging
 from topcontact_mail.services.retention import PurgeResult, RetentionService
 
@@ -39,8 +48,8 @@ class _FixedClock:
         return self._now
 
 
-def open_for_purge(settings: Settings, *, dry_run: bool) -> SqliteStore | PostgresStore:
-    """The state to purge: the SQLite file (it must exist), or the mailbox's rows in the shared
+def open_for_purge(settings: Settings, *, dry_run: bool) -> SqliteStore | PostgresStore | Problem:
+    """The mailbox's state to purge: its SQLite file (it must exist), or its rows in the shared
     database, under the mailbox's lease for a real purge (every write fenced by it)."""
     try:
         if settings.service.store == "postgresql":
@@ -50,15 +59,11 @@ def open_for_purge(settings: Settings, *, dry_run: bool) -> SqliteStore | Postgr
             )
 
             return open_unleased_store(settings) if dry_run else open_leased_store(settings)
-        path = wiring.state_file(settings)
-        if not path.exists():
-            fail(
-                f"{path}: no state file: the service has not run yet with this configuration "
-                "(check service.state_dir)"
-            )
-        return SqliteStore(path)
+        if not wiring.state_file(settings).exists():
+            return no_state_file(settings)
+        return SqliteStore(wiring.state_file(settings))
     except StoreError as exc:
-        fail(str(exc))
+        return Problem(str(exc))
 
 
 def result_dict(result: PurgeResult) -> dict[str, Any]:
@@ -97,6 +102,7 @@ def describe(result: PurgeResult, settings: Settings) -> str:
 
 @click.command()
 @config_option
+@mailbox_option("every")
 @click.option("--dry-run", is_flag=True, help="Only count what would go; change nothing.")
 @click.option("--json", "as_json", is_flag=True, help="One JSON object (stable keys).")
 @click.option(
@@ -105,34 +111,60 @@ def describe(result: PurgeResult, settings: Settings) -> str:
     metavar="ISO",
     help="With --dry-run: count as at this moment (default: now; local time).",
 )
-def purge(config_path: Path | None, dry_run: bool, as_json: bool, as_of: str | None) -> None:
+def purge(
+    config_path: Path | None, only: str | None, dry_run: bool, as_json: bool, as_of: str | None
+) -> None:
     """Remove from the state what is past its retention: details about contacts after
     retention.details_days (the report's figures stay), whole months after
     retention.figures_months. Open work is never touched. The daemon does this every night.
 
+    With [[mailboxes]]: every mailbox's own state, each under its address (--json: one
+    object keyed by the address), unless --mailbox names the one whose state to purge.
+
     Exit status 0 when done (or counted), 2 for an invalid configuration or a state that
-    cannot be used.
+    cannot be used (the other mailboxes are still purged).
 
     \b
-    Example:
+    Examples:
       topcontact-mail purge --dry-run --config /etc/topcontact-mail/topcontact.toml
       topcontact-mail purge --json | jq .kinds.messages
+      topcontact-mail purge --mailbox verhuur@example.nl --dry-run
     """
     settings = settings_or_exit(config_path)
     configure_logging("warning")  # the result is printed; the log line would only repeat it
     if as_of is not None and not dry_run:
         fail("--as-of only goes with --dry-run: a purge removes what is past its time now")
+    chosen = every_mailbox(settings, only)
+    statuses: list[int] = []
+    found: dict[str, dict[str, Any] | Problem] = {}
+    for one in chosen.mailboxes:
+        result = purge_mailbox(one, dry_run=dry_run, as_of=as_of)
+        if isinstance(result, Problem):
+            found[mailbox_key(one)] = result
+            if not as_json:
+                chosen.heading(one)
+            statuses.append(chosen.problem(one, result))
+            continue
+        found[mailbox_key(one)] = result_dict(result)
+        if not as_json:
+            chosen.heading(one)
+            click.echo(describe(result, one))
+    if as_json:
+        chosen.echo_json(found)
+    exit_with(statuses)
+
+
+def purge_mailbox(settings: Settings, *, dry_run: bool, as_of: str | None) -> PurgeResult | Problem:
+    """Purge (or count) one mailbox's state; `settings` is the mailbox's own."""
     calendar = settings.calendar.build()
     now = moment(as_of, calendar)
     store = open_for_purge(settings, dry_run=dry_run)
+    if isinstance(store, Problem):
+        return store
     try:
         service = RetentionService(
             store, settings.retention.policy(), _FixedClock(now), calendar.tz
         )
-        result = service.purge(dry_run=dry_run)
+        return service.purge(dry_run=dry_run)
     finally:
         store.close()
-    if as_json:
-        click.echo(json.dumps(result_dict(result), ensure_ascii=False))
-    else:
-        click.echo(describe(result, settings))

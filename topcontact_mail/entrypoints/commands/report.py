@@ -7,23 +7,37 @@ across restarts, backends and configuration changes, and never hold a
 message's content. With `tracking.report_privacy = "identified"` the late
 and overdue messages are listed with sender and subject; the subjects are read
 from the mailbox for this report only and never stored.
+With `[[mailboxes]]` a report per mailbox (`--json`: one object keyed by the
+mailbox; html and csv a file each with `{mailbox}` in `--output`).
 Exit status: 0 written, 1 the mailbox could not be read for an identified
 report (it is written without subjects), 2 bad month, configuration or state.
 """
 
 from __future__ import annotations
 
+import json
 import sys
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 import click
 
 from topcontact_mail.adapters.progress import progress_for
 from topcontact_mail.config import Settings
 from topcontact_mail.entrypoints import wiring
-from topcontact_mail.entrypoints.common import config_option, fail, settings_or_exit
-from topcontact_mail.entrypoints.state import moment, open_state
+from topcontact_mail.entrypoints.common import (
+    EXIT_FOUND,
+    Problem,
+    config_option,
+    every_mailbox,
+    exit_with,
+    fail,
+    mailbox_key,
+    mailbox_option,
+    settings_or_exit,
+)
+from topcontact_mail.entrypoints.state import moment, state_or_problem
 from topcontact_mail.logs import configure_logging
 from topcontact_mail.ports import MailboxUnavailable
 from topcontact_mail.ports.progress import Progress, ProgressUpdate, no_progress
@@ -37,7 +51,7 @@ from topcontact_mail.reports.figures import (
 from topcontact_mail.reports.render import to_csv, to_html, to_json
 from topcontact_mail.reports.templating import report_environment
 
-EXIT_PARTIAL = 1
+EXIT_PARTIAL = EXIT_FOUND
 
 
 def _note_purged(settings: Settings, month: str) -> None:
@@ -109,8 +123,9 @@ class _Steps:
 
 def build_report(
     settings: Settings, month: str, as_of: str | None, progress: Progress = no_progress
-) -> tuple[MonthReport, bool]:
-    """The month's report, and whether it is complete (an identified report has its subjects)."""
+) -> tuple[MonthReport, bool] | Problem:
+    """The month's report of one mailbox, and whether it is complete (an identified report has
+    its subjects); or why its state cannot be read."""
     calendar = settings.calendar.build()
     now = moment(as_of, calendar)
     try:
@@ -120,7 +135,9 @@ def build_report(
     steps = _Steps(progress, month)
     steps.tell("reading the state", step=False)
     privacy = Privacy(settings.tracking.report_privacy)
-    store = open_state(settings)
+    store = state_or_problem(settings)
+    if isinstance(store, Problem):
+        return store
     try:
         records, targets = store.records(), store.targets()
         callbacks = wiring.callback_source(settings, store).tracked_callbacks()
@@ -158,8 +175,13 @@ def build_report(
     return report, True
 
 
+#: In --output, replaced by the mailbox's address: a file per mailbox.
+PER_MAILBOX = "{mailbox}"
+
+
 @click.command()
 @config_option
+@mailbox_option("every")
 @click.option(
     "--month", required=True, metavar="YYYY-MM", help="The month, e.g. 2026-12 (local dates)."
 )
@@ -167,46 +189,99 @@ def build_report(
     "--format",
     "output_format",
     type=click.Choice(["html", "csv", "json"]),
-    default="html",
-    show_default=True,
+    default=None,
+    help="html (the default), csv or json.",
 )
+@click.option("--json", "as_json", is_flag=True, help="The same as --format json.")
 @click.option(
     "--output",
     type=click.Path(path_type=Path, dir_okay=False),
     default=None,
-    help="Write to this file (default: standard output).",
+    help="Write to this file (default: standard output); {mailbox} in it: a file per mailbox.",
 )
 @click.option(
     "--as-of", default=None, metavar="ISO", help="Report as known at this moment (default: now)."
 )
 def report(
     config_path: Path | None,
+    only: str | None,
     month: str,
-    output_format: str,
+    output_format: str | None,
+    as_json: bool,
     output: Path | None,
     as_of: str | None,
 ) -> None:
     """The month's figures: acknowledged in time, answered in time, workdays to answer (median
     and p90), overdue, skipped by reason, callbacks; per ISO week and in total.
 
+    With [[mailboxes]]: a report per mailbox, from its own state. --json gives one object
+    keyed by the address; html and csv need --mailbox, or {mailbox} in --output for a file
+    per mailbox.
+
     Exit status 0 when written, 1 when an identified report could not read its subjects
-    (written without), 2 for a bad month, configuration or state file.
+    (written without), 2 for a bad month, configuration or state file (the other
+    mailboxes' reports are still written).
 
     \b
-    Example:
+    Examples:
       topcontact-mail report --month 2026-12 --output december.html
       topcontact-mail report --month 2026-12 --format csv --output december.csv
+      topcontact-mail report --month 2026-12 --output 'december-{mailbox}.html'
+      topcontact-mail report --month 2026-12 --json --mailbox verhuur@example.nl
     """
+    if as_json and output_format not in (None, "json"):
+        fail(f"--json and --format {output_format} exclude each other")
+    kind = "json" if as_json else output_format or "html"
     settings = settings_or_exit(config_path)
     configure_logging(settings.service.log_level)
+    chosen = every_mailbox(settings, only)
+    per_file = output is not None and PER_MAILBOX in str(output)
+    if len(chosen.mailboxes) > 1 and kind != "json" and not per_file:
+        fail(
+            f"a {kind} report is one mailbox's: name it with --mailbox ADDRESS, or put "
+            f"{PER_MAILBOX} in --output for a file each (e.g. --output "
+            f"'{month}-{PER_MAILBOX}.{kind}'), or use --json"
+        )
     # A bar on a terminal (at once: someone is waiting for it), log lines off one.
     progress = progress_for(settings.service.progress_interval_seconds, delay=0)
+    # With [[mailboxes]], JSON is one object keyed by the mailbox (unless a file each).
+    keyed = chosen.grouped and kind == "json" and not per_file
+    statuses: list[int] = []
+    together: dict[str, dict[str, Any] | Problem] = {}
+    for one in chosen.mailboxes:
+        made = _render(one, month, as_of, kind, progress)
+        if isinstance(made, Problem):
+            statuses.append(chosen.problem(one, made))
+            together[mailbox_key(one)] = made
+            continue
+        text, complete = made
+        statuses.append(0 if complete else EXIT_PARTIAL)
+        if per_file:
+            assert output is not None
+            _write(Path(str(output).replace(PER_MAILBOX, mailbox_key(one))), text, kind, month)
+        elif keyed:
+            together[mailbox_key(one)] = json.loads(text)
+        else:
+            _write(output, text, kind, month)
+    if keyed:
+        text = json.dumps(chosen.keyed(together), ensure_ascii=False, indent=2) + "\n"
+        _write(output, text, kind, month)
+    exit_with(statuses)
+
+
+def _render(
+    settings: Settings, month: str, as_of: str | None, kind: str, progress: Progress
+) -> tuple[str, bool] | Problem:
+    """One mailbox's report as text, and whether it is complete; or why it cannot be made."""
     rendered = False
     try:
-        result, complete = build_report(settings, month, as_of, progress)
-        if output_format == "json":
+        built = build_report(settings, month, as_of, progress)
+        if isinstance(built, Problem):
+            return built
+        result, complete = built
+        if kind == "json":
             text = to_json(result)
-        elif output_format == "csv":
+        elif kind == "csv":
             text = to_csv(result)
         else:
             text = to_html(
@@ -224,18 +299,20 @@ def report(
                 done=total if rendered else 0,
                 total=total,
                 unit="steps",
-                stage=f"{output_format} made" if rendered else "stopped",
+                stage=f"{kind} made" if rendered else "stopped",
                 finished=True,
             )
         )
+    return text, complete
+
+
+def _write(output: Path | None, text: str, kind: str, month: str) -> None:
     if output is None:
         sys.stdout.write(text)
-    else:
-        try:
-            # utf-8-sig: a spreadsheet then recognises the CSV's accents.
-            output.write_text(text, encoding="utf-8-sig" if output_format == "csv" else "utf-8")
-        except OSError as exc:
-            fail(f"{output}: cannot write the report: {exc.strerror}")
-        click.echo(f"{output}: {output_format} report of {month} written", err=True)
-    if not complete:
-        raise SystemExit(EXIT_PARTIAL)
+        return
+    try:
+        # utf-8-sig: a spreadsheet then recognises the CSV's accents.
+        output.write_text(text, encoding="utf-8-sig" if kind == "csv" else "utf-8")
+    except OSError as exc:
+        fail(f"{output}: cannot write the report: {exc.strerror}")
+    click.echo(f"{output}: {kind} report of {month} written", err=True)

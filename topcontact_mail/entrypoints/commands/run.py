@@ -15,7 +15,12 @@ from topcontact_mail.adapters.progress import progress_for
 from topcontact_mail.adapters.retry import waiting_as
 from topcontact_mail.adapters.sqlite_store import StoreError
 from topcontact_mail.config import ConfigError, Settings
-from topcontact_mail.entrypoints.common import config_option, fail, settings_or_exit
+from topcontact_mail.entrypoints.common import (
+    config_option,
+    fail,
+    mailbox_option,
+    settings_or_exit,
+)
 from topcontact_mail.entrypoints.daemon import RETRY_MAX_SECONDS, RETRY_START_SECONDS
 from topcontact_mail.entrypoints.health import Health, serve_health
 from topcontact_mail.entrypoints.mailboxes import (
@@ -65,17 +70,12 @@ def _on_signals(stop: threading.Event, reload: threading.Event | None, log: Any)
     is_flag=True,
     help="Drain what is there (send, mark, retry), make one tracking pass, and exit.",
 )
-@click.option(
-    "--mailbox",
-    "only",
-    metavar="ADDRESS",
-    default=None,
-    help="Serve only this mailbox of the configuration's [[mailboxes]].",
-)
+@mailbox_option("every")
 def run(config_path: Path | None, once: bool, only: str | None) -> None:
     """Watch the shared mailboxes: acknowledge, flag and record every new message, and keep the
     promise (warnings, escalations, the daily overview). SIGHUP reloads the configuration and
-    the templates (an invalid one is refused and the old one keeps running).
+    the templates (an invalid one is refused and the old one keeps running). With
+    [[mailboxes]]: every mailbox, each on a thread of its own, unless --mailbox names one.
 
     Exit status 0 when done, 1 when work is left (with --once) or the mailbox cannot be
     reached, 2 for an invalid configuration.

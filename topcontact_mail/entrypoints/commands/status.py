@@ -8,24 +8,34 @@ callbacks planned and missed. Exit status: 0 nothing is late, 1 something is
 
 from __future__ import annotations
 
-import json
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 import click
 from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
+from topcontact_mail.config import Settings
 from topcontact_mail.domain.calendar import BusinessCalendar
 from topcontact_mail.domain.dates import clock, short_day
 from topcontact_mail.domain.tracking import SchedulePolicy, TargetState
 from topcontact_mail.entrypoints import wiring
-from topcontact_mail.entrypoints.common import config_option, settings_or_exit
-from topcontact_mail.entrypoints.state import moment, open_state
+from topcontact_mail.entrypoints.common import (
+    EXIT_FOUND,
+    Problem,
+    config_option,
+    every_mailbox,
+    exit_with,
+    mailbox_key,
+    mailbox_option,
+    settings_or_exit,
+)
+from topcontact_mail.entrypoints.state import moment, state_or_problem
 from topcontact_mail.reports.status import Status, status, status_dict
 
-EXIT_LATE = 1
+EXIT_LATE = EXIT_FOUND
 _LABEL = {
     TargetState.OVERDUE: ("te laat", "bold red"),
     TargetState.WARNING: ("waarschuwing", "yellow"),
@@ -94,11 +104,15 @@ def print_status(console: Console, view: Status) -> None:
     console.print(callbacks_table(view))
 
 
-def current_status(config_path: Path | None, as_of: str | None) -> tuple[Status, BusinessCalendar]:
-    settings = settings_or_exit(config_path)
+def mailbox_status(
+    settings: Settings, as_of: str | None
+) -> tuple[Status, BusinessCalendar] | Problem:
+    """One mailbox's status from its state (`settings` is the mailbox's own)."""
     calendar = settings.calendar.build()
     now = moment(as_of, calendar)
-    store = open_state(settings)
+    store = state_or_problem(settings)
+    if isinstance(store, Problem):
+        return store
     try:
         view = status(
             store.targets(),
@@ -114,29 +128,52 @@ def current_status(config_path: Path | None, as_of: str | None) -> tuple[Status,
 
 @click.command()
 @config_option
+@mailbox_option("every")
 @click.option("--json", "as_json", is_flag=True, help="One JSON object (stable keys).")
 @click.option(
     "--as-of", default=None, metavar="ISO", help="The moment to show (default: now; local time)."
 )
-def status_command(config_path: Path | None, as_json: bool, as_of: str | None) -> None:
+def status_command(
+    config_path: Path | None, only: str | None, as_json: bool, as_of: str | None
+) -> None:
     """Open messages with their due moment and state (on time, warning, overdue), and the
     callbacks planned and missed, from the state store.
 
+    With [[mailboxes]]: every mailbox, each under its address (--json: one object keyed by
+    the address), unless --mailbox names one.
+
     Exit status 0 when nothing is late, 1 when a message is overdue or a callback was
-    missed, 2 when the configuration or the state file cannot be used.
+    missed (in any mailbox shown), 2 when the configuration or a state file cannot be used
+    (the other mailboxes are still shown).
 
     \b
-    Example:
+    Examples:
       topcontact-mail status --config /etc/topcontact-mail/topcontact.toml
       topcontact-mail status --json | jq .counts
+      topcontact-mail status --mailbox verhuur@example.nl
     """
-    view, calendar = current_status(config_path, as_of)
+    settings = settings_or_exit(config_path)
+    chosen = every_mailbox(settings, only)
+    console = Console()
+    if not console.is_terminal:
+        console.width = 160  # a file or pipe gets whole rows
+    statuses: list[int] = []
+    found: dict[str, dict[str, Any] | Problem] = {}
+    for one in chosen.mailboxes:
+        result = mailbox_status(one, as_of)
+        if isinstance(result, Problem):
+            found[mailbox_key(one)] = result
+            if not as_json:
+                chosen.heading(one)
+            statuses.append(chosen.problem(one, result))
+            continue
+        view, calendar = result
+        statuses.append(EXIT_LATE if view.needs_attention else 0)
+        if as_json:
+            found[mailbox_key(one)] = status_dict(view, calendar)
+        else:
+            chosen.heading(one)
+            print_status(console, view)
     if as_json:
-        click.echo(json.dumps(status_dict(view, calendar), ensure_ascii=False))
-    else:
-        console = Console()
-        if not console.is_terminal:
-            console.width = 160  # a file or pipe gets whole rows
-        print_status(console, view)
-    if view.needs_attention:
-        raise SystemExit(EXIT_LATE)
+        chosen.echo_json(found)
+    exit_with(statuses)

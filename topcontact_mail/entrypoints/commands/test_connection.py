@@ -11,7 +11,6 @@ Exit status: 0 all ok, 1 something missing, 2 the configuration is not valid.
 
 from __future__ import annotations
 
-import json
 from dataclasses import asdict
 from pathlib import Path
 
@@ -20,11 +19,18 @@ from rich.console import Console
 from rich.table import Table
 
 from topcontact_mail.config import Settings
-from topcontact_mail.entrypoints.common import config_option, settings_or_exit
+from topcontact_mail.entrypoints.common import (
+    EXIT_FOUND,
+    config_option,
+    every_mailbox,
+    exit_with,
+    mailbox_option,
+    settings_or_exit,
+)
 from topcontact_mail.logs import configure_logging
 from topcontact_mail.ports.diagnostics import Check, sent_copies
 
-EXIT_MISSING = 1
+EXIT_MISSING = EXIT_FOUND
 _STYLE = {"ok": "green", "missing": "bold red", "not run": "yellow", "check by hand": "cyan"}
 
 
@@ -62,28 +68,42 @@ def _table(settings: Settings, checks: list[Check]) -> Table:
 
 @click.command("test-connection")
 @config_option
+@mailbox_option("every")
 @click.option("--json", "as_json", is_flag=True, help="One JSON object per check, one per line.")
-def test_connection(config_path: Path | None, as_json: bool) -> None:
+def test_connection(config_path: Path | None, only: str | None, as_json: bool) -> None:
     """Check sign-in, mailbox, send-as, marking and calendar rights.
+
+    With [[mailboxes]]: every mailbox, a table each (--json: each line with a "mailbox"
+    key), unless --mailbox names one.
 
     Exit status 0 when every check passed, 1 when one failed (the table says
     what to fix), 2 for an invalid configuration.
 
     \b
-    Example:
+    Examples:
       topcontact-mail test-connection --config /etc/topcontact-mail/topcontact.toml
       topcontact-mail test-connection --json | jq 'select(.ok | not)'
+      topcontact-mail test-connection --mailbox verhuur@example.nl
     """
     settings = settings_or_exit(config_path, connects=True)
+    chosen = every_mailbox(settings, only)
     # The checks carry every failure; the adapters' own error logs would only repeat them.
     configure_logging("critical")
-    checks = [*run_diagnosis(settings), sent_copies(settings.connection.shared_mailbox)]
-    if as_json:
-        for check in checks:
-            click.echo(json.dumps({**asdict(check), "status": check.status}, ensure_ascii=False))
-    else:
-        Console(soft_wrap=False).print(_table(settings, checks))
-        if not settings.connection.colleague_mailboxes:
-            click.echo("No colleague_mailboxes configured: no calendar was checked.", err=True)
-    if not all(check.ok for check in checks):
-        raise SystemExit(EXIT_MISSING)
+    statuses: list[int] = []
+    for one in chosen.mailboxes:
+        checks = [*run_diagnosis(one), sent_copies(one.connection.shared_mailbox)]
+        if as_json:
+            for check in checks:
+                click.echo(chosen.json_line(one, {**asdict(check), "status": check.status}))
+        else:
+            chosen.heading(one)
+            Console(soft_wrap=False).print(_table(one, checks))
+            if not one.connection.colleague_mailboxes:
+                click.echo(
+                    chosen.label(
+                        one, "No colleague_mailboxes configured: no calendar was checked."
+                    ),
+                    err=True,
+                )
+        statuses.append(0 if all(check.ok for check in checks) else EXIT_MISSING)
+    exit_with(statuses)
