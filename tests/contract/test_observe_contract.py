@@ -226,3 +226,31 @@ def test_a_team_mail_carries_its_ref_and_is_found_by_it(harness: Harness) -> Non
     transport_done(harness)
     since = datetime.now(UTC) - timedelta(minutes=5)
     assert harness.mailbox.sent_refs({"team-ref-1", "other"}, since) == {"team-ref-1"}
+
+
+def test_what_was_sent_is_looked_up_and_listed_in_one_request_each(harness: Harness) -> None:
+    """A failed request is tried again on its own. When a lookup of refs or a listing of Sent
+    Items was a FindItem and GetItems after it, retried together, 30 % slow answers failed
+    two tries in three instead of one, and a drain of the proving ground gave up (EWS)."""
+    ids = delivered(harness, 1, 2, 3)
+    fetched = harness.mailbox.read(list(ids.values()))
+    outcomes = harness.mailbox.send_acknowledgements(
+        [acknowledgement_of(f, f"ref-{n}") for n, f in enumerate(fetched)]
+    )
+    assert all(o.ok for o in outcomes)
+    transport_done(harness)
+    gets, finds = harness.requests("GetItem"), harness.requests("FindItem")
+
+    found = harness.mailbox.sent_refs({"ref-0", "ref-2", "never-sent"}, FRIDAY)
+
+    assert found == {"ref-0", "ref-2"}
+    assert harness.requests("GetItem") == gets  # the refs come with the FindItem
+    assert harness.requests("FindItem") <= finds + 1
+
+    watched = ids["<contract-1@example.nl>"]
+    seen = harness.mailbox.observe([Watched(watched)])
+
+    assert [s.from_service for s in seen[watched].observation.sent] == [True]
+    # The watched message is read (GetItem); what was sent comes with its FindItem.
+    assert harness.requests("GetItem") <= gets + 1
+    assert harness.requests("FindItem") <= finds + 2

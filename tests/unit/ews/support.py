@@ -288,41 +288,6 @@ def refs_answer(folders: int, found: Iterable[tuple[str, str]]) -> str:
     return _messages("FindItem", answers)
 
 
-def refs_get_answer(pairs: Iterable[tuple[str, str]]) -> str:
-    """GetItem of the ref property only: (item id, ref) pairs."""
-    uri = (
-        f'<t:ExtendedFieldURI PropertySetId="{MARKER_PROPERTY_SET}"'
-        ' PropertyName="TopContactMailAckRef" PropertyType="String"/>'
-    )
-    return _messages(
-        "GetItem",
-        [
-            _ok(
-                "GetItem",
-                f'<m:Items><t:Message><t:ItemId Id="{i}" ChangeKey="ck-{i}"/>'
-                f"<t:ExtendedProperty>{uri}<t:Value>{escape(r)}</t:Value></t:ExtendedProperty>"
-                "</t:Message></m:Items>",
-            )
-            for i, r in pairs
-        ],
-    )
-
-
-def message_ids_answer(pairs: Iterable[tuple[str, str]]) -> str:
-    """GetItem of InternetMessageId only: (item id, message id) pairs."""
-    return _messages(
-        "GetItem",
-        [
-            _ok(
-                "GetItem",
-                f'<m:Items><t:Message><t:ItemId Id="{i}" ChangeKey="ck-{i}"/>'
-                f"<t:InternetMessageId>{escape(m)}</t:InternetMessageId></t:Message></m:Items>",
-            )
-            for i, m in pairs
-        ],
-    )
-
-
 def subscribe_answer(subscription: str) -> str:
     return _messages(
         "Subscribe", [_ok("Subscribe", f"<m:SubscriptionId>{subscription}</m:SubscriptionId>")]

@@ -55,3 +55,18 @@ def test_a_server_that_stays_away_makes_the_mailbox_unavailable_after_four_tries
     with pytest.raises(MailboxUnavailable, match="cannot open"):
         probe(mailbox.account, SHARED, retry(sleeps))
     assert sleeps == [1.0, 2.0, 4.0]
+
+
+def test_a_busy_answer_to_the_version_probe_is_waited_out_as_the_server_asked(
+    ews: FakeEws, mailbox: EwsMailbox, sleeps: Sleeps
+) -> None:
+    """exchangelib learns the server's version from a ConvertId first and wraps a refusal of it
+    in a TransportError ("No valid version headers"); its BackOffMilliseconds still counts (it
+    was taken for a lost answer, and the probe asked again after 0.2 s: the proving ground's
+    early retries)."""
+    ews.on("ConvertId", fault("ErrorServerBusy", back_off_ms=1500))
+
+    probe(mailbox.account, SHARED, retry(sleeps))
+
+    assert len(ews.sent("ConvertId")) == 2
+    assert sleeps == [1.5]

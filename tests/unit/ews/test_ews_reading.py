@@ -7,8 +7,10 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 
 import pytest
+from exchangelib import Q
 
 from topcontact_mail.adapters.ews import EwsMailbox
+from topcontact_mail.adapters.ews.finding import find_messages
 from topcontact_mail.adapters.ews.items import SAMPLE_CHARS
 from topcontact_mail.domain.message import Address
 from topcontact_mail.ports import FetchedMessage, MailboxUnavailable, WatermarkExpired
@@ -18,11 +20,12 @@ from .support import (
     FakeEws,
     Item,
     Sleeps,
+    _messages,
+    _ok,
     connection_dropped,
     fault,
     get_item_answer,
     refs_answer,
-    refs_get_answer,
     sessions_held,
     sync_answer,
 )
@@ -224,12 +227,15 @@ def test_sent_refs_finds_acknowledgements_by_their_ref_in_sent_items_outbox_and_
     ews: FakeEws, mailbox: EwsMailbox
 ) -> None:
     ews.on("FindItem", refs_answer(3, [("sent-1", "ref1")]))
-    ews.on("GetItem", refs_get_answer([("sent-1", "ref1")]))
 
     found = mailbox.sent_refs({"ref1", "ref2"}, datetime(2026, 11, 27, tzinfo=UTC))
 
     assert found == {"ref1"}
+    # One request: FindItem returns the ref itself (no GetItem after it to fail separately).
     (query,) = ews.sent("FindItem")
+    assert ews.sent("GetItem") == []
+    shape = query.split("<m:ItemShape>")[1].split("</m:ItemShape>")[0]
+    assert 'PropertyName="TopContactMailAckRef"' in shape
     # By the ref property (it survives the copy Exchange makes after transport), not a header,
     # in the folders where a sent mail can be: still in transport, sent, or deleted by staff.
     assert 'PropertyName="TopContactMailAckRef"' in query
@@ -237,6 +243,57 @@ def test_sent_refs_finds_acknowledgements_by_their_ref_in_sent_items_outbox_and_
     assert '<t:Constant Value="ref2"/>' in query
     for folder in ("sentitems", "outbox", "deleteditems"):
         assert f'DistinguishedFolderId Id="{folder}"' in query
+
+
+def sent_page(offset: int, total: int, item_ids: list[str]) -> str:
+    """One page of a FindItem listing of Sent Items with what tracking reads of each mail."""
+    items = "".join(
+        f'<t:Message><t:ItemId Id="{i}" ChangeKey="ck-{i}"/><t:Subject>Re: Lekkage</t:Subject>'
+        f"<t:DateTimeSent>2026-11-27T10:00:00Z</t:DateTimeSent>"
+        f'<t:ConversationId Id="conv-{i}"/>'
+        f"<t:InternetMessageId>&lt;{i}@woonservice.example&gt;</t:InternetMessageId>"
+        "</t:Message>"
+        for i in item_ids
+    )
+    last = "true" if offset + len(item_ids) >= total else "false"
+    return _messages(
+        "FindItem",
+        [
+            _ok(
+                "FindItem",
+                f'<m:RootFolder IndexedPagingOffset="{offset + len(item_ids)}"'
+                f' TotalItemsInView="{total}" IncludesLastItemInRange="{last}">'
+                f"<t:Items>{items}</t:Items></m:RootFolder>",
+            )
+        ],
+    )
+
+
+def test_a_listing_of_sent_items_asks_again_only_for_the_page_that_failed(
+    ews: FakeEws, mailbox: EwsMailbox, sleeps: Sleeps
+) -> None:
+    ews.on(
+        "FindItem",
+        sent_page(0, 3, ["sent-1", "sent-2"]),
+        connection_dropped(),
+        sent_page(2, 3, ["sent-3"]),
+    )
+
+    listed = find_messages(
+        mailbox._read,
+        mailbox.account,
+        [mailbox.account.sent],
+        Q(datetime_sent__gte=datetime(2026, 11, 27, tzinfo=UTC)),
+        ("conversation_id", "datetime_sent", "subject", "message_id"),
+        page_size=2,
+        order_by="datetime_sent",
+    )
+
+    assert [i.message_id for i in listed] == [f"<sent-{n}@woonservice.example>" for n in (1, 2, 3)]
+    offsets = [re.search(r'Offset="(\d+)"', b).group(1) for b in ews.sent("FindItem")]  # type: ignore[union-attr]
+    assert offsets == ["0", "2", "2"]  # the first page is not asked for again
+    assert ews.sent("GetItem") == []  # FindItem returns the Message-IDs itself
+    assert sleeps == [1.0]
 
 
 def test_sent_items_that_cannot_be_read_raise_so_nothing_is_sent_blind(

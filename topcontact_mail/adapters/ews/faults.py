@@ -39,6 +39,7 @@ from exchangelib.errors import (
     EWSError,
     RedirectError,
     ResponseMessageError,
+    TransportError,
     UnauthorizedError,
 )
 from exchangelib.items import SEND_AND_SAVE_COPY, SEND_TO_NONE
@@ -81,7 +82,8 @@ def back_off_hint(exc: BaseException) -> float | None:
 
 
 def unwrapped(exc: BaseException) -> BaseException:
-    """The failure itself, where exchangelib renamed it ErrorServerBusy ("Reraised from").
+    """The failure itself, where exchangelib renamed it ErrorServerBusy ("Reraised from") or
+    wrapped it in a TransportError while learning the server's version.
 
     `_get_elements` raises a new ErrorServerBusy inside the handler of an
     ErrorTimeoutExpired (a dropped connection or a client time-out, when the pool
@@ -90,8 +92,15 @@ def unwrapped(exc: BaseException) -> BaseException:
     server's own ErrorServerBusy carries its BackOffMilliseconds and is not raised
     while another failure is handled. Only the first is undone: a message the
     server breaks off on must be told from a busy server.
+
+    `Version.guess` (the ConvertId a new process sends first) raises a plain
+    TransportError, "No valid version headers found in response", inside the
+    handler of whatever the ConvertId failed with: the server's ErrorServerBusy
+    with its back-off among them. That failure is the one that counts.
     """
     context = exc.__context__
+    if type(exc) is TransportError and isinstance(context, ResponseMessageError):
+        return unwrapped(context)
     if (
         isinstance(exc, ErrorServerBusy)
         and not exc.back_off

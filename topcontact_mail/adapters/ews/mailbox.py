@@ -20,7 +20,7 @@ from collections.abc import Callable, Collection, Iterator, Sequence
 from datetime import datetime
 from typing import Any, TypeVar
 
-from exchangelib import Account, FolderCollection, Message
+from exchangelib import Account, Message, Q
 from exchangelib.errors import ErrorItemNotFound
 from exchangelib.fields import FieldPath
 from exchangelib.items import ID_ONLY
@@ -28,6 +28,7 @@ from exchangelib.services import SyncFolderItems
 
 from topcontact_mail.adapters.ews.account import build_account, probe
 from topcontact_mail.adapters.ews.faults import attempt, failure_of, send_once
+from topcontact_mail.adapters.ews.finding import find_messages
 from topcontact_mail.adapters.ews.items import (
     FETCH_FIELDS,
     SYNC_FIELDS,
@@ -62,6 +63,9 @@ READ_ATTEMPTS = 4
 SEND_ATTEMPTS = 3
 #: How many Sent Items message ids one FindItem looks for.
 LOOKUP_CHUNK = 50
+#: Items per folder one FindItem of a lookup returns: room for every ref of a chunk twice over
+#: (a copy still in the Outbox and one in Sent Items), so a lookup is one request.
+LOOKUP_PAGE = 2 * LOOKUP_CHUNK
 _T = TypeVar("_T")
 
 
@@ -343,15 +347,17 @@ class EwsMailbox:
         """
         found: set[str] = set()
         folders = self._read(
-            "GetFolder",
-            lambda: FolderCollection(
-                account=self.account,
-                folders=[self.account.sent, self.account.outbox, self.account.trash],
-            ),
+            "GetFolder", lambda: [self.account.sent, self.account.outbox, self.account.trash]
         )
         for chunk in _chunks(sorted(set(refs)), LOOKUP_CHUNK):
-            query = folders.filter(topcontact_ref__in=list(chunk)).only("topcontact_ref")
-            items = self._read("FindItem", lambda q=query: list(q))  # type: ignore[misc]
+            items = find_messages(
+                self._read,
+                self.account,
+                folders,
+                Q(topcontact_ref__in=list(chunk)),
+                ("topcontact_ref",),
+                page_size=LOOKUP_PAGE,
+            )
             for item in items:
                 if not isinstance(item, Exception) and item.topcontact_ref in refs:
                     found.add(item.topcontact_ref)

@@ -23,10 +23,11 @@ from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime
 from typing import Any, TypeVar
 
-from exchangelib import FolderCollection
+from exchangelib import Q
 from exchangelib.errors import ErrorItemNotFound
 from exchangelib.folders import Calendar, Contacts, Tasks
 
+from topcontact_mail.adapters.ews.finding import find_messages
 from topcontact_mail.adapters.ews.items import (
     OBSERVE_FIELDS,
     SENT_FIELDS,
@@ -129,13 +130,19 @@ class EwsObserver:
     def _find_moved(self, gone: Sequence[Watched]) -> dict[str, Any]:
         """Moved messages found again by their Message-ID, read as the others (by watched id)."""
         by_message_id = {w.internet_message_id: w.item_id for w in gone if w.internet_message_id}
-        folders = FolderCollection(account=self.account, folders=self._mail_folders())
+        folders = self._mail_folders()
         new_ids: dict[str, str] = {}
         wanted = sorted(by_message_id)
         for start in range(0, len(wanted), MOVED_CHUNK):
             chunk = wanted[start : start + MOVED_CHUNK]
-            query = folders.filter(message_id__in=chunk).only("message_id")
-            for item in self.read("FindItem", _listing(query)):
+            for item in find_messages(
+                self.read,
+                self.account,
+                folders,
+                Q(message_id__in=chunk),
+                ("message_id",),
+                page_size=MOVED_CHUNK,
+            ):
                 if isinstance(item, Exception) or item.message_id not in by_message_id:
                     continue
                 new_ids.setdefault(by_message_id[item.message_id], item.id)
@@ -167,14 +174,17 @@ class EwsObserver:
             if listed_since <= since and now - listed_at < SENT_REUSE_SECONDS:
                 return listing
         sent_folder = self.read("GetFolder", lambda: self.account.sent)
-        query = (
-            sent_folder.filter(datetime_sent__gte=since)
-            .only(*SENT_FIELDS)
-            .order_by("datetime_sent")
+        sent_items = find_messages(
+            self.read,
+            self.account,
+            [sent_folder],
+            Q(datetime_sent__gte=since),
+            SENT_FIELDS,
+            page_size=SENT_PAGE,
+            order_by="datetime_sent",
         )
-        query.page_size = SENT_PAGE
         found: dict[str, list[SentMessage]] = {}
-        for item in self.read("FindItem", lambda: list(query)):
+        for item in sent_items:
             if isinstance(item, Exception) or item.conversation_id is None:
                 continue
             message = sent_message(item)
@@ -182,7 +192,3 @@ class EwsObserver:
                 found.setdefault(item.conversation_id.id, []).append(message)
         self._sent = (since, now, found)
         return found
-
-
-def _listing(query: Any) -> Callable[[], list[Any]]:
-    return lambda: list(query)
