@@ -230,21 +230,22 @@ def backlog_naive(count: int, latency: int) -> Result:
 class StartUp:
     """`run --once` on an empty mailbox, fresh processes: seconds to the first request, etc."""
 
+    backend: str
     to_first_request: list[float]
     wall: list[float]
     cpu: list[float]
 
 
-def start_up(runs: int) -> StartUp:
-    """Start `run --once` `runs` times (after one warm-up) against an empty EWS mailbox.
+def start_up(runs: int, backend: str = "ews") -> StartUp:
+    """Start `run --once` `runs` times (after one warm-up) against an empty mailbox.
 
     No latency is added: the time from starting the process to the sandbox receiving its
     first request is the process's own start-up (interpreter, imports, configuration, state
     store), with the sandbox on the same machine.
     """
-    figures = StartUp([], [], [])
+    figures = StartUp(backend, [], [], [])
     with tempfile.TemporaryDirectory() as tmp:
-        box = Sandbox("ews", 0, Path(tmp))
+        box = Sandbox(backend, 0, Path(tmp))
         try:
             config = box.config()
             command = [
@@ -319,12 +320,16 @@ def live_delay(backend: str, count: int, latency: int, seed: int) -> list[float]
     return delays
 
 
-def print_startup(console: Console, startup: StartUp | None) -> None:
-    if startup is None:
-        return
+def print_startup(console: Console, startups: list[StartUp]) -> None:
+    for startup in startups:
+        _print_startup(console, startup)
+
+
+def _print_startup(console: Console, startup: StartUp) -> None:
     med = statistics.median
     console.print(
-        f"start-up of `run --once` (EWS, empty mailbox, {len(startup.wall)} fresh processes): "
+        f"start-up of `run --once` ({startup.backend}, empty mailbox, "
+        f"{len(startup.wall)} fresh processes): "
         f"to the first request median {med(startup.to_first_request):.3f} s "
         f"(min {min(startup.to_first_request):.3f}, max {max(startup.to_first_request):.3f}; "
         f"goal < 0.5 s); whole process median {med(startup.wall):.3f} s wall, "
@@ -374,9 +379,9 @@ def main() -> None:
         f"Benchmark: {args.messages} messages, {args.latency} ms latency per request, sandbox Exchange (test double)"
     )
 
-    startup: StartUp | None = None
+    startup: list[StartUp] = []
     if not args.only or "startup" in args.only:
-        startup = start_up(args.startup_runs)
+        startup = [start_up(args.startup_runs, b) for b in backends]
     if not args.only or "idle" in args.only:
         for backend in backends:
             idle = idle_memory(backend, args.idle_mailboxes, args.idle_backlog, args.idle_seconds)
