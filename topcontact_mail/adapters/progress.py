@@ -11,14 +11,15 @@ from __future__ import annotations
 import sys
 import time
 from collections.abc import Callable
-from typing import Any, TextIO
-
-from rich.console import Console
-from rich.progress import BarColumn, Progress, SpinnerColumn, TaskID, TextColumn, TimeElapsedColumn
+from typing import TYPE_CHECKING, Any, TextIO
 
 from topcontact_mail.logs import get_logger
 from topcontact_mail.ports.progress import Progress as ProgressPort
 from topcontact_mail.ports.progress import ProgressUpdate
+
+if TYPE_CHECKING:  # rich's bar loads only on a terminal: a service under systemd never draws one
+    from rich.console import Console
+    from rich.progress import Progress, TaskID
 
 
 def _amount(update: ProgressUpdate) -> str:
@@ -46,7 +47,11 @@ class TerminalProgress:
         delay: float = 0.5,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
-        self.console = console or Console(stderr=True)
+        if console is None:
+            from rich.console import Console
+
+            console = Console(stderr=True)
+        self.console = console
         self.delay = delay
         self.clock = clock
         self._bar: Progress | None = None
@@ -82,6 +87,14 @@ class TerminalProgress:
 
     def _add(self, update: ProgressUpdate) -> TaskID:
         if self._bar is None:
+            from rich.progress import (
+                BarColumn,
+                Progress,
+                SpinnerColumn,
+                TextColumn,
+                TimeElapsedColumn,
+            )
+
             self._bar = Progress(
                 SpinnerColumn(),
                 TextColumn("{task.description}"),
@@ -161,5 +174,7 @@ def progress_for(
     otherwise."""
     out = stream or sys.stderr
     if out.isatty():
+        from rich.console import Console
+
         return TerminalProgress(Console(file=out), delay=delay)
     return LogProgress(interval_seconds)

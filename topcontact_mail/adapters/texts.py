@@ -21,6 +21,7 @@ whole, so one acknowledgement never mixes languages.
 
 from __future__ import annotations
 
+import threading
 import traceback
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -143,6 +144,11 @@ def phone_uri(phone: str) -> str:
 #: The templates that ship with the program; a configured folder's templates come first.
 BUILT_IN_TEMPLATES = Path(__file__).resolve().parents[1] / "templates"
 
+#: The template files that passed `TextRenderer.check` in this process (`_fingerprint`):
+#: the mailboxes of one configuration share them, so they are checked once, not per mailbox.
+_CHECKED: set[tuple[object, ...]] = set()
+_CHECKED_LOCK = threading.Lock()
+
 
 class TextRenderer:
     """Renders acknowledgements in the configured languages from the templates."""
@@ -206,8 +212,15 @@ class TextRenderer:
                 "templates folder not found (acknowledgement.templates_dir; a relative path "
                 "counts from the configuration file's folder)",
             )
-        for name in sorted(self._env.list_templates(extensions=["j2"])):
-            self._load(name)
+        names = sorted(self._env.list_templates(extensions=["j2"]))
+        files = self._fingerprint(names)
+        with _CHECKED_LOCK:
+            if files in _CHECKED:
+                return  # the same files passed this check in this process (another mailbox's)
+        for name in names:
+            self._compiles(name)
+        with _CHECKED_LOCK:
+            _CHECKED.add(files)
 
     def office_hours_phrases(self, language: str) -> list[str]:
         """The office hours as phrases, one per group of days with equal hours."""
@@ -300,6 +313,34 @@ class TextRenderer:
         ):
             return str(self.templates_dir / name)
         return str(BUILT_IN_TEMPLATES / name)
+
+    def _fingerprint(self, names: Sequence[str]) -> tuple[object, ...]:
+        """What `check`'s verdict depends on: the folder, each template's file, size and time."""
+        found: list[object] = [self.templates_dir]
+        for name in names:
+            where = Path(self._where(name))
+            try:
+                stat = where.stat()
+            except OSError:
+                return (object(),)  # never equal: checked the long way, which names the problem
+            found.append((name, str(where), stat.st_size, stat.st_mtime_ns))
+        return tuple(found)
+
+    def _compiles(self, name: str) -> None:
+        """Raise `TemplateProblem` as `_load` would; translates the template to Python source
+        (every syntax error, unknown filter or test is found so) without compiling and keeping
+        it: a template is compiled when it is first rendered."""
+        try:
+            source, filename, _ = self._env.loader.get_source(self._env, name)  # type: ignore[union-attr]  # set in __init__
+            self._env.compile(source, name, filename, raw=True)
+        except TemplateNotFound:
+            raise TemplateProblem(self._where(name), None, "template not found") from None
+        except TemplateSyntaxError as exc:
+            raise TemplateProblem(
+                exc.filename or self._where(name), exc.lineno, exc.message or str(exc)
+            ) from None
+        except (TemplateError, OSError, UnicodeDecodeError) as exc:
+            raise TemplateProblem(self._where(name), None, str(exc)) from None
 
     def _load(self, name: str) -> Template:
         try:

@@ -24,18 +24,17 @@ from types import FrameType
 from typing import TYPE_CHECKING, Any
 
 from topcontact_mail.config import Settings
-from topcontact_mail.entrypoints.health import MailboxHealth
-from topcontact_mail.entrypoints.retention_job import schedule_purge
 from topcontact_mail.entrypoints.systemd import Notifier
 from topcontact_mail.logs import get_logger
 from topcontact_mail.ports import CredentialsRejected, Mailbox, MailboxUnavailable, WatermarkExpired
-from topcontact_mail.reports.status import status
 from topcontact_mail.services.acknowledge import WATERMARK, AcknowledgeService, Summary
-from topcontact_mail.services.callbacks import CallbackService
-from topcontact_mail.services.tracking import TrackingService, TrackingSummary
 
 if TYPE_CHECKING:
     from apscheduler.schedulers.background import BackgroundScheduler
+
+    from topcontact_mail.entrypoints.health import MailboxHealth
+    from topcontact_mail.services.callbacks import CallbackService
+    from topcontact_mail.services.tracking import TrackingService, TrackingSummary
 
 #: How long one wait for notifications lasts before the stop flag is looked at again.
 WAIT_SLICE_SECONDS = 1.0
@@ -113,6 +112,8 @@ class Daemon:
         """The open targets by state and the callbacks, for `/metrics` (as `status` counts them)."""
         if self.health is None:
             return
+        from topcontact_mail.reports.status import status  # after the first tracking pass
+
         try:
             view = status(
                 tracking.store.targets(open_only=True),
@@ -233,6 +234,8 @@ class Daemon:
     def run_forever(self) -> Summary:
         # Imported here: `run --once` never schedules, and `run` starts faster without it.
         from apscheduler.schedulers.background import BackgroundScheduler
+
+        from topcontact_mail.entrypoints.retention_job import schedule_purge
 
         scheduler = BackgroundScheduler(timezone=self.settings.calendar.timezone)
         scheduler.add_job(

@@ -46,15 +46,17 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from enum import StrEnum
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any
-
-from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
-from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
+from typing import TYPE_CHECKING, Any
 
 from topcontact_mail.domain.screening.reasons import Reason, needs_answer
 from topcontact_mail.domain.tracking.model import AnswerMethod
-from topcontact_mail.services.acknowledge import Summary
-from topcontact_mail.services.tracking import TrackingSummary
+
+if TYPE_CHECKING:  # prometheus_client loads at the first scrape of /metrics, not at start-up
+    from prometheus_client import CollectorRegistry
+    from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
+
+    from topcontact_mail.services.acknowledge import Summary
+    from topcontact_mail.services.tracking import TrackingSummary
 
 #: A reached hourly cap counts as a problem this long after the pass that met it.
 CAP_PROBLEM_SECONDS = 3600.0
@@ -234,13 +236,25 @@ class Health:
     """What the service tells the outside world about its mailboxes; thread-safe."""
 
     def __init__(self, registry: CollectorRegistry | None = None) -> None:
-        self.registry = registry or CollectorRegistry()
+        self._registry = registry
         self._lock = threading.RLock()
         self._mailboxes: dict[str, MailboxHealth] = {}
         self.reloads: Tally[str] = Tally()
         self.since = time.time()
         self._status = "starting"
-        self.registry.register(_Collector(self))
+        if registry is not None:
+            registry.register(_Collector(self))
+
+    @property
+    def registry(self) -> CollectorRegistry:
+        """The Prometheus registry with every series (made on first use, by the first scrape)."""
+        with self._lock:
+            if self._registry is None:
+                from prometheus_client import CollectorRegistry
+
+                self._registry = CollectorRegistry()
+                self._registry.register(_Collector(self))
+            return self._registry
 
     def mailbox(self, key: str, *, lag_limit: float | None = None) -> MailboxHealth:
         """The mailbox's health (made on first use; its counters survive a restart of its loop)."""
@@ -304,6 +318,8 @@ class _Collector:
         return []  # built per scrape; nothing to check at registration
 
     def collect(self) -> Iterator[Metric]:
+        from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
+
         now = time.time()
         health = self.health
         boxes = health.mailboxes()
@@ -407,6 +423,8 @@ class _Handler(BaseHTTPRequestHandler):
     def do_GET(self) -> None:  # name fixed by BaseHTTPRequestHandler
         health = self.server.health
         if self.path.split("?")[0] == "/metrics":
+            from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+
             self._answer(200, generate_latest(health.registry), CONTENT_TYPE_LATEST)
         elif self.path.split("?")[0] == "/health":
             snapshot = health.snapshot()

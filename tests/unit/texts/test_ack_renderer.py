@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 from pathlib import Path
 
@@ -182,6 +183,23 @@ def test_the_sandbox_refuses_python_internals(
 def test_check_reports_the_first_broken_template(templates: Path) -> None:
     (templates / "acknowledgement.en.txt.j2").write_text("{% for %}", encoding="utf-8")
     with pytest.raises(TemplateProblem, match=r"acknowledgement\.en\.txt\.j2:1"):
+        _renderer(templates).check()
+
+
+def test_check_reports_an_unknown_filter(templates: Path) -> None:
+    (templates / "subject.nl.txt.j2").write_text("{{ original_subject|shout }}", encoding="utf-8")
+    with pytest.raises(TemplateProblem, match=r"subject\.nl\.txt\.j2:1: No filter named 'shout'"):
+        _renderer(templates).check()
+
+
+def test_check_sees_a_template_broken_after_an_earlier_check_passed(templates: Path) -> None:
+    # Every mailbox of a configuration checks the same files; a reload checks them again.
+    _renderer(templates).check()
+    _renderer(templates).check()
+    broken = templates / "acknowledgement.nl.html.j2"
+    broken.write_text("{% if %}", encoding="utf-8")
+    os.utime(broken, ns=(1, 1))  # a new time even within the file system's resolution
+    with pytest.raises(TemplateProblem, match=r"acknowledgement\.nl\.html\.j2:1"):
         _renderer(templates).check()
 
 
