@@ -95,10 +95,16 @@ def waiting_as(alive: Callable[[], None], stopping: Callable[[], bool]) -> Itera
         _watcher.hooks = previous
 
 
+def watcher() -> tuple[Callable[[], None], Callable[[], bool]] | None:
+    """This thread's hooks from `waiting_as` (None outside), to hand to a helper thread."""
+    hooks: tuple[Callable[[], None], Callable[[], bool]] | None = getattr(_watcher, "hooks", None)
+    return hooks
+
+
 def wait(seconds: float) -> bool:
     """Sleep `seconds` in slices, telling this thread's watcher (`waiting_as`) it is alive;
     False when a stop was asked before the time was up."""
-    hooks: tuple[Callable[[], None], Callable[[], bool]] | None = getattr(_watcher, "hooks", None)
+    hooks = watcher()
     deadline = time.monotonic() + seconds
     while True:
         if hooks is not None:

@@ -23,6 +23,8 @@ import json
 import threading
 import uuid
 from collections.abc import Callable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import nullcontext
 from dataclasses import dataclass, field, replace
 from typing import Any
 from urllib.parse import urlsplit
@@ -42,6 +44,8 @@ from topcontact_mail.adapters.retry import (
     no_answer,
     retry_after,
     wait,
+    waiting_as,
+    watcher,
 )
 from topcontact_mail.logs import get_logger
 
@@ -291,12 +295,25 @@ class GraphClient:
         if len(steps) > MAX_BATCH:
             raise ValueError(f"a $batch holds at most {MAX_BATCH} requests")
         results: dict[str, GraphResponse] = {}
-        pending = list(steps)
-        while pending:
-            # A send's batch is the caller's to size (`AnswerLost` must name all it covered).
-            size = self.batch_limit if may_repeat else len(pending)
-            self._batch(pending[:size], may_repeat, results)
-            pending = pending[size:]
+        if not may_repeat:  # a send's batch is the caller's to size: `AnswerLost` covers it all
+            self._batch(list(steps), may_repeat, results)
+            return results
+        size = self.batch_limit
+        chunks = [list(steps[i : i + size]) for i in range(0, len(steps), size)]
+        if len(chunks) == 1:
+            self._batch(chunks[0], may_repeat, results)
+            return results
+        # Smaller batches after time-outs: side by side, as many as Graph runs at once for a
+        # mailbox, so a slow server costs time once per round and not once per batch.
+        hooks = watcher()
+
+        def one(chunk: list[BatchStep]) -> None:
+            with waiting_as(*hooks) if hooks else nullcontext():
+                self._batch(chunk, may_repeat, results)
+
+        with ThreadPoolExecutor(max_workers=min(MAX_CONCURRENCY, len(chunks))) as pool:
+            for done in [pool.submit(one, chunk) for chunk in chunks]:
+                done.result()
         return results
 
     def _batch(
