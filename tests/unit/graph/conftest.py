@@ -13,6 +13,12 @@ from topcontact_mail.adapters.graph.mailbox import GraphMailbox
 from .support import ROOT, SHARED, FakeTokens, Sleeps
 
 
+@pytest.fixture(autouse=True)
+def no_abandoned_hold(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A timed-out request's slots come back at once (a test of the hold sets its own)."""
+    monkeypatch.setattr("topcontact_mail.adapters.graph.client.ABANDONED_HOLD_SECONDS", 0.0)
+
+
 @pytest.fixture
 def http() -> Iterator[responses.RequestsMock]:
     with responses.RequestsMock(assert_all_requests_are_fired=False) as mock:

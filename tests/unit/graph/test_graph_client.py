@@ -266,10 +266,12 @@ def test_after_a_batch_without_an_answer_the_next_batches_are_smaller_and_grow_b
     assert client.batch_limit == 14
 
 
-def test_smaller_batches_after_time_outs_run_side_by_side(
-    client: GraphClient, http: responses.RequestsMock
+@pytest.mark.parametrize(("limit", "at_once"), [(1, 4), (2, 2), (4, 1)])
+def test_smaller_batches_after_time_outs_run_side_by_side_within_the_mailbox_limit(
+    client: GraphClient, http: responses.RequestsMock, limit: int, at_once: int
 ) -> None:
-    client.batch_limit = 2  # as after time-outs
+    # Graph counts every step of a batch against the four concurrent requests of a mailbox.
+    client.batch_limit = limit  # as after time-outs
     in_flight = [0]
     most = [0]
     lock = threading.Lock()
@@ -278,7 +280,7 @@ def test_smaller_batches_after_time_outs_run_side_by_side(
         with lock:
             in_flight[0] += 1
             most[0] = max(most[0], in_flight[0])
-        time.sleep(0.2)  # a server that takes its time
+        time.sleep(0.1)  # a server that takes its time
         with lock:
             in_flight[0] -= 1
         steps = json.loads(request.body or b"")["requests"]
@@ -286,11 +288,28 @@ def test_smaller_batches_after_time_outs_run_side_by_side(
         return 200, {}, json.dumps({"responses": responses_})
 
     http.add_callback(responses.POST, f"{ROOT}/$batch", callback=answer)
-    steps = [BatchStep(str(n), "GET", f"/users/x/messages/m{n}") for n in range(16)]
+    steps = [BatchStep(str(n), "GET", f"/users/x/messages/m{n}") for n in range(8)]
 
-    began = time.monotonic()
     answers = client.batch(steps, may_repeat=True)
 
-    assert len(answers) == 16
-    assert most[0] == 4  # Exchange Online's limit of concurrent requests per mailbox
-    assert time.monotonic() - began < 0.2 * 8  # not eight batches one after another
+    assert len(answers) == 8
+    assert most[0] == at_once
+
+
+def test_a_request_the_client_stopped_waiting_for_keeps_its_slots_a_while(
+    tokens: FakeTokens,
+    sleeps: Sleeps,
+    http: responses.RequestsMock,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # The server still works on it: asking again at once would meet 429 MailboxConcurrency.
+    monkeypatch.setattr("topcontact_mail.adapters.graph.client.ABANDONED_HOLD_SECONDS", 0.3)
+    client = GraphClient(ROOT, tokens, retry_wait=0.0, sleep=sleeps, mailbox=SHARED, timeout=5)
+    http.post(f"{ROOT}/$batch", body=requests.ReadTimeout("read timed out"))
+    http.post(f"{ROOT}/$batch", json={"responses": [{"id": "0", "status": 200, "body": {}}]})
+    steps = [BatchStep(str(n), "GET", f"/users/x/messages/m{n}") for n in range(4)]
+    with pytest.raises(AnswerLost):
+        client.batch(steps, may_repeat=False)  # four steps: every slot, now held
+    began = time.monotonic()
+    client.batch([steps[0]], may_repeat=True)
+    assert time.monotonic() - began >= 0.25  # waited for the abandoned batch's slots

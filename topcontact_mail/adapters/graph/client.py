@@ -13,7 +13,8 @@ Retries follow `topcontact_mail.adapters.retry` (STYLE.md rule 8):
   connection that was never made is the exception: nothing left, so it is tried again.
 
 At most `MAX_CONCURRENCY` requests run at once, Exchange Online's limit per
-app and mailbox. A `$batch` carries at most 20 requests; its steps answered 429
+app and mailbox, a batch's steps counted one by one; a request the client stopped
+waiting for keeps its slots a while, as the server may still be working on it. A `$batch` carries at most 20 requests; its steps answered 429
 or 503 were not run and are sent again in a smaller batch.
 """
 
@@ -53,6 +54,8 @@ from topcontact_mail.logs import get_logger
 MAX_CONCURRENCY = 4
 #: Graph's limit of requests in one JSON batch.
 MAX_BATCH = 20
+#: How long the slots of a request the client stopped waiting for stay taken at most.
+ABANDONED_HOLD_SECONDS = 10.0
 #: Attempts of one request (or of the throttled steps of one batch) before giving up for this pass.
 MAX_ATTEMPTS = 5
 PREFER_IMMUTABLE = 'IdType="ImmutableId"'
@@ -147,6 +150,31 @@ class BatchStep:
         return step
 
 
+class _Slots:
+    """The mailbox's concurrent requests as Graph counts them: a request takes one slot, a
+    batch one per step up to four; taken all at once, so two batches never hold half each."""
+
+    def __init__(self, slots: int) -> None:
+        self._free = slots
+        self._changed = threading.Condition()
+
+    def take(self, count: int) -> int:
+        with self._changed:
+            self._changed.wait_for(lambda: self._free >= count)
+            self._free -= count
+        return count
+
+    def give_back(self, count: int) -> None:
+        with self._changed:
+            self._free += count
+            self._changed.notify_all()
+
+    def give_back_later(self, count: int, seconds: float) -> None:
+        timer = threading.Timer(seconds, self.give_back, args=(count,))
+        timer.daemon = True
+        timer.start()
+
+
 def _never_sent(exc: requests.RequestException) -> bool:
     """True when the connection was never made, so the request certainly never left."""
     if isinstance(exc, requests.ConnectTimeout):
@@ -177,7 +205,7 @@ class GraphClient:
         self.origin = "{0.scheme}://{0.netloc}".format(urlsplit(self.api_root)).lower()
         self.tokens = tokens
         self.timeout = timeout
-        self._slots = threading.BoundedSemaphore(MAX_CONCURRENCY)
+        self._slots = _Slots(MAX_CONCURRENCY)
         self.session = session or PinnedSession(verify, timeout)
         adapter = HTTPAdapter(pool_connections=1, pool_maxsize=MAX_CONCURRENCY, max_retries=0)
         self.session.mount("https://", adapter)
@@ -220,10 +248,27 @@ class GraphClient:
             all_headers["Content-Type"] = "application/json"
         key = f"{method} {urlsplit(url).path.rsplit('/', 1)[-1]}"
         self.sent[key] = self.sent.get(key, 0) + 1
-        with self._slots:
+        # A batch's steps count one by one against the mailbox's limit (Graph runs four of
+        # them at once), so a batch of four or more needs every slot.
+        steps = (
+            len(body.get("requests") or ())
+            if isinstance(body, dict) and key == "POST $batch"
+            else 1
+        )
+        held = self._slots.take(min(MAX_CONCURRENCY, max(1, steps)))
+        try:
             answer = self.session.request(
                 method, url, data=data, headers=all_headers, timeout=self.timeout
             )
+        except requests.Timeout:
+            # The server may still be working on what we stopped waiting for: its slots stay
+            # taken for a while, or the next requests would meet 429 MailboxConcurrency.
+            self._slots.give_back_later(held, min(self.timeout, ABANDONED_HOLD_SECONDS))
+            raise
+        except BaseException:
+            self._slots.give_back(held)
+            raise
+        self._slots.give_back(held)
         try:
             parsed = answer.json() if answer.content else None
         except ValueError:
