@@ -50,6 +50,7 @@ from typing import TYPE_CHECKING, Any
 
 from topcontact_mail.domain.screening.reasons import Reason, needs_answer
 from topcontact_mail.domain.tracking.model import AnswerMethod
+from topcontact_mail.services.alerts import AlertMemory
 
 if TYPE_CHECKING:  # prometheus_client loads at the first scrape of /metrics, not at start-up
     from prometheus_client import CollectorRegistry
@@ -60,6 +61,10 @@ if TYPE_CHECKING:  # prometheus_client loads at the first scrape of /metrics, no
 
 #: A reached hourly cap counts as a problem this long after the pass that met it.
 CAP_PROBLEM_SECONDS = 3600.0
+#: A loop that failed this often within `LOOP_WINDOW_SECONDS` is mailed to the administrator:
+#: one failure is restarted and forgotten, repeated ones need a person.
+LOOP_FAILURES = 3
+LOOP_WINDOW_SECONDS = 3600.0
 
 
 class Problem(StrEnum):
@@ -125,6 +130,11 @@ class MailboxHealth:
     calls: Tally[str] = field(default_factory=Tally)
     errors: Tally[tuple[str, str]] = field(default_factory=Tally)
     restarts: int = 0
+    #: When the loop failed, within the last `LOOP_WINDOW_SECONDS`.
+    failures: list[float] = field(default_factory=list)
+    failure: str = ""
+    #: The administrator's alerts about this mailbox (kept here: they outlive its loop).
+    alerts: AlertMemory = field(default_factory=AlertMemory)
 
     # -- what the daemon tells ---------------------------------------------------------------
 
@@ -175,6 +185,9 @@ class MailboxHealth:
         with self.lock:
             self.problems[Problem.LOOP_FAILED] = reason
             self.restarts += 1
+            now = time.time()
+            self.failures = [t for t in self.failures if now - t < LOOP_WINDOW_SECONDS] + [now]
+            self.failure = reason
 
     def connected(self) -> None:
         with self.lock:
@@ -200,6 +213,29 @@ class MailboxHealth:
             if lag > self.lag_limit:
                 found[Problem.SYNC_LAGGING] = (
                     f"no successful sync for {lag:.0f} s (limit {self.lag_limit:.0f} s)"
+                )
+            return found
+
+    def alert_conditions(self, now: float) -> dict[str, str]:
+        """The conditions a person must act on (kind -> detail), for `Alerts.watch`: refused
+        credentials, the mailbox unreachable, the sync lagging (unless one of those two is its
+        cause), the loop failed `LOOP_FAILURES` times within the last hour (it clears after an
+        hour with fewer). A reached cap is
+        mailed when it is met (a storm) and is no condition here."""
+        with self.lock:
+            problems = self.current_problems(now)
+            found: dict[str, str] = {}
+            if Problem.AUTHENTICATION_FAILING in problems:
+                found["credentials"] = problems[Problem.AUTHENTICATION_FAILING]
+            if Problem.MAILBOX_UNREACHABLE in problems:
+                found["mailbox_unreachable"] = problems[Problem.MAILBOX_UNREACHABLE]
+            if Problem.SYNC_LAGGING in problems and not found:
+                found["sync_lagging"] = problems[Problem.SYNC_LAGGING]
+            recent = [t for t in self.failures if now - t < LOOP_WINDOW_SECONDS]
+            if len(recent) >= LOOP_FAILURES:
+                # Not cleared by one good pass: a loop that fails after each pass still fails.
+                found["loop_failed"] = (
+                    f"{len(recent)} times within the hour; the last: {self.failure}"
                 )
             return found
 
