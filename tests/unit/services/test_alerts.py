@@ -254,3 +254,31 @@ def test_a_condition_that_cannot_be_mailed_is_logged_once_an_hour(tmp_path: Path
     failed = [e for e in logs if e["event"] == "alert mail could not be sent"]
     assert [e["kind"] for e in failed] == ["mailbox_unreachable", "mailbox_unreachable"]
     assert health.snapshot(time.time())["reasons"] == ["mailbox_unreachable"]
+
+
+def test_a_lagging_sync_is_mailed_after_ten_minutes_unless_the_mailbox_is_down_which_says_it(
+    tmp_path: Path,
+) -> None:
+    mailbox = Outage(SHARED)
+    clock = FixedClock(FRIDAY_10)
+    health = MailboxHealth(SHARED.email, threading.RLock())
+    health.last_sync = time.time() - 3600  # an hour without a good pass: a stuck catch-up
+    daemon = daemon_over(mailbox, tmp_path, clock, health)
+    daemon.watch(now=True)
+    clock.moment = FRIDAY_10 + timedelta(minutes=11)
+    daemon.watch(now=True)
+    ((subject, text),) = admin_mails(mailbox)
+    assert "niet op tijd verwerkt" in subject
+    assert "no successful sync for" in text
+
+    other = Outage(Address("verhuur@woonservice.example"))
+    lagging = MailboxHealth("verhuur@woonservice.example", threading.RLock())
+    lagging.last_sync = time.time() - 3600
+    other.down = True
+    down = daemon_over(other, tmp_path / "other", clock, lagging)
+    for minutes in (0, 12):
+        clock.moment = FRIDAY_10 + timedelta(minutes=11 + minutes)
+        attempt(down)
+    assert [s for s, _ in admin_mails(other)] == [
+        "[topcontact-mail] Mailbox niet bereikbaar: er wordt niets verwerkt (verhuur@woonservice.example)"
+    ]
