@@ -10,6 +10,10 @@ format, each with a `mailbox` label; every other label takes its values from a
 fixed list (the screening reasons, the answer methods, the mailbox port's
 operations, the problems), so the number of series stays bounded.
 
+`run` serves its configured mailboxes; a `scale-out` instance the mailboxes whose
+lease it holds (a mailbox leaves at the moment its lease does), and `/health`
+names the instance, its leases and its share under `instance`.
+
 The metric names (a Grafana dashboard is built on them; README, "Operations"):
 
 | name | type | labels |
@@ -42,7 +46,7 @@ import json
 import threading
 import time
 from collections import Counter as Tally
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from enum import StrEnum
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -278,6 +282,12 @@ class Health:
         self.reloads: Tally[str] = Tally()
         self.since = time.time()
         self._status = "starting"
+        #: What `/health` adds about the process under `instance` (scale-out: its leases).
+        self.about: Callable[[], dict[str, Any]] | None = None
+        #: Set when serving no mailbox is a normal state (a scale-out instance past its first
+        #: look at the leases, with more instances than mailboxes): then it is `ok`, not
+        #: `starting`.
+        self.idle_ok = False
         if registry is not None:
             registry.register(_Collector(self))
 
@@ -324,7 +334,9 @@ class Health:
         now = time.time()
         with self._lock:
             boxes = {m.key: m.snapshot(now) for m in self._mailboxes.values()}
-            statuses = [b["status"] for b in boxes.values()] or ["starting"]
+            statuses = [b["status"] for b in boxes.values()] or [
+                "ok" if self.idle_ok else "starting"
+            ]
             status = min(statuses, key=lambda s: _ORDER[s])
             if status != self._status:
                 self._status, self.since = status, now
@@ -334,7 +346,7 @@ class Health:
                 if box["status"] in ("failing", "degraded")
             ]
             syncs = [b["last_sync"] for b in boxes.values()]
-            return {
+            answer = {
                 "status": status,
                 "reason": "; ".join(reasons),
                 "since": self.since,
@@ -342,6 +354,9 @@ class Health:
                 "last_pass": None if not syncs or None in syncs else min(syncs),
                 "mailboxes": boxes,
             }
+        if self.about is not None:
+            answer["instance"] = self.about()
+        return answer
 
 
 class _Collector:
@@ -444,7 +459,7 @@ class _Collector:
                 if box.last_tracking is not None:
                     last_tracking.add_metric([key], box.last_tracking)
                 restarts.add_metric([key], box.restarts)
-        healthy.add_metric([], 1 if all_ok and boxes else 0)
+        healthy.add_metric([], 1 if all_ok and (boxes or health.idle_ok) else 0)
         mailboxes.add_metric([], len(boxes))
         for result in ("applied", "refused"):
             reloads.add_metric([result], health.reloads.get(result, 0))
