@@ -10,6 +10,10 @@ else touches the mailbox meanwhile. The schedule is derived from the state:
 after a restart the first pass finds what is due. SIGTERM and SIGINT let the
 message in hand finish; `--once` drains what is there, then makes one tracking
 pass, and exits.
+
+Between messages and passes the loop looks at the mailbox's conditions (`/health`'s)
+and alerts the administrator by mail about those a person must act on
+(services/alerts.py).
 """
 
 from __future__ import annotations
@@ -91,6 +95,15 @@ class Daemon:
             alerts.watch(self.health.alert_conditions(time.time()))
         except Exception as exc:  # an alert must never stop the work it reports on
             self.log.exception("alerts could not be looked at", error=type(exc).__name__)
+
+    def _quarantined(self, count: int) -> None:
+        """Messages set aside in this pass: a colleague must handle them (an alert)."""
+        if not count or self.service.alerts is None:
+            return
+        try:
+            self.service.alerts.quarantined(count)
+        except Exception as exc:  # an alert must never stop the work it reports on
+            self.log.exception("the quarantine alert failed", error=type(exc).__name__)
 
     def track(self) -> TrackingSummary | None:
         """One tracking pass; the next is armed at its `next_wakeup`. A failure in it is logged
@@ -202,9 +215,7 @@ class Daemon:
         self.total.add(summary)
         if self.health is not None:
             self.health.passed(summary)
-        quarantined = summary.reasons.get(Reason.QUARANTINED, 0)
-        if quarantined and self.service.alerts is not None:
-            self.service.alerts.quarantined(quarantined)
+        self._quarantined(summary.reasons.get(Reason.QUARANTINED, 0))
         self.watch(now=True)
         if self.on_pass is not None:
             self.on_pass(summary)
