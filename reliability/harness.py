@@ -90,7 +90,8 @@ class Database:
         from psycopg.rows import dict_row
 
         with psycopg.connect(self.server.dsn(), row_factory=dict_row, autocommit=True) as conn:
-            return list(conn.execute(sql, params).fetchall())  # type: ignore[arg-type]
+            cursor = conn.execute(sql, params)  # type: ignore[arg-type]
+            return list(cursor.fetchall()) if cursor.description is not None else []
 
     def tables_with_mailbox(self) -> list[str]:
         rows = self.query(
