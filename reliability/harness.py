@@ -4,7 +4,12 @@ A *site* is one in-process sandbox Exchange (a test double; EWS, and Graph over 
 the backend is Graph) with the proving ground's mailboxes (`sandbox.toml`). An *instance*
 is one configuration of the real service, run as `python -m topcontact_mail run [--once]`
 processes whose stderr (the JSON log) goes to a file. The checks read the sandbox's
-mailboxes and the instance's SQLite state, never the service's own account of itself.
+mailboxes and the instance's state, never the service's own account of itself.
+
+The state is SQLite, or with `run.py --store postgres` (`use_store`) PostgreSQL: each
+site a schema of its own in a throw-away server (`tests/pg_server.py`; the one
+`$TOPCONTACT_TEST_POSTGRES_DSN` names when set, as `run.py` sets it for its workers),
+and every instance `store = "postgresql"`, so `run` works its mailbox under the lease.
 """
 
 from __future__ import annotations
@@ -21,8 +26,10 @@ import ssl
 import subprocess
 import sys
 import time
+import uuid
 from collections import Counter
 from collections.abc import Callable, Iterable
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from email.message import EmailMessage
@@ -43,6 +50,7 @@ from exchange_sandbox import (  # noqa: E402
     start_sandbox,
 )
 from tests.integration.conftest import write_config  # noqa: E402
+from tests.pg_server import PostgresServer  # noqa: E402
 
 AMS = ZoneInfo("Europe/Amsterdam")
 SHARED = "klantcontact@woonservice.example"
@@ -54,6 +62,50 @@ MARKER_KEY = "TopContactMailDecision"
 REF_KEY = "TopContactMailAckRef"  # the MAPI property every acknowledgement carries
 #: No cap for runs that measure something else than the caps (a backlog exceeds 200 an hour).
 NO_CAP = "[screening]\nglobal_per_hour = 1000000\nper_sender_per_day = 1000\n"
+#: Where the instances keep their state: `run.py --store`.
+STORES = ("sqlite", "postgres")
+_STORE: ContextVar[str] = ContextVar("store", default="sqlite")
+
+
+def use_store(store: str) -> None:
+    """The state store of the sites made from here on (the scenarios make theirs unasked)."""
+    if store not in STORES:
+        raise ValueError(f"unknown store {store!r}; one of {', '.join(STORES)}")
+    _STORE.set(store)
+
+
+class Database:
+    """A site's PostgreSQL: a schema of its own, in a server started here or named by
+    `$TOPCONTACT_TEST_POSTGRES_DSN` (`PostgresUnavailable` says why there is none)."""
+
+    def __init__(self) -> None:
+        self.server = PostgresServer.start()
+        self.schema = f"proving_{uuid.uuid4().hex[:16]}"
+
+    def toml(self) -> str:
+        return self.server.toml(self.schema)
+
+    def query(self, sql: str, *params: Any) -> list[dict[str, Any]]:
+        import psycopg
+        from psycopg.rows import dict_row
+
+        with psycopg.connect(self.server.dsn(), row_factory=dict_row, autocommit=True) as conn:
+            cursor = conn.execute(sql, params)  # type: ignore[arg-type]
+            return list(cursor.fetchall()) if cursor.description is not None else []
+
+    def tables_with_mailbox(self) -> list[str]:
+        rows = self.query(
+            "SELECT table_name FROM information_schema.columns "
+            "WHERE table_schema = %s AND column_name = 'mailbox'",
+            self.schema,
+        )
+        return sorted(str(r["table_name"]) for r in rows)
+
+    def close(self) -> None:
+        try:
+            self.server.drop_schema(self.schema)
+        finally:
+            self.server.stop()  # only a server started here; an existing one stays
 
 
 @dataclass
@@ -133,10 +185,13 @@ def free_port() -> int:
 class Site:
     """One sandbox Exchange for one backend, in this process, with its state on disk."""
 
-    def __init__(self, backend: str, workdir: Path) -> None:
+    def __init__(self, backend: str, workdir: Path, store: str | None = None) -> None:
         self.backend = backend
         self.workdir = workdir
+        self.store_kind = store or _STORE.get()
         workdir.mkdir(parents=True, exist_ok=True)
+        #: The instances' PostgreSQL (`store_kind` "postgres"), made before anything to stop.
+        self.database = Database() if self.store_kind == "postgres" else None
         self.handle: SandboxHandle = start_sandbox(
             config=load_config(SANDBOX_CONFIG), state_dir=workdir / "sandbox"
         )
@@ -202,6 +257,8 @@ class Site:
         if self.graph is not None:
             self.graph.stop()
         self.handle.stop()
+        if self.database is not None:
+            self.database.close()
 
 
 class Instance:
@@ -230,6 +287,11 @@ class Instance:
         service: dict[str, object] | None = None,
         send_rate: int = 0,
     ) -> None:
+        database = self.site.database
+        if database is not None:
+            # `run` works the mailbox under its lease; a restart (same host name) takes it at once.
+            service = {**(service or {}), "store": "postgresql"}
+            extra = extra + "\n" + database.toml()
         write_config(
             self.config_file,
             self.site.backend,
@@ -310,6 +372,16 @@ class Instance:
         return code
 
     def delete_state(self) -> None:
+        """The state is lost (SQLite: the file; PostgreSQL: the mailbox's rows, its lease kept)."""
+        database = self.site.database
+        if database is not None:
+            for table in database.tables_with_mailbox():
+                if table not in ("leases", "instances"):
+                    database.query(
+                        f'DELETE FROM "{database.schema}"."{table}" WHERE mailbox = %s',
+                        self.mailbox.lower(),
+                    )
+            return
         for path in self.state_dir.glob("topcontact.sqlite3*"):
             path.unlink(missing_ok=True)
 
@@ -317,7 +389,17 @@ class Instance:
         return self.log_file.read_text("utf-8", "replace") if self.log_file.exists() else ""
 
     def records(self) -> dict[str, dict[str, Any]]:
-        """The state store's message records by item id (empty when there is no state file)."""
+        """The state store's message records by item id (empty when there is no state yet)."""
+        database = self.site.database
+        if database is not None:
+            try:
+                rows = database.query(
+                    f'SELECT * FROM "{database.schema}".messages WHERE mailbox = %s',
+                    self.mailbox.lower(),
+                )
+            except Exception:  # no schema before the first start
+                return {}
+            return {str(row["item_id"]): row for row in rows}
         path = self.state_dir / "topcontact.sqlite3"
         if not path.exists():
             return {}

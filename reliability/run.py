@@ -5,8 +5,14 @@ on both backends. Each (scenario, backend) runs in its own process with its own 
 `--jobs` of them at a time; the rows (scenario, backend, figure, value, goal, held) are
 printed as a table and written as JSON. Exit status 1 when any goal was not held.
 
+`--store postgres` keeps the instances' state in PostgreSQL instead of SQLite (the
+hosting partners' set-up): one throw-away server for the run (`tests/pg_server.py`, or
+the one `$TOPCONTACT_TEST_POSTGRES_DSN` names), a schema per scenario and backend, each
+instance working its mailbox under the lease. Exit status 2 when no server can start.
+
     python reliability/run.py [--quick] [--scenario NAME]... [--backend ews|graph]...
-                              [--jobs 2] [--json reliability/results/latest.json]
+                              [--store sqlite|postgres] [--jobs 2]
+                              [--json reliability/results/latest.json]
 """
 
 from __future__ import annotations
@@ -14,6 +20,7 @@ from __future__ import annotations
 import argparse
 import importlib
 import json
+import os
 import subprocess
 import sys
 import tempfile
@@ -31,11 +38,19 @@ if str(ROOT) not in sys.path:
 SCENARIOS = ("crash", "faults", "storms", "hostile", "secrets", "soak")
 LONGEST_FIRST = ("soak", "faults", "crash", "storms", "hostile", "secrets")
 BACKENDS = ("ews", "graph")
+STORES = ("sqlite", "postgres")
 DEFAULT_JSON = ROOT / "reliability" / "results" / "latest.json"
+DEFAULT_JSON_POSTGRES = ROOT / "reliability" / "results" / "latest-postgres.json"
 
 
-def run_unit(scenario: str, backend: str, full: bool, workdir: Path) -> list[dict[str, Any]]:
-    """Run one scenario on one backend in this process; its rows as dicts."""
+def run_unit(
+    scenario: str, backend: str, full: bool, workdir: Path, store: str = "sqlite"
+) -> list[dict[str, Any]]:
+    """Run one scenario on one backend in this process, the state in `store`; its rows as
+    dicts."""
+    from reliability.harness import use_store
+
+    use_store(store)
     module = importlib.import_module(f"reliability.scenarios.{scenario}")
     rows = module.run(backend, full, workdir)
     return [row.as_dict() for row in rows.rows]
@@ -44,7 +59,9 @@ def run_unit(scenario: str, backend: str, full: bool, workdir: Path) -> list[dic
 def worker(args: argparse.Namespace) -> int:
     began = time.monotonic()
     try:
-        rows = run_unit(args.worker[0], args.worker[1], not args.quick, Path(args.workdir))
+        rows = run_unit(
+            args.worker[0], args.worker[1], not args.quick, Path(args.workdir), args.store
+        )
     except Exception as exc:  # a harness failure is a row that did not hold, not a lost run
         import traceback
 
@@ -65,7 +82,7 @@ def worker(args: argparse.Namespace) -> int:
     return 0
 
 
-def spawn(scenario: str, backend: str, quick: bool, base: Path) -> dict[str, Any]:
+def spawn(scenario: str, backend: str, quick: bool, base: Path, store: str) -> dict[str, Any]:
     workdir = base / f"{scenario}-{backend}"
     workdir.mkdir(parents=True, exist_ok=True)
     out = workdir / "rows.json"
@@ -79,6 +96,8 @@ def spawn(scenario: str, backend: str, quick: bool, base: Path) -> dict[str, Any
         str(out),
         "--workdir",
         str(workdir),
+        "--store",
+        store,
         *(["--quick"] if quick else []),
     ]
     with (workdir / "harness.log").open("wb") as log:
@@ -146,14 +165,21 @@ def main() -> int:
     parser.add_argument("--quick", action="store_true", help="the short versions (as in make test)")
     parser.add_argument("--scenario", action="append", choices=SCENARIOS)
     parser.add_argument("--backend", action="append", choices=BACKENDS)
+    parser.add_argument(
+        "--store", choices=STORES, default="sqlite", help="where the instances keep their state"
+    )
     parser.add_argument("--jobs", type=int, default=2)
-    parser.add_argument("--json", type=Path, default=DEFAULT_JSON)
+    parser.add_argument(
+        "--json", type=Path, help=f"default {DEFAULT_JSON} ({DEFAULT_JSON_POSTGRES} on PostgreSQL)"
+    )
     parser.add_argument("--keep", type=Path, help="keep the runs' files (logs, state) here")
     parser.add_argument("--markdown", type=Path, help="print a results file as a Markdown table")
     parser.add_argument("--worker", nargs=2, help=argparse.SUPPRESS)
     parser.add_argument("--out", help=argparse.SUPPRESS)
     parser.add_argument("--workdir", help=argparse.SUPPRESS)
     args = parser.parse_args()
+    from tests.pg_server import DSN_ENV, PostgresServer, PostgresUnavailable
+
     if args.worker:
         return worker(args)
     if args.markdown:
@@ -163,28 +189,43 @@ def main() -> int:
     scenarios = args.scenario or list(SCENARIOS)
     backends = args.backend or list(BACKENDS)
     units = [(s, b) for s in LONGEST_FIRST if s in scenarios for b in backends]
+    json_path = args.json or (DEFAULT_JSON_POSTGRES if args.store == "postgres" else DEFAULT_JSON)
     began = time.monotonic()
-    with tempfile.TemporaryDirectory(prefix="proving-ground-") as tmp:
-        base = args.keep or Path(tmp)
-        with ThreadPoolExecutor(max_workers=max(1, args.jobs)) as pool:
-            futures = {
-                unit: pool.submit(spawn, unit[0], unit[1], args.quick, base) for unit in units
-            }
-            results = {unit: future.result() for unit, future in futures.items()}
+    server = None
+    if args.store == "postgres" and not os.environ.get(DSN_ENV):
+        try:
+            server = PostgresServer.start()
+        except PostgresUnavailable as exc:
+            print(f"--store postgres: no PostgreSQL server: {exc}", file=sys.stderr)
+            return 2
+        os.environ[DSN_ENV] = server.dsn()  # the workers' sites use this one server
+    try:
+        with tempfile.TemporaryDirectory(prefix="proving-ground-") as tmp:
+            base = args.keep or Path(tmp)
+            with ThreadPoolExecutor(max_workers=max(1, args.jobs)) as pool:
+                futures = {
+                    unit: pool.submit(spawn, unit[0], unit[1], args.quick, base, args.store)
+                    for unit in units
+                }
+                results = {unit: future.result() for unit, future in futures.items()}
+    finally:
+        if server is not None:
+            server.stop()
     rows = [row for result in results.values() for row in result["rows"]]
     timings = {f"{s}/{b}": float(results[(s, b)]["seconds"]) for s, b in units}
     total = time.monotonic() - began
     show(rows, timings)
     held = all(row["held"] for row in rows)
     print(
-        f"proving ground: {len(rows)} rows, {'every goal held' if held else 'GOALS NOT HELD'}, {total / 60:.1f} min"
+        f"proving ground ({args.store}): {len(rows)} rows, {'every goal held' if held else 'GOALS NOT HELD'}, {total / 60:.1f} min"
     )
-    args.json.parent.mkdir(parents=True, exist_ok=True)
-    args.json.write_text(
+    json_path.parent.mkdir(parents=True, exist_ok=True)
+    json_path.write_text(
         json.dumps(
             {
                 "finished": datetime.now(UTC).isoformat(timespec="seconds"),
                 "quick": args.quick,
+                "store": args.store,
                 "seconds": round(total),
                 "timings": timings,
                 "all_held": held,
@@ -195,7 +236,7 @@ def main() -> int:
         ),
         "utf-8",
     )
-    print(f"written: {args.json}")
+    print(f"written: {json_path}")
     return 0 if held else 1
 
 

@@ -79,3 +79,14 @@ def test_the_dashboard_can_be_imported_and_filters_by_mailbox() -> None:
     assert {"datasource", "mailbox"} <= variables
     per_mailbox = [q for q in dashboard_queries() if "mailbox_healthy" not in q or "$mailbox" in q]
     assert all('mailbox=~"$mailbox"' in q for q in per_mailbox if "config_reloads" not in q)
+
+
+def test_a_scale_out_instance_holding_no_mailbox_is_a_healthy_standby_once_it_looked() -> None:
+    health = Health()
+    health.about = lambda: {"id": "instance-c", "held": [], "share": 1}
+    assert health.snapshot()["status"] == "starting"  # before its first look at the leases
+    health.idle_ok = True
+    snapshot = health.snapshot()
+    assert snapshot["status"] == "ok"
+    assert snapshot["instance"] == {"id": "instance-c", "held": [], "share": 1}
+    assert "topcontact_healthy 1.0" in generate_latest(health.registry).decode()

@@ -10,6 +10,10 @@ else touches the mailbox meanwhile. The schedule is derived from the state:
 after a restart the first pass finds what is due. SIGTERM and SIGINT let the
 message in hand finish; `--once` drains what is there, then makes one tracking
 pass, and exits.
+
+Between messages and passes the loop looks at the mailbox's conditions (`/health`'s)
+and alerts the administrator by mail about those a person must act on
+(services/alerts.py).
 """
 
 from __future__ import annotations
@@ -24,6 +28,7 @@ from types import FrameType
 from typing import TYPE_CHECKING, Any
 
 from topcontact_mail.config import Settings
+from topcontact_mail.domain.screening.reasons import Reason
 from topcontact_mail.entrypoints.systemd import Notifier
 from topcontact_mail.logs import get_logger
 from topcontact_mail.ports import CredentialsRejected, Mailbox, MailboxUnavailable, WatermarkExpired
@@ -43,6 +48,8 @@ RETRY_START_SECONDS = 2.0
 RETRY_MAX_SECONDS = 300.0
 #: `--once` is watched by a person or a script: it retries sooner than the daemon does.
 DRAIN_RETRY_MAX_SECONDS = 30.0
+#: How often the mailbox's conditions are looked at for the administrator's alerts (seconds).
+WATCH_SECONDS = 5.0
 
 
 @dataclass
@@ -70,6 +77,33 @@ class Daemon:
         self.total = Summary()
         self.last_tracking: TrackingSummary | None = None
         self._scheduler: BackgroundScheduler | None = None
+        self._watched = float("-inf")
+        if self.health is not None and self.service.alerts is not None:
+            # What was mailed outlives this daemon: a restarted loop does not mail it again.
+            self.service.alerts.memory = self.health.alerts
+
+    def watch(self, *, now: bool = False) -> None:
+        """Tell the administrator about the conditions a person must act on (services/alerts.py);
+        looked at every `WATCH_SECONDS`, or `now`."""
+        alerts = self.service.alerts
+        if self.health is None or alerts is None:
+            return
+        if not now and time.monotonic() - self._watched < WATCH_SECONDS:
+            return
+        self._watched = time.monotonic()
+        try:
+            alerts.watch(self.health.alert_conditions(time.time()))
+        except Exception as exc:  # an alert must never stop the work it reports on
+            self.log.exception("alerts could not be looked at", error=type(exc).__name__)
+
+    def _quarantined(self, count: int) -> None:
+        """Messages set aside in this pass: a colleague must handle them (an alert)."""
+        if not count or self.service.alerts is None:
+            return
+        try:
+            self.service.alerts.quarantined(count)
+        except Exception as exc:  # an alert must never stop the work it reports on
+            self.log.exception("the quarantine alert failed", error=type(exc).__name__)
 
     def track(self) -> TrackingSummary | None:
         """One tracking pass; the next is armed at its `next_wakeup`. A failure in it is logged
@@ -156,6 +190,7 @@ class Daemon:
     def _should_stop(self) -> bool:
         """Asked between messages: the watchdog hears from a pass that is working."""
         self.notifier.heartbeat()
+        self.watch()  # a long pass (a big catch-up) is looked at too
         return self.stop.is_set()
 
     def _pause(self, seconds: float) -> None:
@@ -180,6 +215,8 @@ class Daemon:
         self.total.add(summary)
         if self.health is not None:
             self.health.passed(summary)
+        self._quarantined(summary.reasons.get(Reason.QUARANTINED, 0))
+        self.watch(now=True)
         if self.on_pass is not None:
             self.on_pass(summary)
         return summary
@@ -201,12 +238,14 @@ class Daemon:
             )
             if self.health is not None:
                 self.health.credentials_refused(f"credentials refused: {exc}")
-            if self.service.alerts is not None:
+            elif self.service.alerts is not None:
                 self.service.alerts.raise_alert("credentials", detail=str(exc))
+            self.watch(now=True)
             return
         self.log.warning("mailbox unavailable", error=str(exc), retry_in=retry_in)
         if self.health is not None:
             self.health.degraded(f"mailbox unavailable: {exc}")
+        self.watch(now=True)
 
     def drain(self, max_seconds: float = 600.0) -> Summary:
         """`--once`: work until nothing is pending (retrying transient failures), then return."""
@@ -271,6 +310,7 @@ class Daemon:
         try:
             while not self.stop.is_set():
                 self.notifier.heartbeat()
+                self.watch()
                 try:
                     changed = self.mailbox.wait_for_changes(WAIT_SLICE_SECONDS)
                     retry_due = time.monotonic() >= retry_at and self.pending()

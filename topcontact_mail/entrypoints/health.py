@@ -10,6 +10,10 @@ format, each with a `mailbox` label; every other label takes its values from a
 fixed list (the screening reasons, the answer methods, the mailbox port's
 operations, the problems), so the number of series stays bounded.
 
+`run` serves its configured mailboxes; a `scale-out` instance the mailboxes whose
+lease it holds (a mailbox leaves at the moment its lease does), and `/health`
+names the instance, its leases and its share under `instance`.
+
 The metric names (a Grafana dashboard is built on them; README, "Operations"):
 
 | name | type | labels |
@@ -42,7 +46,7 @@ import json
 import threading
 import time
 from collections import Counter as Tally
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from enum import StrEnum
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -50,6 +54,7 @@ from typing import TYPE_CHECKING, Any
 
 from topcontact_mail.domain.screening.reasons import Reason, needs_answer
 from topcontact_mail.domain.tracking.model import AnswerMethod
+from topcontact_mail.services.alerts import AlertMemory
 
 if TYPE_CHECKING:  # prometheus_client loads at the first scrape of /metrics, not at start-up
     from prometheus_client import CollectorRegistry
@@ -60,6 +65,10 @@ if TYPE_CHECKING:  # prometheus_client loads at the first scrape of /metrics, no
 
 #: A reached hourly cap counts as a problem this long after the pass that met it.
 CAP_PROBLEM_SECONDS = 3600.0
+#: A loop that failed this often within `LOOP_WINDOW_SECONDS` is mailed to the administrator:
+#: one failure is restarted and forgotten, repeated ones need a person.
+LOOP_FAILURES = 3
+LOOP_WINDOW_SECONDS = 3600.0
 
 
 class Problem(StrEnum):
@@ -125,6 +134,11 @@ class MailboxHealth:
     calls: Tally[str] = field(default_factory=Tally)
     errors: Tally[tuple[str, str]] = field(default_factory=Tally)
     restarts: int = 0
+    #: When the loop failed, within the last `LOOP_WINDOW_SECONDS`.
+    failures: list[float] = field(default_factory=list)
+    failure: str = ""
+    #: The administrator's alerts about this mailbox (kept here: they outlive its loop).
+    alerts: AlertMemory = field(default_factory=AlertMemory)
 
     # -- what the daemon tells ---------------------------------------------------------------
 
@@ -175,6 +189,9 @@ class MailboxHealth:
         with self.lock:
             self.problems[Problem.LOOP_FAILED] = reason
             self.restarts += 1
+            now = time.time()
+            self.failures = [t for t in self.failures if now - t < LOOP_WINDOW_SECONDS] + [now]
+            self.failure = reason
 
     def connected(self) -> None:
         with self.lock:
@@ -200,6 +217,29 @@ class MailboxHealth:
             if lag > self.lag_limit:
                 found[Problem.SYNC_LAGGING] = (
                     f"no successful sync for {lag:.0f} s (limit {self.lag_limit:.0f} s)"
+                )
+            return found
+
+    def alert_conditions(self, now: float) -> dict[str, str]:
+        """The conditions a person must act on (kind -> detail), for `Alerts.watch`: refused
+        credentials, the mailbox unreachable, the sync lagging (unless one of those two is its
+        cause), the loop failed `LOOP_FAILURES` times within the last hour (it clears after an
+        hour with fewer). A reached cap is
+        mailed when it is met (a storm) and is no condition here."""
+        with self.lock:
+            problems = self.current_problems(now)
+            found: dict[str, str] = {}
+            if Problem.AUTHENTICATION_FAILING in problems:
+                found["credentials"] = problems[Problem.AUTHENTICATION_FAILING]
+            if Problem.MAILBOX_UNREACHABLE in problems:
+                found["mailbox_unreachable"] = problems[Problem.MAILBOX_UNREACHABLE]
+            if Problem.SYNC_LAGGING in problems and not found:
+                found["sync_lagging"] = problems[Problem.SYNC_LAGGING]
+            recent = [t for t in self.failures if now - t < LOOP_WINDOW_SECONDS]
+            if len(recent) >= LOOP_FAILURES:
+                # Not cleared by one good pass: a loop that fails after each pass still fails.
+                found["loop_failed"] = (
+                    f"{len(recent)} times within the hour; the last: {self.failure}"
                 )
             return found
 
@@ -242,6 +282,12 @@ class Health:
         self.reloads: Tally[str] = Tally()
         self.since = time.time()
         self._status = "starting"
+        #: What `/health` adds about the process under `instance` (scale-out: its leases).
+        self.about: Callable[[], dict[str, Any]] | None = None
+        #: Set when serving no mailbox is a normal state (a scale-out instance past its first
+        #: look at the leases, with more instances than mailboxes): then it is `ok`, not
+        #: `starting`.
+        self.idle_ok = False
         if registry is not None:
             registry.register(_Collector(self))
 
@@ -288,7 +334,9 @@ class Health:
         now = time.time()
         with self._lock:
             boxes = {m.key: m.snapshot(now) for m in self._mailboxes.values()}
-            statuses = [b["status"] for b in boxes.values()] or ["starting"]
+            statuses = [b["status"] for b in boxes.values()] or [
+                "ok" if self.idle_ok else "starting"
+            ]
             status = min(statuses, key=lambda s: _ORDER[s])
             if status != self._status:
                 self._status, self.since = status, now
@@ -298,7 +346,7 @@ class Health:
                 if box["status"] in ("failing", "degraded")
             ]
             syncs = [b["last_sync"] for b in boxes.values()]
-            return {
+            answer = {
                 "status": status,
                 "reason": "; ".join(reasons),
                 "since": self.since,
@@ -306,6 +354,9 @@ class Health:
                 "last_pass": None if not syncs or None in syncs else min(syncs),
                 "mailboxes": boxes,
             }
+        if self.about is not None:
+            answer["instance"] = self.about()
+        return answer
 
 
 class _Collector:
@@ -408,7 +459,7 @@ class _Collector:
                 if box.last_tracking is not None:
                     last_tracking.add_metric([key], box.last_tracking)
                 restarts.add_metric([key], box.restarts)
-        healthy.add_metric([], 1 if all_ok and boxes else 0)
+        healthy.add_metric([], 1 if all_ok and (boxes or health.idle_ok) else 0)
         mailboxes.add_metric([], len(boxes))
         for result in ("applied", "refused"):
             reloads.add_metric([result], health.reloads.get(result, 0))

@@ -14,6 +14,11 @@ as `run` reads it) and keeps, every `renew_seconds`:
   and seldom contend; above its share (an instance joined) it gives leases
   back, after their work has stopped.
 
+The instance's `/health` and `/metrics` (`service.health_listen`, each instance
+its own port) show the mailboxes whose lease it holds, each with its conditions
+and counters as `run` shows them, and under `instance` its id, its leases and
+its share.
+
 Each held mailbox runs the daemon's own loop (`Daemon`: notifications, the
 safety-net sync, the tracking, the callbacks when its configuration turns them
 on) on a thread (`entrypoints/mailboxes.py` `MailboxWorker`, as `run` does for
@@ -37,7 +42,8 @@ from typing import TYPE_CHECKING, Any
 
 from topcontact_mail.config import ConfigError, Settings, load_settings
 from topcontact_mail.entrypoints.daemon import Daemon
-from topcontact_mail.entrypoints.mailboxes import STOP_PATIENCE_SECONDS, MailboxWorker
+from topcontact_mail.entrypoints.health import Health, MailboxHealth
+from topcontact_mail.entrypoints.mailboxes import STOP_PATIENCE_SECONDS, MailboxWorker, lag_limit
 from topcontact_mail.entrypoints.shared_store import instance_id, mailbox_key, open_shared_pool
 from topcontact_mail.entrypoints.systemd import Notifier
 from topcontact_mail.logs import get_logger
@@ -126,6 +132,7 @@ class Worker:
     config: MailboxConfig
     lease: MailboxLease
     pool: Any
+    health: MailboxHealth | None = None
     inner: MailboxWorker | None = None
 
     def start(self) -> Worker:
@@ -148,6 +155,7 @@ class Worker:
         self.inner = MailboxWorker(
             settings,
             store,
+            health=self.health,
             daemon_class=LeasedDaemon,
             prepare=give_lease,
             # Past the lease's local deadline nothing is started again; a lost lease ends it.
@@ -183,6 +191,7 @@ class Instance:
         mailboxes: list[MailboxConfig],
         stop: threading.Event,
         notifier: Notifier | None = None,
+        health: Health | None = None,
     ) -> None:
         from topcontact_mail.adapters.postgres import Leases, PostgresStoreError, prepare
 
@@ -204,10 +213,19 @@ class Instance:
             lease_seconds=settings.scale_out.lease_seconds,
             renew_seconds=settings.scale_out.renew_seconds,
         )
+        self.health = health or Health()
+        self.health.about = self.about
+        #: What `/health` shows of the leases (replaced whole: the endpoint's thread reads it).
+        self._leases: dict[str, Any] = {"held": [], "share": None, "live_instances": None}
         self.workers: dict[str, Worker] = {}
         #: Loops whose lease was lost, until they have ended: their mailbox is not taken again
         #: by this instance before that.
         self.stopping: dict[str, Worker] = {}
+
+    def about(self) -> dict[str, Any]:
+        """The instance as `/health` shows it: its id, the mailboxes whose lease it holds, its
+        share and the live instances (as of its last look at the leases)."""
+        return {"id": self.id, "mailboxes_configured": len(self.mailboxes), **self._leases}
 
     def share(self, live: int) -> int:
         return math.ceil(len(self.mailboxes) / max(live, 1))
@@ -255,6 +273,7 @@ class Instance:
                 worker.stop.set()
                 self.log.warning("lease lost; the mailbox's work is stopped", mailbox=key)
                 self.stopping[key] = self.workers.pop(key)
+                self.health.forget(key)
         self.stopping = {k: w for k, w in self.stopping.items() if w.alive}
         if len(self.workers) > share:
             # An instance joined: give back those this instance likes least.
@@ -276,7 +295,13 @@ class Instance:
                     continue
                 lease = self.leases.acquire(key)
                 if lease is not None:
-                    self.workers[key] = Worker(self.mailboxes[key], lease, self.pool).start()
+                    box = self.health.mailbox(
+                        key, lag_limit=lag_limit(self.mailboxes[key].settings)
+                    )
+                    self.workers[key] = Worker(self.mailboxes[key], lease, self.pool, box).start()
+        self._leases = {"held": sorted(self.workers), "share": share, "live_instances": live}
+        # Holding none is a normal state from here on (more instances than mailboxes).
+        self.health.idle_ok = True
         self.notifier.status(f"working {len(self.workers)} of {len(self.mailboxes)} mailboxes")
         self.log.info("leases", held=len(self.workers), share=share, live_instances=live)
 
@@ -284,6 +309,7 @@ class Instance:
         """Stop the mailbox's loop (the message in hand finishes), then release its lease."""
         worker = self.workers.pop(key)
         worker.stop.set()
+        self.health.forget(key)
         if worker.thread is not None:
             worker.thread.join(timeout=STOP_PATIENCE_SECONDS)
         if worker.alive:
