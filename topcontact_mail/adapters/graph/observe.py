@@ -6,16 +6,21 @@ Per batch of watched messages (immutable ids, so a message staff move keeps its 
    last change, conversation, subject and sender, and `$expand` of Outlook's
    last verb (`Integer 0x1081`) and its time (`SystemTime 0x1082`), 20 per batch;
    a message Graph no longer knows by its id is looked for by its Message-ID;
-2. per tracked conversation, Sent Items filtered by `conversationId`, with
-   send time, subject, Message-ID and the service's ref property, 20 per batch;
+2. Sent Items since the oldest of them arrived (`sentDateTime ge`, pages of 500),
+   with conversation, send time, subject, Message-ID and the service's ref
+   property; the messages of each tracked conversation are kept. One listing
+   serves the later batches of a pass for `SENT_REUSE_SECONDS` (a pass observes
+   its targets oldest first). A request per conversation would cost as many
+   requests as there are open targets, each pass;
 3. the folder's path from the mailbox root, from `parentFolderId` upwards (each
    folder read once and kept).
 """
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterable, Sequence
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import quote, urlencode
 
@@ -27,8 +32,13 @@ from topcontact_mail.ports import MailboxUnavailable, Observed, Watched
 
 #: Folders deeper than this are not followed further up (a loop would be a server bug).
 MAX_FOLDER_DEPTH = 20
-#: Sent messages read per conversation (more in one conversation is not a tenant's mail).
-SENT_PER_CONVERSATION = 100
+#: Sent Items messages per page of the listing (Graph allows up to 1,000).
+SENT_PAGE = 500
+#: Pages of the listing at most (a mailbox that sent more since its oldest open target is
+#: read up to here; its oldest conversations are then seen by the next pass's listing).
+SENT_MAX_PAGES = 40
+#: One listing of Sent Items serves the later batches of a tracking pass for this long.
+SENT_REUSE_SECONDS = 30.0
 
 
 def _query(select: Sequence[str], expand: Sequence[str] = (), **extra: str) -> str:
@@ -46,6 +56,8 @@ class GraphObserver:
         self.user = user
         self._folders: dict[str, tuple[str, str | None]] = {}
         self._root: str | None = None
+        #: The last listing of Sent Items: since when, when (monotonic), by conversation.
+        self._sent: tuple[datetime, float, dict[str, list[SentMessage]]] | None = None
 
     def _message_url(self, item_id: str) -> str:
         return f"{self.user}/messages/{quote(item_id, safe='')}"
@@ -82,7 +94,11 @@ class GraphObserver:
         conversations = {
             str(m["conversationId"]) for m in messages.values() if m.get("conversationId")
         }
-        sent = self._sent_in(conversations)
+        since = min(
+            (t for m in messages.values() if (t := fields.parse_time(m.get("receivedDateTime")))),
+            default=None,
+        )
+        sent = self._sent_in(conversations, since) if since is not None else {}
         self._load_folders(
             {str(m["parentFolderId"]) for m in messages.values() if m.get("parentFolderId")}
         )
@@ -113,26 +129,50 @@ class GraphObserver:
         ]
         return self._batch(reads, "reading moved messages")
 
-    def _sent_in(self, conversations: Iterable[str]) -> dict[str, list[SentMessage]]:
-        wanted = sorted(conversations)
-        steps = []
-        for n, conversation in enumerate(wanted):
-            value = conversation.replace("'", "''")
-            query = _query(
-                fields.SENT_FIELDS,
-                (fields.ACK_REF_PROPERTY,),
-                **{"$filter": f"conversationId eq '{value}'", "$top": str(SENT_PER_CONVERSATION)},
-            )
-            steps.append(
-                BatchStep(str(n), "GET", f"{self.user}/mailFolders/sentitems/messages?{query}")
-            )
-        bodies = self._batch(steps, "searching Sent Items")
+    def _sent_in(
+        self, conversations: Iterable[str], since: datetime
+    ) -> dict[str, list[SentMessage]]:
+        """What the shared mailbox sent in these conversations at or after `since`."""
+        wanted = set(conversations)
+        if not wanted:
+            return {}
+        listing = self._sent_listing(since)
+        return {
+            conversation: kept
+            for conversation in wanted
+            if (kept := [m for m in listing.get(conversation, ()) if m.sent_at >= since])
+        }
+
+    def _sent_listing(self, since: datetime) -> dict[str, list[SentMessage]]:
+        """Every message sent at or after `since`, by conversation; a listing made moments ago
+        from an earlier moment serves (`SENT_REUSE_SECONDS`)."""
+        now = time.monotonic()
+        if self._sent is not None:
+            listed_since, listed_at, listing = self._sent
+            if listed_since <= since and now - listed_at < SENT_REUSE_SECONDS:
+                return listing
+        moment = since.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+        query = _query(
+            fields.SENT_FIELDS,
+            (fields.ACK_REF_PROPERTY,),
+            **{"$filter": f"sentDateTime ge {moment}", "$top": str(SENT_PAGE)},
+        )
+        url: str | None = f"{self.user}/mailFolders/sentitems/messages?{query}"
         found: dict[str, list[SentMessage]] = {}
-        for n, conversation in enumerate(wanted):
-            for entry in (bodies.get(str(n)) or {}).get("value") or ():
+        for _ in range(SENT_MAX_PAGES):
+            if url is None:
+                break
+            page = self.client.request("GET", url, may_repeat=True)
+            if not page.ok or not isinstance(page.body, dict):
+                raise MailboxUnavailable(f"searching Sent Items failed: {page.describe()}")
+            for entry in page.body.get("value") or ():
                 message = _sent_message(entry)
-                if message is not None:
-                    found.setdefault(conversation, []).append(message)
+                conversation = entry.get("conversationId") if isinstance(entry, dict) else None
+                if message is not None and conversation:
+                    found.setdefault(str(conversation), []).append(message)
+            link = page.body.get("@odata.nextLink")
+            url = str(link) if link else None
+        self._sent = (since, now, found)
         return found
 
     def _load_folders(self, folder_ids: Iterable[str]) -> None:
