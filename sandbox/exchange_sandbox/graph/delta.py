@@ -58,7 +58,7 @@ class DeltaState:
     change_type: str | None
     since: int  # change-log position the round reports changes after (-1: initial sync)
     upto: int  # change-log position the round ends at
-    cursor: str  # initial sync: "<created>|<id>" of the last item sent; else last change seq
+    cursor: str  # initial sync: "<created>|<creation seq>" of the last item; else last change seq
     epoch: int
     filter: str | None = None  # receivedDateTime ge/gt … (the only $filter delta accepts)
     issued: float = 0.0  # when the token was handed out (time.time())
@@ -268,19 +268,23 @@ Entry = tuple[Item | str, bool]  # an item (or the id of a removed one), and whe
 def _initial_page(store: MailStore, state: DeltaState, size: int) -> tuple[list[Entry], DeltaState]:
     predicate = parse_filter(state.filter)
     items = sorted(
-        (it for it in store.items(state.mailbox, state.folder) if predicate(it)),
-        key=_sync_key,
+        (
+            (_sync_key(seq, it), it)
+            for seq, it in store.items_in_creation_order(state.mailbox, state.folder)
+            if predicate(it)
+        ),
+        key=lambda keyed: keyed[0],
     )
     if state.change_type == "deleted":
         items = []
     remaining = (
-        [it for it in items if _sync_key(it) > tuple(state.cursor.split("|", 1))]
+        [(key, it) for key, it in items if key > tuple(state.cursor.split("|", 1))]
         if state.cursor
         else items
     )
-    page: list[Entry] = [(it, True) for it in remaining[:size]]
+    page: list[Entry] = [(it, True) for _, it in remaining[:size]]
     if len(remaining) > size:
-        return page, replace(state, cursor="|".join(_sync_key(remaining[size - 1])))
+        return page, replace(state, cursor="|".join(remaining[size - 1][0]))
     return page, replace(state, since=state.upto, upto=-1, cursor="")
 
 
@@ -327,6 +331,10 @@ def _change_page(store: MailStore, state: DeltaState, size: int) -> tuple[list[E
     return entries, replace(state, since=upto, upto=-1, cursor="")
 
 
-def _sync_key(item: Item) -> tuple[str, str]:
+def _sync_key(seq: int, item: Item) -> tuple[str, str]:
+    """Creation time, then creation order: items created within one second (the resolution of
+    `date_created`) come in the order they were created, never in the random order of their ids
+    (a test delivering a conversation in one second would otherwise see a reply before the
+    message it answers on an earlier page, by chance)."""
     created = item.date_created.isoformat() if item.date_created else ""
-    return created, item.id
+    return created, f"{seq:020d}"

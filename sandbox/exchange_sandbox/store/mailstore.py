@@ -504,6 +504,19 @@ class MailStore:
             ).fetchall()
         return [item_from_row(r) for r in rows]
 
+    def items_in_creation_order(self, mailbox: str, folder: str) -> list[tuple[int, Item]]:
+        """Items of a folder with their creation sequence, oldest first.
+
+        The sequence orders items created within the same second (`date_created` has whole
+        seconds) as they were created, as Exchange's own finer clock does.
+        """
+        with self._lock:
+            rows = self._db.execute(
+                "SELECT * FROM items WHERE mailbox = ? AND folder = ? ORDER BY created_seq",
+                (mailbox.lower(), folder),
+            ).fetchall()
+        return [(int(r["created_seq"]), item_from_row(r)) for r in rows]
+
     def update(
         self,
         item_id: str,

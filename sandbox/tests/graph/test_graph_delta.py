@@ -108,3 +108,28 @@ def test_partial_updates_can_be_switched_off(app: GraphApp, store: MailStore) ->
     client.patch(f"/users/{SHARED}/messages/{whole['id']}", {"isRead": True})
     [update], _ = round_of(client, link)
     assert update["subject"] == "Vraag"
+
+
+def test_the_initial_sync_keeps_the_creation_order_of_messages_created_in_one_second(
+    client: Client, store: MailStore, monkeypatch: Any
+) -> None:
+    # `date_created` has whole seconds; a conversation delivered within one second must still
+    # come in the order it was delivered, across pages, never by the random item ids (the
+    # daemon acknowledges the first message of a conversation it reads: a reply on an earlier
+    # page than the message it answers took the acknowledgement in tests, by chance).
+    import exchange_sandbox.store.mailstore as mailstore
+
+    second = mailstore.utcnow()
+    monkeypatch.setattr(mailstore, "utcnow", lambda: second)
+    subjects = [f"Vraag {n:02d}" for n in range(30)]
+    for subject in subjects:
+        store.deliver(SHARED, customer_mail(subject))
+    answer = client.get(
+        f"{INBOX_DELTA}?$select=subject,createdDateTime",
+        headers={"Prefer": "odata.maxpagesize=4"},
+    )
+    assert answer.status == 200, answer.raw
+    rest, _ = round_of(client, answer.json["@odata.nextLink"])
+    values = answer.json["value"] + rest
+    assert len({m["createdDateTime"] for m in values}) == 1  # all in the same second
+    assert [m["subject"] for m in values] == subjects
