@@ -14,8 +14,11 @@ Retries follow `topcontact_mail.adapters.retry` (STYLE.md rule 8):
 
 At most `MAX_CONCURRENCY` requests run at once, Exchange Online's limit per
 app and mailbox, a batch's steps counted one by one; a request the client stopped
-waiting for keeps its slots a while, as the server may still be working on it. A `$batch` carries at most 20 requests; its steps answered 429
-or 503 were not run and are sent again in a smaller batch.
+waiting for keeps its slots a while, as the server may still be working on it.
+A `$batch` carries at most 20 requests; its steps answered 429 or 503 were not
+run and are sent again in a smaller batch. A batch is answered only when its
+slowest step is done: one that got no answer in time is split (reads) and makes
+the next batches smaller (`GraphClient.batch_limit`).
 """
 
 from __future__ import annotations
@@ -419,13 +422,13 @@ class GraphClient:
             for step in pending:  # the batch itself failed: every step has its answer
                 results[step.id] = last[0]
         if halves:
-            wait = self.retry.wait_before(1, no_answer(idempotent=True))
+            pause = self.retry.wait_before(1, no_answer(idempotent=True)) or 0.0
             self.log.warning(
                 "batch got no answer in time, splitting it",
                 steps=len(pending),
-                seconds=round(wait or 0.0, 3),
+                seconds=round(pause, 3),
             )
-            self._sleep(wait or 0.0)
+            self._sleep(pause)
             for half in halves:
                 self._batch(half, may_repeat, results)
 
