@@ -279,3 +279,12 @@ def test_outside_a_watched_loop_a_wait_is_a_plain_sleep() -> None:
     began = time.monotonic()
     assert wait(0.05) is True
     assert time.monotonic() - began >= 0.05
+
+
+def test_at_a_stop_a_short_rest_of_a_back_off_is_still_waited_out() -> None:
+    # The process that follows (a restart, the next run --once) does not know the hint: a
+    # stop must not turn a 2 s Retry-After into a request at once.
+    began = time.monotonic()
+    with waiting_as(lambda: None, lambda: True):
+        assert wait(0.3) is True
+    assert time.monotonic() - began >= 0.3

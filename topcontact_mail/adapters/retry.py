@@ -31,8 +31,10 @@ bounded, and every retry is logged with the attempts left.
 A wait in place can last minutes (a server may ask for five), longer than the
 service's watchdog allows a loop to stay silent, and longer than a stop may take.
 So waits are slept in slices (`wait`): a thread that runs inside `waiting_as`
-tells its watcher it is alive between slices, and a stop asked meanwhile ends
-the wait: the work is left to a later pass, as with a hint too long to wait.
+tells its watcher it is alive between slices, and a stop asked meanwhile ends a
+wait with more than `FINISH_AT_STOP_SECONDS` left: the work is left to a later
+pass, as with a hint too long to wait. A shorter rest is waited out, because the
+process that follows would not know the hint and ask again at once.
 """
 
 from __future__ import annotations
@@ -79,6 +81,9 @@ HTTP_TRANSIENT = frozenset({408, 409})
 NO_ANSWER = "NoAnswer"
 #: A wait in place is slept in slices this long (see `wait`).
 WAIT_SLICE_SECONDS = 5.0
+#: At a stop, a wait with at most this long left is still waited out: the process that
+#: follows (a restart, the next `run --once`) does not know the hint and would ask at once.
+FINISH_AT_STOP_SECONDS = 15.0
 
 _watcher = threading.local()
 
@@ -103,15 +108,16 @@ def watcher() -> tuple[Callable[[], None], Callable[[], bool]] | None:
 
 def wait(seconds: float) -> bool:
     """Sleep `seconds` in slices, telling this thread's watcher (`waiting_as`) it is alive;
-    False when a stop was asked before the time was up."""
+    False when a stop was asked while more than `FINISH_AT_STOP_SECONDS` were left (a shorter
+    rest is waited out, so the server's hint holds for the process that comes next)."""
     hooks = watcher()
     deadline = time.monotonic() + seconds
     while True:
+        left = deadline - time.monotonic()
         if hooks is not None:
             hooks[0]()
-            if hooks[1]():
+            if left > FINISH_AT_STOP_SECONDS and hooks[1]():
                 return False
-        left = deadline - time.monotonic()
         if left <= 0:
             return True
         time.sleep(min(left, WAIT_SLICE_SECONDS))
