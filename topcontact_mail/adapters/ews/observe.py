@@ -18,8 +18,7 @@ Per batch of watched messages:
 
 from __future__ import annotations
 
-import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import Any, TypeVar
 
@@ -34,6 +33,7 @@ from topcontact_mail.adapters.ews.items import (
     observed_from_item,
     sent_message,
 )
+from topcontact_mail.adapters.sent_listing import SentListing
 from topcontact_mail.domain.tracking.model import SentMessage
 from topcontact_mail.ports import Observed, Watched
 
@@ -43,11 +43,6 @@ Reader = Callable[[str, Callable[[], Any]], Any]
 MOVED_CHUNK = 50
 #: Sent Items pages (FindItem IndexedPageItemView) of this size.
 SENT_PAGE = 500
-#: One listing of Sent Items serves the later batches of a tracking pass for this long (a
-#: pass observes its targets oldest first, so a later batch needs no older mail): listing it
-#: per batch made a 2,000-message backlog ten times slower. What is sent meanwhile is seen
-#: by the next pass.
-SENT_REUSE_SECONDS = 30.0
 _NOT_MAIL = (Calendar, Contacts, Tasks)
 
 
@@ -60,8 +55,7 @@ class EwsObserver:
         self.log = log
         self._paths: dict[str, str] = {}
         self._folders: list[Any] = []
-        #: The last listing of Sent Items: since when, when (monotonic), by conversation.
-        self._sent: tuple[datetime, float, dict[str, list[SentMessage]]] | None = None
+        self._sent = SentListing(self._list_sent)
 
     def observe(self, watched: Sequence[Watched], now: datetime) -> dict[str, Observed]:
         items = self._get([w.item_id for w in watched])
@@ -78,7 +72,7 @@ class EwsObserver:
             default=None,
         )
         conversations = {i.conversation_id.id for i in items.values() if i.conversation_id}
-        sent = self._sent_in(conversations, since) if since is not None else {}
+        sent = self._sent.sent_in(conversations, since) if since is not None else {}
         observed: dict[str, Observed] = {}
         for wanted_id, item in items.items():
             conversation = item.conversation_id.id if item.conversation_id else ""
@@ -151,28 +145,8 @@ class EwsObserver:
         moved = self._get(list(new_ids.values()))
         return {old: moved[new] for old, new in new_ids.items() if new in moved}
 
-    def _sent_in(
-        self, conversations: Iterable[str], since: datetime
-    ) -> dict[str, list[SentMessage]]:
-        """What the shared mailbox sent in these conversations at or after `since`."""
-        wanted = set(conversations)
-        if not wanted:
-            return {}
-        listing = self._sent_listing(since)
-        return {
-            conversation: kept
-            for conversation in wanted
-            if (kept := [m for m in listing.get(conversation, ()) if m.sent_at >= since])
-        }
-
-    def _sent_listing(self, since: datetime) -> dict[str, list[SentMessage]]:
-        """Every message sent at or after `since`, by conversation; a listing made moments ago
-        from an earlier moment serves (`SENT_REUSE_SECONDS`)."""
-        now = time.monotonic()
-        if self._sent is not None:
-            listed_since, listed_at, listing = self._sent
-            if listed_since <= since and now - listed_at < SENT_REUSE_SECONDS:
-                return listing
+    def _list_sent(self, since: datetime) -> dict[str, list[SentMessage]]:
+        """Every message sent at or after `since`, by conversation (one FindItem a page)."""
         sent_folder = self.read("GetFolder", lambda: self.account.sent)
         sent_items = find_messages(
             self.read,
@@ -190,5 +164,4 @@ class EwsObserver:
             message = sent_message(item)
             if message is not None:
                 found.setdefault(item.conversation_id.id, []).append(message)
-        self._sent = (since, now, found)
         return found

@@ -9,7 +9,7 @@ Per batch of watched messages (immutable ids, so a message staff move keeps its 
 2. Sent Items since the oldest of them arrived (`sentDateTime ge`, pages of 500),
    with conversation, send time, subject, Message-ID and the service's ref
    property; the messages of each tracked conversation are kept. One listing
-   serves the later batches of a pass for `SENT_REUSE_SECONDS` (a pass observes
+   serves the later batches of a pass for 30 s (`adapters/sent_listing.py`; a pass observes
    its targets oldest first). A request per conversation would cost as many
    requests as there are open targets, each pass;
 3. the folder's path from the mailbox root, from `parentFolderId` upwards (each
@@ -18,7 +18,6 @@ Per batch of watched messages (immutable ids, so a message staff move keeps its 
 
 from __future__ import annotations
 
-import time
 from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime
 from typing import Any
@@ -26,6 +25,7 @@ from urllib.parse import quote, urlencode
 
 from topcontact_mail.adapters.graph import fields
 from topcontact_mail.adapters.graph.client import MAX_BATCH, BatchStep, GraphClient
+from topcontact_mail.adapters.sent_listing import SentListing
 from topcontact_mail.domain.tracking.model import Observation, SentMessage
 from topcontact_mail.domain.tracking.rules.sent import kind_from_subject
 from topcontact_mail.ports import MailboxUnavailable, Observed, Watched
@@ -37,8 +37,6 @@ SENT_PAGE = 500
 #: Pages of the listing at most (a mailbox that sent more since its oldest open target is
 #: read up to here; its oldest conversations are then seen by the next pass's listing).
 SENT_MAX_PAGES = 40
-#: One listing of Sent Items serves the later batches of a tracking pass for this long.
-SENT_REUSE_SECONDS = 30.0
 
 
 def _query(select: Sequence[str], expand: Sequence[str] = (), **extra: str) -> str:
@@ -56,8 +54,7 @@ class GraphObserver:
         self.user = user
         self._folders: dict[str, tuple[str, str | None]] = {}
         self._root: str | None = None
-        #: The last listing of Sent Items: since when, when (monotonic), by conversation.
-        self._sent: tuple[datetime, float, dict[str, list[SentMessage]]] | None = None
+        self._sent = SentListing(self._list_sent)
 
     def _message_url(self, item_id: str) -> str:
         return f"{self.user}/messages/{quote(item_id, safe='')}"
@@ -98,7 +95,7 @@ class GraphObserver:
             (t for m in messages.values() if (t := fields.parse_time(m.get("receivedDateTime")))),
             default=None,
         )
-        sent = self._sent_in(conversations, since) if since is not None else {}
+        sent = self._sent.sent_in(conversations, since) if since is not None else {}
         self._load_folders(
             {str(m["parentFolderId"]) for m in messages.values() if m.get("parentFolderId")}
         )
@@ -129,28 +126,8 @@ class GraphObserver:
         ]
         return self._batch(reads, "reading moved messages")
 
-    def _sent_in(
-        self, conversations: Iterable[str], since: datetime
-    ) -> dict[str, list[SentMessage]]:
-        """What the shared mailbox sent in these conversations at or after `since`."""
-        wanted = set(conversations)
-        if not wanted:
-            return {}
-        listing = self._sent_listing(since)
-        return {
-            conversation: kept
-            for conversation in wanted
-            if (kept := [m for m in listing.get(conversation, ()) if m.sent_at >= since])
-        }
-
-    def _sent_listing(self, since: datetime) -> dict[str, list[SentMessage]]:
-        """Every message sent at or after `since`, by conversation; a listing made moments ago
-        from an earlier moment serves (`SENT_REUSE_SECONDS`)."""
-        now = time.monotonic()
-        if self._sent is not None:
-            listed_since, listed_at, listing = self._sent
-            if listed_since <= since and now - listed_at < SENT_REUSE_SECONDS:
-                return listing
+    def _list_sent(self, since: datetime) -> dict[str, list[SentMessage]]:
+        """Every message sent at or after `since`, by conversation (pages of `SENT_PAGE`)."""
         moment = since.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
         query = _query(
             fields.SENT_FIELDS,
@@ -172,7 +149,6 @@ class GraphObserver:
                     found.setdefault(str(conversation), []).append(message)
             link = page.body.get("@odata.nextLink")
             url = str(link) if link else None
-        self._sent = (since, now, found)
         return found
 
     def _load_folders(self, folder_ids: Iterable[str]) -> None:
